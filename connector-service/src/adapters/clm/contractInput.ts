@@ -1,0 +1,74 @@
+/**
+ * Rules on what callers hand the CLM port, shared by every adapter: the create input and patches are
+ * checked with one schema (bad input → CLM.VALIDATION naming the field), and refs are compared one way.
+ */
+import { z } from 'zod';
+import { Address, ClmContact, ClmContract, ExternalRef, IsoDate, LineItem, Money } from '../../domain/clm.ts';
+import { CLM_ERROR, clmError, type ContractPatch, type CreateContractInput } from '../../ports/clm.ts';
+
+const CustomValues = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+export const CreateContractInputSchema = z.object({
+    naturalKey: ExternalRef,
+    title: z.string().min(1).max(255),
+    counterparty: z.object({ name: z.string().min(1), address: Address.nullable().optional() }),
+    contacts: z.array(ClmContact),
+    value: Money.nullable().optional(),
+    effectiveDate: IsoDate.nullable().optional(),
+    expirationDate: IsoDate.nullable().optional(),
+    lineItems: z.array(LineItem).optional(),
+    custom: CustomValues.optional()
+});
+
+export const ContractPatchSchema = z
+    .object({
+        title: z.string().min(1).max(255).optional(),
+        counterpartyName: z.string().min(1).optional(),
+        value: Money.nullable().optional(),
+        effectiveDate: IsoDate.nullable().optional(),
+        expirationDate: IsoDate.nullable().optional(),
+        custom: CustomValues.optional()
+    })
+    .strict();
+
+function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const field = issue?.path.map(String).join('.') || '(input)';
+    throw clmError(CLM_ERROR.VALIDATION, `${what}: "${field}" ${issue?.message ?? 'is invalid'}`, { field });
+}
+
+export function checkCreateInput(input: CreateContractInput): CreateContractInput {
+    return checked(CreateContractInputSchema, input, 'create contract') as CreateContractInput;
+}
+
+export function checkPatch(patch: ContractPatch): ContractPatch {
+    return checked(ContractPatchSchema, patch, 'update contract') as ContractPatch;
+}
+
+export function sameRef(a: ExternalRef, b: ExternalRef): boolean {
+    return a.system === b.system && a.objectType === b.objectType && a.id === b.id;
+}
+
+/** Applies a checked patch to a canonical contract (the memory CLM's write; adapters write to the vendor). */
+export function applyPatch(contract: ClmContract, patch: ContractPatch): ClmContract {
+    const valid = checkPatch(patch);
+    const next = structuredClone(contract);
+    if (valid.title !== undefined) next.title = valid.title;
+    if (valid.counterpartyName !== undefined) {
+        next.counterparty = { ...(next.counterparty ?? {}), name: valid.counterpartyName };
+    }
+    if (valid.value !== undefined) next.value = valid.value;
+    if (valid.effectiveDate !== undefined) next.effectiveDate = valid.effectiveDate;
+    if (valid.expirationDate !== undefined) next.expirationDate = valid.expirationDate;
+    if (valid.custom) Object.assign(next.custom, valid.custom);
+    return next;
+}
+
+/** The counterparty's signer: the contact a vendor's "point of contact" fields are filled from. */
+export function counterpartySigner(contacts: readonly ClmContact[]): ClmContact | undefined {
+    return (
+        contacts.find((c) => c.side === 'theirs' && c.role === 'signer') ?? contacts.find((c) => c.side === 'theirs')
+    );
+}

@@ -1,0 +1,255 @@
+/**
+ * The HTTP layer both CLM adapters share: Node's fetch with a timeout on every attempt, a token bucket
+ * per vendor rate-limit bucket, and retry with exponential backoff + jitter on 429 / 5xx / network
+ * failure that honours Retry-After. Vendor responses become `CLM.*` errors here, so adapters only
+ * see a parsed body or a typed error.
+ *
+ * A POST is not retried after a 5xx or a lost response (the vendor may have acted on it); the adapter
+ * decides, e.g. createContract looks the contract up by its natural key before trying again.
+ */
+import type { ConnectorError } from '../../domain/errors.ts';
+import { CLM_ERROR, clmError } from '../../ports/clm.ts';
+import {
+    backoffDelay,
+    type BackoffPolicy,
+    type Clock,
+    defaultBackoff,
+    parseRetryAfter,
+    TokenBucket
+} from './rateLimit.ts';
+import { systemClock } from './rateLimit.ts';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface HttpRequest {
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+    /** Absolute URL without the query string. */
+    url: string;
+    /** Which rate-limit bucket the call draws from. */
+    bucket: string;
+    /** A short name for errors, e.g. "GET /workflows/{id}". */
+    operation: string;
+    query?: Record<string, string | number | undefined>;
+    json?: unknown;
+    form?: Record<string, string>;
+    headers?: Record<string, string>;
+    /** Skip the adapter's auth headers (the token request itself). */
+    anonymous?: boolean;
+}
+
+export interface HttpResponse {
+    status: number;
+    headers: Headers;
+    bytes: Buffer;
+}
+
+export interface VendorErrorContext {
+    status: number;
+    body: unknown;
+    request: HttpRequest;
+}
+
+export interface HttpClientOptions {
+    vendor: string;
+    timeoutMs: number;
+    buckets: Record<string, TokenBucket>;
+    /** Headers added to every non-anonymous request (credentials, actor). */
+    authHeaders: () => Promise<Record<string, string>>;
+    /** Called after a 401 so the next authHeaders() fetches fresh credentials; the call is retried once. */
+    invalidateAuth?: () => void;
+    /** Vendor-specific error mapping, tried before the generic one. */
+    mapError?: (ctx: VendorErrorContext) => ConnectorError | undefined;
+    fetch?: FetchLike;
+    clock?: Clock;
+    random?: () => number;
+    backoff?: BackoffPolicy;
+}
+
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+const IDEMPOTENT_METHODS = new Set(['GET', 'PUT', 'DELETE', 'PATCH']);
+
+export class HttpClient {
+    private readonly fetchImpl: FetchLike;
+    private readonly clock: Clock;
+    private readonly random: () => number;
+    private readonly backoff: BackoffPolicy;
+
+    constructor(private readonly options: HttpClientOptions) {
+        this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+        this.clock = options.clock ?? systemClock;
+        this.random = options.random ?? Math.random;
+        this.backoff = options.backoff ?? defaultBackoff;
+    }
+
+    /** Sends the request and returns the parsed JSON body of a 2xx answer. */
+    async json(request: HttpRequest): Promise<unknown> {
+        const response = await this.send(request);
+        return parseJsonBody(response.bytes, request.operation);
+    }
+
+    async send(request: HttpRequest): Promise<HttpResponse> {
+        const bucket = this.options.buckets[request.bucket];
+        if (!bucket) throw new Error(`no rate-limit bucket "${request.bucket}" configured`);
+        const idempotent = IDEMPOTENT_METHODS.has(request.method);
+        let authRetried = false;
+        let lastRetryAfter: number | undefined;
+        let lastFailure: { status?: number; cause?: unknown } = {};
+
+        for (let attempt = 0; attempt < this.backoff.maxAttempts; attempt++) {
+            if (attempt > 0) {
+                await this.clock.sleep(backoffDelay(this.backoff, attempt - 1, lastRetryAfter, this.random));
+            }
+            await bucket.take();
+            let response: Response;
+            let bytes: Buffer;
+            try {
+                ({ response, bytes } = await this.attempt(request));
+            } catch (cause) {
+                // Network failure or timeout: the request may or may not have reached the vendor.
+                lastFailure = { cause };
+                lastRetryAfter = undefined;
+                if (idempotent) continue;
+                throw clmError(
+                    CLM_ERROR.TRANSIENT,
+                    `${this.options.vendor} ${request.operation}: no response (${describeCause(cause)})`,
+                    { operation: request.operation, responseLost: true },
+                    cause
+                );
+            }
+            if (response.status >= 200 && response.status < 300) {
+                return { status: response.status, headers: response.headers, bytes };
+            }
+            if (response.status === 429) {
+                lastRetryAfter = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
+                if (lastRetryAfter !== undefined) bucket.pauseFor(lastRetryAfter);
+                lastFailure = { status: 429 };
+                continue;
+            }
+            if (RETRYABLE_STATUS.has(response.status)) {
+                lastFailure = { status: response.status };
+                lastRetryAfter = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
+                if (idempotent) continue;
+                throw clmError(
+                    CLM_ERROR.TRANSIENT,
+                    `${this.options.vendor} ${request.operation}: HTTP ${response.status}`,
+                    { operation: request.operation, status: response.status, responseLost: true }
+                );
+            }
+            if (response.status === 401 && !authRetried && !request.anonymous && this.options.invalidateAuth) {
+                authRetried = true;
+                this.options.invalidateAuth();
+                attempt--; // an expired token is not a failed attempt
+                continue;
+            }
+            throw this.toError(response.status, bytes, request);
+        }
+        if (lastFailure.status === 429) {
+            throw clmError(
+                CLM_ERROR.RATE_LIMITED,
+                `${this.options.vendor} ${request.operation}: still rate limited after ${this.backoff.maxAttempts} attempts`,
+                {
+                    operation: request.operation,
+                    bucket: request.bucket,
+                    retryAfterMs: lastRetryAfter ?? this.backoff.maxDelayMs
+                }
+            );
+        }
+        throw clmError(
+            CLM_ERROR.TRANSIENT,
+            `${this.options.vendor} ${request.operation}: failed after ${this.backoff.maxAttempts} attempts`,
+            { operation: request.operation, status: lastFailure.status },
+            lastFailure.cause
+        );
+    }
+
+    private async attempt(request: HttpRequest): Promise<{ response: Response; bytes: Buffer }> {
+        const url = new URL(request.url);
+        for (const [key, value] of Object.entries(request.query ?? {})) {
+            if (value !== undefined) url.searchParams.set(key, String(value));
+        }
+        const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+        if (!request.anonymous) Object.assign(headers, await this.options.authHeaders());
+        let body: string | undefined;
+        if (request.json !== undefined) {
+            headers['content-type'] = 'application/json';
+            body = JSON.stringify(request.json);
+        } else if (request.form !== undefined) {
+            headers['content-type'] = 'application/x-www-form-urlencoded';
+            body = new URLSearchParams(request.form).toString();
+        }
+        // One timeout covers connecting, the headers and reading the body.
+        const signal = AbortSignal.timeout(this.options.timeoutMs);
+        const response = await this.fetchImpl(url.toString(), {
+            method: request.method,
+            headers,
+            body,
+            signal,
+            redirect: 'manual'
+        });
+        const bytes = Buffer.from(await response.arrayBuffer());
+        return { response, bytes };
+    }
+
+    private toError(status: number, bytes: Buffer, request: HttpRequest): ConnectorError {
+        let body: unknown = undefined;
+        try {
+            body = bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : undefined;
+        } catch {
+            body = undefined;
+        }
+        const vendorError = this.options.mapError?.({ status, body, request });
+        if (vendorError) return vendorError;
+        const vendorMessage = messageOf(body);
+        const details = { operation: request.operation, status, vendorMessage };
+        const text = `${this.options.vendor} ${request.operation}: HTTP ${status}${vendorMessage ? ` (${vendorMessage})` : ''}`;
+        if (status === 401 || status === 403) return clmError(CLM_ERROR.AUTH, text, details);
+        if (status === 404) return clmError(CLM_ERROR.NOT_FOUND, text, details);
+        if (status === 409) return clmError(CLM_ERROR.CONFLICT, text, details);
+        if (status === 400 || status === 422) {
+            return clmError(CLM_ERROR.VALIDATION, text, { ...details, field: fieldOf(body) ?? '(request)' });
+        }
+        if (status >= 300 && status < 400) {
+            // Redirects are not followed (SpotDraft: "do not follow them automatically").
+            return clmError(CLM_ERROR.TRANSIENT, `${text}: unexpected redirect`, details);
+        }
+        return clmError(CLM_ERROR.TRANSIENT, text, details);
+    }
+}
+
+export function parseJsonBody(bytes: Buffer, operation: string): unknown {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    } catch {
+        throw clmError(CLM_ERROR.VALIDATION, `${operation}: the response body is not JSON`, {
+            operation,
+            field: '(body)'
+        });
+    }
+}
+
+function messageOf(body: unknown): string | undefined {
+    if (body && typeof body === 'object') {
+        const record = body as Record<string, unknown>;
+        for (const key of ['message', 'detail', 'error_description', 'error']) {
+            if (typeof record[key] === 'string') return (record[key] as string).slice(0, 200);
+        }
+    }
+    return undefined;
+}
+
+function fieldOf(body: unknown): string | undefined {
+    if (body && typeof body === 'object') {
+        const record = body as Record<string, unknown>;
+        if (typeof record.param === 'string') return record.param;
+        if (typeof record.field === 'string') return record.field;
+    }
+    return undefined;
+}
+
+function describeCause(cause: unknown): string {
+    if (cause instanceof Error) {
+        const code = (cause.cause as { code?: string } | undefined)?.code;
+        return code ?? cause.name;
+    }
+    return 'unknown error';
+}

@@ -1,0 +1,110 @@
+/**
+ * The Ironclad adapter's configuration, as a plain typed object (the service config supplies it).
+ * Attribute ids are per customer template, so every one the adapter reads or writes is named here.
+ */
+import { z } from 'zod';
+
+export const IroncladConfig = z.object({
+    /** The `/public/api/v1` base, e.g. https://na1.ironcladapp.com/public/api/v1. */
+    baseUrl: z.url(),
+    tokenUrl: z.url(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    scopes: z
+        .array(z.string().min(1))
+        .default([
+            'public.workflows.readWorkflows',
+            'public.workflows.createWorkflows',
+            'public.workflows.updateWorkflows',
+            'public.workflows.readSchemas',
+            'public.workflows.readApprovals',
+            'public.workflows.readSignatures',
+            'public.workflows.readDocuments',
+            'public.records.readRecords',
+            'public.records.readAttachments',
+            'public.webhooks.readWebhooks',
+            'public.webhooks.createWebhooks',
+            'public.webhooks.readVerificationKey'
+        ]),
+    /** The user the integration acts as (x-as-user-email, and the workflow creator). */
+    actorEmail: z.email(),
+    /** Template (workflow schema) by name: ids change when a template is republished. */
+    templateName: z.string().min(1),
+    /** The launch attribute holding the Salesforce id that makes create idempotent. */
+    naturalKey: z
+        .object({ attribute: z.string().min(1), objectType: z.string().min(1) })
+        .default({ attribute: 'sfOpportunityId', objectType: 'Opportunity' }),
+    attributes: z
+        .object({
+            /** Optional: many templates derive the workflow title themselves and reject a title attribute. */
+            title: z.string().min(1).optional(),
+            counterpartyName: z.string().min(1).default('counterpartyName'),
+            counterpartySignerName: z.string().min(1).default('counterpartySignerName'),
+            counterpartySignerEmail: z.string().min(1).default('counterpartySignerEmail'),
+            value: z.string().min(1).default('contractValue'),
+            effectiveDate: z.string().min(1).default('agreementDate'),
+            expirationDate: z.string().min(1).default('expirationDate'),
+            lineItems: z.string().min(1).default('lineItems')
+        })
+        .prefault({}),
+    /** Columns of the line-item table attribute. */
+    lineItemColumns: z
+        .object({
+            key: z.string().min(1).default('sfQuoteLineId'),
+            product: z.string().min(1).default('product'),
+            quantity: z.string().min(1).default('quantity'),
+            unitPrice: z.string().min(1).default('unitPrice'),
+            total: z.string().min(1).default('totalPrice')
+        })
+        .prefault({}),
+    /** Record properties of the completed contract (snake_case property ids on records). */
+    recordProperties: z
+        .object({
+            value: z.string().min(1).default('contract_value'),
+            effectiveDate: z.string().min(1).default('effective_date'),
+            expirationDate: z.string().min(1).default('expiration_date')
+        })
+        .prefault({}),
+    /** Canonical custom field name → workflow attribute id. */
+    customAttributes: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** Requests per minute per Ironclad bucket (research/clm-apis.md §1: workflows read 400 / write 40 …). */
+    rateLimitsPerMinute: z
+        .object({
+            workflowsRead: z.number().positive().default(400),
+            workflowsWrite: z.number().positive().default(40),
+            signatures: z.number().positive().default(50),
+            recordsRead: z.number().positive().default(600),
+            webhooks: z.number().positive().default(60),
+            auth: z.number().positive().default(60)
+        })
+        .prefault({}),
+    timeoutMs: z.number().int().positive().default(15_000),
+    /** Deliveries older (or newer) than this are rejected as stale. */
+    webhookToleranceMs: z
+        .number()
+        .int()
+        .positive()
+        .default(15 * 60_000),
+    webhookEvents: z
+        .array(z.string().min(1))
+        .min(1)
+        .default([
+            'workflow_launched',
+            'workflow_updated',
+            'workflow_completed',
+            'workflow_cancelled',
+            'workflow_paused',
+            'workflow_resumed',
+            'workflow_attribute_updated',
+            'workflow_step_updated',
+            'workflow_approval_status_changed',
+            'workflow_signature_packet_sent',
+            'workflow_documents_added'
+        ]),
+    /** Page size for list calls (Ironclad allows 1–100). */
+    pageSize: z.number().int().min(1).max(100).default(100),
+    /** Upper bound on pages read by one lookup or change-feed call. */
+    maxPages: z.number().int().min(1).default(50)
+});
+export type IroncladConfig = z.infer<typeof IroncladConfig>;
+export type IroncladConfigInput = z.input<typeof IroncladConfig>;

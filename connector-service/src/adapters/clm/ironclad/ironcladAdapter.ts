@@ -1,0 +1,862 @@
+/**
+ * The Ironclad adapter: one contract = one workflow (the connector id is the workflow id), followed to
+ * its archived record once completed. OAuth client credentials with scopes and expiry; every call names
+ * the actor (x-as-user-email). Templates are resolved by name (ids change on republish). Attribute
+ * writes are accepted in the Review step only; elsewhere CLM.NOT_WRITABLE_IN_STATE.
+ */
+import { ClmContract, type ClmContact, type ExternalRef, type LineItem } from '../../../domain/clm.ts';
+import type { ClmDocument, ClmEvent, ClmEventType } from '../../../domain/clmEvents.ts';
+import { isConnectorError } from '../../../domain/errors.ts';
+import {
+    CLM_ERROR,
+    clmError,
+    type ClmCapabilities,
+    type ClmPort,
+    type ContractPatch,
+    type CreateContractInput,
+    type DownloadedDocument,
+    type TransitionAction,
+    type WebhookRequest,
+    type WebhookVerification
+} from '../../../ports/clm.ts';
+import { checkCreateInput, checkPatch, counterpartySigner } from '../contractInput.ts';
+import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
+import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
+import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
+import { deriveFromDates, optionalString, vendorDate, vendorMoney, decimalText } from '../values.ts';
+import { parseVendorPayload } from '../vendorPayload.ts';
+import { headerValue, WebhookReplayGuard } from '../webhookGuard.ts';
+import { IroncladConfig, type IroncladConfigInput } from './config.ts';
+import {
+    IroncladDelivery,
+    IroncladRecord,
+    IroncladRecordPage,
+    IroncladSchemaList,
+    IroncladSigners,
+    IroncladToken,
+    IroncladWebhook,
+    IroncladWebhookPage,
+    IroncladWorkflow,
+    IroncladWorkflowPage,
+    mapWorkflowStatus
+} from './payloads.ts';
+import { EVENT_ID_HEADER, IroncladWebhookVerifier } from './webhook.ts';
+
+export interface IroncladAdapterDeps {
+    fetch?: FetchLike;
+    clock?: Clock;
+    random?: () => number;
+    backoff?: BackoffPolicy;
+}
+
+const VENDOR = 'ironclad';
+const MAX_CREATE_ATTEMPTS = 3;
+
+/** Ironclad event → canonical event type (research/clm-apis.md §2). */
+const EVENT_TYPES: Record<string, ClmEventType> = {
+    workflow_launched: 'contract.created',
+    workflow_updated: 'contract.updated',
+    workflow_attribute_updated: 'contract.updated',
+    workflow_completed: 'contract.status_changed',
+    workflow_cancelled: 'contract.status_changed',
+    workflow_paused: 'contract.status_changed',
+    workflow_resumed: 'contract.status_changed',
+    workflow_step_updated: 'contract.status_changed',
+    workflow_approval_status_changed: 'approval.changed',
+    workflow_signature_packet_sent: 'signature.sent',
+    workflow_signature_packet_fully_signed: 'signature.completed',
+    workflow_signature_packet_cancelled: 'signature.declined',
+    workflow_signer_added: 'signature.sent',
+    workflow_documents_added: 'document.added',
+    workflow_signature_packet_uploaded: 'document.added'
+};
+
+export class IroncladAdapter implements ClmPort {
+    readonly vendor = VENDOR;
+    private readonly config: IroncladConfig;
+    private readonly http: HttpClient;
+    private readonly clock: Clock;
+    private readonly verifier: IroncladWebhookVerifier;
+    private token: Promise<{ value: string; expiresAt: number }> | undefined;
+    private templateId: Promise<string> | undefined;
+
+    constructor(config: IroncladConfigInput, deps: IroncladAdapterDeps = {}) {
+        this.config = IroncladConfig.parse(config);
+        this.clock = deps.clock ?? systemClock;
+        const perMinute = this.config.rateLimitsPerMinute;
+        const bucket = (rpm: number) => new TokenBucket(rpm / 60, Math.max(1, Math.floor(rpm)), this.clock);
+        this.http = new HttpClient({
+            vendor: VENDOR,
+            timeoutMs: this.config.timeoutMs,
+            buckets: {
+                auth: bucket(perMinute.auth),
+                workflowsRead: bucket(perMinute.workflowsRead),
+                workflowsWrite: bucket(perMinute.workflowsWrite),
+                signatures: bucket(perMinute.signatures),
+                recordsRead: bucket(perMinute.recordsRead),
+                webhooks: bucket(perMinute.webhooks)
+            },
+            authHeaders: async () => ({
+                authorization: `Bearer ${await this.accessToken()}`,
+                'x-as-user-email': this.config.actorEmail
+            }),
+            invalidateAuth: () => {
+                this.token = undefined;
+            },
+            mapError: ({ status, body, request }) => {
+                const code = (body as { code?: unknown } | undefined)?.code;
+                // PATCH attributes outside Review: Ironclad answers 400 with code INVALID_STATE.
+                if (status === 400 && code === 'INVALID_STATE') {
+                    return clmError(CLM_ERROR.NOT_WRITABLE_IN_STATE, `${request.operation}: ${messageText(body)}`, {
+                        operation: request.operation,
+                        state: 'not Review'
+                    });
+                }
+                return undefined;
+            },
+            ...(deps.fetch ? { fetch: deps.fetch } : {}),
+            clock: this.clock,
+            ...(deps.random ? { random: deps.random } : {}),
+            ...(deps.backoff ? { backoff: deps.backoff } : {})
+        });
+        this.verifier = new IroncladWebhookVerifier(
+            () => this.verificationKey(),
+            new WebhookReplayGuard({ toleranceMs: this.config.webhookToleranceMs, clock: this.clock }),
+            this.clock
+        );
+    }
+
+    capabilities(): ClmCapabilities {
+        return {
+            webhooks: 'thin',
+            webhookAuth: 'rsa',
+            changeFeed: 'updated-since',
+            lineItems: true,
+            // The spec types PATCH attribute values as strings, so a table cannot be rewritten after launch.
+            lineItemsWritable: false,
+            contacts: true,
+            documentsUpload: false,
+            signatureStatus: true,
+            transitions: [],
+            writableStates: ['InReview', 'PendingApproval', 'Approved'],
+            rateLimit: { perBucket: { ...this.config.rateLimitsPerMinute } }
+        };
+    }
+
+    // ---- contracts -------------------------------------------------------------------------------
+
+    async findByExternalRef(ref: ExternalRef): Promise<ClmContract | null> {
+        if (ref.system === VENDOR) {
+            try {
+                if (ref.objectType === 'workflow') return await this.getContract(ref.id);
+                if (ref.objectType === 'record') {
+                    const record = await this.getRecord(ref.id);
+                    const workflowId = record.source?.workflowId;
+                    return workflowId ? await this.getContract(workflowId) : null;
+                }
+            } catch (error) {
+                if (isConnectorError(error, CLM_ERROR.NOT_FOUND)) return null;
+                throw error;
+            }
+            return null;
+        }
+        if (ref.system !== 'salesforce' || ref.objectType !== this.config.naturalKey.objectType) return null;
+        const workflows = await this.listWorkflows({ filter: equalsFormula(this.config.naturalKey.attribute, ref.id) });
+        if (workflows.length === 0) return null;
+        // Amendments copy the launch attributes, so several workflows may carry the key: the newest is current.
+        const newest = workflows.reduce((a, b) => (Date.parse(b.created) > Date.parse(a.created) ? b : a));
+        return this.toContract(newest);
+    }
+
+    async createContract(input: CreateContractInput): Promise<ClmContract> {
+        const valid = checkCreateInput(input);
+        if (
+            valid.naturalKey.system !== 'salesforce' ||
+            valid.naturalKey.objectType !== this.config.naturalKey.objectType
+        ) {
+            throw clmError(
+                CLM_ERROR.VALIDATION,
+                `the natural key must be a Salesforce ${this.config.naturalKey.objectType}`,
+                {
+                    field: 'naturalKey.objectType'
+                }
+            );
+        }
+        const attributes = this.launchAttributes(valid);
+        for (let attempt = 1; ; attempt++) {
+            const existing = await this.findByExternalRef(valid.naturalKey);
+            if (existing) return existing;
+            try {
+                const launched = await this.http.json({
+                    method: 'POST',
+                    url: this.url('/workflows'),
+                    bucket: 'workflowsWrite',
+                    operation: 'POST /workflows',
+                    json: {
+                        template: await this.resolveTemplateId(),
+                        creator: { type: 'email', email: this.config.actorEmail },
+                        attributes
+                    }
+                });
+                const workflow = parseVendorPayload(IroncladWorkflow, launched, this.ctx('POST /workflows'));
+                return await this.toContract(workflow);
+            } catch (error) {
+                // A lost response may hide a launched workflow: the next pass looks it up before relaunching.
+                const lost = isConnectorError(error, CLM_ERROR.TRANSIENT) && error.details.responseLost === true;
+                const staleTemplate =
+                    isConnectorError(error, CLM_ERROR.VALIDATION) && error.details.field === 'template';
+                if (staleTemplate) this.templateId = undefined; // republished: resolve by name again
+                if (!(lost || staleTemplate) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
+            }
+        }
+    }
+
+    async getContract(id: string): Promise<ClmContract> {
+        return this.toContract(await this.getWorkflow(id));
+    }
+
+    async updateContract(id: string, patch: ContractPatch, opts: { ifVersion?: string } = {}): Promise<ClmContract> {
+        const valid = checkPatch(patch);
+        const workflow = await this.getWorkflow(id);
+        if (opts.ifVersion !== undefined && opts.ifVersion !== workflow.lastUpdated) {
+            throw clmError(CLM_ERROR.CONFLICT, `workflow ${id} changed since ${opts.ifVersion}`, {
+                id,
+                expectedVersion: opts.ifVersion,
+                actualVersion: workflow.lastUpdated
+            });
+        }
+        if (workflow.status !== 'active' || workflow.step !== 'Review') {
+            throw clmError(
+                CLM_ERROR.NOT_WRITABLE_IN_STATE,
+                `workflow ${id} is ${workflow.status}/${workflow.step}: attributes are writable in Review only`,
+                {
+                    id,
+                    state: mapWorkflowStatus(workflow).lifecycle,
+                    rawStatus: workflow.status,
+                    rawStage: workflow.step
+                }
+            );
+        }
+        const updates = this.attributeUpdates(valid);
+        if (updates.length === 0) return this.toContract(workflow);
+        await this.http.json({
+            method: 'PATCH',
+            url: this.url(`/workflows/${encodeURIComponent(id)}/attributes`),
+            bucket: 'workflowsWrite',
+            operation: 'PATCH /workflows/{id}/attributes',
+            json: { updates, comment: 'Updated from Salesforce by the CLM connector' }
+        });
+        return this.getContract(id);
+    }
+
+    async transition(_id: string, action: TransitionAction): Promise<ClmContract> {
+        throw clmError(
+            CLM_ERROR.UNSUPPORTED,
+            `Ironclad's public API has no "${action}" transition; workflows move in Ironclad`,
+            {
+                op: action
+            }
+        );
+    }
+
+    // ---- children --------------------------------------------------------------------------------
+
+    async listLineItems(id: string): Promise<LineItem[]> {
+        return (await this.getContract(id)).lineItems;
+    }
+
+    async replaceLineItems(_id: string, _items: LineItem[]): Promise<ClmContract> {
+        throw clmError(
+            CLM_ERROR.UNSUPPORTED,
+            'Ironclad line items are set at launch; the attribute PATCH takes strings only',
+            {
+                op: 'replaceLineItems'
+            }
+        );
+    }
+
+    async listParties(id: string): Promise<{ counterparty: ClmContract['counterparty']; contacts: ClmContact[] }> {
+        const contract = await this.getContract(id);
+        const body = await this.http.json({
+            method: 'GET',
+            url: this.url(`/workflows/${encodeURIComponent(id)}/signatures`),
+            bucket: 'signatures',
+            operation: 'GET /workflows/{id}/signatures'
+        });
+        const { signers } = parseVendorPayload(IroncladSigners, body, this.ctx('GET /workflows/{id}/signatures'));
+        const counterpartyEmail = contract.contacts.find((contact) => contact.side === 'theirs')?.email;
+        const contacts: ClmContact[] = signers
+            .filter((signer) => signer.email.includes('@'))
+            .map((signer) => ({
+                name: signer.name,
+                email: signer.email,
+                role: 'signer',
+                side:
+                    signer.email === counterpartyEmail || /counterparty/i.test(signer.roleName ?? '')
+                        ? 'theirs'
+                        : 'ours'
+            }));
+        // The launch form's counterparty signer is a contact even before the signature packet exists.
+        for (const contact of contract.contacts) {
+            if (!contacts.some((known) => known.email === contact.email)) contacts.push(contact);
+        }
+        return { counterparty: contract.counterparty, contacts };
+    }
+
+    async listDocuments(id: string): Promise<ClmDocument[]> {
+        const workflow = await this.getWorkflow(id);
+        const documents: ClmDocument[] = [];
+        for (const [key, value] of Object.entries(workflow.attributes)) {
+            for (const file of documentFiles(value)) {
+                documents.push({
+                    id: `workflow:${key}`,
+                    kind: key === 'signed' || key.startsWith('signed') ? 'signed' : 'draft',
+                    name: file.filename,
+                    mimeType: mimeTypeOf(file.filename)
+                });
+            }
+        }
+        for (const recordId of workflow.recordIds ?? []) {
+            const record = await this.getRecord(recordId);
+            for (const [key, attachment] of Object.entries(record.attachments ?? {})) {
+                documents.push({
+                    id: `record:${recordId}:${key}`,
+                    kind: key === 'signedCopy' ? 'signed' : 'attachment',
+                    name: attachment.filename,
+                    mimeType: attachment.contentType ?? mimeTypeOf(attachment.filename)
+                });
+            }
+        }
+        return documents;
+    }
+
+    async downloadDocument(id: string, documentId: string): Promise<DownloadedDocument> {
+        const documents = await this.listDocuments(id);
+        const document = documents.find((candidate) => candidate.id === documentId);
+        if (!document)
+            throw clmError(CLM_ERROR.NOT_FOUND, `no document ${documentId} on workflow ${id}`, { id, documentId });
+        const [source, first, second] = documentId.split(':');
+        const request: HttpRequest =
+            source === 'record'
+                ? {
+                      method: 'GET',
+                      url: this.url(
+                          `/records/${encodeURIComponent(first!)}/attachments/${encodeURIComponent(second!)}`
+                      ),
+                      bucket: 'recordsRead',
+                      operation: 'GET /records/{id}/attachments/{key}'
+                  }
+                : {
+                      method: 'GET',
+                      url: this.url(
+                          `/workflows/${encodeURIComponent(id)}/document/${encodeURIComponent(first!)}/download`
+                      ),
+                      bucket: 'workflowsRead',
+                      operation: 'GET /workflows/{id}/document/{key}/download'
+                  };
+        const response = await this.http.send(request);
+        return {
+            name: document.name,
+            mimeType: response.headers.get('content-type')?.split(';')[0] ?? document.mimeType,
+            bytes: response.bytes
+        };
+    }
+
+    async uploadDocument(): Promise<ClmDocument> {
+        throw clmError(CLM_ERROR.UNSUPPORTED, 'uploading documents to Ironclad is not part of this connector', {
+            op: 'uploadDocument'
+        });
+    }
+
+    // ---- change detection ------------------------------------------------------------------------
+
+    /**
+     * Workflows by lastUpdated (covers launches, edits, step changes, completion) plus records by
+     * lastUpdated (edits to a completed contract's record), merged per workflow.
+     */
+    async listChanges(cursor: string | null, limit: number): Promise<{ items: ClmContract[]; nextCursor: string }> {
+        const position = decodeCursor(cursor, ['workflows', 'records']);
+        const workflows = await this.listWorkflows(
+            position.workflows.since ? { lastUpdated: position.workflows.since } : {}
+        );
+        const records = await this.listRecords(position.records.since ? { lastUpdated: position.records.since } : {});
+        const workflowChanges = takeChanges(
+            position.workflows,
+            workflows.map((workflow) => ({ key: workflow.id, version: workflow.lastUpdated, item: workflow })),
+            limit
+        );
+        const recordChanges = takeChanges(
+            position.records,
+            records
+                .filter((record) => record.source?.workflowId)
+                .map((record) => ({ key: record.id, version: record.lastUpdated, item: record })),
+            Math.max(0, limit - workflowChanges.items.length)
+        );
+        const byId = new Map<string, ClmContract>();
+        for (const workflow of workflowChanges.items) byId.set(workflow.id, await this.toContract(workflow));
+        for (const record of recordChanges.items) {
+            const workflowId = record.source!.workflowId!;
+            if (!byId.has(workflowId)) byId.set(workflowId, await this.getContract(workflowId));
+        }
+        const next: Record<string, FeedPosition> = {
+            workflows: workflowChanges.position,
+            records: recordChanges.position
+        };
+        return { items: [...byId.values()], nextCursor: encodeCursor(next) };
+    }
+
+    verifyWebhook(req: WebhookRequest): Promise<WebhookVerification> {
+        return this.verifier.verify(req);
+    }
+
+    parseWebhook(req: WebhookRequest): ClmEvent[] {
+        let body: unknown;
+        try {
+            body = JSON.parse(req.rawBody.toString('utf8'));
+        } catch {
+            throw clmError(CLM_ERROR.VALIDATION, 'Ironclad webhook body is not JSON', { field: '(body)' });
+        }
+        const delivery = parseVendorPayload(IroncladDelivery, body, this.ctx('webhook'));
+        const eventId = headerValue(req.headers, EVENT_ID_HEADER);
+        if (!eventId) throw clmError(CLM_ERROR.VALIDATION, `missing ${EVENT_ID_HEADER}`, { field: EVENT_ID_HEADER });
+        const event = delivery.payload.event;
+        return [
+            {
+                type: EVENT_TYPES[event] ?? 'contract.updated',
+                contractRef: { system: VENDOR, objectType: 'workflow', id: delivery.payload.workflowID },
+                at: delivery.timestamp,
+                vendorEventId: eventId,
+                vendorEventType: event,
+                receivedAt: new Date(this.clock.now()).toISOString()
+            }
+        ];
+    }
+
+    async ensureWebhookSubscription(targetUrl: string): Promise<{ id: string }> {
+        const wanted = this.config.webhookEvents;
+        for (let page = 0; page < this.config.maxPages; page++) {
+            const body = await this.http.json({
+                method: 'GET',
+                url: this.url('/webhooks'),
+                bucket: 'webhooks',
+                operation: 'GET /webhooks',
+                query: { page, pageSize: this.config.pageSize }
+            });
+            const { list } = parseVendorPayload(IroncladWebhookPage, body, this.ctx('GET /webhooks'));
+            const existing = list.find((hook) => hook.targetURL === targetUrl);
+            if (existing) {
+                const covers =
+                    existing.events.includes('*') || wanted.every((event) => existing.events.includes(event));
+                if (covers) return { id: existing.id };
+                // One registration per target URL: replace it with one that covers every event we need.
+                await this.http.send({
+                    method: 'DELETE',
+                    url: this.url(`/webhooks/${encodeURIComponent(existing.id)}`),
+                    bucket: 'webhooks',
+                    operation: 'DELETE /webhooks/{id}'
+                });
+                break;
+            }
+            if (list.length < this.config.pageSize) break;
+        }
+        const created = await this.http.json({
+            method: 'POST',
+            url: this.url('/webhooks'),
+            bucket: 'webhooks',
+            operation: 'POST /webhooks',
+            json: { events: wanted, targetURL: targetUrl }
+        });
+        return { id: parseVendorPayload(IroncladWebhook, created, this.ctx('POST /webhooks')).id };
+    }
+
+    // ---- Ironclad plumbing -----------------------------------------------------------------------
+
+    private async accessToken(): Promise<string> {
+        const current = this.token ? await this.token.catch(() => undefined) : undefined;
+        // Refresh a minute early so a token does not expire mid-request.
+        if (current && current.expiresAt - 60_000 > this.clock.now()) return current.value;
+        if (!this.token || current) {
+            const pending = this.requestToken();
+            pending.catch(() => {
+                if (this.token === pending) this.token = undefined;
+            });
+            this.token = pending;
+        }
+        return (await this.token).value;
+    }
+
+    private async requestToken(): Promise<{ value: string; expiresAt: number }> {
+        const body = await this.http
+            .json({
+                method: 'POST',
+                url: this.config.tokenUrl,
+                bucket: 'auth',
+                operation: 'POST /oauth/token',
+                anonymous: true,
+                form: {
+                    grant_type: 'client_credentials',
+                    client_id: this.config.clientId,
+                    client_secret: this.config.clientSecret,
+                    scope: this.config.scopes.join(' ')
+                }
+            })
+            .catch((error: unknown) => {
+                if (isConnectorError(error, CLM_ERROR.VALIDATION)) {
+                    throw clmError(CLM_ERROR.AUTH, 'Ironclad refused the client credentials', {
+                        operation: 'POST /oauth/token'
+                    });
+                }
+                throw error;
+            });
+        const token = parseVendorPayload(IroncladToken, body, this.ctx('POST /oauth/token'));
+        return { value: token.access_token, expiresAt: this.clock.now() + token.expires_in * 1000 };
+    }
+
+    private async verificationKey(): Promise<string> {
+        const response = await this.http.send({
+            method: 'GET',
+            url: this.url('/webhooks/verification-key'),
+            bucket: 'webhooks',
+            operation: 'GET /webhooks/verification-key',
+            headers: { accept: 'text/plain' }
+        });
+        return response.bytes.toString('utf8');
+    }
+
+    private resolveTemplateId(): Promise<string> {
+        if (!this.templateId) {
+            const pending = (async () => {
+                const body = await this.http.json({
+                    method: 'GET',
+                    url: this.url('/workflow-schemas'),
+                    bucket: 'workflowsRead',
+                    operation: 'GET /workflow-schemas',
+                    query: { form: 'launch' }
+                });
+                const { list } = parseVendorPayload(IroncladSchemaList, body, this.ctx('GET /workflow-schemas'));
+                const matches = list.filter((schema) => schema.name === this.config.templateName);
+                if (matches.length !== 1) {
+                    throw clmError(
+                        CLM_ERROR.VALIDATION,
+                        `Ironclad has ${matches.length} templates named "${this.config.templateName}" (expected one)`,
+                        { field: 'templateName', available: list.map((schema) => schema.name).slice(0, 20) }
+                    );
+                }
+                return matches[0]!.id;
+            })();
+            pending.catch(() => {
+                if (this.templateId === pending) this.templateId = undefined;
+            });
+            this.templateId = pending;
+        }
+        return this.templateId;
+    }
+
+    private async getWorkflow(id: string): Promise<IroncladWorkflow> {
+        const body = await this.http.json({
+            method: 'GET',
+            url: this.url(`/workflows/${encodeURIComponent(id)}`),
+            bucket: 'workflowsRead',
+            operation: 'GET /workflows/{id}'
+        });
+        return parseVendorPayload(IroncladWorkflow, body, this.ctx('GET /workflows/{id}'));
+    }
+
+    private async getRecord(id: string): Promise<IroncladRecord> {
+        const body = await this.http.json({
+            method: 'GET',
+            url: this.url(`/records/${encodeURIComponent(id)}`),
+            bucket: 'recordsRead',
+            operation: 'GET /records/{id}'
+        });
+        return parseVendorPayload(IroncladRecord, body, this.ctx('GET /records/{id}'));
+    }
+
+    /** All pages (0-based) of GET /workflows for a query, bounded by maxPages. */
+    private async listWorkflows(query: { filter?: string; lastUpdated?: string }): Promise<IroncladWorkflow[]> {
+        return this.allPages('/workflows', 'workflowsRead', query, (body, operation) =>
+            parseVendorPayload(IroncladWorkflowPage, body, this.ctx(operation))
+        );
+    }
+
+    private async listRecords(query: { lastUpdated?: string }): Promise<IroncladRecord[]> {
+        return this.allPages('/records', 'recordsRead', query, (body, operation) =>
+            parseVendorPayload(IroncladRecordPage, body, this.ctx(operation))
+        );
+    }
+
+    private async allPages<T>(
+        path: string,
+        bucket: string,
+        query: Record<string, string | undefined>,
+        parse: (body: unknown, operation: string) => { count: number; list: T[] }
+    ): Promise<T[]> {
+        const items: T[] = [];
+        const operation = `GET ${path}`;
+        for (let page = 0; page < this.config.maxPages; page++) {
+            const body = await this.http.json({
+                method: 'GET',
+                url: this.url(path),
+                bucket,
+                operation,
+                query: { ...query, page, pageSize: this.config.pageSize }
+            });
+            const result = parse(body, operation);
+            items.push(...result.list);
+            if (result.list.length === 0 || items.length >= result.count) return items;
+        }
+        throw clmError(CLM_ERROR.TRANSIENT, `${operation}: more than ${this.config.maxPages} pages`, {
+            operation,
+            maxPages: this.config.maxPages
+        });
+    }
+
+    private launchAttributes(input: CreateContractInput): Record<string, unknown> {
+        const names = this.config.attributes;
+        const signer = counterpartySigner(input.contacts);
+        const attributes: Record<string, unknown> = {
+            [names.counterpartyName]: input.counterparty.name,
+            [this.config.naturalKey.attribute]: input.naturalKey.id
+        };
+        if (names.title) attributes[names.title] = input.title;
+        if (signer) {
+            attributes[names.counterpartySignerName] = signer.name;
+            attributes[names.counterpartySignerEmail] = signer.email;
+        }
+        if (input.value)
+            attributes[names.value] = { currency: input.value.currency, amount: Number(input.value.amount) };
+        if (input.effectiveDate) attributes[names.effectiveDate] = input.effectiveDate;
+        if (input.expirationDate) attributes[names.expirationDate] = input.expirationDate;
+        if (input.lineItems && input.lineItems.length > 0) {
+            const columns = this.config.lineItemColumns;
+            attributes[names.lineItems] = input.lineItems.map((item) => ({
+                [columns.key]: item.sfQuoteLineId ?? item.key,
+                [columns.product]: item.product,
+                [columns.quantity]: Number(item.quantity),
+                ...(item.unitPrice
+                    ? {
+                          [columns.unitPrice]: {
+                              currency: item.unitPrice.currency,
+                              amount: Number(item.unitPrice.amount)
+                          }
+                      }
+                    : {}),
+                ...(item.total
+                    ? { [columns.total]: { currency: item.total.currency, amount: Number(item.total.amount) } }
+                    : {})
+            }));
+        }
+        Object.assign(attributes, this.customAttributes(input.custom ?? {}));
+        return attributes;
+    }
+
+    private customAttributes(custom: Record<string, string | number | boolean | null>): Record<string, unknown> {
+        const out: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(custom)) {
+            const attribute = this.config.customAttributes[name];
+            if (!attribute) {
+                throw clmError(CLM_ERROR.VALIDATION, `no Ironclad attribute is configured for custom field "${name}"`, {
+                    field: `custom.${name}`
+                });
+            }
+            out[attribute] = value;
+        }
+        return out;
+    }
+
+    /** A checked patch as attribute updates; the spec types `value` as a string. */
+    private attributeUpdates(patch: ContractPatch): { action: 'set' | 'remove'; path: string; value?: string }[] {
+        const names = this.config.attributes;
+        const updates: { action: 'set' | 'remove'; path: string; value?: string }[] = [];
+        const put = (path: string, value: string | number | boolean | null | undefined) => {
+            if (value === undefined) return;
+            updates.push(value === null ? { action: 'remove', path } : { action: 'set', path, value: String(value) });
+        };
+        if (patch.value !== undefined) {
+            throw clmError(
+                CLM_ERROR.UNSUPPORTED,
+                'Ironclad attribute updates take strings; a monetary value cannot be written',
+                {
+                    op: 'update value',
+                    field: 'value'
+                }
+            );
+        }
+        if (patch.title !== undefined) {
+            if (!names.title) {
+                throw clmError(CLM_ERROR.UNSUPPORTED, 'no Ironclad title attribute is configured', {
+                    op: 'update title',
+                    field: 'title'
+                });
+            }
+            put(names.title, patch.title);
+        }
+        put(names.counterpartyName, patch.counterpartyName);
+        put(names.effectiveDate, patch.effectiveDate);
+        put(names.expirationDate, patch.expirationDate);
+        for (const [attribute, value] of Object.entries(this.customAttributes(patch.custom ?? {}))) {
+            put(attribute, value as string | number | boolean | null);
+        }
+        return updates;
+    }
+
+    private async toContract(workflow: IroncladWorkflow): Promise<ClmContract> {
+        const names = this.config.attributes;
+        const attrs = workflow.attributes;
+        const field = (name: string) => `attributes.${name}`;
+        const record =
+            workflow.status === 'completed' && workflow.recordIds?.[0]
+                ? await this.getRecord(workflow.recordIds[0])
+                : undefined;
+        const property = (name: string) => record?.properties[name]?.value;
+        const props = this.config.recordProperties;
+
+        const valueSource = property(props.value) ?? attrs[names.value];
+        const value =
+            valueSource === undefined || valueSource === null
+                ? null
+                : vendorMoney(valueSource, record ? `properties.${props.value}.value` : field(names.value));
+        const dateOf = (recordName: string, attribute: string) => {
+            const raw = property(recordName) ?? attrs[attribute];
+            return raw === undefined || raw === null || raw === ''
+                ? null
+                : vendorDate(
+                      raw,
+                      record && property(recordName) !== undefined ? `properties.${recordName}.value` : field(attribute)
+                  );
+        };
+        const effectiveDate = dateOf(props.effectiveDate, names.effectiveDate);
+        const expirationDate = dateOf(props.expirationDate, names.expirationDate);
+        const today = new Date(this.clock.now()).toISOString().slice(0, 10);
+        const status = deriveFromDates(mapWorkflowStatus(workflow), effectiveDate, expirationDate, today);
+
+        const refs: ExternalRef[] = [{ system: VENDOR, objectType: 'workflow', id: workflow.id }];
+        for (const recordId of workflow.recordIds ?? [])
+            refs.push({ system: VENDOR, objectType: 'record', id: recordId });
+        const naturalKey = optionalString(
+            attrs[this.config.naturalKey.attribute],
+            field(this.config.naturalKey.attribute)
+        );
+        if (naturalKey)
+            refs.push({ system: 'salesforce', objectType: this.config.naturalKey.objectType, id: naturalKey });
+
+        const signerEmail = optionalString(attrs[names.counterpartySignerEmail], field(names.counterpartySignerEmail));
+        const contacts: ClmContact[] = signerEmail
+            ? [
+                  {
+                      name:
+                          optionalString(attrs[names.counterpartySignerName], field(names.counterpartySignerName)) ??
+                          signerEmail,
+                      email: signerEmail,
+                      role: 'signer',
+                      side: 'theirs'
+                  }
+              ]
+            : [];
+        const counterpartyName = optionalString(attrs[names.counterpartyName], field(names.counterpartyName));
+        const custom: Record<string, unknown> = {};
+        for (const [name, attribute] of Object.entries(this.config.customAttributes)) {
+            if (attrs[attribute] !== undefined) custom[name] = attrs[attribute];
+        }
+        const candidate = {
+            id: workflow.id,
+            vendor: VENDOR,
+            refs,
+            title: (names.title ? optionalString(attrs[names.title], field(names.title)) : null) ?? workflow.title,
+            status,
+            counterparty: counterpartyName ? { name: counterpartyName } : null,
+            effectiveDate,
+            expirationDate,
+            executedDate: null,
+            noticeDeadline: null,
+            value,
+            termMonths: null,
+            autoRenew: null,
+            renewalTermMonths: null,
+            noticeDays: null,
+            contacts,
+            lineItems: this.lineItems(attrs[names.lineItems], field(names.lineItems)),
+            custom,
+            version: workflow.lastUpdated,
+            updatedAt: record && record.lastUpdated > workflow.lastUpdated ? record.lastUpdated : workflow.lastUpdated
+        };
+        return parseVendorPayload(ClmContract, candidate, {
+            vendor: VENDOR,
+            operation: 'map workflow',
+            fieldPrefix: 'contract'
+        });
+    }
+
+    private lineItems(table: unknown, field: string): LineItem[] {
+        if (table === undefined || table === null) return [];
+        if (!Array.isArray(table))
+            throw clmError(CLM_ERROR.VALIDATION, `vendor field "${field}" is not a table`, { field });
+        const columns = this.config.lineItemColumns;
+        return table.map((row: unknown, index) => {
+            const at = `${field}.${index}`;
+            if (!row || typeof row !== 'object')
+                throw clmError(CLM_ERROR.VALIDATION, `vendor field "${at}" is not a row`, { field: at });
+            const cells = row as Record<string, unknown>;
+            const key = optionalString(cells[columns.key], `${at}.${columns.key}`);
+            const product = optionalString(cells[columns.product], `${at}.${columns.product}`);
+            if (!product)
+                throw clmError(CLM_ERROR.VALIDATION, `vendor field "${at}.${columns.product}" is missing`, {
+                    field: `${at}.${columns.product}`
+                });
+            const money = (column: string) =>
+                cells[column] === undefined || cells[column] === null
+                    ? undefined
+                    : vendorMoney(cells[column], `${at}.${column}`);
+            const unitPrice = money(columns.unitPrice);
+            const total = money(columns.total);
+            return {
+                key: key ?? String(index),
+                ...(key ? { sfQuoteLineId: key } : {}),
+                product,
+                quantity: decimalText(cells[columns.quantity], `${at}.${columns.quantity}`),
+                ...(unitPrice ? { unitPrice } : {}),
+                ...(total ? { total } : {}),
+                extra: {}
+            };
+        });
+    }
+
+    private url(path: string): string {
+        return `${this.config.baseUrl.replace(/\/$/, '')}${path}`;
+    }
+
+    private ctx(operation: string) {
+        return { vendor: VENDOR, operation };
+    }
+}
+
+/** Ironclad filter formula; the value is restricted so it cannot break out of the quoted literal. */
+function equalsFormula(attribute: string, value: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(value)) {
+        throw clmError(CLM_ERROR.VALIDATION, `"${value}" cannot be used in an Ironclad filter`, { field: 'ref.id' });
+    }
+    return `Equals([${attribute}], '${value}')`;
+}
+
+function documentFiles(value: unknown): { filename: string }[] {
+    if (!Array.isArray(value)) return [];
+    return value.filter(
+        (entry): entry is { filename: string } =>
+            !!entry &&
+            typeof entry === 'object' &&
+            typeof (entry as { filename?: unknown }).filename === 'string' &&
+            'download' in entry
+    );
+}
+
+function mimeTypeOf(filename: string): string {
+    const lower = filename.toLowerCase();
+    if (lower.endsWith('.pdf')) return 'application/pdf';
+    if (lower.endsWith('.docx')) return 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+    return 'application/octet-stream';
+}
+
+function messageText(body: unknown): string {
+    const message = (body as { message?: unknown } | undefined)?.message;
+    return typeof message === 'string' ? message.slice(0, 200) : 'refused';
+}

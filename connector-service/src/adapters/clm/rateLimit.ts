@@ -1,0 +1,95 @@
+/**
+ * Client-side throttling: one token bucket per vendor rate-limit bucket (Ironclad: per-company RPM per
+ * bucket; SpotDraft: 10 requests/s per workspace), so the adapter stays under the limit instead of
+ * provoking 429s, plus a shared pause when the vendor answers 429 with Retry-After.
+ */
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+};
+
+export class TokenBucket {
+    private tokens: number;
+    private lastRefill: number;
+    private pausedUntil = 0;
+
+    /** `ratePerSecond` tokens are added each second up to `burst`. */
+    constructor(
+        readonly ratePerSecond: number,
+        readonly burst: number,
+        private readonly clock: Clock = systemClock
+    ) {
+        if (!(ratePerSecond > 0) || !(burst >= 1)) throw new RangeError('rate must be > 0 and burst >= 1');
+        this.tokens = burst;
+        this.lastRefill = clock.now();
+    }
+
+    /** Waits until a token is available (and any vendor-imposed pause is over), then takes it. */
+    async take(): Promise<void> {
+        // Bounded: each pass either takes a token or sleeps until one is due.
+        for (;;) {
+            const now = this.clock.now();
+            if (now < this.pausedUntil) {
+                await this.clock.sleep(this.pausedUntil - now);
+                continue;
+            }
+            this.refill(now);
+            if (this.tokens >= 1) {
+                this.tokens -= 1;
+                return;
+            }
+            await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000));
+        }
+    }
+
+    /** The vendor said "not before": every caller of this bucket waits until then. */
+    pauseFor(ms: number): void {
+        this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+        this.tokens = 0;
+    }
+
+    private refill(now: number): void {
+        const elapsed = Math.max(0, now - this.lastRefill) / 1000;
+        this.tokens = Math.min(this.burst, this.tokens + elapsed * this.ratePerSecond);
+        this.lastRefill = now;
+    }
+}
+
+export interface BackoffPolicy {
+    /** Attempts in total, the first included. */
+    maxAttempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+}
+
+export const defaultBackoff: BackoffPolicy = { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 20_000 };
+
+/**
+ * Exponential backoff with full jitter (a random delay in [0, base·2^n], capped), never shorter than
+ * what the vendor asked for in Retry-After.
+ */
+export function backoffDelay(
+    policy: BackoffPolicy,
+    attempt: number,
+    retryAfterMs: number | undefined,
+    random: () => number = Math.random
+): number {
+    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+    const jittered = Math.floor(random() * ceiling);
+    return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/** Retry-After is either seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+    if (value === null || value.trim() === '') return undefined;
+    const trimmed = value.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+    const date = Date.parse(trimmed);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}

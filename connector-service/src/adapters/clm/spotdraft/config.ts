@@ -1,0 +1,45 @@
+/**
+ * The SpotDraft adapter's configuration, as a plain typed object (the service config supplies it).
+ */
+import { z } from 'zod';
+
+export const SpotdraftConfig = z.object({
+    /** The regional `/api` base, e.g. https://api.us.spotdraft.com/api. */
+    baseUrl: z.url(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    /** The user the integration acts as (user-email header). */
+    userEmail: z.email(),
+    templateName: z.string().min(1),
+    /** external_metadata key that carries the Salesforce id (looked up by by_external_metadata). */
+    externalMetadataKey: z.string().min(1).default('id'),
+    naturalKeyObjectType: z.string().min(1).default('Opportunity'),
+    /** contract_data variables of the template. */
+    dataFields: z
+        .object({
+            naturalKey: z.string().min(1).optional().default('salesforce_opportunity_id'),
+            effectiveDate: z.string().min(1).default('start_date'),
+            expirationDate: z.string().min(1).default('end_date'),
+            value: z.string().min(1).default('contract_value')
+        })
+        .prefault({}),
+    /** Canonical custom field name → contract_data variable. */
+    customFields: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** The spec's X-SD-CONTENT-HASH form: a callback secret SpotDraft shares privately. */
+    webhookCallbackSecret: z.string().min(1).optional(),
+    /** The playbook form (X-SD-WEBHOOK-CONTENT-HASH): the base64 key; fetched from hmac_key when absent. */
+    webhookHmacKeyBase64: z.string().min(1).optional(),
+    webhookActivities: z.array(z.string().min(1)).optional(),
+    webhookToleranceMs: z
+        .number()
+        .int()
+        .positive()
+        .default(15 * 60_000),
+    /** SpotDraft: 10 requests/second per workspace. */
+    requestsPerSecond: z.number().positive().default(10),
+    timeoutMs: z.number().int().positive().default(15_000),
+    pageSize: z.number().int().min(1).max(100).default(100),
+    maxPages: z.number().int().min(1).default(50)
+});
+export type SpotdraftConfig = z.infer<typeof SpotdraftConfig>;
+export type SpotdraftConfigInput = z.input<typeof SpotdraftConfig>;

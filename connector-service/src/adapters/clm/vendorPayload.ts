@@ -1,0 +1,24 @@
+/**
+ * Every vendor payload goes through a zod schema before the adapter reads it. A malformed payload
+ * (missing field, unknown status, wrong type) becomes CLM.VALIDATION naming the first offending
+ * field — never a crash and never a half-parsed value.
+ */
+import type { z } from 'zod';
+import { CLM_ERROR, clmError } from '../../ports/clm.ts';
+
+export function parseVendorPayload<S extends z.ZodType>(
+    schema: S,
+    value: unknown,
+    context: { vendor: string; operation: string; fieldPrefix?: string }
+): z.infer<S> {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const path = issue ? issue.path.map(String).join('.') : '';
+    const field = [context.fieldPrefix, path].filter((part) => part !== undefined && part !== '').join('.') || '(body)';
+    throw clmError(
+        CLM_ERROR.VALIDATION,
+        `${context.vendor} ${context.operation}: malformed response at "${field}": ${issue?.message ?? 'invalid'}`,
+        { vendor: context.vendor, operation: context.operation, field }
+    );
+}
