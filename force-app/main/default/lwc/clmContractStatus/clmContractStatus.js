@@ -1,0 +1,264 @@
+import { LightningElement, api } from 'lwc';
+import { subscribe, unsubscribe, onError, isEmpEnabled } from 'lightning/empApi';
+import getStatus from '@salesforce/apex/ClmStatusController.getStatus';
+
+/** The connector's status event; every change it applies or every lifecycle move is announced here. */
+export const STATUS_CHANNEL = '/event/Clm_Sync_Status__e';
+
+/** The lifecycle path a contract normally walks; other stages are shown as a badge beside it. */
+export const LIFECYCLE_PATH = [
+    { value: 'Draft', label: 'Draft' },
+    { value: 'InReview', label: 'Review' },
+    { value: 'PendingApproval', label: 'Approval' },
+    { value: 'Approved', label: 'Approved' },
+    { value: 'OutForSignature', label: 'Signature' },
+    { value: 'Signed', label: 'Signed' },
+    { value: 'Active', label: 'Active' }
+];
+const OFF_PATH = {
+    Amended: 'Amended',
+    Expired: 'Expired',
+    Terminated: 'Terminated',
+    Cancelled: 'Cancelled',
+    OnHold: 'On hold',
+    Unknown: 'Unknown'
+};
+const SIGNATURE = {
+    None: { percent: 0, label: 'Not sent for signature' },
+    Sent: { percent: 33, label: 'Sent for signature' },
+    PartiallySigned: { percent: 66, label: 'Partially signed' },
+    FullySigned: { percent: 100, label: 'Fully signed' },
+    Declined: { percent: 0, label: 'Signature declined', problem: true },
+    Voided: { percent: 0, label: 'Signature voided', problem: true }
+};
+const HEALTH = {
+    NotLinked: { label: 'Not sent to the CLM', className: 'slds-badge' },
+    Healthy: { label: 'In sync', className: 'slds-badge slds-theme_success' },
+    Pending: { label: 'Sync pending', className: 'slds-badge slds-theme_info' },
+    Attention: { label: 'Needs review', className: 'slds-badge slds-theme_warning' },
+    Failing: { label: 'Sync failing', className: 'slds-badge slds-theme_error' }
+};
+const FIELD_LABELS = {
+    CLM_Lifecycle__c: 'Lifecycle',
+    CLM_Signature_Status__c: 'Signature',
+    CLM_Expiration_Date__c: 'Expiration date',
+    CLM_Executed_Date__c: 'Executed date',
+    CLM_Notice_Deadline__c: 'Notice deadline',
+    CLM_Contract_Value__c: 'Contract value',
+    CLM_Auto_Renew__c: 'Auto-renew',
+    CLM_Renewal_Term_Months__c: 'Renewal term',
+    StartDate: 'Start date',
+    EndDate: 'End date',
+    StageName: 'Stage',
+    SpecialTerms: 'Special terms'
+};
+
+/**
+ * Legal's view of the contract on an Opportunity or Contract page. It loads through
+ * ClmStatusController.getStatus and then follows the connector's status events live (empApi):
+ * subscribe when shown, unsubscribe when removed, ignore events about other records, and say so
+ * plainly when live updates are unavailable.
+ */
+export default class ClmContractStatus extends LightningElement {
+    @api recordId;
+    @api objectApiName;
+
+    status;
+    error;
+    loading = true;
+    liveState = 'connecting';
+    liveProblem;
+    lastEventAt;
+    lastEventMessage;
+    subscription;
+    removed = false;
+
+    connectedCallback() {
+        this.removed = false;
+        this.load();
+        this.startLiveUpdates();
+    }
+
+    disconnectedCallback() {
+        this.removed = true;
+        if (this.subscription) {
+            unsubscribe(this.subscription);
+            this.subscription = undefined;
+        }
+    }
+
+    async load() {
+        try {
+            this.status = await getStatus({ recordId: this.recordId });
+            this.error = undefined;
+        } catch (error) {
+            this.error = error;
+        } finally {
+            this.loading = false;
+        }
+    }
+
+    async startLiveUpdates() {
+        try {
+            const enabled = await isEmpEnabled();
+            if (!enabled) {
+                this.liveState = 'unavailable';
+                this.liveProblem = 'The streaming API is not available here.';
+                return;
+            }
+            onError((error) => {
+                this.liveState = 'unavailable';
+                this.liveProblem = (error && (error.error || error.message)) || 'The streaming connection failed.';
+            });
+            const subscription = await subscribe(STATUS_CHANNEL, -1, (message) => this.handleStatusEvent(message));
+            if (this.removed) {
+                unsubscribe(subscription);
+                return;
+            }
+            this.subscription = subscription;
+            this.liveState = 'live';
+        } catch (error) {
+            this.liveState = 'unavailable';
+            this.liveProblem = (error && (error.message || error.error)) || 'Subscribing to status events failed.';
+        }
+    }
+
+    /** Applies an event about this record (or its Contract) at once, then reloads the details. */
+    handleStatusEvent(message) {
+        const payload = message && message.data && message.data.payload;
+        if (!payload || !this.isAboutThisRecord(payload.Record_Id__c)) return;
+        const current = this.status || {};
+        this.status = {
+            ...current,
+            clmContractId: payload.Clm_Contract_Id__c || current.clmContractId,
+            lifecycle: payload.Lifecycle__c || current.lifecycle,
+            signatureStatus: payload.Signature_Status__c || current.signatureStatus,
+            lastSyncResult: payload.Sync_Result__c || current.lastSyncResult,
+            noticeDeadline: payload.Notice_Deadline__c || current.noticeDeadline,
+            expirationDate: payload.Expiration_Date__c || current.expirationDate,
+            lastSync: payload.Occurred_At__c || current.lastSync,
+            health: healthAfter(payload.Sync_Result__c, current.health)
+        };
+        this.lastEventAt = payload.Occurred_At__c || new Date().toISOString();
+        this.lastEventMessage = payload.Message__c;
+        this.load();
+    }
+
+    isAboutThisRecord(recordId) {
+        if (!recordId) return false;
+        const ids = [this.recordId, this.status && this.status.contractId].filter(Boolean).map((id) => id.slice(0, 15));
+        return ids.includes(String(recordId).slice(0, 15));
+    }
+
+    get hasError() {
+        return !this.loading && Boolean(this.error);
+    }
+    get isLinked() {
+        return Boolean(this.status && (this.status.clmContractId || this.status.lastSyncResult));
+    }
+    get notLinked() {
+        return !this.loading && !this.error && !this.isLinked;
+    }
+    get showDetails() {
+        return !this.loading && !this.error && this.isLinked;
+    }
+    get pathSteps() {
+        return LIFECYCLE_PATH;
+    }
+    get currentStep() {
+        return this.status && LIFECYCLE_PATH.some((step) => step.value === this.status.lifecycle)
+            ? this.status.lifecycle
+            : undefined;
+    }
+    get lifecycleLabel() {
+        const lifecycle = this.status && this.status.lifecycle;
+        if (!lifecycle) return 'Unknown';
+        const step = LIFECYCLE_PATH.find((entry) => entry.value === lifecycle);
+        return step ? step.label : OFF_PATH[lifecycle] || lifecycle;
+    }
+    get offPathLifecycle() {
+        const lifecycle = this.status && this.status.lifecycle;
+        return lifecycle && !LIFECYCLE_PATH.some((step) => step.value === lifecycle) ? OFF_PATH[lifecycle] || lifecycle : undefined;
+    }
+    get signature() {
+        return SIGNATURE[(this.status && this.status.signatureStatus) || 'None'] || SIGNATURE.None;
+    }
+    get signaturePercent() {
+        return this.signature.percent;
+    }
+    get signatureLabel() {
+        return this.signature.label;
+    }
+    get signatureProblem() {
+        return Boolean(this.signature.problem);
+    }
+    get health() {
+        return HEALTH[(this.status && this.status.health) || 'NotLinked'] || HEALTH.NotLinked;
+    }
+    get healthLabel() {
+        return this.health.label;
+    }
+    get healthClass() {
+        return this.health.className;
+    }
+    get provenance() {
+        return ((this.status && this.status.provenance) || []).map((entry) => ({
+            key: entry.field,
+            label: FIELD_LABELS[entry.field] || entry.field,
+            side: entry.writtenBy === 'Clm' ? 'CLM' : 'Salesforce',
+            writtenAt: entry.writtenAt
+        }));
+    }
+    get hasProvenance() {
+        return this.provenance.length > 0;
+    }
+    get conflicts() {
+        return ((this.status && this.status.openConflicts) || []).map((conflict) => ({
+            id: conflict.Id,
+            label: `${FIELD_LABELS[conflict.Field__c] || conflict.Field__c}: Salesforce "${conflict.Salesforce_Value__c ?? ''}" vs CLM "${conflict.Clm_Value__c ?? ''}"`
+        }));
+    }
+    get conflictCount() {
+        return this.conflicts.length;
+    }
+    get hasConflicts() {
+        return this.conflictCount > 0;
+    }
+    get errorCount() {
+        return ((this.status && this.status.openErrors) || []).length;
+    }
+    get hasOpenErrors() {
+        return this.errorCount > 0;
+    }
+    get isLive() {
+        return this.liveState === 'live';
+    }
+    get liveUnavailable() {
+        return this.liveState === 'unavailable';
+    }
+    get hasValue() {
+        return this.status && this.status.contractValue !== null && this.status.contractValue !== undefined;
+    }
+    get autoRenewLabel() {
+        if (!this.status || this.status.autoRenew === null || this.status.autoRenew === undefined) return '—';
+        return this.status.autoRenew
+            ? `Yes${this.status.renewalTermMonths ? `, ${this.status.renewalTermMonths} months` : ''}`
+            : 'No';
+    }
+}
+
+function healthAfter(syncResult, previous) {
+    switch (syncResult) {
+        case 'Synced':
+            return previous === 'Failing' || previous === 'Attention' ? previous : 'Healthy';
+        case 'Pending':
+            return 'Pending';
+        case 'Conflict':
+            return 'Attention';
+        case 'Error':
+        case 'Quarantined':
+            return 'Failing';
+        default:
+            return previous;
+    }
+}
