@@ -1,0 +1,10 @@
+/** The sync domain: pure types and functions, no I/O. */
+export * from './errors.ts';
+export * from './clm.ts';
+export * from './salesforce.ts';
+export * from './decimal.ts';
+export * from './transforms.ts';
+export * from './rules.ts';
+export * from './defaultRules.ts';
+export * from './syncState.ts';
+export * from './planner.ts';
