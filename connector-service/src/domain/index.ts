@@ -8,3 +8,4 @@ export * from './rules.ts';
 export * from './defaultRules.ts';
 export * from './syncState.ts';
 export * from './planner.ts';
+export * from './ruleRecords.ts';
