@@ -4,7 +4,7 @@
  * read the org's records back at run time.
  */
 import { ConnectorError } from './errors.ts';
-import { CONFLICT_POLICIES, DIRECTIONS, FieldRule, type FieldRuleInput } from './rules.ts';
+import { FieldRule, type ConflictPolicy, type Direction, type FieldRuleInput } from './rules.ts';
 
 export const RULE_METADATA_TYPE = 'Clm_Field_Mapping__mdt';
 
@@ -97,8 +97,8 @@ export function ruleFromRecord(record: Record<string, unknown>): FieldRuleInput 
         sfObject: String(record.Object__c ?? ''),
         sfField: String(record.Field__c ?? ''),
         clmField: String(record.Clm_Field__c ?? ''),
-        direction: direction as (typeof DIRECTIONS)[number],
-        conflictPolicy: policy === null || policy === undefined || policy === '' ? undefined : (policy as (typeof CONFLICT_POLICIES)[number]),
+        direction: direction as Direction,
+        conflictPolicy: policy === null || policy === undefined || policy === '' ? undefined : (policy as ConflictPolicy),
         transform: transform as FieldRuleInput['transform'],
         enabled: record.Enabled__c !== false,
         description: typeof record.Description__c === 'string' ? record.Description__c : undefined

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import {
+    DEFAULT_RULES,
+    emptyPairState,
+    loadRuleSet,
+    planChange,
+    resolveConflict,
+    type Change,
+    type PlanContext
+} from '../../src/domain/index.ts';
+
+const ruleSet = loadRuleSet(DEFAULT_RULES);
+const context: PlanContext = { connectorClientId: 'clm-connector', transform: {} };
+const at = (second: number) => ({ at: new Date(Date.UTC(2026, 5, 1, 12, 0, second)).toISOString(), seq: 0 });
+
+function clmChange(second: number, values: Record<string, unknown>): Change {
+    return { source: 'clm', contractId: 'K-1', eventId: `clm-${second}`, correlationId: `corr-${second}`, version: at(second), values };
+}
+function sfChange(second: number, sfObject: string, values: Record<string, unknown>, origin?: string): Change {
+    return { source: 'salesforce', sfObject, recordId: '800000000000001AAA', eventId: `sf-${second}`, correlationId: `corr-${second}`, version: at(second), values, origin };
+}
+
+describe('planner', () => {
+    it('writes CLM-owned values to Contract and Opportunity in one write per object', () => {
+        const plan = planChange(
+            clmChange(1, { 'status.lifecycle': 'OutForSignature', 'status.signature': 'Sent', value: { amount: '120000', currency: 'EUR' } }),
+            emptyPairState('p'),
+            ruleSet,
+            context
+        );
+        expect(plan.writes.salesforce).toEqual([
+            {
+                sfObject: 'Contract',
+                fields: { CLM_Lifecycle__c: 'OutForSignature', CLM_Signature_Status__c: 'Sent', CLM_Contract_Value__c: 120000, CLM_Currency__c: 'EUR' },
+                rules: ['Contract_Lifecycle', 'Contract_Signature', 'Contract_Value']
+            },
+            { sfObject: 'Opportunity', fields: { CLM_Lifecycle__c: 'OutForSignature', CLM_Signature_Status__c: 'Sent' }, rules: ['Opportunity_Lifecycle', 'Opportunity_Signature'] }
+        ]);
+        expect(plan.writes.clm).toBeNull();
+        expect(plan.changeLog.every((entry) => entry.outcome === 'applied' && entry.idempotencyKey.startsWith('clm:clm-1:'))).toBe(true);
+        expect(plan.newState.fields.Contract_Value?.synced).toMatchObject({ by: 'clm', value: { amount: '120000', currency: 'EUR' } });
+    });
+
+    it('recognises the echo of its own Salesforce write by changeOrigin', () => {
+        const first = planChange(clmChange(1, { 'status.lifecycle': 'Signed' }), emptyPairState('p'), ruleSet, context);
+        const echo = planChange(
+            sfChange(2, 'Contract', { CLM_Lifecycle__c: 'Signed' }, 'com/salesforce/api/rest/62.0;client=clm-connector'),
+            first.newState,
+            ruleSet,
+            context
+        );
+        expect(echo.writes).toEqual({ salesforce: [], clm: null });
+        expect(echo.changeLog.map((entry) => entry.outcome)).toEqual(['echo']);
+    });
+
+    it('records a change to a field the source does not own and writes nothing', () => {
+        const plan = planChange(sfChange(1, 'Contract', { CLM_Lifecycle__c: 'Active' }), emptyPairState('p'), ruleSet, context);
+        expect(plan.writes).toEqual({ salesforce: [], clm: null });
+        expect(plan.changeLog).toEqual([expect.objectContaining({ rule: 'Contract_Lifecycle', outcome: 'notOwned', value: 'Active' })]);
+    });
+
+    it('sends Salesforce-owned values to the CLM, the billing address as one canonical address', () => {
+        const plan = planChange(
+            sfChange(1, 'Account', { Name: 'Acme', BillingStreet: '1 Main', BillingCity: 'Boston', BillingState: 'MA', BillingPostalCode: '02110', BillingCountry: 'US' }),
+            emptyPairState('p'),
+            ruleSet,
+            context
+        );
+        expect(plan.writes.clm?.fields).toEqual({
+            'counterparty.name': 'Acme',
+            'counterparty.address': { street: '1 Main', city: 'Boston', state: 'MA', postalCode: '02110', country: 'US' }
+        });
+    });
+
+    it('turns concurrent edits of a Manual field into a conflict, and applies the resolution to both sides', () => {
+        let state = planChange(sfChange(1, 'Contract', { SpecialTerms: 'Net 30' }), emptyPairState('p'), ruleSet, context).newState;
+        // The CLM edits the same field before our write lands there.
+        const conflict = planChange(clmChange(2, { 'custom.specialTerms': 'Net 45' }), state, ruleSet, context);
+        expect(conflict.writes).toEqual({ salesforce: [], clm: null });
+        expect(conflict.conflicts).toEqual([
+            expect.objectContaining({ rule: 'Contract_Special_Terms', salesforceValue: 'Net 30', clmValue: 'Net 45', sfField: 'SpecialTerms' })
+        ]);
+        state = conflict.newState;
+        const resolved = resolveConflict(state, ruleSet, 'Contract_Special_Terms', { take: 'clm' }, { eventId: 'res-1', correlationId: 'c', at: at(3).at }, context);
+        expect(resolved.writes.salesforce).toEqual([{ sfObject: 'Contract', fields: { SpecialTerms: 'Net 45' }, rules: ['Contract_Special_Terms'] }]);
+        expect(resolved.newState.fields.Contract_Special_Terms?.conflict).toBeUndefined();
+        expect(resolved.newState.fields.Contract_Special_Terms?.synced?.value).toBe('Net 45');
+    });
+
+    it('keeps the rest of a record when one value is malformed, with a coded error naming the field', () => {
+        const plan = planChange(
+            clmChange(1, { 'status.lifecycle': 'Archived', effectiveDate: '2026-07-01', value: { amount: '10', currency: 'euro' } }),
+            emptyPairState('p'),
+            ruleSet,
+            context
+        );
+        expect(plan.writes.salesforce).toEqual([{ sfObject: 'Contract', fields: { StartDate: '2026-07-01' }, rules: ['Contract_Start_Date'] }]);
+        expect(plan.errors.map((error) => [error.code, error.details.field])).toEqual([
+            ['TRANSFORM.INVALID_CLM_VALUE', 'status.lifecycle'],
+            ['TRANSFORM.INVALID_CLM_VALUE', 'status.lifecycle'],
+            ['TRANSFORM.INVALID_CLM_VALUE', 'value']
+        ]);
+    });
+
+    it('asks for the whole record when a change lacks a field a rule needs', () => {
+        const plan = planChange(sfChange(1, 'Account', { BillingCity: 'Boston' }), emptyPairState('p'), ruleSet, context);
+        expect(plan.errors.map((error) => error.code)).toEqual(['MAPPING.MISSING_SOURCE_FIELD']);
+    });
+});
