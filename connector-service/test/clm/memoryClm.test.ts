@@ -7,6 +7,7 @@ const clm = new MemoryClm();
 runClmPortKit('in-memory fake', () => ({
     port: clm,
     naturalKeyObjectType: 'Opportunity',
+    unknownContractId: 'M-999999',
     sendForSignature: async (contract) => {
         if (contract.status.lifecycle === 'Draft') await clm.transition(contract.id, 'submit');
         await clm.transition(contract.id, 'requestSignature');

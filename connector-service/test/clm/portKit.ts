@@ -22,6 +22,8 @@ export interface ClmKitBackend {
     loseNextCreateResponse(): Promise<void>;
     /** How many contracts the CLM holds for this natural key (from the CLM's own state). */
     countContracts(naturalKey: ExternalRef): Promise<number>;
+    /** A well-formed contract id the CLM does not hold. */
+    unknownContractId: string;
 }
 
 export function salesforceId(prefix = '006'): string {
@@ -123,10 +125,8 @@ export function runClmPortKit(name: string, backend: () => ClmKitBackend): void 
         });
 
         it('unknown contracts: get is CLM.NOT_FOUND, lookup is null', async () => {
-            const { port, naturalKeyObjectType } = backend();
-            const created = await port.createContract(input());
-            const unknownId = created.id.replace(/\d+$/, (digits) => String(Number(digits) + 100_000));
-            await expectClmError(port.getContract(unknownId), CLM_ERROR.NOT_FOUND);
+            const { port, naturalKeyObjectType, unknownContractId } = backend();
+            await expectClmError(port.getContract(unknownContractId), CLM_ERROR.NOT_FOUND);
             expect(
                 await port.findByExternalRef({
                     system: 'salesforce',

@@ -201,7 +201,11 @@ describe('SpotDraft webhook verification', () => {
                 activity: 'CONTRACT_EXECUTED',
                 contract_id: 4711,
                 contract_status: 'EXECUTED',
-                created_at: new Date(clock.now()).toISOString(),
+                activity_data: {
+                    performed_by: { name: 'CLM', email: 'clm@example.com' },
+                    timestamp: new Date(clock.now()).toISOString()
+                },
+                created_at: '2026-01-05T08:00:00Z',
                 external_metadata: { id: '006ABC' },
                 ...overrides
             })
@@ -283,7 +287,7 @@ describe('SpotDraft webhook verification', () => {
         const request = { headers: { 'x-sd-webhook-content-hash': hex(hmacKey, raw) }, rawBody: raw };
         expect((await adapter.verifyWebhook(request)).ok).toBe(true);
         expect(await adapter.verifyWebhook(request)).toEqual({ ok: false, reason: 'replayed' });
-        const old = body({ created_at: new Date(clock.now() - 2 * 60 * 60_000).toISOString() });
+        const old = body({ activity_data: { timestamp: new Date(clock.now() - 2 * 60 * 60_000).toISOString() } });
         expect(
             await adapter.verifyWebhook({ headers: { 'x-sd-webhook-content-hash': hex(hmacKey, old) }, rawBody: old })
         ).toEqual({

@@ -24,7 +24,7 @@ export const IroncladConfig = z.object({
             'public.records.readAttachments',
             'public.webhooks.readWebhooks',
             'public.webhooks.createWebhooks',
-            'public.webhooks.readVerificationKey'
+            'public.webhooks.deleteWebhooks'
         ]),
     /** The user the integration acts as (x-as-user-email, and the workflow creator). */
     actorEmail: z.email(),
@@ -57,12 +57,12 @@ export const IroncladConfig = z.object({
             total: z.string().min(1).default('totalPrice')
         })
         .prefault({}),
-    /** Record properties of the completed contract (snake_case property ids on records). */
+    /** Record properties of the completed contract (typed: `monetary_amount`, `date` …). */
     recordProperties: z
         .object({
-            value: z.string().min(1).default('contract_value'),
-            effectiveDate: z.string().min(1).default('effective_date'),
-            expirationDate: z.string().min(1).default('expiration_date')
+            value: z.string().min(1).default('contractValue'),
+            effectiveDate: z.string().min(1).default('agreementDate'),
+            expirationDate: z.string().min(1).default('expirationDate')
         })
         .prefault({}),
     /** Canonical custom field name → workflow attribute id. */

@@ -4,6 +4,7 @@
  * the actor (x-as-user-email). Templates are resolved by name (ids change on republish). Attribute
  * writes are accepted in the Review step only; elsewhere CLM.NOT_WRITABLE_IN_STATE.
  */
+import { z } from 'zod';
 import { ClmContract, type ClmContact, type ExternalRef, type LineItem } from '../../../domain/clm.ts';
 import type { ClmDocument, ClmEvent, ClmEventType } from '../../../domain/clmEvents.ts';
 import { isConnectorError } from '../../../domain/errors.ts';
@@ -29,6 +30,7 @@ import { headerValue, WebhookReplayGuard } from '../webhookGuard.ts';
 import { IroncladConfig, type IroncladConfigInput } from './config.ts';
 import {
     IroncladDelivery,
+    IroncladDocumentEntry,
     IroncladRecord,
     IroncladRecordPage,
     IroncladSchemaList,
@@ -38,7 +40,8 @@ import {
     IroncladWebhookPage,
     IroncladWorkflow,
     IroncladWorkflowPage,
-    mapWorkflowStatus
+    mapWorkflowStatus,
+    WORKFLOW_STATUSES
 } from './payloads.ts';
 import { EVENT_ID_HEADER, IroncladWebhookVerifier } from './webhook.ts';
 
@@ -132,8 +135,8 @@ export class IroncladAdapter implements ClmPort {
             webhookAuth: 'rsa',
             changeFeed: 'updated-since',
             lineItems: true,
-            // The spec types PATCH attribute values as strings, so a table cannot be rewritten after launch.
-            lineItemsWritable: false,
+            // In Review, like every attribute (the table goes as JSON text: the spec types `value` as a string).
+            lineItemsWritable: true,
             contacts: true,
             documentsUpload: false,
             signatureStatus: true,
@@ -217,11 +220,16 @@ export class IroncladAdapter implements ClmPort {
 
     async updateContract(id: string, patch: ContractPatch, opts: { ifVersion?: string } = {}): Promise<ClmContract> {
         const valid = checkPatch(patch);
+        const workflow = await this.writableWorkflow(id, opts.ifVersion);
+        return this.patchAttributes(workflow, this.attributeUpdates(valid, workflow.attributes));
+    }
+
+    private async writableWorkflow(id: string, ifVersion: string | undefined): Promise<IroncladWorkflow> {
         const workflow = await this.getWorkflow(id);
-        if (opts.ifVersion !== undefined && opts.ifVersion !== workflow.lastUpdated) {
-            throw clmError(CLM_ERROR.CONFLICT, `workflow ${id} changed since ${opts.ifVersion}`, {
+        if (ifVersion !== undefined && ifVersion !== workflow.lastUpdated) {
+            throw clmError(CLM_ERROR.CONFLICT, `workflow ${id} changed since ${ifVersion}`, {
                 id,
-                expectedVersion: opts.ifVersion,
+                expectedVersion: ifVersion,
                 actualVersion: workflow.lastUpdated
             });
         }
@@ -237,16 +245,20 @@ export class IroncladAdapter implements ClmPort {
                 }
             );
         }
-        const updates = this.attributeUpdates(valid);
+        return workflow;
+    }
+
+    /** Writes changed attributes only: Ironclad answers 400 when a PATCH changes nothing. */
+    private async patchAttributes(workflow: IroncladWorkflow, updates: AttributeUpdate[]): Promise<ClmContract> {
         if (updates.length === 0) return this.toContract(workflow);
         await this.http.json({
             method: 'PATCH',
-            url: this.url(`/workflows/${encodeURIComponent(id)}/attributes`),
+            url: this.url(`/workflows/${encodeURIComponent(workflow.id)}/attributes`),
             bucket: 'workflowsWrite',
             operation: 'PATCH /workflows/{id}/attributes',
             json: { updates, comment: 'Updated from Salesforce by the CLM connector' }
         });
-        return this.getContract(id);
+        return this.getContract(workflow.id);
     }
 
     async transition(_id: string, action: TransitionAction): Promise<ClmContract> {
@@ -265,25 +277,23 @@ export class IroncladAdapter implements ClmPort {
         return (await this.getContract(id)).lineItems;
     }
 
-    async replaceLineItems(_id: string, _items: LineItem[]): Promise<ClmContract> {
-        throw clmError(
-            CLM_ERROR.UNSUPPORTED,
-            'Ironclad line items are set at launch; the attribute PATCH takes strings only',
-            {
-                op: 'replaceLineItems'
-            }
-        );
+    async replaceLineItems(id: string, items: LineItem[]): Promise<ClmContract> {
+        const workflow = await this.writableWorkflow(id, undefined);
+        const path = this.config.attributes.lineItems;
+        const table = this.lineItemTable(items);
+        if (JSON.stringify(workflow.attributes[path] ?? []) === JSON.stringify(table)) return this.toContract(workflow);
+        const update: AttributeUpdate =
+            table.length === 0 ? { action: 'remove', path } : { action: 'set', path, value: JSON.stringify(table) };
+        return this.patchAttributes(workflow, [update]);
     }
 
     async listParties(id: string): Promise<{ counterparty: ClmContract['counterparty']; contacts: ClmContact[] }> {
         const contract = await this.getContract(id);
-        const body = await this.http.json({
-            method: 'GET',
-            url: this.url(`/workflows/${encodeURIComponent(id)}/signatures`),
-            bucket: 'signatures',
-            operation: 'GET /workflows/{id}/signatures'
-        });
-        const { signers } = parseVendorPayload(IroncladSigners, body, this.ctx('GET /workflows/{id}/signatures'));
+        // There is no signature packet before the Sign step (Ironclad answers 400 INVALID_STATE).
+        const signers =
+            contract.status.rawStage === 'Review' || contract.status.rawStatus === 'cancelled'
+                ? []
+                : await this.signers(id);
         const counterpartyEmail = contract.contacts.find((contact) => contact.side === 'theirs')?.email;
         const contacts: ClmContact[] = signers
             .filter((signer) => signer.email.includes('@'))
@@ -303,14 +313,29 @@ export class IroncladAdapter implements ClmPort {
         return { counterparty: contract.counterparty, contacts };
     }
 
+    private async signers(id: string) {
+        const body = await this.http.json({
+            method: 'GET',
+            url: this.url(`/workflows/${encodeURIComponent(id)}/signatures`),
+            bucket: 'signatures',
+            operation: 'GET /workflows/{id}/signatures'
+        });
+        return parseVendorPayload(IroncladSigners, body, this.ctx('GET /workflows/{id}/signatures')).signers;
+    }
+
     async listDocuments(id: string): Promise<ClmDocument[]> {
         const workflow = await this.getWorkflow(id);
         const documents: ClmDocument[] = [];
-        for (const [key, value] of Object.entries(workflow.attributes)) {
-            for (const file of documentFiles(value)) {
+        for (const attribute of ['draft', 'signed'] as const) {
+            const files = parseVendorPayload(z.array(IroncladDocumentEntry), workflow.attributes[attribute] ?? [], {
+                ...this.ctx('GET /workflows/{id}'),
+                fieldPrefix: `attributes.${attribute}`
+            });
+            for (const file of files) {
+                const key = /\/document\/([^/]+)\/download$/.exec(file.download)![1]!;
                 documents.push({
-                    id: `workflow:${key}`,
-                    kind: key === 'signed' || key.startsWith('signed') ? 'signed' : 'draft',
+                    id: `workflow:${decodeURIComponent(key)}`,
+                    kind: attribute,
                     name: file.filename,
                     mimeType: mimeTypeOf(file.filename)
                 });
@@ -572,11 +597,16 @@ export class IroncladAdapter implements ClmPort {
         return parseVendorPayload(IroncladRecord, body, this.ctx('GET /records/{id}'));
     }
 
-    /** All pages (0-based) of GET /workflows for a query, bounded by maxPages. */
+    /** GET /workflows for every status (Ironclad lists `active` unless told otherwise), all pages (0-based). */
     private async listWorkflows(query: { filter?: string; lastUpdated?: string }): Promise<IroncladWorkflow[]> {
-        return this.allPages('/workflows', 'workflowsRead', query, (body, operation) =>
-            parseVendorPayload(IroncladWorkflowPage, body, this.ctx(operation))
-        );
+        const all: IroncladWorkflow[] = [];
+        for (const status of WORKFLOW_STATUSES) {
+            const page = await this.allPages('/workflows', 'workflowsRead', { ...query, status }, (body, operation) =>
+                parseVendorPayload(IroncladWorkflowPage, body, this.ctx(operation))
+            );
+            all.push(...page);
+        }
+        return all;
     }
 
     private async listRecords(query: { lastUpdated?: string }): Promise<IroncladRecord[]> {
@@ -623,31 +653,24 @@ export class IroncladAdapter implements ClmPort {
             attributes[names.counterpartySignerName] = signer.name;
             attributes[names.counterpartySignerEmail] = signer.email;
         }
-        if (input.value)
-            attributes[names.value] = { currency: input.value.currency, amount: Number(input.value.amount) };
+        if (input.value) attributes[names.value] = ironcladMoney(input.value);
         if (input.effectiveDate) attributes[names.effectiveDate] = input.effectiveDate;
         if (input.expirationDate) attributes[names.expirationDate] = input.expirationDate;
-        if (input.lineItems && input.lineItems.length > 0) {
-            const columns = this.config.lineItemColumns;
-            attributes[names.lineItems] = input.lineItems.map((item) => ({
-                [columns.key]: item.sfQuoteLineId ?? item.key,
-                [columns.product]: item.product,
-                [columns.quantity]: Number(item.quantity),
-                ...(item.unitPrice
-                    ? {
-                          [columns.unitPrice]: {
-                              currency: item.unitPrice.currency,
-                              amount: Number(item.unitPrice.amount)
-                          }
-                      }
-                    : {}),
-                ...(item.total
-                    ? { [columns.total]: { currency: item.total.currency, amount: Number(item.total.amount) } }
-                    : {})
-            }));
-        }
+        if (input.lineItems && input.lineItems.length > 0)
+            attributes[names.lineItems] = this.lineItemTable(input.lineItems);
         Object.assign(attributes, this.customAttributes(input.custom ?? {}));
         return attributes;
+    }
+
+    private lineItemTable(items: readonly LineItem[]): Record<string, unknown>[] {
+        const columns = this.config.lineItemColumns;
+        return items.map((item) => ({
+            [columns.key]: item.sfQuoteLineId ?? item.key,
+            [columns.product]: item.product,
+            [columns.quantity]: Number(item.quantity),
+            ...(item.unitPrice ? { [columns.unitPrice]: ironcladMoney(item.unitPrice) } : {}),
+            ...(item.total ? { [columns.total]: ironcladMoney(item.total) } : {})
+        }));
     }
 
     private customAttributes(custom: Record<string, string | number | boolean | null>): Record<string, unknown> {
@@ -664,24 +687,13 @@ export class IroncladAdapter implements ClmPort {
         return out;
     }
 
-    /** A checked patch as attribute updates; the spec types `value` as a string. */
-    private attributeUpdates(patch: ContractPatch): { action: 'set' | 'remove'; path: string; value?: string }[] {
+    /**
+     * A checked patch as attribute updates, leaving out values that would not change. The spec types
+     * `value` as a string, so structured values (money) travel as JSON text.
+     */
+    private attributeUpdates(patch: ContractPatch, current: Record<string, unknown>): AttributeUpdate[] {
         const names = this.config.attributes;
-        const updates: { action: 'set' | 'remove'; path: string; value?: string }[] = [];
-        const put = (path: string, value: string | number | boolean | null | undefined) => {
-            if (value === undefined) return;
-            updates.push(value === null ? { action: 'remove', path } : { action: 'set', path, value: String(value) });
-        };
-        if (patch.value !== undefined) {
-            throw clmError(
-                CLM_ERROR.UNSUPPORTED,
-                'Ironclad attribute updates take strings; a monetary value cannot be written',
-                {
-                    op: 'update value',
-                    field: 'value'
-                }
-            );
-        }
+        const wanted: [string, unknown][] = [];
         if (patch.title !== undefined) {
             if (!names.title) {
                 throw clmError(CLM_ERROR.UNSUPPORTED, 'no Ironclad title attribute is configured', {
@@ -689,13 +701,22 @@ export class IroncladAdapter implements ClmPort {
                     field: 'title'
                 });
             }
-            put(names.title, patch.title);
+            wanted.push([names.title, patch.title]);
         }
-        put(names.counterpartyName, patch.counterpartyName);
-        put(names.effectiveDate, patch.effectiveDate);
-        put(names.expirationDate, patch.expirationDate);
-        for (const [attribute, value] of Object.entries(this.customAttributes(patch.custom ?? {}))) {
-            put(attribute, value as string | number | boolean | null);
+        if (patch.counterpartyName !== undefined) wanted.push([names.counterpartyName, patch.counterpartyName]);
+        if (patch.value !== undefined)
+            wanted.push([names.value, patch.value === null ? null : ironcladMoney(patch.value)]);
+        if (patch.effectiveDate !== undefined) wanted.push([names.effectiveDate, patch.effectiveDate]);
+        if (patch.expirationDate !== undefined) wanted.push([names.expirationDate, patch.expirationDate]);
+        wanted.push(...Object.entries(this.customAttributes(patch.custom ?? {})));
+        const updates: AttributeUpdate[] = [];
+        for (const [path, value] of wanted) {
+            if (value === null) {
+                if (current[path] !== undefined && current[path] !== null) updates.push({ action: 'remove', path });
+                continue;
+            }
+            if (JSON.stringify(current[path]) === JSON.stringify(value)) continue;
+            updates.push({ action: 'set', path, value: typeof value === 'string' ? value : JSON.stringify(value) });
         }
         return updates;
     }
@@ -830,23 +851,19 @@ export class IroncladAdapter implements ClmPort {
     }
 }
 
+type AttributeUpdate = { action: 'set' | 'remove'; path: string; value?: string };
+
+/** Ironclad monetary values: `{currency, amount}` with a JSON number amount. */
+function ironcladMoney(money: { amount: string; currency: string }): { currency: string; amount: number } {
+    return { currency: money.currency, amount: Number(money.amount) };
+}
+
 /** Ironclad filter formula; the value is restricted so it cannot break out of the quoted literal. */
 function equalsFormula(attribute: string, value: string): string {
     if (!/^[A-Za-z0-9_.-]+$/.test(value)) {
         throw clmError(CLM_ERROR.VALIDATION, `"${value}" cannot be used in an Ironclad filter`, { field: 'ref.id' });
     }
     return `Equals([${attribute}], '${value}')`;
-}
-
-function documentFiles(value: unknown): { filename: string }[] {
-    if (!Array.isArray(value)) return [];
-    return value.filter(
-        (entry): entry is { filename: string } =>
-            !!entry &&
-            typeof entry === 'object' &&
-            typeof (entry as { filename?: unknown }).filename === 'string' &&
-            'download' in entry
-    );
 }
 
 function mimeTypeOf(filename: string): string {

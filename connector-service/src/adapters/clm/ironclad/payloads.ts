@@ -9,7 +9,8 @@ export const WORKFLOW_STATUSES = ['active', 'paused', 'completed', 'cancelled'] 
 // The spec's launch response lists Review/Sign/Archive/Complete; Create is the step before Review.
 export const WORKFLOW_STEPS = ['Create', 'Review', 'Sign', 'Archive', 'Complete'] as const;
 const APPROVAL_STATES = ['not_started', 'in_progress', 'completed', 'not_applicable'] as const;
-const SIGNATURE_STATES = ['not_started', 'in_progress', 'complete', 'not_applicable'] as const;
+// GET /workflows/{id} says `completed`, the launch response `complete`: both mean fully signed.
+const SIGNATURE_STATES = ['not_started', 'in_progress', 'complete', 'completed', 'not_applicable'] as const;
 
 export const IroncladWorkflow = z.object({
     id: z.string().min(1),
@@ -57,6 +58,12 @@ export const IroncladRecordPage = z.object({
 
 export const IroncladSchemaList = z.object({
     list: z.array(z.object({ id: z.string().min(1), name: z.string() }).loose())
+});
+
+/** A document entry of a workflow's `draft` / `signed` attribute; the key is in its download link. */
+export const IroncladDocumentEntry = z.object({
+    filename: z.string().min(1),
+    download: z.string().regex(/\/document\/[^/]+\/download$/, 'a document download link')
 });
 
 export const IroncladSigners = z.object({
@@ -132,6 +139,7 @@ function mapSignature(state: IroncladWorkflow['signatures']['state']): Signature
         case 'in_progress':
             return 'Sent';
         case 'complete':
+        case 'completed':
             return 'FullySigned';
         case 'not_started':
         case 'not_applicable':

@@ -61,6 +61,8 @@ export const SpotdraftDelivery = z
         activity: z.string().min(1),
         contract_id: CompositeId,
         contract_status: z.string().optional(),
+        /** When the activity happened (created_at is the contract's creation time). */
+        activity_data: z.object({ timestamp: z.string().min(1) }).loose(),
         created_at: z.string().min(1),
         external_metadata: z.record(z.string(), z.unknown()).nullable().optional()
     })

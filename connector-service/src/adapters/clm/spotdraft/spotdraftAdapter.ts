@@ -428,10 +428,10 @@ export class SpotdraftAdapter implements ClmPort {
             throw clmError(CLM_ERROR.VALIDATION, 'SpotDraft webhook body is not JSON', { field: '(body)' });
         }
         const delivery = parseVendorPayload(SpotdraftDelivery, body, this.ctx('webhook'));
-        const at = new Date(Date.parse(delivery.created_at));
+        const at = new Date(Date.parse(delivery.activity_data.timestamp));
         if (Number.isNaN(at.getTime())) {
-            throw clmError(CLM_ERROR.VALIDATION, 'SpotDraft webhook created_at is not a date-time', {
-                field: 'created_at'
+            throw clmError(CLM_ERROR.VALIDATION, 'SpotDraft webhook activity_data.timestamp is not a date-time', {
+                field: 'activity_data.timestamp'
             });
         }
         return [

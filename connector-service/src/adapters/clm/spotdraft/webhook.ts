@@ -58,17 +58,17 @@ export class SpotdraftWebhookVerifier {
         }
         if (!valid) return { ok: false, reason: 'bad-signature' };
 
-        let createdAtMs: number;
+        let activityAtMs: number;
         try {
             const delivery = SpotdraftDelivery.parse(JSON.parse(req.rawBody.toString('utf8')));
-            createdAtMs = Date.parse(delivery.created_at);
-            if (Number.isNaN(createdAtMs)) return { ok: false, reason: 'malformed' };
+            activityAtMs = Date.parse(delivery.activity_data.timestamp);
+            if (Number.isNaN(activityAtMs)) return { ok: false, reason: 'malformed' };
         } catch {
             return { ok: false, reason: 'malformed' };
         }
-        if (this.guard.isStale(createdAtMs)) return { ok: false, reason: 'stale' };
+        if (this.guard.isStale(activityAtMs)) return { ok: false, reason: 'stale' };
         const eventId = spotdraftEventId(req.rawBody);
-        if (!this.guard.firstSighting(eventId, createdAtMs)) return { ok: false, reason: 'replayed' };
+        if (!this.guard.firstSighting(eventId, activityAtMs)) return { ok: false, reason: 'replayed' };
         return { ok: true, eventId };
     }
 }
