@@ -19,6 +19,8 @@
 // - A response status the operation does not declare is accepted only if the vendor documents it API-wide
 //   (GENERAL_STATUSES: SpotDraft's "HTTP Status Code Summary", Ironclad's auth and rate-limit pages); its body must
 //   then have the vendor's error shape.
+// - SPEC_CORRECTIONS below patch a few schemas the Konfig copies got wrong, each with the reason; nothing else is
+//   changed.
 // - A non-JSON body (a PDF) passes where the spec declares `format: binary` or the Konfig placeholder for an
 //   untyped body (`type: object` with no properties); anywhere else it is a problem.
 import { readFileSync } from 'node:fs';
@@ -109,8 +111,9 @@ export interface ResponseToCheck {
 const GENERAL_STATUSES: Record<Vendor, number[]> = {
     // SpotDraft's description: "HTTP Status Code Summary" (400, 401, 402, 403, 404, 409, 429, 500, 502, 503, 504).
     spotdraft: [400, 401, 402, 403, 404, 409, 429, 500, 502, 503, 504],
-    // Ironclad: OAuth/bearer failures (401/403), rate-limit page (429), generic server errors.
-    ironclad: [401, 403, 404, 429, 500, 502, 503, 504]
+    // Ironclad: bad parameters answered as {code,message,param} (400), OAuth/bearer failures (401/403), unknown ids
+    // (404, shaped like the spec's WorkflowNotFound), the rate-limit page (429), generic server errors.
+    ironclad: [400, 401, 403, 404, 429, 500, 502, 503, 504]
 };
 
 // The error shapes the vendors use in their declared error responses, applied to GENERAL_STATUSES bodies.
@@ -277,6 +280,57 @@ const EXTRAS: Record<Vendor, { template: string; reason: string; item: PathItem 
     ]
 };
 
+/** Schemas in the copied specs that contradict their own descriptions, replaced before validation. */
+export const SPEC_CORRECTIONS: Record<Vendor, { pointer: string[]; value: Schema; reason: string }[]> = {
+    ironclad: [
+        {
+            pointer: ['components', 'schemas', 'LaunchedWorkflowModel', 'properties', 'schema'],
+            value: { type: 'object' },
+            reason:
+                "the launch response's `schema` is the attribute schema (as in WorkflowResponseModel), but the copy " +
+                'references AttributesModel, the launch *input* (which would require schema.counterpartyName to be a string)'
+        },
+        {
+            pointer: [
+                'components',
+                'schemas',
+                'WorkflowsUpdateMetadataRequest',
+                'properties',
+                'updates',
+                'items',
+                'properties',
+                'value'
+            ],
+            value: {},
+            reason:
+                "the field's description says the value must conform to the attribute type (true/false for booleans, " +
+                'numbers, objects for monetary amounts and tables); the copy types it as string only'
+        }
+    ],
+    spotdraft: [
+        {
+            pointer: ['components', 'schemas', 'V21ContractApIsUpdateKeyPointerValueRequest', 'properties', 'value'],
+            value: {},
+            reason:
+                'key pointer values are strings, numbers, booleans, arrays or objects by data type (the response schema ' +
+                'ContractKeyPointerMinimalResponse.value says so); the copy types the request value as object only'
+        }
+    ]
+};
+
+function applyCorrections(vendor: Vendor, document: Record<string, unknown>, warnings: string[]): void {
+    for (const correction of SPEC_CORRECTIONS[vendor]) {
+        let node: Record<string, unknown> | undefined = document;
+        for (const key of correction.pointer.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
+        const last = correction.pointer.at(-1)!;
+        if (!node || !(last in node)) {
+            warnings.push(`correction target missing: ${correction.pointer.join('/')}`);
+            continue;
+        }
+        node[last] = correction.value;
+    }
+}
+
 const METHODS: HttpMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -300,6 +354,7 @@ async function readSpec(vendor: Vendor): Promise<LoadedSpec> {
     const file = specFiles[vendor];
     const raw = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
     const specWarnings: string[] = [];
+    applyCorrections(vendor, raw, specWarnings);
     let document: Record<string, unknown>;
     try {
         document = (await SwaggerParser.validate(structuredClone(raw) as never)) as unknown as Record<string, unknown>;
