@@ -832,6 +832,23 @@ describe('metadata deploy: custom metadata, LWC, pages and layouts', () => {
         );
     });
 
+    it('fails an LWC whose JavaScript or template does not compile, naming that file and position', async () => {
+        const result = await deploy(
+            edit((f) => {
+                replaceIn(f, 'lwc/clmStatus/clmStatus.js', '@api recordId;', '@api recordId = ;');
+                replaceIn(f, 'lwc/clmStatus/clmStatus.html', '</p>', '');
+            })
+        );
+        const found = failures(result).map((m) => [m.fileName, m.lineNumber, m.columnNumber, m.problem]);
+        expect(found).toHaveLength(2);
+        expect(found).toEqual(
+            expect.arrayContaining([
+                ['lwc/clmStatus/clmStatus.html', 1, 11, 'LWC1078: <p> has no matching closing tag.'],
+                ['lwc/clmStatus/clmStatus.js', 3, 21, 'LWC1007: lwc/clmStatus/clmStatus.js: Unexpected token (3:20)']
+            ])
+        );
+    });
+
     it('fails a Lightning page placing a component that does not exist, and a layout field that does not exist', async () => {
         const result = await deploy(
             edit((f) => {

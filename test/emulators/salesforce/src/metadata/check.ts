@@ -3,6 +3,7 @@
 // type, and each component passes its type's rules and resolves its references in the zip or in the org.
 import JSZip from 'jszip';
 import { checkApexClass, checkApexTrigger } from './apex.ts';
+import { checkLwcBundle } from './lwc.ts';
 import type { CheckedComponent, DeployedObject, DeployedPermissionSet, ObjectKind, Problem } from './model.ts';
 import { objectKindOf } from './model.ts';
 import type { ObjectEntry } from './objects.ts';
@@ -189,29 +190,6 @@ function parseXmlFile(component: ZipComponent, path: string | undefined, problem
     return parsed.xml;
 }
 
-const LWC_NAME = /^[a-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)$/;
-
-function checkLwcBundle(component: ZipComponent, meta: ParsedXml | undefined): Problem[] {
-    const name = component.fullName;
-    const problems: Problem[] = [];
-    if (!LWC_NAME.test(name))
-        problems.push(
-            problem(
-                `The LWC name ${name} must start with a lowercase letter and contain only letters, digits and single underscores`
-            )
-        );
-    const js = component.files.get(`lwc/${name}/${name}.js`) ?? component.files.get(`lwc/${name}/${name}.ts`);
-    if (js === undefined) problems.push(problem(`The bundle ${name} has no ${name}.js`));
-    if (meta) {
-        if (!childText(meta.root, 'apiVersion')) problems.push(problem(`${name}.js-meta.xml: apiVersion is required`));
-        const exposed = childBoolean(meta.root, 'isExposed') === true;
-        const targets = children(meta.root, 'targets').flatMap((t) => childTexts(t, 'target'));
-        if (!exposed && targets.length > 0)
-            problems.push(problem(`${name}.js-meta.xml: targets are only allowed when isExposed is true`));
-    }
-    return problems;
-}
-
 function checkApexMeta(meta: ParsedXml | undefined, path: string | undefined): Problem[] {
     if (!meta) return [];
     const version = childText(meta.root, 'apiVersion');
@@ -373,7 +351,7 @@ export async function checkDeployZip(bytes: Buffer, options: CheckOptions, org: 
                     break;
                 }
                 case 'LightningComponentBundle':
-                    problems.push(...checkLwcBundle(component, meta));
+                    problems.push(...checkLwcBundle(component.fullName, component.files, meta));
                     break;
                 case 'PermissionSet':
                     if (content) {

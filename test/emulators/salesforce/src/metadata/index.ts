@@ -300,6 +300,7 @@ export class MetadataDeployService {
             for (const error of errors) {
                 componentFailures.push({
                     ...base,
+                    fileName: error.fileName ?? component.fileName,
                     changed: false,
                     columnNumber: error.columnNumber ?? null,
                     created: false,

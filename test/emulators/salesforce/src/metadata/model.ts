@@ -11,6 +11,8 @@ export interface Problem {
     problemType: 'Error' | 'Warning';
     lineNumber?: number;
     columnNumber?: number;
+    /** The file the problem is in, when it is not the component's main file (a bundle's template). */
+    fileName?: string;
 }
 
 /** One component of the deploy as the result reports it (a CustomField is its own component). */
