@@ -1,0 +1,132 @@
+// Programmatic entry: start the emulated org in-process (other suites do this) and get back everything a
+// client needs — the same keys the command line prints — plus the org, the transaction hook and close().
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { TransactionHook } from './hook.ts';
+import { DEFAULT_DAILY_API_REQUESTS } from './limits.ts';
+import { Org, packageMetadataDirs, type SeededUserKey } from './org.ts';
+import { ADMIN_PREFIX, buildServer } from './server.ts';
+
+export type { CommittedTransaction, TransactionHook, TransactionListener } from './hook.ts';
+export type { RecordChange, FieldChange, PublishedEvent } from './store.ts';
+
+export const DEFAULT_API_VERSION = '62.0';
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export interface SalesforceEmulatorOptions {
+    /** 0 (default) picks a free port. */
+    port?: number;
+    host?: string;
+    /** Extra metadata directories (SFDX source or metadata-API .object files), loaded after the package's. */
+    metadataDirs?: string[];
+    /** Load force-app/ and force-app-cpq/ of this repository (default true). */
+    includePackage?: boolean;
+    /** Inactivity after which a session expires (default 2 h, as the platform's default). */
+    sessionTimeoutMs?: number;
+    /** DailyApiRequests Max (default 15,000, a Developer Edition's allocation). */
+    dailyApiRequests?: number;
+    apiVersion?: string;
+    /** Serve HTTPS with a self-signed certificate made at start (needs `openssl` on PATH). */
+    tls?: boolean;
+}
+
+export interface SalesforceEmulatorInfo {
+    loginUrl: string;
+    instanceUrl: string;
+    adminUrl: string;
+    orgId: string;
+    userId: string;
+    username: string;
+    clientId: string;
+    clientSecret: string;
+    jwtConsumerKey: string;
+    jwtPrivateKeyPath: string;
+    apiVersion: string;
+    users: Record<SeededUserKey, { id: string; username: string }>;
+    /** PEM of the self-signed server certificate, when started with tls. */
+    tlsCertificatePath?: string;
+}
+
+export interface RunningSalesforceEmulator extends SalesforceEmulatorInfo {
+    /** Subscribe to committed write transactions (the event bus builds on this). */
+    hook: TransactionHook;
+    org: Org;
+    app: FastifyInstance;
+    close(): Promise<void>;
+}
+
+function selfSignedCertificate(dir: string): { key: string; cert: string; certPath: string } {
+    const keyPath = path.join(dir, 'tls-key.pem');
+    const certPath = path.join(dir, 'tls-cert.pem');
+    execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+        { stdio: 'ignore' }
+    );
+    return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath };
+}
+
+export async function startSalesforceEmulator(options: SalesforceEmulatorOptions = {}): Promise<RunningSalesforceEmulator> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-emulator-'));
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwtPrivateKeyPath = path.join(dir, 'jwt-private-key.pem');
+    writeFileSync(jwtPrivateKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const clientId = `3MVG9${randomBytes(60).toString('base64url').replace(/[-_]/g, 'x').slice(0, 80)}`;
+    const clientSecret = randomBytes(32).toString('hex').toUpperCase();
+    const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
+
+    const org = new Org({
+        metadataDirs: [...(options.includePackage === false ? [] : packageMetadataDirs(REPO_ROOT)), ...(options.metadataDirs ?? [])],
+        dailyApiMax: options.dailyApiRequests ?? DEFAULT_DAILY_API_REQUESTS,
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 60 * 60 * 1000
+    });
+    const info = { instanceUrl: '', loginUrl: '', apiVersion };
+    const tls = options.tls ? selfSignedCertificate(dir) : undefined;
+    const { app } = buildServer(
+        org,
+        info,
+        { clientId, clientSecret, jwtConsumerKey: clientId, jwtPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+        tls ? { key: tls.key, cert: tls.cert } : undefined
+    );
+    const host = options.host ?? '127.0.0.1';
+    await app.listen({ port: options.port ?? 0, host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const base = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    info.instanceUrl = base;
+    info.loginUrl = base;
+
+    const users = Object.fromEntries(
+        Object.entries(org.userIds).map(([k, id]) => [k, { id, username: String(org.store.get('User', id)?.Username) }])
+    ) as Record<SeededUserKey, { id: string; username: string }>;
+    let closed = false;
+    return {
+        loginUrl: base,
+        instanceUrl: base,
+        adminUrl: `${base}${ADMIN_PREFIX}`,
+        orgId: org.orgId,
+        userId: users.admin.id,
+        username: users.admin.username,
+        clientId,
+        clientSecret,
+        jwtConsumerKey: clientId,
+        jwtPrivateKeyPath,
+        apiVersion,
+        users,
+        ...(tls ? { tlsCertificatePath: tls.certPath } : {}),
+        hook: org.hook,
+        org,
+        app,
+        async close() {
+            if (closed) return;
+            closed = true;
+            await app.close();
+            rmSync(dir, { recursive: true, force: true });
+        }
+    };
+}

@@ -1,0 +1,77 @@
+// Metadata deploy over REST (what `sf project deploy start` uses with SF_ORG_METADATA_REST_DEPLOY=true).
+// The checking itself lives in ./metadata (MetadataDeployService); this wires its two routes, and applies a
+// successful non-checkOnly deploy's objects, fields and permission sets to the org's schema.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Services } from './context.ts';
+import { SfError } from './errors.ts';
+import { MetadataDeployService, type DeployedComponents } from './metadata/index.ts';
+import { fieldFromMetadata, MetadataFieldError } from './schema/metadata-fields.ts';
+import { newCustomObject } from './schema/metadata-loader.ts';
+
+type Req = FastifyRequest<{ Params: { version: string; id: string }; Querystring: { includeDetails?: string } }>;
+
+export function applyDeployed(s: Services, deployed: DeployedComponents): void {
+    const { org } = s;
+    for (const obj of deployed.objects) {
+        const fields = [];
+        for (const f of obj.fields) {
+            try {
+                fields.push(
+                    fieldFromMetadata(
+                        {
+                            ...f,
+                            restricted: f.restrictedPicklist,
+                            values: f.picklistValues.map((p) => ({ fullName: p.value, label: p.label, default: p.isDefault }))
+                        },
+                        obj.name
+                    )
+                );
+            } catch (e) {
+                if (!(e instanceof MetadataFieldError)) throw e;
+            }
+        }
+        const existing = org.schema.get(obj.name);
+        if (existing) for (const f of fields) org.schema.addField(existing.name, f);
+        else org.schema.addObject(newCustomObject(obj.name, { label: obj.label, pluralLabel: obj.pluralLabel, nameField: obj.nameField, sharingModel: obj.sharingModel }, fields));
+    }
+    for (const ps of deployed.permissionSets) {
+        org.addPermissionSet({ name: ps.name, label: ps.label ?? ps.name, description: '', objectPermissions: ps.objectPermissions, fieldPermissions: ps.fieldPermissions, userPermissions: [] });
+    }
+}
+
+export function registerMetadataRoutes(app: FastifyInstance, s: Services): void {
+    let service: MetadataDeployService | undefined;
+    const deployService = () => {
+        service ??= new MetadataDeployService({
+            schema: { objectExists: (n) => s.org.schema.objectExists(n), fieldExists: (o, f) => s.org.schema.fieldExists(o, f) },
+            now: () => s.org.clock.now(),
+            userId: s.org.userIds.admin,
+            onDeployed: (deployed) => applyDeployed(s, deployed)
+        });
+        return service;
+    };
+    s.onReset.push(() => {
+        service = undefined;
+    });
+
+    const requireModifyAll = (request: FastifyRequest) => {
+        if (!s.access(request).modifyAllData) {
+            throw new SfError(403, 'INSUFFICIENT_ACCESS', 'You do not have the permission (Modify Metadata / Modify All Data) required to deploy metadata');
+        }
+    };
+
+    app.post('/services/data/:version/metadata/deployRequest', async (request: Req, reply: FastifyReply) => {
+        Services.version(request.params.version);
+        requireModifyAll(request);
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(typeof request.body === 'string' ? request.body : '');
+        const result = deployService().start(body, String(request.headers['content-type'] ?? ''));
+        return reply.code(result.status).send(result.body);
+    });
+
+    app.get('/services/data/:version/metadata/deployRequest/:id', async (request: Req, reply: FastifyReply) => {
+        Services.version(request.params.version);
+        requireModifyAll(request);
+        const result = deployService().get(request.params.id, request.query.includeDetails === 'true');
+        return reply.code(result.status).send(result.body);
+    });
+}

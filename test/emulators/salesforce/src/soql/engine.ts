@@ -1,0 +1,347 @@
+// SOQL over the in-memory store, parsed by soql-parser-js: field lists with parent relationships and child
+// subqueries, WHERE (AND/OR/NOT, comparison, IN, LIKE, INCLUDES, date literals), ORDER BY with NULLS,
+// LIMIT, OFFSET, COUNT() and COUNT(field). Fields the user cannot see do not exist (INVALID_FIELD).
+import soqlParser from 'soql-parser-js';
+
+// The package is CommonJS: its named exports are not visible to ESM imports.
+const { parseQuery } = soqlParser;
+import type { AccessView } from '../access.ts';
+import { SfError } from '../errors.ts';
+import type { DataService } from '../data.ts';
+import type { Org } from '../org.ts';
+import type { FieldDef, ObjectDef } from '../schema/types.ts';
+import type { SfRecord } from '../store.ts';
+import { buildWhere, matchCondition, parseLiteral, type BoolExpr, type Condition } from './where.ts';
+
+interface FieldPath {
+    /** Relationship hops from the queried object, each a reference field. */
+    hops: { field: FieldDef; target: ObjectDef }[];
+    field: FieldDef;
+    owner: ObjectDef;
+}
+
+type Selection =
+    | { kind: 'field'; path: FieldPath }
+    | { kind: 'count'; alias: string; path?: FieldPath }
+    | { kind: 'subquery'; relationshipName: string; child: ObjectDef; parentField: string; plan: Plan };
+
+interface Plan {
+    def: ObjectDef;
+    alias?: string;
+    selections: Selection[];
+    where?: BoolExpr;
+    orderBy: { path: FieldPath; desc: boolean; nullsLast: boolean }[];
+    limit?: number;
+    offset?: number;
+    countOnly: boolean;
+}
+
+export interface QueryOutput {
+    totalSize: number;
+    records: Record<string, unknown>[];
+}
+
+interface ParsedQuery {
+    fields?: Array<Record<string, unknown>>;
+    sObject?: string;
+    sObjectAlias?: string;
+    relationshipName?: string;
+    where?: unknown;
+    orderBy?:
+        Array<{ field?: string; order?: string; nulls?: string }> | { field?: string; order?: string; nulls?: string };
+    limit?: number;
+    offset?: number;
+    groupBy?: unknown;
+    having?: unknown;
+}
+
+export class QueryEngine {
+    constructor(
+        private readonly org: Org,
+        private readonly data: DataService
+    ) {}
+
+    private get schema() {
+        return this.org.schema;
+    }
+
+    run(access: AccessView, soql: string, version: string, includeDeleted: boolean): QueryOutput {
+        let parsed: ParsedQuery;
+        try {
+            parsed = parseQuery(soql) as unknown as ParsedQuery;
+        } catch (e) {
+            throw new SfError(
+                400,
+                'MALFORMED_QUERY',
+                `\n${soql}\n${e instanceof Error ? e.message.split('\n')[0] : 'unexpected token'}`
+            );
+        }
+        if (parsed.groupBy || parsed.having)
+            throw new SfError(400, 'MALFORMED_QUERY', 'GROUP BY and HAVING are not supported by this emulator');
+        const def = this.object(access, parsed.sObject ?? '');
+        const plan = this.plan(access, parsed, def);
+        const rows = this.rows(plan, includeDeleted);
+        if (plan.countOnly) return { totalSize: rows.length, records: [] };
+        const aggregate = plan.selections.filter((s) => s.kind === 'count');
+        if (aggregate.length > 0) {
+            const rec: Record<string, unknown> = { attributes: { type: 'AggregateResult' } };
+            for (const s of aggregate) {
+                if (s.kind !== 'count') continue;
+                rec[s.alias] = s.path ? rows.filter((r) => this.valueAt(r, s.path!) !== null).length : rows.length;
+            }
+            return { totalSize: 1, records: [rec] };
+        }
+        const page = this.window(plan, rows);
+        return { totalSize: page.length, records: page.map((r) => this.render(plan, r, version, includeDeleted)) };
+    }
+
+    private object(access: AccessView, name: string): ObjectDef {
+        const def = this.schema.get(name);
+        if (!def || !def.queryable || !access.object(def).read) {
+            throw new SfError(
+                400,
+                'INVALID_TYPE',
+                `\nFROM ${name}\n     ^\nERROR at Row:1:Column:1\nsObject type '${name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`
+            );
+        }
+        return def;
+    }
+
+    private invalidField(name: string, def: ObjectDef): SfError {
+        return new SfError(
+            400,
+            'INVALID_FIELD',
+            `\n${name}\n^\nERROR at Row:1:Column:1\nNo such column '${name}' on entity '${def.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`
+        );
+    }
+
+    /** Resolves "Name", "Account.Owner.Name" or "alias.Name" to field definitions, honouring FLS. */
+    private path(access: AccessView, def: ObjectDef, dotted: string, alias?: string): FieldPath {
+        const parts = dotted.split('.');
+        if (
+            parts.length > 1 &&
+            (parts[0]!.toLowerCase() === alias?.toLowerCase() || parts[0]!.toLowerCase() === def.name.toLowerCase()) &&
+            !def.fields.some((f) => f.relationshipName?.toLowerCase() === parts[0]!.toLowerCase())
+        ) {
+            parts.shift();
+        }
+        const hops: FieldPath['hops'] = [];
+        let current = def;
+        for (const rel of parts.slice(0, -1)) {
+            const ref = current.fields.find(
+                (f) => f.type === 'reference' && f.relationshipName?.toLowerCase() === rel.toLowerCase()
+            );
+            if (!ref || !access.field(current, ref).read) throw this.invalidField(dotted, current);
+            const target = this.schema.get(ref.referenceTo[0] ?? '');
+            if (!target || !access.object(target).read) throw this.invalidField(dotted, current);
+            hops.push({ field: ref, target });
+            current = target;
+        }
+        const last = parts[parts.length - 1]!;
+        const field = this.schema.field(current.name, last);
+        if (!field || !access.field(current, field).read) throw this.invalidField(dotted, current);
+        return { hops, field, owner: current };
+    }
+
+    private plan(access: AccessView, q: ParsedQuery, def: ObjectDef): Plan {
+        const alias = q.sObjectAlias;
+        const selections: Selection[] = [];
+        let countOnly = false;
+        for (const f of q.fields ?? []) {
+            switch (f.type) {
+                case 'Field':
+                    selections.push({ kind: 'field', path: this.path(access, def, String(f.field), alias) });
+                    break;
+                case 'FieldRelationship':
+                    selections.push({
+                        kind: 'field',
+                        path: this.path(
+                            access,
+                            def,
+                            String(f.rawValue ?? [...(f.relationships as string[]), f.field].join('.')),
+                            alias
+                        )
+                    });
+                    break;
+                case 'FieldFunctionExpression': {
+                    if (String(f.functionName).toUpperCase() !== 'COUNT') {
+                        throw new SfError(
+                            400,
+                            'MALFORMED_QUERY',
+                            `${String(f.functionName)}() is not supported by this emulator`
+                        );
+                    }
+                    const params = (f.parameters as string[] | undefined) ?? [];
+                    if (params.length === 0) countOnly = true;
+                    else
+                        selections.push({
+                            kind: 'count',
+                            alias: String(f.alias ?? `expr${selections.filter((s) => s.kind === 'count').length}`),
+                            path: this.path(access, def, params[0]!, alias)
+                        });
+                    break;
+                }
+                case 'FieldSubquery': {
+                    const sub = f.subquery as ParsedQuery;
+                    const rel = this.schema.childRelationship(def.name, String(sub.relationshipName));
+                    if (!rel)
+                        throw new SfError(
+                            400,
+                            'INVALID_TYPE',
+                            `Didn't understand relationship '${String(sub.relationshipName)}' in FROM part of query call.`
+                        );
+                    const child = this.object(access, rel.childSObject);
+                    selections.push({
+                        kind: 'subquery',
+                        relationshipName: rel.relationshipName!,
+                        child,
+                        parentField: rel.field,
+                        plan: this.plan(access, sub, child)
+                    });
+                    break;
+                }
+                default:
+                    throw new SfError(400, 'MALFORMED_QUERY', `unsupported select item ${String(f.type)}`);
+            }
+        }
+        const where = buildWhere(q.where);
+        if (where) this.checkWhere(access, def, where, alias);
+        const orderList = q.orderBy === undefined ? [] : Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy];
+        const orderBy = orderList.map((o) => {
+            if (!o.field) throw new SfError(400, 'MALFORMED_QUERY', 'ORDER BY supports fields only');
+            const desc = o.order?.toUpperCase() === 'DESC';
+            return {
+                path: this.path(access, def, o.field, alias),
+                desc,
+                nullsLast: o.nulls ? o.nulls.toUpperCase() === 'LAST' : desc
+            };
+        });
+        return { def, alias, selections, where, orderBy, limit: q.limit, offset: q.offset, countOnly };
+    }
+
+    private conditionPaths = new WeakMap<Condition, FieldPath>();
+
+    private checkWhere(access: AccessView, def: ObjectDef, expr: BoolExpr, alias?: string): void {
+        if (expr.kind === 'cond') {
+            if (expr.cond.field === undefined)
+                throw new SfError(400, 'MALFORMED_QUERY', 'functions in WHERE are not supported by this emulator');
+            this.conditionPaths.set(expr.cond, this.path(access, def, expr.cond.field, alias));
+        } else if (expr.kind === 'not') this.checkWhere(access, def, expr.item, alias);
+        else for (const item of expr.items) this.checkWhere(access, def, item, alias);
+    }
+
+    private evaluate(expr: BoolExpr, row: SfRecord, nowMs: number): boolean {
+        switch (expr.kind) {
+            case 'and':
+                return expr.items.every((e) => this.evaluate(e, row, nowMs));
+            case 'or':
+                return expr.items.some((e) => this.evaluate(e, row, nowMs));
+            case 'not':
+                return !this.evaluate(expr.item, row, nowMs);
+            case 'cond': {
+                const c = expr.cond;
+                const path = this.conditionPaths.get(c)!;
+                const raw = Array.isArray(c.value) ? c.value : [c.value ?? 'NULL'];
+                const types = Array.isArray(c.literalType)
+                    ? c.literalType
+                    : raw.map(() => String(c.literalType ?? 'NULL'));
+                const literals = raw.map((v, i) => parseLiteral(String(v), types[i] ?? types[0] ?? 'STRING', nowMs));
+                return matchCondition(path.field, this.valueAt(row, path), c.operator, literals);
+            }
+        }
+    }
+
+    valueAt(row: SfRecord, path: FieldPath): unknown {
+        let current: SfRecord | undefined = row;
+        for (const hop of path.hops) {
+            const id: unknown = current?.[hop.field.name];
+            current = typeof id === 'string' ? this.targetRow(hop.field, id) : undefined;
+            if (!current) return null;
+        }
+        return this.data.value(path.owner, current!, path.field);
+    }
+
+    private targetRow(ref: FieldDef, id: string): SfRecord | undefined {
+        const target = this.schema.objectByPrefix(id.slice(0, 3));
+        if (!target || !ref.referenceTo.includes(target.name)) return undefined;
+        return this.org.store.get(target.name, id);
+    }
+
+    private rows(plan: Plan, includeDeleted: boolean, restrict?: (r: SfRecord) => boolean): SfRecord[] {
+        const nowMs = this.org.clock.peekMs();
+        let rows = this.org.store
+            .rows(plan.def.name)
+            .filter((r) => (includeDeleted || r.IsDeleted !== true) && (!restrict || restrict(r)));
+        if (plan.where) rows = rows.filter((r) => this.evaluate(plan.where!, r, nowMs));
+        if (plan.orderBy.length > 0) {
+            rows.sort((a, b) => {
+                for (const o of plan.orderBy) {
+                    const va = this.valueAt(a, o.path);
+                    const vb = this.valueAt(b, o.path);
+                    if (va === vb) continue;
+                    if (va === null || va === undefined) return o.nullsLast ? 1 : -1;
+                    if (vb === null || vb === undefined) return o.nullsLast ? -1 : 1;
+                    const cmp =
+                        typeof va === 'number' && typeof vb === 'number'
+                            ? va - vb
+                            : String(va).localeCompare(String(vb), 'en', { sensitivity: 'base' });
+                    if (cmp !== 0) return o.desc ? -cmp : cmp;
+                }
+                return 0;
+            });
+        } else {
+            rows.sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
+        }
+        return rows;
+    }
+
+    private window(plan: Plan, rows: SfRecord[]): SfRecord[] {
+        const start = plan.offset ?? 0;
+        return rows.slice(start, plan.limit === undefined ? undefined : start + plan.limit);
+    }
+
+    private render(plan: Plan, row: SfRecord, version: string, includeDeleted: boolean): Record<string, unknown> {
+        const out = this.data.render(plan.def, row, [], version);
+        for (const s of plan.selections) {
+            if (s.kind === 'field') this.place(out, row, s.path, version);
+            else if (s.kind === 'subquery') {
+                const children = this.window(
+                    s.plan,
+                    this.rows(s.plan, includeDeleted, (r) => r[s.parentField] === row.Id)
+                );
+                out[s.relationshipName] =
+                    children.length === 0
+                        ? null
+                        : {
+                              totalSize: children.length,
+                              done: true,
+                              records: children.map((c) => this.render(s.plan, c, version, includeDeleted))
+                          };
+            }
+        }
+        return out;
+    }
+
+    /** Writes a selected value into the output, nesting parent relationships as {attributes, …} objects. */
+    private place(out: Record<string, unknown>, row: SfRecord, path: FieldPath, version: string): void {
+        let target = out;
+        let current: SfRecord | undefined = row;
+        for (const hop of path.hops) {
+            const key = hop.field.relationshipName!;
+            const id: unknown = current?.[hop.field.name];
+            current = typeof id === 'string' ? this.targetRow(hop.field, id) : undefined;
+            if (!current) {
+                if (!(key in target)) target[key] = null;
+                return;
+            }
+            let nested = target[key] as Record<string, unknown> | null | undefined;
+            if (!nested) {
+                const def = this.schema.objectByPrefix(String(current.Id).slice(0, 3)) ?? hop.target;
+                nested = this.data.render(def, current, [], version);
+                target[key] = nested;
+            }
+            target = nested;
+        }
+        target[path.field.name] = this.data.value(path.owner, current!, path.field);
+    }
+}
