@@ -305,6 +305,18 @@ export const SPEC_CORRECTIONS: Record<Vendor, { pointer: string[]; value: Schema
             reason:
                 "the field's description says the value must conform to the attribute type (true/false for booleans, " +
                 'numbers, objects for monetary amounts and tables); the copy types it as string only'
+        },
+        {
+            pointer: ['components', 'schemas', 'WebhooksCreateNew400Response'],
+            value: {
+                anyOf: [
+                    { $ref: '#/components/schemas/webhookInvalidEventTypeBadRequestResponse' },
+                    { $ref: '#/components/schemas/webhookTargetURLExistsBadRequestResponse' }
+                ]
+            },
+            reason:
+                'the two error shapes in its oneOf are structurally identical ({code, message, param}, nothing required), ' +
+                'so no body can match exactly one of them; anyOf keeps the intended check'
         }
     ],
     spotdraft: [
@@ -697,4 +709,13 @@ export async function validateResponse(vendor: Vendor, response: ResponseToCheck
         problems.push(...schemaProblems(adjustForDirection(media.schema, 'response'), response.body, `${where}: body`));
     }
     return problems;
+}
+
+/** Checks a value against a named component schema (e.g. a webhook payload: `V1WebhooksCreateWebhookSampleRequest`). */
+export async function validateComponent(vendor: Vendor, component: string, value: unknown): Promise<string[]> {
+    const spec = await loadSpec(vendor);
+    const schemas = (spec.document.components as { schemas?: Record<string, Schema> } | undefined)?.schemas ?? {};
+    const schema = schemas[component];
+    if (!schema) return [`${vendor} spec has no component schema ${component}`];
+    return schemaProblems(adjustForDirection(schema, 'response'), value, component);
 }
