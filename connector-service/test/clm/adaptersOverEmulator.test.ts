@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateRequest } from '../../../test/support/openapi.ts';
 import { requireOrSkip, sharedRequirement } from '../../../test/support/requirements.ts';
 import { startEmulatorBackends, type SentRequest } from './emulatorBackends.ts';
-import { runClmPortKit } from './portKit.ts';
+import { runClmPortKit, sampleInput } from './portKit.ts';
 
 const sent: SentRequest[] = [];
 let backends: Awaited<ReturnType<typeof startEmulatorBackends>>;
@@ -19,3 +19,82 @@ afterAll(async () => {
 
 runClmPortKit('Ironclad over the CLM emulator', () => backends.ironcladBackend);
 runClmPortKit('SpotDraft over the CLM emulator', () => backends.spotdraftBackend);
+
+describe('rate limits: a 429 storm slows the adapters down, and no error reaches the caller', () => {
+    it('Ironclad: a tight workflows-read bucket answers 429 + Retry-After; every read completes', async () => {
+        const { admin, ironclad, ironcladBackend } = backends;
+        const created = await ironclad.createContract(sampleInput(ironcladBackend.naturalKeyObjectType));
+        const before = (await admin.counters()).ironclad['GET /workflows/{id}'] ?? { rateLimited: 0, requests: 0 };
+        const limits = await admin.call<Record<string, Record<string, unknown>>>('GET', '/rate-limits');
+        await admin.call('PUT', '/rate-limits/ironclad/workflows-read', { limit: 4, windowMs: 1_000 });
+        try {
+            const reads = await Promise.all(Array.from({ length: 12 }, () => ironclad.getContract(created.id)));
+            expect(new Set(reads.map((contract) => contract.id))).toEqual(new Set([created.id]));
+        } finally {
+            await admin.call('PUT', '/rate-limits/ironclad/workflows-read', limits.ironclad!['workflows-read']);
+        }
+        const after = (await admin.counters()).ironclad['GET /workflows/{id}']!;
+        expect(after.rateLimited - before.rateLimited).toBeGreaterThan(0);
+        // Each 429 was retried: 12 successful reads plus one request per throttled answer.
+        expect(after.requests - before.requests).toBe(12 + (after.rateLimited - before.rateLimited));
+    });
+
+    it('SpotDraft: a workspace bucket below 10 requests/s answers 429; every call completes', async () => {
+        const { admin, spotdraft, spotdraftBackend } = backends;
+        const created = await spotdraft.createContract(sampleInput(spotdraftBackend.naturalKeyObjectType));
+        const before = (await admin.counters()).spotdraft['GET /v2.1/public/contracts/{contract_id}/status'] ?? {
+            rateLimited: 0,
+            requests: 0
+        };
+        const limits = await admin.call<Record<string, Record<string, unknown>>>('GET', '/rate-limits');
+        await admin.call('PUT', '/rate-limits/spotdraft/workspace', { limit: 3, windowMs: 1_000 });
+        try {
+            const reads = await Promise.all(Array.from({ length: 6 }, () => spotdraft.getContract(created.id)));
+            expect(new Set(reads.map((contract) => contract.id))).toEqual(new Set([created.id]));
+        } finally {
+            await admin.call('PUT', '/rate-limits/spotdraft/workspace', limits.spotdraft!.workspace);
+        }
+        const counters = (await admin.counters()).spotdraft;
+        const throttled = Object.values(counters).reduce((sum, counter) => sum + counter.rateLimited, 0);
+        expect(throttled).toBeGreaterThan(0);
+        const status = counters['GET /v2.1/public/contracts/{contract_id}/status']!;
+        expect(status.requests - before.requests).toBe(6 + (status.rateLimited - before.rateLimited));
+    });
+});
+
+describe('contract test: every request the adapters sent validates against the vendor spec', () => {
+    // The only requests outside the OpenAPI files: SpotDraft's playbook webhook endpoints and Ironclad's OAuth
+    // token endpoint (outside /public/api/v1); test/support/openapi.ts names them as its EXTRAS.
+    const ALLOWED_EXTRAS = new Set([
+        'POST /spotdraft/api/v2.1/public/webhooks/',
+        'GET /spotdraft/api/v2.1/public/webhooks/hmac_key/',
+        'DELETE /spotdraft/api/v2.1/public/webhooks/{webhook_id}/',
+        'POST /ironclad/oauth/token'
+    ]);
+
+    it('checks each recorded request (path, method, parameters, headers, body)', async () => {
+        if (!requireOrSkip(sharedRequirement('specs'))) return;
+        expect(sent.length).toBeGreaterThan(100);
+        const problems: string[] = [];
+        const operations = new Set<string>();
+        for (const request of sent) {
+            const url = new URL(request.url);
+            const vendor = url.pathname.startsWith('/ironclad/') ? 'ironclad' : 'spotdraft';
+            operations.add(
+                `${request.method} ${url.pathname.replace(/\/(T-\d+|[0-9a-f]{24}|[0-9a-f-]{36}|\d+)(?=\/|$)/g, '/{id}')}`
+            );
+            const found = await validateRequest(vendor, {
+                method: request.method,
+                path: request.url,
+                headers: request.headers,
+                body: request.body
+            });
+            problems.push(...found.map((problem) => `${request.method} ${url.pathname}${url.search}: ${problem}`));
+        }
+        expect([...new Set(problems)]).toEqual([]);
+        const extras = [...operations].filter(
+            (operation) => operation.includes('/oauth/') || operation.includes('/public/webhooks/')
+        );
+        for (const extra of extras) expect(ALLOWED_EXTRAS, extra).toContain(extra);
+    });
+});
