@@ -495,7 +495,7 @@ export class SpotdraftAdapter implements ClmPort {
             bucket: 'workspace',
             operation
         });
-        return parseVendorPayload(SpotdraftKeyPointers, body, this.ctx(operation));
+        return parseVendorPayload(SpotdraftKeyPointers, body, { ...this.ctx(operation), fieldPrefix: 'key_pointers' });
     }
 
     private async downloadLink(compositeId: string): Promise<z.infer<typeof SpotdraftDownloadLink>> {
