@@ -169,7 +169,7 @@ describe('SpotDraft: malformed payloads', () => {
         [
             'a key pointer without field_name',
             { keyPointers: [{ id: 1, value: 'x', label: 'x', data_type: 'STRING' }] },
-            '0.field_name'
+            'key_pointers.0.field_name'
         ],
         [
             'a money key pointer of the wrong type',
