@@ -380,10 +380,9 @@ function resolve(
         }
     }
     const winning = contenders[winner];
-    // Write the winner to the losing side, and again to the winner's side when a write of ours may still land there.
-    const sides: Side[] = [otherSide(winner)];
-    if (hasPending(field, winner)) sides.push(winner);
-    const written = sides.every((side) => plan.write(rule, side, winning));
+    // Write the winner to the losing side. If a write of ours still lands on the winner's side later, its echo
+    // puts the agreed value back (see the echo branch).
+    const written = plan.write(rule, otherSide(winner), winning);
     if (written) {
         field.synced = { value: winning, at: change.version.at, by: winner };
         delete field.conflict;

@@ -106,4 +106,34 @@ describe('planner', () => {
         const plan = planChange(sfChange(1, 'Account', { BillingCity: 'Boston' }), emptyPairState('p'), ruleSet, context);
         expect(plan.errors.map((error) => error.code)).toEqual(['MAPPING.MISSING_SOURCE_FIELD']);
     });
+
+    describe('conflict policies on a bidirectional field', () => {
+        const policyRules = (conflictPolicy: 'SalesforceWins' | 'ClmWins' | 'NewestWins') =>
+            loadRuleSet([
+                { name: 'Terms', sfObject: 'Contract', sfField: 'SpecialTerms', clmField: 'custom.specialTerms', direction: 'Bidirectional', conflictPolicy }
+            ]);
+        // Salesforce edits at second 5 while its value goes to the CLM; the CLM's own edit (second 4 or 6) arrives next.
+        function race(conflictPolicy: 'SalesforceWins' | 'ClmWins' | 'NewestWins', clmSecond: number) {
+            const rules = policyRules(conflictPolicy);
+            const first = planChange(sfChange(5, 'Contract', { SpecialTerms: 'SF terms' }), emptyPairState('p'), rules, context);
+            return planChange(clmChange(clmSecond, { 'custom.specialTerms': 'CLM terms' }), first.newState, rules, context);
+        }
+
+        it('SalesforceWins writes the Salesforce value back over the CLM edit', () => {
+            const plan = race('SalesforceWins', 6);
+            expect(plan.writes.clm?.fields).toEqual({ 'custom.specialTerms': 'SF terms' });
+            expect(plan.newState.fields.Terms?.synced).toMatchObject({ value: 'SF terms', by: 'salesforce' });
+        });
+
+        it('ClmWins takes the CLM edit into Salesforce', () => {
+            const plan = race('ClmWins', 6);
+            expect(plan.writes.salesforce).toEqual([{ sfObject: 'Contract', fields: { SpecialTerms: 'CLM terms' }, rules: ['Terms'] }]);
+            expect(plan.newState.fields.Terms?.synced).toMatchObject({ value: 'CLM terms', by: 'clm' });
+        });
+
+        it('NewestWins takes whichever edit has the later version', () => {
+            expect(race('NewestWins', 6).newState.fields.Terms?.synced).toMatchObject({ value: 'CLM terms', by: 'clm' });
+            expect(race('NewestWins', 4).newState.fields.Terms?.synced).toMatchObject({ value: 'SF terms', by: 'salesforce' });
+        });
+    });
 });
