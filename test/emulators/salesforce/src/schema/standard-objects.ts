@@ -411,6 +411,8 @@ export function standardObjects(): ObjectDef[] {
                     ...required,
                     length: 40,
                     defaultedOnCreate: true,
+                    defaultValue: 'Draft',
+                    picklistValues: picklistValues(Object.keys(CONTRACT_STATUSES), 'Draft'),
                     permissionable: false
                 }),
                 ref('CompanySignedId', 'User', 'CompanySigned', null, { label: 'Company Signed By ID' }),
