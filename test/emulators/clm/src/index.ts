@@ -103,8 +103,8 @@ export async function startClmEmulator(options: ClmEmulatorOptions = {}): Promis
             process.stderr.write(
                 `clm-emulator: unexpected error on ${request.method} ${request.url}: ${error.message}\n`
             );
-        const code =
-            status === 500 ? 'INTERNAL_ERROR' : vendor === 'spotdraft' ? 'SD_INVALID_REQUEST' : 'INVALID_PARAM';
+        const codes = { ironclad: 'INVALID_PARAM', spotdraft: 'SD_INVALID_REQUEST', admin: 'admin.invalid_request' };
+        const code = status === 500 ? 'INTERNAL_ERROR' : codes[vendor ?? 'admin'];
         const message = status === 500 ? 'internal error' : `invalid request: ${error.message}`;
         // 415 (unsupported media type) is a bad request to both vendors.
         return reply.code(status === 415 ? 400 : status).send(errorBody(vendor, status, code, message));
