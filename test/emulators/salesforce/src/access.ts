@@ -74,7 +74,8 @@ export class AccessView {
             edit: a.edit && def.updateable,
             delete: a.delete && def.deletable
         });
-        if (this.modifyAllData) return limit(ALL);
+        // Platform events are published, never read: Create is the permission that matters.
+        if (this.modifyAllData) return def.kind === 'platformEvent' ? { ...NONE, read: true, create: true } : limit(ALL);
         if (def.kind === 'setup' || def.kind === 'customMetadata' || EVERYONE_READS.has(def.name)) return READ_ONLY;
         const out = { ...NONE };
         for (const row of this.store.rows('ObjectPermissions')) {
