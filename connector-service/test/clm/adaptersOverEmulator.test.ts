@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateRequest } from '../../../test/support/openapi.ts';
 import { requireOrSkip, sharedRequirement } from '../../../test/support/requirements.ts';
-import { startEmulatorBackends, type SentRequest } from './emulatorBackends.ts';
+import { startEmulatorBackends, startReceiver, type ReceivedDelivery, type SentRequest } from './emulatorBackends.ts';
 import { runClmPortKit, sampleInput } from './portKit.ts';
 
 const sent: SentRequest[] = [];
@@ -59,6 +59,82 @@ describe('rate limits: a 429 storm slows the adapters down, and no error reaches
         expect(throttled).toBeGreaterThan(0);
         const status = counters['GET /v2.1/public/contracts/{contract_id}/status']!;
         expect(status.requests - before.requests).toBe(6 + (status.rateLimited - before.rateLimited));
+    });
+});
+
+describe('webhooks end to end: the emulator delivers, the adapters verify, parse and fetch', () => {
+    /** Waits (bounded) until the receiver holds `count` deliveries on `path` matching `where`. */
+    async function deliveries(
+        receiver: Awaited<ReturnType<typeof startReceiver>>,
+        path: string,
+        where: (body: Record<string, unknown>) => boolean,
+        count = 1
+    ): Promise<ReceivedDelivery[]> {
+        for (let round = 0; round < 100; round++) {
+            await backends.admin.call('POST', '/webhooks/settle');
+            const matching = receiver.received.filter(
+                (delivery) => delivery.path === path && where(JSON.parse(delivery.rawBody.toString('utf8')))
+            );
+            if (matching.length >= count) return matching;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`no delivery on ${path} within 100 rounds`);
+    }
+
+    it('Ironclad: RSA-signed thin deliveries verify; a replay is refused; a rotated key is fetched again', async () => {
+        const { admin, ironclad, ironcladBackend } = backends;
+        const receiver = await startReceiver();
+        try {
+            await ironclad.ensureWebhookSubscription(`${receiver.url}/ironclad`);
+            const created = await ironclad.createContract(sampleInput(ironcladBackend.naturalKeyObjectType));
+            const forContract = (body: Record<string, unknown>) =>
+                (body.payload as { workflowID?: string } | undefined)?.workflowID === created.id;
+            const [launched] = await deliveries(receiver, '/ironclad', forContract);
+            expect(await ironclad.verifyWebhook(launched!)).toMatchObject({ ok: true });
+            const [event] = ironclad.parseWebhook(launched!);
+            expect(event).toMatchObject({ type: 'contract.created', vendorEventType: 'workflow_launched' });
+            expect((await ironclad.findByExternalRef(event!.contractRef))?.id).toBe(created.id);
+            expect(await ironclad.verifyWebhook(launched!)).toEqual({ ok: false, reason: 'replayed' });
+
+            await admin.call('POST', '/keys/ironclad/rotate');
+            await ironclad.updateContract(created.id, { expirationDate: '2027-03-31' });
+            const all = await deliveries(receiver, '/ironclad', forContract, 2);
+            const verdicts = await Promise.all(all.slice(1).map((delivery) => ironclad.verifyWebhook(delivery)));
+            expect(
+                verdicts.every((verdict) => verdict.ok),
+                JSON.stringify(verdicts)
+            ).toBe(true);
+        } finally {
+            await receiver.close();
+        }
+    });
+
+    it('SpotDraft: HMAC-SHA512 deliveries verify with the hmac_key; a replay is refused; a rotated key is fetched again', async () => {
+        const { admin, spotdraft, spotdraftBackend } = backends;
+        const receiver = await startReceiver();
+        try {
+            await spotdraft.ensureWebhookSubscription(`${receiver.url}/spotdraft`);
+            const created = await spotdraft.createContract(sampleInput(spotdraftBackend.naturalKeyObjectType));
+            const number = Number(created.id.slice(2));
+            const forContract = (body: Record<string, unknown>) => body.contract_id === number;
+            const [first] = await deliveries(receiver, '/spotdraft', forContract);
+            expect(await spotdraft.verifyWebhook(first!)).toMatchObject({ ok: true });
+            const [event] = spotdraft.parseWebhook(first!);
+            expect(event).toMatchObject({ type: 'contract.created', contractRef: { id: created.id } });
+            expect((await spotdraft.findByExternalRef(event!.contractRef))?.id).toBe(created.id);
+            expect(await spotdraft.verifyWebhook(first!)).toEqual({ ok: false, reason: 'replayed' });
+
+            await admin.call('POST', '/keys/spotdraft/rotate');
+            await spotdraft.updateContract(created.id, { expirationDate: '2027-03-31' });
+            const all = await deliveries(receiver, '/spotdraft', forContract, 2);
+            const verdicts = await Promise.all(all.slice(1).map((delivery) => spotdraft.verifyWebhook(delivery)));
+            expect(
+                verdicts.every((verdict) => verdict.ok),
+                JSON.stringify(verdicts)
+            ).toBe(true);
+        } finally {
+            await receiver.close();
+        }
     });
 });
 

@@ -4,6 +4,8 @@
  * one against the vendor's OpenAPI spec. Vendor-side moves (signing, lost responses) use the emulator's
  * admin API.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
 import type { FetchLike } from '../../src/adapters/clm/http.ts';
 import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
@@ -86,6 +88,40 @@ export class EmulatorAdmin {
     }
 }
 
+export interface ReceivedDelivery {
+    path: string;
+    headers: Record<string, string>;
+    rawBody: Buffer;
+}
+
+/** A local webhook receiver keeping each delivery's exact bytes. */
+export async function startReceiver(): Promise<{
+    url: string;
+    received: ReceivedDelivery[];
+    close: () => Promise<void>;
+}> {
+    const received: ReceivedDelivery[] = [];
+    const server = createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(request.headers)) {
+                if (typeof value === 'string') headers[name] = value;
+            }
+            received.push({ path: request.url ?? '/', headers, rawBody: Buffer.concat(chunks) });
+            response.writeHead(200).end();
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        received,
+        close: () => new Promise((resolve) => server.close(() => resolve()))
+    };
+}
+
 export async function startEmulatorBackends(sent: SentRequest[]) {
     const emulator = await startClmEmulator({ port: 0 });
     const admin = new EmulatorAdmin(emulator);
@@ -100,7 +136,9 @@ export async function startEmulatorBackends(sent: SentRequest[]) {
             clientId: emulator.ironcladClientId,
             clientSecret: emulator.ironcladClientSecret,
             actorEmail: emulator.ironcladUserEmail,
-            templateName: emulator.ironcladTemplateName
+            templateName: emulator.ironcladTemplateName,
+            // Key rotation is tested within seconds; production keeps the 30 s floor between key fetches.
+            webhookKeyRefreshIntervalMs: 0
         },
         { fetch, backoff }
     );
@@ -110,7 +148,8 @@ export async function startEmulatorBackends(sent: SentRequest[]) {
             clientId: emulator.spotdraftClientId,
             clientSecret: emulator.spotdraftClientSecret,
             userEmail: emulator.spotdraftUserEmail,
-            templateName: emulator.spotdraftTemplateName
+            templateName: emulator.spotdraftTemplateName,
+            webhookKeyRefreshIntervalMs: 0
         },
         { fetch, backoff }
     );

@@ -85,6 +85,8 @@ export const IroncladConfig = z.object({
         .int()
         .positive()
         .default(15 * 60_000),
+    /** After a failed signature the key is fetched again, at most this often (forged deliveries cannot force more). */
+    webhookKeyRefreshIntervalMs: z.number().int().min(0).default(30_000),
     webhookEvents: z
         .array(z.string().min(1))
         .min(1)

@@ -125,7 +125,8 @@ export class IroncladAdapter implements ClmPort {
         this.verifier = new IroncladWebhookVerifier(
             () => this.verificationKey(),
             new WebhookReplayGuard({ toleranceMs: this.config.webhookToleranceMs, clock: this.clock }),
-            this.clock
+            this.clock,
+            this.config.webhookKeyRefreshIntervalMs
         );
     }
 

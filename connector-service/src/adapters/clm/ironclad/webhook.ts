@@ -27,9 +27,14 @@ export class IroncladWebhookVerifier {
     constructor(
         fetchKeyPem: () => Promise<string>,
         private readonly guard: WebhookReplayGuard,
-        clock: Clock
+        clock: Clock,
+        keyRefreshIntervalMs: number
     ) {
-        this.key = new CachedVerificationKey(async () => createPublicKey(await fetchKeyPem()), clock);
+        this.key = new CachedVerificationKey(
+            async () => createPublicKey(await fetchKeyPem()),
+            clock,
+            keyRefreshIntervalMs
+        );
     }
 
     async verify(req: WebhookRequest): Promise<WebhookVerification> {

@@ -35,6 +35,8 @@ export const SpotdraftConfig = z.object({
         .int()
         .positive()
         .default(15 * 60_000),
+    /** After a failed signature the key is fetched again, at most this often (forged deliveries cannot force more). */
+    webhookKeyRefreshIntervalMs: z.number().int().min(0).default(30_000),
     /** SpotDraft: 10 requests/second per workspace. */
     requestsPerSecond: z.number().positive().default(10),
     timeoutMs: z.number().int().positive().default(15_000),

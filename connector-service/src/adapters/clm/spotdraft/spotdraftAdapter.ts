@@ -128,7 +128,8 @@ export class SpotdraftAdapter implements ClmPort {
                 ...(this.config.webhookCallbackSecret ? { callbackSecret: this.config.webhookCallbackSecret } : {})
             },
             new WebhookReplayGuard({ toleranceMs: this.config.webhookToleranceMs, clock: this.clock }),
-            this.clock
+            this.clock,
+            this.config.webhookKeyRefreshIntervalMs
         );
     }
 

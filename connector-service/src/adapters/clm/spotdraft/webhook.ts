@@ -24,16 +24,18 @@ export class SpotdraftWebhookVerifier {
     constructor(
         options: { fetchHmacKeyBase64?: () => Promise<string>; hmacKeyBase64?: string; callbackSecret?: string },
         private readonly guard: WebhookReplayGuard,
-        clock: Clock
+        clock: Clock,
+        keyRefreshIntervalMs: number
     ) {
         const { fetchHmacKeyBase64, hmacKeyBase64 } = options;
         if (hmacKeyBase64) {
             const fixed = Buffer.from(hmacKeyBase64, 'base64');
-            this.playbookKey = new CachedVerificationKey(async () => fixed, clock);
+            this.playbookKey = new CachedVerificationKey(async () => fixed, clock, keyRefreshIntervalMs);
         } else if (fetchHmacKeyBase64) {
             this.playbookKey = new CachedVerificationKey(
                 async () => Buffer.from(await fetchHmacKeyBase64(), 'base64'),
-                clock
+                clock,
+                keyRefreshIntervalMs
             );
         }
         this.callbackSecret = options.callbackSecret ? Buffer.from(options.callbackSecret, 'utf8') : undefined;
