@@ -62,6 +62,33 @@ describe('rate limits: a 429 storm slows the adapters down, and no error reaches
     });
 });
 
+describe('Ironclad specifics', () => {
+    const statusCount = async (operation: string, status: string) =>
+        (await backends.admin.counters()).ironclad[operation]?.statuses[status] ?? 0;
+
+    it('a republished template (new id) is resolved by name again, and the launch succeeds', async () => {
+        const { admin, ironclad, ironcladBackend } = backends;
+        await ironclad.createContract(sampleInput(ironcladBackend.naturalKeyObjectType)); // caches the template id
+        const refused = await statusCount('POST /workflows', '400');
+        const republished = await admin.call<{ id: string }>('POST', '/templates/ironclad/republish', {
+            name: backends.emulator.ironcladTemplateName
+        });
+        const created = await ironclad.createContract(sampleInput(ironcladBackend.naturalKeyObjectType));
+        expect(await statusCount('POST /workflows', '400')).toBe(refused + 1);
+        const stored = await admin.call<{ templateId: string }>('GET', `/contracts/ironclad/${created.id}`);
+        expect(stored.templateId).toBe(republished.id);
+    });
+
+    it('a revoked or expired token is replaced once, without an error reaching the caller', async () => {
+        const { admin, ironclad, ironcladBackend } = backends;
+        const created = await ironclad.createContract(sampleInput(ironcladBackend.naturalKeyObjectType));
+        const unauthorized = await statusCount('GET /workflows/{id}', '401');
+        await admin.call('POST', '/tokens/ironclad/revoke');
+        expect((await ironclad.getContract(created.id)).id).toBe(created.id);
+        expect(await statusCount('GET /workflows/{id}', '401')).toBe(unauthorized + 1);
+    });
+});
+
 describe('webhooks end to end: the emulator delivers, the adapters verify, parse and fetch', () => {
     /** Waits (bounded) until the receiver holds `count` deliveries on `path` matching `where`. */
     async function deliveries(
