@@ -1,0 +1,254 @@
+// The real sf CLI (@salesforce/cli, unmodified, as a child process) against the emulated org started in-process:
+// it logs in with an access token, queries, and dry-runs a deploy of the package — which succeeds for the package
+// as it is and fails, naming the file and the problem, when one component is broken in a copy of it.
+import { execFile } from 'node:child_process';
+import { createSign } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, requireOrSkip } from '../../../support/requirements.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
+
+const SF_BIN = path.join(repoRoot, 'node_modules', '.bin', 'sf');
+const COMMAND_TIMEOUT_MS = 120_000;
+const ALIAS = 'emu';
+
+const sfPresent = requireOrSkip({
+    what: `the sf CLI at ${path.relative(repoRoot, SF_BIN)}`,
+    how: 'npm install (it is a dev dependency of the repository)',
+    present: existsSync(SF_BIN)
+});
+
+interface SfRun {
+    exitCode: number;
+    json: { status: number; result?: Record<string, unknown>; name?: string; message?: string };
+    stderr: string;
+}
+
+let emulator: RunningSalesforceEmulator;
+let sfHome: string;
+let workDir: string;
+
+/** Runs sf with a private HOME, no telemetry, no update checks, and the REST deploy path; always `--json`. */
+function sf(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SfRun> {
+    const env: Record<string, string> = {
+        PATH: `${path.dirname(SF_BIN)}${path.delimiter}${process.env.PATH ?? ''}`,
+        HOME: sfHome,
+        XDG_CONFIG_HOME: path.join(sfHome, '.config'),
+        XDG_CACHE_HOME: path.join(sfHome, '.cache'),
+        XDG_DATA_HOME: path.join(sfHome, '.local', 'share'),
+        SF_DISABLE_TELEMETRY: 'true',
+        SF_AUTOUPDATE_DISABLE: 'true',
+        SF_SKIP_NEW_VERSION_CHECK: 'true',
+        SF_HIDE_RELEASE_NOTES: 'true',
+        SF_ORG_METADATA_REST_DEPLOY: 'true',
+        ...options.env
+    };
+    return new Promise((resolve, reject) => {
+        execFile(
+            SF_BIN,
+            [...args, '--json'],
+            { cwd: options.cwd ?? workDir, env, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024 },
+            (error, stdout, stderr) => {
+                if (error && typeof error.code !== 'number') return reject(error);
+                try {
+                    resolve({
+                        exitCode: typeof error?.code === 'number' ? error.code : 0,
+                        json: JSON.parse(stdout),
+                        stderr
+                    });
+                } catch {
+                    reject(
+                        new Error(
+                            `sf ${args.join(' ')} printed no JSON (exit ${String(error?.code)}):\n${stdout}\n${stderr}`
+                        )
+                    );
+                }
+            }
+        );
+    });
+}
+
+/** A JWT bearer login as the org's admin (deploys need Modify All Data), done the way any client does it. */
+async function adminAccessToken(): Promise<string> {
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+        iss: emulator.jwtConsumerKey,
+        sub: emulator.username,
+        aud: emulator.loginUrl,
+        exp: Math.floor(Date.now() / 1000) + 120
+    };
+    const unsigned = `${b64({ alg: 'RS256' })}.${b64(claims)}`;
+    const signature = createSign('RSA-SHA256')
+        .update(unsigned)
+        .sign(readFileSync(emulator.jwtPrivateKeyPath))
+        .toString('base64url');
+    const response = await fetch(`${emulator.loginUrl}/services/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+            assertion: `${unsigned}.${signature}`
+        })
+    });
+    const body = (await response.json()) as { access_token?: string };
+    if (!body.access_token) throw new Error(`JWT login failed: ${JSON.stringify(body)}`);
+    return body.access_token;
+}
+
+/** A copy of the SFDX project (sfdx-project.json, .forceignore and every package directory) to deploy from. */
+function copyProject(): string {
+    const dir = mkdtempSync(path.join(workDir, 'project-'));
+    const project = JSON.parse(readFileSync(path.join(repoRoot, 'sfdx-project.json'), 'utf8')) as {
+        packageDirectories: { path: string }[];
+    };
+    for (const entry of ['sfdx-project.json', '.forceignore', ...project.packageDirectories.map((p) => p.path)]) {
+        const from = path.join(repoRoot, entry);
+        if (existsSync(from)) cpSync(from, path.join(dir, entry), { recursive: true });
+    }
+    return dir;
+}
+
+function filesUnder(dir: string, suffix: string): string[] {
+    return readdirSync(dir)
+        .sort()
+        .flatMap((name) => {
+            const full = path.join(dir, name);
+            if (statSync(full).isDirectory()) return name === '__tests__' ? [] : filesUnder(full, suffix);
+            return full.endsWith(suffix) ? [full] : [];
+        });
+}
+
+interface DeployFile {
+    fullName: string;
+    type: string;
+    state: string;
+    filePath?: string;
+    error?: string;
+    lineNumber?: number;
+    columnNumber?: number;
+}
+
+function deployResult(run: SfRun) {
+    const result = (run.json.result ?? {}) as {
+        status?: string;
+        success?: boolean;
+        checkOnly?: boolean;
+        numberComponentsTotal?: number;
+        numberComponentErrors?: number;
+        files?: DeployFile[];
+    };
+    return { ...result, files: result.files ?? [] };
+}
+
+const dryRun = (cwd: string) =>
+    sf(['project', 'deploy', 'start', '--dry-run', '--source-dir', 'force-app', '--target-org', ALIAS, '--wait', '2'], {
+        cwd
+    });
+
+describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
+    beforeAll(async () => {
+        workDir = mkdtempSync(path.join(os.tmpdir(), 'sf-cli-test-'));
+        sfHome = path.join(workDir, 'home');
+        emulator = await startSalesforceEmulator({ port: 0 });
+        const login = await sf(
+            ['org', 'login', 'access-token', '--instance-url', emulator.instanceUrl, '--no-prompt', '--alias', ALIAS],
+            {
+                env: { SF_ACCESS_TOKEN: await adminAccessToken() }
+            }
+        );
+        expect(login.exitCode, JSON.stringify(login.json)).toBe(0);
+        expect(login.json.result).toMatchObject({ username: emulator.username, orgId: emulator.orgId });
+    }, 180_000);
+
+    afterAll(async () => {
+        await emulator?.close();
+        if (workDir) rmSync(workDir, { recursive: true, force: true });
+    });
+
+    // Skipped until the emulator's query route answers `?columns=true` (the column metadata `sf data query` asks
+    // for after any non-empty result: {columnMetadata:[{columnName, displayName, aggregate, joinColumns…}]});
+    // without it the CLI stops with "Value is not a JsonArray". Owned by rest/query.ts.
+    it.skip('runs sf data query as the logged-in user', async () => {
+        const run = await sf([
+            'data',
+            'query',
+            '--query',
+            `SELECT Id, Username FROM User WHERE Username = '${emulator.username}'`,
+            '--target-org',
+            ALIAS
+        ]);
+        expect(run.exitCode, JSON.stringify(run.json)).toBe(0);
+        expect(run.json.result).toMatchObject({
+            totalSize: 1,
+            done: true,
+            records: [expect.objectContaining({ Id: emulator.userId, Username: emulator.username })]
+        });
+    }, 150_000);
+
+    it('dry-runs the deploy of force-app successfully, and the dry run changes nothing in the org', async () => {
+        const schemaSize = () => emulator.org.schema.all().reduce((n, o) => n + 1 + o.fields.length, 0);
+        const sizeBefore = schemaSize();
+        const run = await dryRun(copyProject());
+        const result = deployResult(run);
+        const failed = result.files.filter((f) => f.state === 'Failed');
+        expect(failed, 'force-app components the emulator rejected').toEqual([]);
+        expect(run.exitCode).toBe(0);
+        expect(result).toMatchObject({ status: 'Succeeded', success: true, checkOnly: true, numberComponentErrors: 0 });
+        const apexClasses = filesUnder(path.join(repoRoot, 'force-app'), '.cls').length;
+        expect(new Set(result.files.filter((f) => f.type === 'ApexClass').map((f) => f.fullName)).size).toBe(
+            apexClasses
+        );
+        expect(result.numberComponentsTotal).toBeGreaterThanOrEqual(apexClasses);
+        expect(schemaSize()).toBe(sizeBefore);
+    }, 150_000);
+
+    it('fails the dry run when an Apex class in a copy of force-app has a syntax error, naming file, line and problem', async () => {
+        const project = copyProject();
+        const classFile = filesUnder(path.join(project, 'force-app'), '.cls')[0];
+        if (!classFile) throw new Error('force-app has no Apex class to break');
+        const source = readFileSync(classFile, 'utf8');
+        const lines = source.endsWith('\n') ? source.split('\n').length : source.split('\n').length + 1;
+        writeFileSync(classFile, `${source.endsWith('\n') ? source : `${source}\n`}}\n`);
+        const run = await dryRun(project);
+        const result = deployResult(run);
+        expect(run.exitCode).toBe(1);
+        expect(result).toMatchObject({ status: 'Failed', success: false, numberComponentErrors: 1 });
+        expect(result.files.filter((f) => f.state === 'Failed')).toEqual([
+            expect.objectContaining({
+                type: 'ApexClass',
+                fullName: path.basename(classFile, '.cls'),
+                filePath: classFile,
+                lineNumber: lines,
+                error: expect.stringMatching(/^Syntax error: extraneous input '}'/)
+            })
+        ]);
+    }, 150_000);
+
+    it('fails the dry run on a field file with an unclosed tag, which the CLI itself converts unchecked', async () => {
+        const project = copyProject();
+        const fieldFile = filesUnder(path.join(project, 'force-app'), '.field-meta.xml').find((f) => {
+            const text = readFileSync(f, 'utf8');
+            return text.includes('<label>') && text.indexOf('<label>') < text.indexOf('<type>');
+        });
+        if (!fieldFile) throw new Error('force-app has no field whose <label> precedes its <type>');
+        writeFileSync(fieldFile, readFileSync(fieldFile, 'utf8').replace(/<\/label>/, ''));
+        const objectName = path.basename(path.dirname(path.dirname(fieldFile)));
+        const fieldName = path.basename(fieldFile, '.field-meta.xml');
+        const run = await dryRun(project);
+        const result = deployResult(run);
+        expect(run.exitCode).toBe(1);
+        expect(result.status).toBe('Failed');
+        // SDR re-serialises the broken file into objects/<Object>.object with <type> swallowed by <label>:
+        // well-formed XML, so the org (and the emulator) rejects the field for what is now missing.
+        expect(result.files.filter((f) => f.state === 'Failed')).toEqual([
+            expect.objectContaining({
+                type: 'CustomField',
+                fullName: `${objectName}.${fieldName}`,
+                filePath: fieldFile,
+                error: expect.stringMatching(new RegExp(`^Field ${fieldName}: type is required`))
+            })
+        ]);
+    }, 150_000);
+});
