@@ -9,3 +9,4 @@ export * from './defaultRules.ts';
 export * from './syncState.ts';
 export * from './planner.ts';
 export * from './ruleRecords.ts';
+export * from './soql.ts';
