@@ -3,7 +3,8 @@
  * checked with one schema (bad input → CLM.VALIDATION naming the field), and refs are compared one way.
  */
 import { z } from 'zod';
-import { Address, ClmContact, ClmContract, ExternalRef, IsoDate, LineItem, Money } from '../../domain/clm.ts';
+import type { ClmContract } from '../../domain/clm.ts';
+import { Address, ClmContact, ExternalRef, IsoDate, LineItem, Money } from '../../domain/clm.ts';
 import { CLM_ERROR, clmError, type ContractPatch, type CreateContractInput } from '../../ports/clm.ts';
 
 const CustomValues = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()]));

@@ -9,14 +9,8 @@
  */
 import type { ConnectorError } from '../../domain/errors.ts';
 import { CLM_ERROR, clmError } from '../../ports/clm.ts';
-import {
-    backoffDelay,
-    type BackoffPolicy,
-    type Clock,
-    defaultBackoff,
-    parseRetryAfter,
-    TokenBucket
-} from './rateLimit.ts';
+import type { TokenBucket } from './rateLimit.ts';
+import { backoffDelay, type BackoffPolicy, type Clock, defaultBackoff, parseRetryAfter } from './rateLimit.ts';
 import { systemClock } from './rateLimit.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -191,11 +185,11 @@ export class HttpClient {
     }
 
     private toError(status: number, bytes: Buffer, request: HttpRequest): ConnectorError {
-        let body: unknown = undefined;
+        let body: unknown;
         try {
             body = bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : undefined;
         } catch {
-            body = undefined;
+            body = undefined; // a non-JSON error page: the status alone decides
         }
         const vendorError = this.options.mapError?.({ status, body, request });
         if (vendorError) return vendorError;

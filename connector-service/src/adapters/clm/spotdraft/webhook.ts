@@ -46,7 +46,7 @@ export class SpotdraftWebhookVerifier {
     async verify(req: WebhookRequest): Promise<WebhookVerification> {
         const playbookHash = headerValue(req.headers, PLAYBOOK_HASH_HEADER);
         const specHash = headerValue(req.headers, SPEC_HASH_HEADER);
-        let valid = false;
+        let valid: boolean;
         if (playbookHash && this.playbookKey) {
             valid = hashMatches(await this.playbookKey.get(), req.rawBody, playbookHash);
             if (!valid) {
