@@ -1,0 +1,99 @@
+// PMD (bundled with @salesforce/code-analyzer-pmd-engine, run through @salesforce/code-analyzer-core) over
+// the package with the Recommended and Security rules: no severity 1 or 2 finding at all, and every other
+// finding explained in pmd-explanations.yaml (which may hold no stale entry). PMD needs Java.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { CodeAnalyzer, CodeAnalyzerConfig } from '@salesforce/code-analyzer-core';
+import * as pmdEngine from '@salesforce/code-analyzer-pmd-engine';
+import { commandRequirement, repoRoot, requireOrSkip } from '../support/requirements.ts';
+
+const javaPresent = requireOrSkip(commandRequirement('java', 'install Java 17 (apt-get install -y openjdk-17-jre-headless)'));
+
+const Explanations = z.array(z.object({ rule: z.string().min(1), files: z.array(z.string().min(1)).min(1), why: z.string().min(20) }));
+type Explanation = z.infer<typeof Explanations>[number];
+
+export interface Finding {
+    rule: string;
+    severity: number;
+    file: string;
+    line: number;
+    message: string;
+}
+
+/** Runs PMD over the given folders (relative to the repository, or absolute) and returns its findings. */
+export async function runPmd(folders: string[]): Promise<Finding[]> {
+    const analyzer = new CodeAnalyzer(CodeAnalyzerConfig.fromObject({ log_level: 'error' }));
+    await analyzer.addEnginePlugin(pmdEngine.createEnginePlugin());
+    const workspace = await analyzer.createWorkspace(folders.map((folder) => path.resolve(repoRoot, folder)));
+    const rules = await analyzer.selectRules(['pmd:Recommended', 'pmd:Security'], { workspace });
+    const results = await analyzer.run(rules, { workspace });
+    return results.getViolations().map((violation) => {
+        const location = violation.getCodeLocations()[violation.getPrimaryLocationIndex()];
+        return {
+            rule: violation.getRule().getName(),
+            severity: violation.getRule().getSeverityLevel(),
+            file: path.relative(repoRoot, location?.getFile() ?? ''),
+            line: location?.getStartLine() ?? 0,
+            message: violation.getMessage()
+        };
+    });
+}
+
+function globToRegExp(glob: string): RegExp {
+    const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*');
+    return new RegExp(`^${escaped}$`);
+}
+
+export function explains(explanation: Explanation, finding: Finding): boolean {
+    return explanation.rule === finding.rule && explanation.files.some((glob) => globToRegExp(glob).test(finding.file));
+}
+
+const explanations = Explanations.parse(parse(readFileSync(path.join(import.meta.dirname, 'pmd-explanations.yaml'), 'utf8')));
+
+describe.runIf(javaPresent)('PMD over the package', () => {
+    let findings: Finding[] = [];
+    beforeAll(async () => {
+        findings = await runPmd(['force-app', 'force-app-cpq']);
+    }, 180_000);
+
+    it('finds no severity 1 or 2 violation', () => {
+        expect(findings.filter((finding) => finding.severity <= 2).map((f) => `${f.file}:${f.line} ${f.rule} ${f.message}`)).toEqual([]);
+    });
+
+    it('has an explanation for every remaining finding', () => {
+        const unexplained = findings.filter((finding) => !explanations.some((explanation) => explains(explanation, finding)));
+        expect(unexplained.map((f) => `${f.file}:${f.line} ${f.rule} (severity ${f.severity}) ${f.message}`)).toEqual([]);
+    });
+
+    it('keeps no stale explanation', () => {
+        const stale = explanations.flatMap((explanation) =>
+            explanation.files
+                .filter((glob) => !findings.some((finding) => explains({ ...explanation, files: [glob] }, finding)))
+                .map((glob) => `${explanation.rule} ${glob}`)
+        );
+        expect(stale).toEqual([]);
+    });
+
+    it('reports a SOQL query in a loop and a missing sharing declaration in code it is shown', async () => {
+        // The analyzer really runs the rules: a deliberately bad class in a scratch folder is caught.
+        const scratch = mkdtempSync(path.join(os.tmpdir(), 'clm-pmd-'));
+        try {
+            mkdirSync(path.join(scratch, 'classes'));
+            writeFileSync(
+                path.join(scratch, 'classes', 'Bad.cls'),
+                'public class Bad { public static void run(List<Id> ids) { for (Id i : ids) { Account a = [SELECT Id FROM Account WHERE Id = :i]; delete a; } } }'
+            );
+            const bad = await runPmd([scratch]);
+            const rules = new Set(bad.map((finding) => finding.rule));
+            expect(rules.has('OperationWithLimitsInLoop')).toBe(true);
+            expect(rules.has('ApexSharingViolations')).toBe(true);
+            expect(bad.some((finding) => finding.rule === 'ApexCRUDViolation' && finding.severity <= 2)).toBe(true);
+        } finally {
+            rmSync(scratch, { recursive: true, force: true });
+        }
+    }, 180_000);
+});
