@@ -1,0 +1,127 @@
+/**
+ * The store's tables, one definition for both dialects. Times are epoch milliseconds (BIGINT on PostgreSQL);
+ * JSON is kept as text so the change log hashes exactly what it stored.
+ */
+import type { Dialect } from './sqlDriver.ts';
+
+const TYPES: Record<Dialect, { id: string; int8: string }> = {
+    sqlite: { id: 'INTEGER PRIMARY KEY AUTOINCREMENT', int8: 'INTEGER' },
+    postgres: { id: 'BIGSERIAL PRIMARY KEY', int8: 'BIGINT' }
+};
+
+/** Columns shared by the inbox and the outbox: both are claimed, retried and quarantined the same way. */
+const QUEUE_COLUMNS = `
+    ordering_key TEXT NOT NULL,
+    object_type TEXT,
+    payload TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INT8 NOT NULL,
+    claimed_by TEXT,
+    claim_expires_at INT8,
+    last_error_code TEXT,
+    last_error_message TEXT,
+    created_at INT8 NOT NULL,
+    updated_at INT8 NOT NULL`;
+
+const V1 = [
+    `CREATE TABLE org_bindings (
+        connector TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        previous_org_id TEXT,
+        bound_at INT8 NOT NULL
+    )`,
+    `CREATE TABLE checkpoints (
+        org_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        replay_id TEXT NOT NULL,
+        updated_at INT8 NOT NULL,
+        PRIMARY KEY (org_id, channel)
+    )`,
+    `CREATE TABLE inbox (
+        id ID,
+        org_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event_id TEXT NOT NULL,${QUEUE_COLUMNS},
+        UNIQUE (org_id, source, event_id)
+    )`,
+    // The claim query walks the unfinished items of a key; finished rows stay out of the index.
+    `CREATE INDEX inbox_active ON inbox (org_id, ordering_key, id) WHERE status IN ('pending', 'processing', 'failed')`,
+    `CREATE INDEX inbox_status ON inbox (org_id, status, updated_at)`,
+    `CREATE TABLE outbox (
+        id ID,
+        org_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,${QUEUE_COLUMNS},
+        UNIQUE (org_id, idempotency_key)
+    )`,
+    `CREATE INDEX outbox_active ON outbox (org_id, ordering_key, id) WHERE status IN ('pending', 'processing', 'failed')`,
+    `CREATE INDEX outbox_status ON outbox (org_id, status, updated_at)`,
+    `CREATE TABLE pairs (
+        org_id TEXT NOT NULL,
+        pair_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        version INT8 NOT NULL,
+        created_at INT8 NOT NULL,
+        updated_at INT8 NOT NULL,
+        PRIMARY KEY (org_id, pair_id)
+    )`,
+    // ref_type: sf:opportunity | sf:contract | sf:quote | clm:<vendor>:<objectType>. ref_key: the lookup key
+    // (a Salesforce id's case-sensitive first 15 characters, so 15- and 18-character ids find the same pair).
+    `CREATE TABLE pair_links (
+        org_id TEXT NOT NULL,
+        ref_type TEXT NOT NULL,
+        ref_key TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        pair_id TEXT NOT NULL,
+        created_at INT8 NOT NULL,
+        PRIMARY KEY (org_id, ref_type, ref_key)
+    )`,
+    `CREATE INDEX pair_links_by_pair ON pair_links (org_id, pair_id)`,
+    `CREATE INDEX pair_links_by_key ON pair_links (org_id, ref_key)`,
+    `CREATE UNIQUE INDEX pair_links_one_sf_kind ON pair_links (org_id, pair_id, ref_type) WHERE ref_type LIKE 'sf:%'`,
+    `CREATE TABLE change_log (
+        org_id TEXT NOT NULL,
+        seq INT8 NOT NULL,
+        pair_id TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        at INT8 NOT NULL,
+        entry TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (org_id, seq),
+        UNIQUE (org_id, idempotency_key)
+    )`,
+    `CREATE INDEX change_log_by_pair ON change_log (org_id, pair_id, seq)`,
+    // The chain's head per org: appends lock this row, so concurrent instances extend one chain.
+    `CREATE TABLE change_log_heads (
+        org_id TEXT PRIMARY KEY,
+        seq INT8 NOT NULL,
+        hash TEXT NOT NULL
+    )`,
+    `CREATE TABLE conflicts (
+        id ID,
+        org_id TEXT NOT NULL,
+        pair_id TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INT8 NOT NULL,
+        UNIQUE (org_id, pair_id, rule, event_id)
+    )`,
+    `CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INT8 NOT NULL,
+        generation INT8 NOT NULL
+    )`
+];
+
+export function migrations(dialect: Dialect): { version: number; statements: string[] }[] {
+    const types = TYPES[dialect];
+    const render = (sql: string) => sql.replace(/\bID\b/g, types.id).replace(/\bINT8\b/g, types.int8);
+    return [{ version: 1, statements: V1.map(render) }];
+}

@@ -1,0 +1,350 @@
+/**
+ * The store port: the connector's durable state. Two adapters implement it (SQLite, the embedded default, and
+ * PostgreSQL for several instances) and one shared suite proves both (connector-service/test/store).
+ *
+ * - Inbox: events from Salesforce and the CLM, durable before acknowledged, deduplicated on (orgId, source,
+ *   eventId); the channel's replay-id checkpoint advances in the same transaction as the rows.
+ * - Claims: due items, at most one per ordering key, never a key with an item in flight, oldest first; a claim
+ *   expires so a crashed worker's items come back. Inbox and outbox are claimed the same way.
+ * - Pairs: the connector's pair id ↔ Salesforce ids and CLM refs, with the pair's `PairState` under a version.
+ * - commitPlan: marks the inbox item done, writes the pair state, appends the change log, inserts outbox items
+ *   and records conflicts — in one transaction.
+ * - Change log: append-only and hash-chained per org; there is no update or delete path.
+ * - Leases (one holder per name), org binding (a refreshed sandbox never writes into production state), stats.
+ *
+ * Times are epoch milliseconds passed in by the caller (`now`), so tests and the pipeline control the clock.
+ * Every failure is a `ConnectorError` with one of the `STORE.*` codes below; callers branch on the code.
+ */
+import { ConnectorError } from '../domain/errors.ts';
+import type { ChangeLogEntry, Conflict } from '../domain/planner.ts';
+import type { PairState } from '../domain/syncState.ts';
+import type { Json } from '../domain/transforms.ts';
+
+export const STORE_ERROR = {
+    /** An argument failed validation; details.field names it. */
+    VALIDATION: 'STORE.VALIDATION',
+    /** The pair's version moved since it was read (details.pairId, expectedVersion, actualVersion): re-read, re-plan. */
+    CONCURRENT_UPDATE: 'STORE.CONCURRENT_UPDATE',
+    /** The store belongs to another org (details.boundOrgId): an admin must relink before this org may use it. */
+    ORG_MISMATCH: 'STORE.ORG_MISMATCH',
+    /** The item is no longer claimed by this worker and attempt (its claim expired and it was taken, or it was finished). */
+    CLAIM_LOST: 'STORE.CLAIM_LOST',
+    NOT_FOUND: 'STORE.NOT_FOUND',
+    /** A Salesforce id or CLM ref is already linked to another pair, or the pair already has a different id of that kind. */
+    LINK_CONFLICT: 'STORE.LINK_CONFLICT',
+    /** The database could not be reached or failed; safe to retry later. */
+    UNAVAILABLE: 'STORE.UNAVAILABLE'
+} as const;
+export type StoreErrorCode = (typeof STORE_ERROR)[keyof typeof STORE_ERROR];
+
+export function storeError(
+    code: StoreErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    cause?: unknown
+): ConnectorError {
+    return new ConnectorError(code, message, details, cause === undefined ? undefined : { cause });
+}
+
+/** Epoch milliseconds. */
+export type Millis = number;
+
+export type QueueName = 'inbox' | 'outbox';
+/** pending: due at nextAttemptAt; processing: claimed; failed: waiting for a retry at nextAttemptAt. */
+export const QUEUE_STATUSES = ['pending', 'processing', 'done', 'failed', 'quarantined'] as const;
+export type QueueStatus = (typeof QUEUE_STATUSES)[number];
+
+export interface InboxInput {
+    /** Where it came from, e.g. `salesforce:/data/OpportunityChangeEvent`, `clm:ironclad:webhook`. Part of the dedupe key. */
+    source: string;
+    /** The delivery's own id (CDC event uuid / transactionKey, webhook event id). Part of the dedupe key. */
+    eventId: string;
+    /** The record or pair it concerns: items with the same key are processed one at a time, in order. */
+    orderingKey: string;
+    /** For stats: the object the event concerns (`Opportunity`, `contract`). */
+    objectType?: string;
+    payload: Json;
+    correlationId: string;
+}
+
+/** The Pub/Sub channel position stored with the inbox rows it covers. */
+export interface Checkpoint {
+    channel: string;
+    replayId: string;
+}
+
+export interface AppendResult {
+    /** Ids of the rows written, in input order (duplicates omitted). */
+    insertedIds: number[];
+    duplicates: number;
+}
+
+export interface LastError {
+    code: string;
+    message: string;
+}
+
+/** Who holds a claimed item: the worker and the attempt number; finishing an item needs both. */
+export interface ClaimRef {
+    id: number;
+    worker: string;
+    attempt: number;
+}
+
+interface QueueItemBase {
+    id: number;
+    orgId: string;
+    orderingKey: string;
+    objectType: string | null;
+    payload: Json;
+    correlationId: string;
+    status: QueueStatus;
+    attempts: number;
+    nextAttemptAt: Millis;
+    claimedBy: string | null;
+    claimExpiresAt: Millis | null;
+    lastError: LastError | null;
+    createdAt: Millis;
+    updatedAt: Millis;
+}
+
+export interface InboxItem extends QueueItemBase {
+    source: string;
+    eventId: string;
+}
+
+export const OUTBOX_TARGETS = ['salesforce', 'clm'] as const;
+export type OutboxTarget = (typeof OUTBOX_TARGETS)[number];
+
+export interface OutboxInput {
+    target: OutboxTarget;
+    /** What to do, e.g. `sobject.update`, `clm.createContract`; the pipeline's writer dispatches on it. */
+    operation: string;
+    /** Unique per org: inserting an item whose key exists is a no-op (a replayed plan writes nothing twice). */
+    idempotencyKey: string;
+    /** Writes for one pair go out one at a time, in order. */
+    orderingKey: string;
+    objectType?: string;
+    payload: Json;
+    correlationId: string;
+}
+
+export interface OutboxItem extends QueueItemBase {
+    target: OutboxTarget;
+    operation: string;
+    idempotencyKey: string;
+}
+
+export type QueueItem = InboxItem | OutboxItem;
+
+export interface FailInput {
+    error: LastError;
+    /** When to try again (the caller computes backoff with jitter). */
+    retryAt: Millis;
+}
+
+export interface QuarantinedItem {
+    queue: QueueName;
+    id: number;
+    orderingKey: string;
+    /** Inbox: the source; outbox: the target. */
+    origin: string;
+    objectType: string | null;
+    correlationId: string;
+    attempts: number;
+    lastError: LastError | null;
+    updatedAt: Millis;
+}
+
+export interface QueueRef {
+    queue: QueueName;
+    id: number;
+}
+
+// ---- linked pairs ----
+
+export const SALESFORCE_LINK_KINDS = ['opportunity', 'contract', 'quote'] as const;
+export type SalesforceLinkKind = (typeof SALESFORCE_LINK_KINDS)[number];
+export type SalesforceLinks = Partial<Record<SalesforceLinkKind, string>>;
+
+export interface ClmRef {
+    vendor: string;
+    objectType: string;
+    id: string;
+}
+
+export interface PairLinks {
+    salesforce?: SalesforceLinks;
+    /** Added to the pair's set; refs already linked to the pair are ignored, none is ever removed. */
+    clm?: ClmRef[];
+}
+
+export interface LinkedPair {
+    orgId: string;
+    pairId: string;
+    salesforce: SalesforceLinks;
+    clm: ClmRef[];
+    state: PairState;
+    /** Starts at 0; each commitPlan that writes the state increments it. */
+    version: number;
+    createdAt: Millis;
+    updatedAt: Millis;
+}
+
+export type PairLookup = { pairId: string } | { salesforceId: string } | { clm: ClmRef };
+
+// ---- commitPlan ----
+
+export interface ChangeLogInput extends ChangeLogEntry {
+    pairId: string;
+}
+
+export interface ConflictInput extends Conflict {
+    pairId: string;
+}
+
+export interface PlanCommit {
+    orgId: string;
+    /** The inbox item the plan answers: marked done in the same transaction (STORE.CLAIM_LOST if not held). */
+    inbox?: ClaimRef;
+    /** The pair's new state; `expectedVersion` is the version read before planning (STORE.CONCURRENT_UPDATE if moved). */
+    pair?: { pairId: string; expectedVersion: number; state: PairState };
+    changeLog?: ChangeLogInput[];
+    outbox?: OutboxInput[];
+    conflicts?: ConflictInput[];
+    now: Millis;
+}
+
+export interface CommitResult {
+    /** The pair's version after the commit (absent when the commit carried no pair state). */
+    pairVersion?: number;
+    /** Outbox rows written; items whose idempotency key already existed are left out. */
+    outboxIds: number[];
+    outboxDuplicates: number;
+    /** Change-log sequence numbers appended (an entry whose idempotency key exists is skipped). */
+    changeLogSeqs: number[];
+    conflictIds: number[];
+}
+
+// ---- change log ----
+
+export interface ChangeLogRecord extends ChangeLogInput {
+    orgId: string;
+    /** 1, 2, 3… per org. */
+    seq: number;
+    at: Millis;
+    prevHash: string;
+    /** sha256(prevHash + canonical JSON of the entry), hex. */
+    hash: string;
+}
+
+export type ChainVerification =
+    | { ok: true; count: number; headHash: string }
+    | { ok: false; count: number; brokenAt: number; reason: 'hash' | 'link' | 'sequence' | 'head' };
+
+export interface ConflictRecord extends ConflictInput {
+    id: number;
+    orgId: string;
+    createdAt: Millis;
+}
+
+// ---- leases ----
+
+export interface Lease {
+    name: string;
+    holder: string;
+    expiresAt: Millis;
+    /** Increases each time the lease changes hands: a fencing token. */
+    generation: number;
+}
+
+export type LeaseResult = { acquired: true; lease: Lease } | { acquired: false; current: Lease | null };
+
+// ---- stats ----
+
+export interface QueueStats {
+    byStatus: Record<QueueStatus, number>;
+    /** Inbox: by source; outbox: by target. Counts per status. */
+    byOrigin: Record<string, Partial<Record<QueueStatus, number>>>;
+    byObject: Record<string, Partial<Record<QueueStatus, number>>>;
+    /** Age of the oldest pending or failed item at `now`, 0 when none. */
+    oldestPendingAgeMs: number;
+}
+
+export interface StoreStats {
+    inbox: QueueStats;
+    outbox: QueueStats;
+    quarantined: number;
+    openConflicts: number;
+}
+
+export interface StorePort {
+    readonly kind: 'sqlite' | 'postgres';
+
+    // inbox + checkpoint
+    appendInbox(orgId: string, items: InboxInput[], checkpoint?: Checkpoint, now?: Millis): Promise<AppendResult>;
+    getCheckpoint(orgId: string, channel: string): Promise<string | null>;
+
+    // claiming (inbox and outbox alike)
+    claimInbox(orgId: string, worker: string, limit: number, now: Millis): Promise<InboxItem[]>;
+    claimOutbox(orgId: string, worker: string, limit: number, now: Millis): Promise<OutboxItem[]>;
+    complete(queue: QueueName, orgId: string, claim: ClaimRef, now: Millis): Promise<void>;
+    /** Back to `failed` until `retryAt`, or `quarantined` once the item has used its attempts. */
+    fail(
+        queue: QueueName,
+        orgId: string,
+        claim: ClaimRef,
+        input: FailInput,
+        now: Millis
+    ): Promise<'failed' | 'quarantined'>;
+    /** Quarantines at once (an error no retry can fix). */
+    quarantine(queue: QueueName, orgId: string, claim: ClaimRef, error: LastError, now: Millis): Promise<void>;
+    getItem(queue: 'inbox', orgId: string, id: number): Promise<InboxItem | null>;
+    getItem(queue: 'outbox', orgId: string, id: number): Promise<OutboxItem | null>;
+
+    // quarantine and replay
+    listQuarantined(orgId: string, opts?: { queue?: QueueName; limit?: number }): Promise<QuarantinedItem[]>;
+    /** Puts quarantined items back to pending with attempts reset; returns how many moved. */
+    replay(orgId: string, refs: QueueRef[] | 'all', now: Millis): Promise<number>;
+
+    // pairs
+    createPair(orgId: string, pairId: string, links: PairLinks, now: Millis): Promise<LinkedPair>;
+    linkPair(orgId: string, pairId: string, links: PairLinks, now: Millis): Promise<LinkedPair>;
+    findPair(orgId: string, lookup: PairLookup): Promise<LinkedPair | null>;
+
+    commitPlan(commit: PlanCommit): Promise<CommitResult>;
+
+    // change log (append happens only through commitPlan)
+    readChangeLog(
+        orgId: string,
+        opts?: { afterSeq?: number; limit?: number; pairId?: string }
+    ): Promise<ChangeLogRecord[]>;
+    verifyChangeLog(orgId: string): Promise<ChainVerification>;
+    listConflicts(orgId: string, opts?: { pairId?: string; limit?: number }): Promise<ConflictRecord[]>;
+
+    // leases
+    acquireLease(name: string, holder: string, ttlMs: number, now: Millis): Promise<LeaseResult>;
+    /** Extends a lease this holder still has; false when it lapsed and someone else took it. */
+    renewLease(name: string, holder: string, ttlMs: number, now: Millis): Promise<boolean>;
+    releaseLease(name: string, holder: string): Promise<boolean>;
+
+    // org binding
+    /** Remembers the org for this connector; STORE.ORG_MISMATCH when it is bound to another one. */
+    bindOrg(connector: string, orgId: string, now: Millis): Promise<void>;
+    /** An admin's decision: the connector's state now belongs to `orgId`. */
+    relinkOrg(connector: string, orgId: string, now: Millis): Promise<{ previousOrgId: string | null }>;
+    boundOrg(connector: string): Promise<string | null>;
+
+    stats(orgId: string, now: Millis): Promise<StoreStats>;
+
+    /** Deletes done inbox/outbox rows finished before `before` (keep them longer than senders retry: dedupe). */
+    purgeDone(orgId: string, before: Millis): Promise<number>;
+    close(): Promise<void>;
+}
+
+export interface StoreOptions {
+    /** How long a claim lasts before another worker may take the item. */
+    claimTtlMs?: number;
+    /** Attempts (claims) after which a failing item is quarantined. */
+    maxAttempts?: number;
+}

@@ -1,0 +1,35 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { openPostgresStore } from '../../src/adapters/store/postgres/postgresStore.ts';
+import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
+import { storeSuite } from './storeSuite.ts';
+
+// A database of its own for this run (a private cluster, or CLM_TEST_DATABASE_URL under CI); every open()
+// is a separate pool, as a second connector instance would have.
+const database: TestPostgres | null = await startTestPostgres('store');
+afterAll(async () => database?.stop());
+
+async function raw(sql: string): Promise<void> {
+    const client = new pg.Client({ connectionString: database!.url });
+    await client.connect();
+    try {
+        await client.query(sql);
+    } finally {
+        await client.end();
+    }
+}
+
+if (database) {
+    beforeAll(() => console.info(`[store] PostgreSQL from ${database.origin}`));
+    storeSuite('PostgreSQL', () => ({
+        open: (options) => openPostgresStore({ connectionString: database.url, ...options }),
+        exec: raw,
+        failWrites: async (table) => {
+            await raw(`CREATE OR REPLACE FUNCTION fail_injected() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql;
+                       CREATE TRIGGER fail_${table} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION fail_injected();`);
+            return () => raw(`DROP TRIGGER fail_${table} ON ${table}`);
+        }
+    }));
+} else {
+    describe.skip('store port on PostgreSQL', () => it('needs PostgreSQL', () => undefined));
+}
