@@ -33,6 +33,8 @@ export interface SalesforceEmulatorOptions {
     apiVersion?: string;
     /** Serve HTTPS with a self-signed certificate made at start (needs `openssl` on PATH). */
     tls?: boolean;
+    /** One line per request on stderr. */
+    logRequests?: boolean;
 }
 
 export interface SalesforceEmulatorInfo {
@@ -91,7 +93,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         org,
         info,
         { clientId, clientSecret, jwtConsumerKey: clientId, jwtPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
-        tls ? { key: tls.key, cert: tls.cert } : undefined
+        tls ? { key: tls.key, cert: tls.cert } : undefined,
+        { logRequests: options.logRequests }
     );
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { startSalesforceEmulator } from './index.ts';
 
-const USAGE = 'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--no-package]';
+const USAGE = 'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--no-package]';
 
 function intOption(value: string | undefined, name: string): number | undefined {
     if (value === undefined) return undefined;
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
                 'daily-api-requests': { type: 'string' },
                 'api-version': { type: 'string' },
                 tls: { type: 'boolean' },
+                'log-requests': { type: 'boolean' },
                 'no-package': { type: 'boolean' },
                 help: { type: 'boolean' }
             }
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
         sessionTimeoutMs: intOption(values['session-timeout-ms'], 'session-timeout-ms'),
         dailyApiRequests: intOption(values['daily-api-requests'], 'daily-api-requests'),
         apiVersion,
-        tls: values.tls === true
+        tls: values.tls === true,
+        logRequests: values['log-requests'] === true
     });
     const problems = emulator.org.loaded.flatMap((l) => l.problems);
     for (const p of problems) process.stderr.write(`[salesforce-emulator] metadata: ${p}\n`);

@@ -31,7 +31,8 @@ export function buildServer(
     org: Org,
     info: { instanceUrl: string; loginUrl: string; apiVersion: string },
     oauth: OAuthConfig,
-    https?: { key: string; cert: string }
+    https?: { key: string; cert: string },
+    options: { logRequests?: boolean } = {}
 ): ServerParts {
     const app = fastify({
         ...(https ? { https } : {}),
@@ -75,6 +76,12 @@ export function buildServer(
         if (!org.limits.bill()) throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
         org.counters.billed += 1;
     });
+
+    if (options.logRequests) {
+        app.addHook('onResponse', async (request, reply) => {
+            process.stderr.write(`[salesforce-emulator] ${request.method} ${request.url} -> ${reply.statusCode}\n`);
+        });
+    }
 
     app.addHook('onSend', async (request, reply, payload) => {
         if (DATA_PATH.test(request.url.split('?')[0]!)) reply.header('Sforce-Limit-Info', org.limits.header());
