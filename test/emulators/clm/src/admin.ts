@@ -90,6 +90,7 @@ export function describeContract(contract: StoredContract) {
 
 export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
     const { store, traffic, webhooks, clock, settings } = deps;
+    const initialSettings = structuredClone(settings);
 
     const handle =
         <T>(
@@ -144,6 +145,8 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
             traffic.reset();
             webhooks.reset();
             deps.revokeIroncladTokens();
+            Object.assign(settings.spotdraft, initialSettings.spotdraft);
+            Object.assign(settings.ironclad, initialSettings.ironclad);
             return { ok: true };
         })
     );
@@ -339,10 +342,12 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
         })
     );
 
-    app.get(
-        `${ADMIN_PREFIX}/settings`,
-        handle(() => settings)
-    );
+    // Only the tunable settings: the credentials kept in the same objects are never echoed.
+    const publicSettings = () => ({
+        spotdraftUniqueExternalMetadataId: settings.spotdraft.uniqueExternalMetadataId,
+        ironcladTokenTtlSeconds: settings.ironclad.tokenTtlSeconds
+    });
+    app.get(`${ADMIN_PREFIX}/settings`, handle(publicSettings));
     app.put(
         `${ADMIN_PREFIX}/settings`,
         handle(({ body }) => {
@@ -358,7 +363,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
             }
             if (input.ironcladTokenTtlSeconds !== undefined)
                 settings.ironclad.tokenTtlSeconds = input.ironcladTokenTtlSeconds;
-            return settings;
+            return publicSettings();
         })
     );
 }

@@ -12,7 +12,7 @@ import { FormulaError, parseFormula } from './formula.ts';
 import { registerRoute, VendorError, type Dialect, type RouteSpec, type VendorReply } from './http.ts';
 import type { ContractStore, StoredContract, StoredTemplate } from './store.ts';
 import type { Traffic } from './traffic.ts';
-import { findUser, type WorkspaceUser } from './users.ts';
+import { findUser, findUserById, type WorkspaceUser } from './users.ts';
 import type { WebhookDispatcher } from './webhooks.ts';
 import type { ContractEvent } from './store.ts';
 
@@ -259,7 +259,7 @@ export function registerIronclad(
                     }
                 };
             }
-            const actor = typeof actorEmail === 'string' ? findUser(actorEmail) : undefined;
+            const actor = typeof actorEmail === 'string' ? findUser(actorEmail) : findUserById(actorId as string);
             if (!actor) {
                 return {
                     status: 403,

@@ -25,3 +25,7 @@ export function findUser(email: string | undefined): WorkspaceUser | undefined {
     if (!email) return undefined;
     return workspaceUsers.find((user) => user.email.toLowerCase() === email.toLowerCase());
 }
+
+export function findUserById(id: string | undefined): WorkspaceUser | undefined {
+    return id ? workspaceUsers.find((user) => user.id === id) : undefined;
+}

@@ -129,4 +129,28 @@ describe('admin API input and reset', () => {
         expect((await h.admin.ok('GET', '/counters')).spotdraft).toEqual({});
         expect((await h.ironclad.call('GET', '/workflows')).status).toBe(401);
     });
+
+    it('exposes tunable settings without echoing credentials, and reset restores them', async () => {
+        const changed = await h.admin.ok('PUT', '/settings', {
+            spotdraftUniqueExternalMetadataId: true,
+            ironcladTokenTtlSeconds: 60
+        });
+        expect(changed).toEqual({ spotdraftUniqueExternalMetadataId: true, ironcladTokenTtlSeconds: 60 });
+        const token = await h.ironclad.callUrl('POST', h.emulator.ironcladTokenUrl, {
+            form: {
+                grant_type: 'client_credentials',
+                client_id: h.emulator.ironcladClientId,
+                client_secret: h.emulator.ironcladClientSecret
+            }
+        });
+        expect(token.json.expires_in).toBe(60);
+        const text = JSON.stringify(await h.admin.ok('GET', '/settings'));
+        expect(text).not.toContain(h.emulator.ironcladClientSecret);
+        expect(text).not.toContain(h.emulator.spotdraftClientSecret);
+        await h.admin.ok('POST', '/reset');
+        expect(await h.admin.ok('GET', '/settings')).toEqual({
+            spotdraftUniqueExternalMetadataId: false,
+            ironcladTokenTtlSeconds: 3600
+        });
+    });
 });
