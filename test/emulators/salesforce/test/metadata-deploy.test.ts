@@ -869,6 +869,69 @@ describe('metadata deploy: custom metadata, LWC, pages and layouts', () => {
         );
     });
 
+    it('fails a tab for an object that does not exist', async () => {
+        const result = await deploy(
+            edit((f) => {
+                f['tabs/Clm_Conflicts__c.tab'] = f['tabs/Clm_Conflict__c.tab'];
+                f['package.xml'] = packageXml({ ...MANIFEST, CustomTab: ['Clm_Conflict__c', 'Clm_Conflicts__c'] });
+            })
+        );
+        expect(failures(result)).toEqual([
+            expect.objectContaining({
+                componentType: 'CustomTab',
+                fullName: 'Clm_Conflicts__c',
+                problem: 'The tab Clm_Conflicts__c is for an object that does not exist',
+                lineNumber: 3
+            })
+        ]);
+    });
+
+    it('checks quick actions: the object they are on and the LWC they open', async () => {
+        const action = (lwc: string) =>
+            `${XML}<QuickAction ${NS}>\n    <actionSubtype>ScreenAction</actionSubtype>\n    <label>Send to CLM</label>\n    <lightningWebComponent>${lwc}</lightningWebComponent>\n    <type>LightningWebComponent</type>\n</QuickAction>\n`;
+        const withAction = (name: string, lwc: string) =>
+            edit((f) => {
+                f[`quickActions/${name}.quickAction`] = action(lwc);
+                f['package.xml'] = packageXml({ ...MANIFEST, QuickAction: [name] });
+            });
+        expect((await deploy(withAction('Opportunity.Send_To_Clm', 'clmStatus'))).status).toBe('Succeeded');
+        const result = await deploy(withAction('Opportunityy.Send_To_Clm', 'clmSend'));
+        expect(failures(result).map((m) => [m.componentType, m.problem, m.lineNumber])).toEqual([
+            ['QuickAction', 'QuickAction Opportunityy.Send_To_Clm: the object Opportunityy does not exist', 2],
+            ['QuickAction', 'QuickAction Opportunityy.Send_To_Clm: no LightningComponentBundle named clmSend found', 5]
+        ]);
+    });
+
+    it('checks change-event channel members: the entity must exist', async () => {
+        const member = (entity: string) =>
+            `${XML}<PlatformEventChannelMember ${NS}>\n    <eventChannel>ChangeEvents</eventChannel>\n    <selectedEntity>${entity}</selectedEntity>\n</PlatformEventChannelMember>\n`;
+        const withMember = (entity: string) =>
+            edit((f) => {
+                f['platformEventChannelMembers/ChangeEvents_Contract.platformEventChannelMember'] = member(entity);
+                f['package.xml'] = packageXml({ ...MANIFEST, PlatformEventChannelMember: ['ChangeEvents_Contract'] });
+            });
+        expect((await deploy(withMember('ContractChangeEvent'))).status).toBe('Succeeded');
+        expect((await deploy(withMember('Clm_Conflict__ChangeEvent'))).status).toBe('Succeeded');
+        expect(failures(await deploy(withMember('ContractsChangeEvent')))).toEqual([
+            expect.objectContaining({
+                problem: 'selectedEntity ContractsChangeEvent is not a valid entity',
+                lineNumber: 4
+            })
+        ]);
+    });
+
+    it('checks a destructiveChanges manifest like package.xml (deletions themselves are not modelled)', async () => {
+        const ok = await deploy(edit((f) => (f['destructiveChanges.xml'] = packageXml({ ApexClass: ['Old_Class'] }))));
+        expect(ok.status).toBe('Succeeded');
+        const bad = await deploy(edit((f) => (f['destructiveChanges.xml'] = packageXml({ ApexClas: ['Old_Class'] }))));
+        expect(failures(bad)).toEqual([
+            expect.objectContaining({
+                fileName: 'destructiveChanges.xml',
+                problem: "Unknown type name 'ApexClas' specified in destructiveChanges.xml"
+            })
+        ]);
+    });
+
     it('fails an app listing a tab that does not exist', async () => {
         const result = await deploy(
             edit((f) =>

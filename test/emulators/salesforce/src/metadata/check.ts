@@ -54,6 +54,8 @@ interface ZipComponent {
 }
 
 const PACKAGE_XML = 'package.xml';
+/** Manifests of components to delete; the emulator checks them but does not model deletions. */
+const DESTRUCTIVE_MANIFESTS = ['destructiveChanges.xml', 'destructiveChangesPre.xml', 'destructiveChangesPost.xml'];
 const BINARY_SUFFIXES = /\.(resource|png|jpe?g|gif|svg|zip|pdf|woff2?|ttf|ico|docx?|xlsx?)$/i;
 
 function problem(text: string, line?: number, column?: number): Problem {
@@ -101,20 +103,22 @@ function readManifest(text: string | undefined, into: CheckedComponent): Manifes
         return { members };
     }
     if (parsed.xml.rootName !== 'Package') {
-        into.problems.push(problem(`package.xml: the root element must be Package, not ${parsed.xml.rootName}`, 1, 1));
+        into.problems.push(
+            problem(`${into.fileName}: the root element must be Package, not ${parsed.xml.rootName}`, 1, 1)
+        );
         return { members };
     }
     for (const node of children(parsed.xml.root, 'types')) {
         const name = childText(node, 'name') ?? '';
         if (!isKnownTypeName(name)) {
-            into.problems.push(problem(`Unknown type name '${name}' specified in package.xml`));
+            into.problems.push(problem(`Unknown type name '${name}' specified in ${into.fileName}`));
             continue;
         }
         members.set(name, [...(members.get(name) ?? []), ...childTexts(node, 'members')]);
     }
     const version = childText(parsed.xml.root, 'version');
     if (version !== undefined && !/^\d{2}\.0$/.test(version)) {
-        into.problems.push(problem(`package.xml: invalid API version ${version}`));
+        into.problems.push(problem(`${into.fileName}: invalid API version ${version}`));
     }
     return { members };
 }
@@ -127,7 +131,7 @@ function isNamed(manifest: Manifest, type: string, fullName: string): boolean {
 function groupComponents(files: Map<string, string>, stray: CheckedComponent[]): Map<string, ZipComponent> {
     const components = new Map<string, ZipComponent>();
     for (const [path, text] of files) {
-        if (path === PACKAGE_XML) continue;
+        if (path === PACKAGE_XML || DESTRUCTIVE_MANIFESTS.includes(path)) continue;
         const classified = classifyPath(path);
         if (!classified) {
             stray.push({
@@ -275,10 +279,23 @@ export async function checkDeployZip(bytes: Buffer, options: CheckOptions, org: 
         fullName: PACKAGE_XML,
         fileName: PACKAGE_XML,
         fingerprint: files.get(PACKAGE_XML) ?? '',
-        problems: []
+        problems: [],
+        isManifest: true
     };
     const manifest = readManifest(files.get(PACKAGE_XML), packageComponent);
     const results: CheckedComponent[] = [packageComponent];
+    for (const fileName of DESTRUCTIVE_MANIFESTS.filter((name) => files.has(name))) {
+        const destructive: CheckedComponent = {
+            componentType: '',
+            fullName: fileName,
+            fileName,
+            fingerprint: '',
+            problems: [],
+            isManifest: true
+        };
+        readManifest(files.get(fileName), destructive);
+        results.push(destructive);
+    }
     const components = groupComponents(files, results);
 
     // First pass: files present and XML readable; objects read so that references can resolve against them.

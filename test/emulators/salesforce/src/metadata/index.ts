@@ -175,8 +175,8 @@ export class MetadataDeployService {
         }
         record.components = outcome.components;
         const failed = outcome.components.filter((c) => c.problems.length > 0);
-        const manifestFailed = failed.some((c) => c.fullName === 'package.xml');
-        const anySucceeded = outcome.components.some((c) => c.fullName !== 'package.xml' && !failed.includes(c));
+        const manifestFailed = failed.some((c) => c.isManifest);
+        const anySucceeded = outcome.components.some((c) => !c.isManifest && !failed.includes(c));
         if (failed.length === 0) record.status = 'Succeeded';
         else if (!record.options.rollbackOnError && !manifestFailed && anySucceeded) record.status = 'SucceededPartial';
         else record.status = 'Failed';
@@ -184,8 +184,7 @@ export class MetadataDeployService {
             if (failed.includes(component)) continue;
             const previous = this.deployedFingerprints.get(this.keyOf(component));
             record.states.set(component, {
-                created:
-                    previous === undefined && !this.existsInSchema(component) && component.fullName !== 'package.xml',
+                created: previous === undefined && !this.existsInSchema(component) && !component.isManifest,
                 changed: previous === undefined || previous !== component.fingerprint,
                 id: this.ensureComponentId(component)
             });
@@ -194,7 +193,7 @@ export class MetadataDeployService {
     }
 
     private commit(record: DeployRecord, outcome: CheckOutcome, failed: CheckedComponent[]): void {
-        const committed = outcome.components.filter((c) => c.fullName !== 'package.xml' && !failed.includes(c));
+        const committed = outcome.components.filter((c) => !c.isManifest && !failed.includes(c));
         for (const component of committed) this.deployedFingerprints.set(this.keyOf(component), component.fingerprint);
         const committedKeys = new Set(committed.map((c) => this.keyOf(c)));
         const objects = outcome.objects
@@ -247,7 +246,7 @@ export class MetadataDeployService {
 
     private resultBody(record: DeployRecord, includeDetails: boolean): Record<string, unknown> {
         const done = record.status !== 'Pending' && record.status !== 'InProgress';
-        const real = record.components.filter((c) => c.fullName !== 'package.xml');
+        const real = record.components.filter((c) => !c.isManifest);
         const failedCount = real.filter((c) => c.problems.length > 0).length;
         return {
             id: record.id,

@@ -23,6 +23,8 @@ export interface CheckedComponent {
     /** Text the component was deployed with; two deploys of the same text report it unchanged. */
     fingerprint: string;
     problems: Problem[];
+    /** package.xml or a destructiveChanges manifest: reported, but not a component of the org. */
+    isManifest?: boolean;
 }
 
 export type ObjectKind = 'standard' | 'custom' | 'platformEvent' | 'customMetadata' | 'bigObject' | 'external';

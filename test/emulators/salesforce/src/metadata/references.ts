@@ -321,7 +321,9 @@ export function checkPlatformEventChannelMember(xml: ParsedXml, resolve: Resolve
         problems.push(at(xml, root, 'eventChannel', `No PlatformEventChannel named ${channel} found`));
     }
     const entity = childText(root, 'selectedEntity') ?? '';
-    const base = entity.replace(/ChangeEvent$/, '').replace(/__ChangeEvent$/, '__c');
+    const base = entity.endsWith('__ChangeEvent')
+        ? entity.replace(/__ChangeEvent$/, '__c')
+        : entity.replace(/ChangeEvent$/, '');
     if (!resolve.objectExists(entity) && !resolve.objectExists(base)) {
         problems.push(at(xml, root, 'selectedEntity', `selectedEntity ${entity} is not a valid entity`));
     }
