@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { createSign } from 'node:crypto';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
 

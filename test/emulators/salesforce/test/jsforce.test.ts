@@ -100,8 +100,9 @@ describe('jsforce against the emulator', () => {
         const tier = (await conn.sobject('Account').describe()).fields.find((f) => f.name === 'Tier__c')!;
         expect(tier).toMatchObject({ restrictedPicklist: true, custom: true, defaultValue: 'Silver' });
         const limits = await conn.limits();
-        expect(limits.DailyApiRequests.Max).toBe(15000);
-        expect(conn.limitInfo.apiUsage?.used).toBe(limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining);
+        const api = limits.DailyApiRequests!;
+        expect(api.Max).toBe(15000);
+        expect(conn.limitInfo.apiUsage?.used).toBe(api.Max - api.Remaining);
     });
 
     it('runs Bulk API 2.0 ingest (insert, upsert with a failure) with loadAndWaitForResults', async () => {
