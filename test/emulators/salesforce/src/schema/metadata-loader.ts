@@ -286,7 +286,9 @@ function customMetadataOf(file: string): CustomMetadataRecord {
     for (const v of (cm.values as Xml[] | undefined) ?? []) {
         const field = text(v.field);
         if (!field) continue;
-        const value = v.value as Xml | string | undefined;
+        // <value> is parsed as a list (it is one inside picklist value sets); a record value has one.
+        const raw = v.value as (Xml | string)[] | Xml | string | undefined;
+        const value = Array.isArray(raw) ? raw[0] : raw;
         const nil = typeof value === 'object' && value !== null && value['@xsi:nil'] === 'true';
         values[field] = nil ? null : (text(value) ?? null);
     }
