@@ -1035,6 +1035,23 @@ describe('metadata deploy: effect on the org', () => {
         expect(deployed[0]!.components).toContainEqual({ type: 'CustomObject', fullName: 'Clm_Conflict__c' });
     });
 
+    it('with rollbackOnError false a broken field is left out while its object and sibling fields deploy', async () => {
+        const deployed: DeployedComponents[] = [];
+        const service = makeService((d) => deployed.push(d));
+        const files = edit((f) =>
+            replaceIn(
+                f,
+                'objects/Clm_Conflict__c.object',
+                '<referenceTo>Opportunity</referenceTo>',
+                '<referenceTo>Nothing__c</referenceTo>'
+            )
+        );
+        const result = await deploy(files, { checkOnly: false, rollbackOnError: false }, service);
+        expect(result.status).toBe('SucceededPartial');
+        const conflict = deployed[0]!.objects.find((o) => o.name === 'Clm_Conflict__c');
+        expect(conflict?.fields.map((f) => f.fullName)).toEqual(['Status__c']);
+    });
+
     it('with rollbackOnError (the default) one broken component fails the whole deploy and nothing is added', async () => {
         const deployed: DeployedComponents[] = [];
         const service = makeService((d) => deployed.push(d));

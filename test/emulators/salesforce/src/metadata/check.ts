@@ -9,16 +9,7 @@ import { objectKindOf } from './model.ts';
 import type { ObjectEntry } from './objects.ts';
 import { checkField, checkObjectDefinition, readObject } from './objects.ts';
 import type { Resolver } from './references.ts';
-import {
-    checkCustomApplication,
-    checkCustomMetadataRecord,
-    checkCustomTab,
-    checkFlexiPage,
-    checkLayout,
-    checkPermissionSet,
-    checkPlatformEventChannelMember,
-    checkQuickAction
-} from './references.ts';
+import { REFERENCE_CHECKS } from './references.ts';
 import type { RegistryType } from './registry.ts';
 import { classifyPath, hasSeparateMetaFile, isKnownTypeName, registryType } from './registry.ts';
 import type { ParsedXml } from './xml.ts';
@@ -370,36 +361,16 @@ export async function checkDeployZip(bytes: Buffer, options: CheckOptions, org: 
                 case 'LightningComponentBundle':
                     problems.push(...checkLwcBundle(component.fullName, component.files, meta));
                     break;
-                case 'PermissionSet':
-                    if (content) {
-                        problems.push(...checkPermissionSet(content, resolve));
-                        permissionSets.push(readPermissionSet(component.fullName, fileName, content));
-                    }
-                    break;
-                case 'CustomMetadata':
-                    if (content) problems.push(...checkCustomMetadataRecord(component.fullName, content, resolve));
-                    break;
-                case 'CustomTab':
-                    if (content) problems.push(...checkCustomTab(component.fullName, content, resolve));
-                    break;
-                case 'CustomApplication':
-                    if (content) problems.push(...checkCustomApplication(content, resolve));
-                    break;
-                case 'Layout':
-                    if (content) problems.push(...checkLayout(component.fullName, content, resolve));
-                    break;
-                case 'FlexiPage':
-                    if (content) problems.push(...checkFlexiPage(content, resolve));
-                    break;
-                case 'QuickAction':
-                    if (content) problems.push(...checkQuickAction(component.fullName, content, resolve));
-                    break;
-                case 'PlatformEventChannelMember':
-                    if (content) problems.push(...checkPlatformEventChannelMember(content, resolve));
-                    break;
                 default:
                     break;
             }
+        }
+        const referenceCheck = REFERENCE_CHECKS[typeName];
+        if (problems.length === 0 && referenceCheck && content) {
+            problems.push(...referenceCheck(component.fullName, content, resolve));
+        }
+        if (typeName === 'PermissionSet' && content) {
+            permissionSets.push(readPermissionSet(component.fullName, fileName, content));
         }
         if (!isNamed(manifest, typeName, component.fullName)) {
             problems.push(problem(`${typeName} ${component.fullName} is in the zip but not named in package.xml`));
@@ -408,19 +379,10 @@ export async function checkDeployZip(bytes: Buffer, options: CheckOptions, org: 
     }
 
     checkManifestMembersPresent(manifest, components, objects, unreadableObjects, options, packageComponent);
-    const failedObjects = new Set(
-        results
-            .filter(
-                (r) =>
-                    r.problems.length > 0 && (r.componentType === 'CustomObject' || r.componentType === 'CustomField')
-            )
-            .map((r) => r.fullName.split('.')[0]!.toLowerCase())
-    );
     return {
         components: results,
-        objects: [...objects.values()]
-            .filter((o) => !failedObjects.has(o.object.name.toLowerCase()))
-            .map((o) => o.object),
+        // Every object read; the service keeps only the objects and fields that passed when it commits.
+        objects: [...objects.values()].map((o) => o.object),
         permissionSets
     };
 }

@@ -41,7 +41,7 @@ const PERMISSION_NEEDS: Record<(typeof PERMISSION_FLAGS)[number], readonly (type
     modifyAllRecords: ['allowRead', 'allowEdit', 'allowDelete', 'viewAllRecords']
 };
 
-export function checkPermissionSet(xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkPermissionSet(_fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const root = xml.root;
     const problems: Problem[] = [];
     if (!childText(root, 'label')) problems.push(at(xml, root, undefined, 'PermissionSet: label is required'));
@@ -144,7 +144,7 @@ function tabExists(tab: string, resolve: Resolver): boolean {
 }
 
 /** customMetadata/Type.Record.md: the type must exist, every value must name one of its fields and fit it. */
-export function checkCustomMetadataRecord(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkCustomMetadataRecord(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const root = xml.root;
     const problems: Problem[] = [];
     const dot = fullName.indexOf('.');
@@ -190,7 +190,7 @@ function customMetadataValueProblem(field: DeployedField, value: string): string
     }
 }
 
-export function checkCustomTab(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkCustomTab(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const root = xml.root;
     if (childBoolean(root, 'customObject') === true && !resolve.objectExists(fullName)) {
         return [at(xml, root, 'customObject', `The tab ${fullName} is for an object that does not exist`)];
@@ -205,7 +205,7 @@ export function checkCustomTab(fullName: string, xml: ParsedXml, resolve: Resolv
     return [];
 }
 
-export function checkCustomApplication(xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkCustomApplication(_fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const root = xml.root;
     const problems: Problem[] = [];
     if (!childText(root, 'label')) problems.push(at(xml, root, undefined, 'CustomApplication: label is required'));
@@ -230,7 +230,7 @@ function lineAt(xml: ParsedXml, index: number, problem: string): Problem {
 }
 
 /** Layout names are `Object-Layout Name`; the fields placed on it must exist on the object. */
-export function checkLayout(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkLayout(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const object = fullName.slice(0, fullName.indexOf('-'));
     if (!object || !resolve.objectExists(object)) {
         return [at(xml, xml.root, undefined, `Layout ${fullName}: the object ${object || '(none)'} does not exist`)];
@@ -250,7 +250,7 @@ export function checkLayout(fullName: string, xml: ParsedXml, resolve: Resolver)
 }
 
 /** Lightning pages: the record page's object, and every custom component (`c:name`) placed on it. */
-export function checkFlexiPage(xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkFlexiPage(_fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const root = xml.root;
     const problems: Problem[] = [];
     if (!childText(root, 'masterLabel')) problems.push(at(xml, root, undefined, 'FlexiPage: masterLabel is required'));
@@ -291,7 +291,7 @@ export function checkFlexiPage(xml: ParsedXml, resolve: Resolver): Problem[] {
 }
 
 /** Quick actions are `Object.Name` (or global); an LWC action must name an existing bundle. */
-export function checkQuickAction(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkQuickAction(fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const problems: Problem[] = [];
     const dot = fullName.indexOf('.');
     if (dot > 0 && !resolve.objectExists(fullName.slice(0, dot))) {
@@ -313,7 +313,7 @@ export function checkQuickAction(fullName: string, xml: ParsedXml, resolve: Reso
     return problems;
 }
 
-export function checkPlatformEventChannelMember(xml: ParsedXml, resolve: Resolver): Problem[] {
+function checkPlatformEventChannelMember(_fullName: string, xml: ParsedXml, resolve: Resolver): Problem[] {
     const root = xml.root;
     const problems: Problem[] = [];
     const channel = childText(root, 'eventChannel') ?? '';
@@ -329,3 +329,17 @@ export function checkPlatformEventChannelMember(xml: ParsedXml, resolve: Resolve
     }
     return problems;
 }
+
+export type ReferenceCheck = (fullName: string, xml: ParsedXml, resolve: Resolver) => Problem[];
+
+/** The reference checks by metadata type; each reads the component's parsed XML file. */
+export const REFERENCE_CHECKS: Readonly<Record<string, ReferenceCheck>> = {
+    PermissionSet: checkPermissionSet,
+    CustomMetadata: checkCustomMetadataRecord,
+    CustomTab: checkCustomTab,
+    CustomApplication: checkCustomApplication,
+    Layout: checkLayout,
+    FlexiPage: checkFlexiPage,
+    QuickAction: checkQuickAction,
+    PlatformEventChannelMember: checkPlatformEventChannelMember
+};
