@@ -167,10 +167,7 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
         if (workDir) rmSync(workDir, { recursive: true, force: true });
     });
 
-    // Skipped until the emulator's query route answers `?columns=true` (the column metadata `sf data query` asks
-    // for after any non-empty result: {columnMetadata:[{columnName, displayName, aggregate, joinColumns…}]});
-    // without it the CLI stops with "Value is not a JsonArray". Owned by rest/query.ts.
-    it.skip('runs sf data query as the logged-in user', async () => {
+    it('runs sf data query as the logged-in user', async () => {
         const run = await sf([
             'data',
             'query',
