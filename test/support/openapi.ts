@@ -130,6 +130,19 @@ const ERROR_SHAPES: Record<Vendor, Schema> = {
     }
 };
 
+// RFC 6749 §5.2 error answer of the token endpoint.
+const OAUTH_ERROR = {
+    content: {
+        'application/json': {
+            schema: {
+                type: 'object',
+                required: ['error'],
+                properties: { error: { type: 'string' }, error_description: { type: 'string' } }
+            }
+        }
+    }
+};
+
 // Endpoints outside the OpenAPI files that the connector may call, by name, with their own shapes.
 const EXTRAS: Record<Vendor, { template: string; reason: string; item: PathItem }[]> = {
     spotdraft: [
@@ -171,22 +184,15 @@ const EXTRAS: Record<Vendor, { template: string; reason: string; item: PathItem 
                 }
             }
         },
-        {
-            template: '/v2.1/public/webhooks/{webhook_id}/',
+        // The playbook writes the delete path without the trailing slash, the wire contract with it: accept both.
+        ...['/v2.1/public/webhooks/{webhook_id}/', '/v2.1/public/webhooks/{webhook_id}'].map((template) => ({
+            template,
             reason: 'SpotDraft developer playbook: delete a webhook',
             item: {
-                parameters: [{ name: 'webhook_id', in: 'path', required: true, schema: { type: 'string' } }],
+                parameters: [{ name: 'webhook_id', in: 'path' as const, required: true, schema: { type: 'string' } }],
                 delete: { operationId: 'extra_deleteWebhook', responses: { '204': {} } }
             }
-        },
-        {
-            template: '/v2.1/public/webhooks/{webhook_id}',
-            reason: 'SpotDraft developer playbook: delete a webhook (the playbook writes it without the slash)',
-            item: {
-                parameters: [{ name: 'webhook_id', in: 'path', required: true, schema: { type: 'string' } }],
-                delete: { operationId: 'extra_deleteWebhook', responses: { '204': {} } }
-            }
-        },
+        })),
         {
             template: '/v2.1/public/webhooks/hmac_key/',
             reason: 'SpotDraft developer playbook: fetch the base64 HMAC key',
@@ -251,28 +257,8 @@ const EXTRAS: Record<Vendor, { template: string; reason: string; item: PathItem 
                                 }
                             }
                         },
-                        '400': {
-                            content: {
-                                'application/json': {
-                                    schema: {
-                                        type: 'object',
-                                        required: ['error'],
-                                        properties: { error: { type: 'string' }, error_description: { type: 'string' } }
-                                    }
-                                }
-                            }
-                        },
-                        '401': {
-                            content: {
-                                'application/json': {
-                                    schema: {
-                                        type: 'object',
-                                        required: ['error'],
-                                        properties: { error: { type: 'string' }, error_description: { type: 'string' } }
-                                    }
-                                }
-                            }
-                        }
+                        '400': OAUTH_ERROR,
+                        '401': OAUTH_ERROR
                     }
                 }
             }

@@ -1,9 +1,23 @@
 // The request pipeline every vendor route goes through, in the order the real services apply it:
 // injected fault → authentication → rate-limit bucket → handler → (optionally) a lost response.
 // Handlers return a VendorReply or throw VendorError; nothing else reaches the wire (no stack traces).
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Traffic } from './traffic.ts';
 import type { Vendor } from './store.ts';
+import type { WorkspaceUser } from './users.ts';
+
+/** Who a vendor request acts as (Ironclad x-as-user-email, SpotDraft user-email). */
+export interface ActorPrincipal {
+    actor: WorkspaceUser;
+}
+
+/** Credential comparison that does not leak, through timing, how much of a guess was right. */
+export function constantTimeEquals(a: string, b: string): boolean {
+    const left = Buffer.from(a);
+    const right = Buffer.from(b);
+    return left.length === right.length && timingSafeEqual(left, right);
+}
 
 export interface VendorReply {
     status: number;

@@ -3,16 +3,24 @@
 // workflow schemas, records minted on completion (new id, typed properties with monetary_amount), record
 // attachments, webhooks with RSA-signed deliveries, per-bucket rate limits with Retry-After, 0-based paging.
 // Shapes follow ironclad-openapi.yaml; choices the spec leaves open are listed in the README.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { VirtualClock } from './clock.ts';
 import { checkFieldValues, fieldValueSchema, type FieldDefinition } from './fields.ts';
 import { FormulaError, parseFormula } from './formula.ts';
-import { registerRoute, VendorError, type Dialect, type RouteSpec, type VendorReply } from './http.ts';
+import {
+    constantTimeEquals,
+    registerRoute,
+    VendorError,
+    type ActorPrincipal,
+    type Dialect,
+    type RouteSpec,
+    type VendorReply
+} from './http.ts';
 import type { ContractStore, StoredContract, StoredTemplate } from './store.ts';
 import type { Traffic } from './traffic.ts';
-import { findUser, findUserById, type WorkspaceUser } from './users.ts';
+import { findUser, findUserById } from './users.ts';
 import type { WebhookDispatcher } from './webhooks.ts';
 import type { ContractEvent } from './store.ts';
 
@@ -96,18 +104,8 @@ interface IssuedToken {
     expiresAt: number;
 }
 
-interface Principal {
-    actor: WorkspaceUser;
-}
-
 function error(status: number, code: string, message: string, param?: string): VendorError {
     return new VendorError({ status, body: param ? { code, message, param } : { code, message } });
-}
-
-function constantTimeEquals(a: string, b: string): boolean {
-    const left = Buffer.from(a);
-    const right = Buffer.from(b);
-    return left.length === right.length && timingSafeEqual(left, right);
 }
 
 const pagingSchema = z.object({
@@ -225,10 +223,10 @@ export function registerIronclad(
     const { traffic, store, webhooks, clock, settings } = deps;
     const tokens = new Map<string, IssuedToken>();
 
-    const dialect: Dialect<Principal> = {
+    const dialect: Dialect<ActorPrincipal> = {
         vendor: 'ironclad',
         prefix: IRONCLAD_PREFIX,
-        authenticate(request: FastifyRequest, route: RouteSpec<Principal>) {
+        authenticate(request: FastifyRequest, route: RouteSpec<ActorPrincipal>) {
             const header = request.headers.authorization ?? '';
             const match = /^Bearer\s+(\S+)$/i.exec(header);
             if (!match) return { status: 401, body: { code: 'UNAUTHORIZED', message: 'missing bearer token' } };
@@ -286,7 +284,7 @@ export function registerIronclad(
         }
     };
 
-    const route = (spec: RouteSpec<Principal>) => registerRoute(app, traffic, dialect, spec);
+    const route = (spec: RouteSpec<ActorPrincipal>) => registerRoute(app, traffic, dialect, spec);
 
     const workflowOr404 = (id: string): StoredContract => {
         const contract = store.byWorkflowId(id);

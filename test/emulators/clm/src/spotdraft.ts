@@ -3,15 +3,23 @@
 // executed as the spec documents, 402 while out for signature / on hold / voided), download and download link,
 // send to counterparties, templates, 10 requests/s per workspace (429), 1-based paging, composite ids `T-<n>`, and
 // the developer-playbook webhook endpoints (subscription, delete, hmac_key) with HMAC-SHA512-signed deliveries.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { VirtualClock } from './clock.ts';
 import { checkFieldValues, fieldValueSchema } from './fields.ts';
-import { registerRoute, VendorError, type Dialect, type RouteSpec, type VendorReply } from './http.ts';
+import {
+    constantTimeEquals,
+    registerRoute,
+    VendorError,
+    type ActorPrincipal,
+    type Dialect,
+    type RouteSpec,
+    type VendorReply
+} from './http.ts';
 import type { ContractEvent, ContractStore, KeyPointer, StoredContract } from './store.ts';
 import type { Traffic } from './traffic.ts';
-import { findUser, INTEGRATION_USER_EMAIL, type WorkspaceUser } from './users.ts';
+import { findUser, INTEGRATION_USER_EMAIL } from './users.ts';
 import type { WebhookDispatcher } from './webhooks.ts';
 
 export const SPOTDRAFT_PREFIX = '/spotdraft/api';
@@ -57,18 +65,8 @@ export interface SpotdraftSettings {
     downloadLinkTtlMs: number;
 }
 
-interface Principal {
-    actor: WorkspaceUser;
-}
-
 function error(status: number, detail: string, code: string, field?: string): VendorError {
     return new VendorError({ status, body: field ? { detail, code, field } : { detail, code } });
-}
-
-function constantTimeEquals(a: string, b: string): boolean {
-    const left = Buffer.from(a);
-    const right = Buffer.from(b);
-    return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
@@ -168,10 +166,10 @@ export function registerSpotdraft(
     const templates: string[] = [];
     const downloadLinks = new Map<string, { vendorNumber: number; documentKey: string; expiresAt: number }>();
 
-    const dialect: Dialect<Principal> = {
+    const dialect: Dialect<ActorPrincipal> = {
         vendor: 'spotdraft',
         prefix: SPOTDRAFT_PREFIX,
-        authenticate(request: FastifyRequest, _route: RouteSpec<Principal>) {
+        authenticate(request: FastifyRequest, _route: RouteSpec<ActorPrincipal>) {
             const clientId = request.headers['client-id'];
             const clientSecret = request.headers['client-secret'];
             if (typeof clientId !== 'string' || typeof clientSecret !== 'string') {
@@ -217,7 +215,7 @@ export function registerSpotdraft(
         }
     };
 
-    const route = (spec: RouteSpec<Principal>) => {
+    const route = (spec: RouteSpec<ActorPrincipal>) => {
         templates.push(spec.template);
         registerRoute(app, traffic, dialect, { bucket: 'workspace', ...spec });
     };

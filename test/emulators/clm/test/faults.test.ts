@@ -1,25 +1,9 @@
 // Fault injection through the admin API (429 storms, 5xx, latency, dropped connections before and after the
 // handler ran), admin input validation, and reset. Injected error bodies still match each vendor's error shape.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sampleSpotdraftContract, startHarness, type Harness } from './support/setup.ts';
+import { describe, expect, it } from 'vitest';
+import { sampleSpotdraftContract, useHarness } from './support/setup.ts';
 
-let h: Harness;
-
-beforeAll(async () => {
-    h = await startHarness();
-});
-afterAll(async () => {
-    await h.emulator.close();
-});
-beforeEach(async () => {
-    await h.admin.ok('POST', '/reset');
-    await h.admin.ok('PUT', '/rate-limits/spotdraft/workspace', { limit: 10_000, windowMs: 1000 });
-    await h.ironcladToken();
-});
-afterEach(() => {
-    expect(h.ironclad.takeProblems()).toEqual([]);
-    expect(h.spotdraft.takeProblems()).toEqual([]);
-});
+const h = useHarness();
 
 describe('fault injection', () => {
     it('runs a 429 storm of a given length with Retry-After, then recovers', async () => {

@@ -1,25 +1,14 @@
 // The Ironclad dialect over the shared store: OAuth, actor header, template lookup, launch, list/filter/paging,
 // Review-only attribute PATCH, approvals, signatures, documents, completion → record with a new id, amendments,
 // republish, rate-limit buckets. Every request and response is checked against ironclad-openapi.yaml.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHarness, sampleIroncladLaunch, type Harness } from './support/setup.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { sampleIroncladLaunch, useHarness } from './support/setup.ts';
 
-let h: Harness;
+const h = useHarness();
 let templateId: string;
 
-beforeAll(async () => {
-    h = await startHarness();
-});
-afterAll(async () => {
-    await h.emulator.close();
-});
-beforeEach(async () => {
-    await h.admin.ok('POST', '/reset');
-    await h.ironcladToken();
+beforeEach(() => {
     templateId = h.emulator.ironcladTemplateId;
-});
-afterEach(() => {
-    expect(h.ironclad.takeProblems()).toEqual([]);
 });
 
 async function launch(overrides: Record<string, unknown> = {}) {

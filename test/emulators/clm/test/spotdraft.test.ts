@@ -2,25 +2,10 @@
 // external_metadata and lookup by it, 1-based paging, status through the lifecycle, key pointers, contract data with
 // state rules (400 executed, 402 in signature), documents, 409, 10 requests/s, trailing-slash redirects.
 // Every request and response is checked against spotdraft-openapi.yaml (plus the named webhook extras).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MSA_DATA, sampleSpotdraftContract, startHarness, type Harness } from './support/setup.ts';
+import { describe, expect, it } from 'vitest';
+import { MSA_DATA, sampleSpotdraftContract, useHarness } from './support/setup.ts';
 
-let h: Harness;
-
-beforeAll(async () => {
-    h = await startHarness();
-});
-afterAll(async () => {
-    await h.emulator.close();
-});
-beforeEach(async () => {
-    await h.admin.ok('POST', '/reset');
-    // The clock is frozen, so the 10/s window never rolls over by itself; only the rate-limit test keeps it.
-    await h.admin.ok('PUT', '/rate-limits/spotdraft/workspace', { limit: 10_000, windowMs: 1000 });
-});
-afterEach(() => {
-    expect(h.spotdraft.takeProblems()).toEqual([]);
-});
+const h = useHarness();
 
 async function create(overrides: Record<string, unknown> = {}) {
     const result = await h.spotdraft.call('POST', '/v2.1/public/contracts', {

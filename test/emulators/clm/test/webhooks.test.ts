@@ -2,30 +2,19 @@
 // implementation of each vendor's documented algorithm (not the emulator's code); retry, disable/pause, duplicate,
 // delay and reorder behaviour runs on the frozen virtual clock, stepped through the admin API.
 import { createHmac, createVerify, timingSafeEqual } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateComponent } from '../../../support/openapi.ts';
 import { specsAvailable, WebhookReceiver, type ReceivedDelivery } from './support/checked.ts';
-import { sampleIroncladLaunch, sampleSpotdraftContract, startHarness, type Harness } from './support/setup.ts';
+import { sampleIroncladLaunch, sampleSpotdraftContract, useHarness } from './support/setup.ts';
 
-let h: Harness;
+const h = useHarness();
 let receiver: WebhookReceiver;
 
-beforeAll(async () => {
-    h = await startHarness();
-});
-afterAll(async () => {
-    await h.emulator.close();
-});
 beforeEach(async () => {
-    await h.admin.ok('POST', '/reset');
-    await h.admin.ok('PUT', '/rate-limits/spotdraft/workspace', { limit: 10_000, windowMs: 1000 });
-    await h.ironcladToken();
     receiver = await new WebhookReceiver().start();
 });
 afterEach(async () => {
     await receiver.stop();
-    expect(h.ironclad.takeProblems()).toEqual([]);
-    expect(h.spotdraft.takeProblems()).toEqual([]);
 });
 
 /** Ironclad's documented check: RSA-SHA256 over eventId + raw body + nonce, base64 signature, PEM public key. */

@@ -1,4 +1,5 @@
 // Starts one in-process emulator per suite with a frozen clock, and ready-made clients for both vendors.
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { startClmEmulator, type ClmEmulator } from '../../src/index.ts';
 import { AdminClient, CheckedClient } from './checked.ts';
 
@@ -37,6 +38,31 @@ export async function startHarness(): Promise<Harness> {
         return token;
     };
     return { emulator, admin, ironclad, spotdraft, ironcladToken };
+}
+
+/**
+ * Registers the suite hooks: one emulator per file; before each test a reset, SpotDraft's 10/s window widened (the
+ * frozen clock never rolls it over; the rate-limit test resets it back) and a fresh Ironclad token; after each test,
+ * no spec problems in anything either client sent or received. The returned object is filled in by beforeAll.
+ */
+export function useHarness(): Harness {
+    const harness = {} as Harness;
+    beforeAll(async () => {
+        Object.assign(harness, await startHarness());
+    });
+    afterAll(async () => {
+        await harness.emulator.close();
+    });
+    beforeEach(async () => {
+        await harness.admin.ok('POST', '/reset');
+        await harness.admin.ok('PUT', '/rate-limits/spotdraft/workspace', { limit: 10_000, windowMs: 1000 });
+        await harness.ironcladToken();
+    });
+    afterEach(() => {
+        expect(harness.ironclad.takeProblems()).toEqual([]);
+        expect(harness.spotdraft.takeProblems()).toEqual([]);
+    });
+    return harness;
 }
 
 export const MSA_DATA = {
