@@ -2,6 +2,7 @@
 // fake), a 429 storm, and the contract test — every request the adapters sent in this file, checked against
 // the vendor's OpenAPI spec.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClmContract } from '../../src/domain/clm.ts';
 import { validateRequest } from '../../../test/support/openapi.ts';
 import { requireOrSkip, sharedRequirement } from '../../../test/support/requirements.ts';
 import { startEmulatorBackends, startReceiver, type ReceivedDelivery, type SentRequest } from './emulatorBackends.ts';
@@ -108,61 +109,52 @@ describe('webhooks end to end: the emulator delivers, the adapters verify, parse
         throw new Error(`no delivery on ${path} within 100 rounds`);
     }
 
-    it('Ironclad: RSA-signed thin deliveries verify; a replay is refused; a rotated key is fetched again', async () => {
-        const { admin, ironclad, ironcladBackend } = backends;
-        const receiver = await startReceiver();
-        try {
-            await ironclad.ensureWebhookSubscription(`${receiver.url}/ironclad`);
-            const created = await ironclad.createContract(sampleInput(ironcladBackend.naturalKeyObjectType));
-            const forContract = (body: Record<string, unknown>) =>
-                (body.payload as { workflowID?: string } | undefined)?.workflowID === created.id;
-            const [launched] = await deliveries(receiver, '/ironclad', forContract);
-            expect(await ironclad.verifyWebhook(launched!)).toMatchObject({ ok: true });
-            const [event] = ironclad.parseWebhook(launched!);
-            expect(event).toMatchObject({ type: 'contract.created', vendorEventType: 'workflow_launched' });
-            expect((await ironclad.findByExternalRef(event!.contractRef))?.id).toBe(created.id);
-            expect(await ironclad.verifyWebhook(launched!)).toEqual({ ok: false, reason: 'replayed' });
-
-            await admin.call('POST', '/keys/ironclad/rotate');
-            await ironclad.updateContract(created.id, { expirationDate: '2027-03-31' });
-            const all = await deliveries(receiver, '/ironclad', forContract, 2);
-            const verdicts = await Promise.all(all.slice(1).map((delivery) => ironclad.verifyWebhook(delivery)));
-            expect(
-                verdicts.every((verdict) => verdict.ok),
-                JSON.stringify(verdicts)
-            ).toBe(true);
-        } finally {
-            await receiver.close();
+    const cases = [
+        {
+            vendor: 'ironclad' as const,
+            signing: 'RSA-signed thin deliveries',
+            backend: () => backends.ironcladBackend,
+            /** Deliveries about this contract. */
+            about: (contract: ClmContract) => (body: Record<string, unknown>) =>
+                (body.payload as { workflowID?: string } | undefined)?.workflowID === contract.id,
+            firstEvent: 'workflow_launched'
+        },
+        {
+            vendor: 'spotdraft' as const,
+            signing: 'HMAC-SHA512 deliveries keyed with hmac_key',
+            backend: () => backends.spotdraftBackend,
+            about: (contract: ClmContract) => (body: Record<string, unknown>) =>
+                body.contract_id === Number(contract.id.slice(2)),
+            firstEvent: 'CONTRACT_CREATED'
         }
-    });
+    ];
+    for (const { vendor, signing, backend, about, firstEvent } of cases) {
+        it(`${vendor}: ${signing} verify; a replay is refused; a rotated key is fetched again`, async () => {
+            const { port, naturalKeyObjectType } = backend();
+            const receiver = await startReceiver();
+            try {
+                await port.ensureWebhookSubscription(`${receiver.url}/${vendor}`);
+                const created = await port.createContract(sampleInput(naturalKeyObjectType));
+                const [first] = await deliveries(receiver, `/${vendor}`, about(created));
+                expect(await port.verifyWebhook(first!)).toMatchObject({ ok: true });
+                const [event] = port.parseWebhook(first!);
+                expect(event).toMatchObject({ type: 'contract.created', vendorEventType: firstEvent });
+                expect((await port.findByExternalRef(event!.contractRef))?.id).toBe(created.id);
+                expect(await port.verifyWebhook(first!)).toEqual({ ok: false, reason: 'replayed' });
 
-    it('SpotDraft: HMAC-SHA512 deliveries verify with the hmac_key; a replay is refused; a rotated key is fetched again', async () => {
-        const { admin, spotdraft, spotdraftBackend } = backends;
-        const receiver = await startReceiver();
-        try {
-            await spotdraft.ensureWebhookSubscription(`${receiver.url}/spotdraft`);
-            const created = await spotdraft.createContract(sampleInput(spotdraftBackend.naturalKeyObjectType));
-            const number = Number(created.id.slice(2));
-            const forContract = (body: Record<string, unknown>) => body.contract_id === number;
-            const [first] = await deliveries(receiver, '/spotdraft', forContract);
-            expect(await spotdraft.verifyWebhook(first!)).toMatchObject({ ok: true });
-            const [event] = spotdraft.parseWebhook(first!);
-            expect(event).toMatchObject({ type: 'contract.created', contractRef: { id: created.id } });
-            expect((await spotdraft.findByExternalRef(event!.contractRef))?.id).toBe(created.id);
-            expect(await spotdraft.verifyWebhook(first!)).toEqual({ ok: false, reason: 'replayed' });
-
-            await admin.call('POST', '/keys/spotdraft/rotate');
-            await spotdraft.updateContract(created.id, { expirationDate: '2027-03-31' });
-            const all = await deliveries(receiver, '/spotdraft', forContract, 2);
-            const verdicts = await Promise.all(all.slice(1).map((delivery) => spotdraft.verifyWebhook(delivery)));
-            expect(
-                verdicts.every((verdict) => verdict.ok),
-                JSON.stringify(verdicts)
-            ).toBe(true);
-        } finally {
-            await receiver.close();
-        }
-    });
+                await backends.admin.call('POST', `/keys/${vendor}/rotate`);
+                await port.updateContract(created.id, { expirationDate: '2027-03-31' });
+                const all = await deliveries(receiver, `/${vendor}`, about(created), 2);
+                const verdicts = await Promise.all(all.slice(1).map((delivery) => port.verifyWebhook(delivery)));
+                expect(
+                    verdicts.every((verdict) => verdict.ok),
+                    JSON.stringify(verdicts)
+                ).toBe(true);
+            } finally {
+                await receiver.close();
+            }
+        });
+    }
 });
 
 describe('contract test: every request the adapters sent validates against the vendor spec', () => {

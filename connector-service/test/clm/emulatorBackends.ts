@@ -36,6 +36,12 @@ export function recordingFetch(sink: SentRequest[]): FetchLike {
     };
 }
 
+/** The part of the admin API's contract view the tests read. */
+export interface AdminContract {
+    data: Record<string, unknown>;
+    externalMetadata: Record<string, unknown>;
+}
+
 export class EmulatorAdmin {
     constructor(readonly emulator: ClmEmulator) {}
 
@@ -67,12 +73,8 @@ export class EmulatorAdmin {
         throw new Error(`contract ${id} still has unsigned signers after 10 signatures`);
     }
 
-    async contracts(vendor: 'ironclad' | 'spotdraft') {
-        return (
-            await this.call<{
-                contracts: { data: Record<string, unknown>; externalMetadata: Record<string, unknown> }[];
-            }>('GET', `/contracts?vendor=${vendor}`)
-        ).contracts;
+    async contracts(vendor: 'ironclad' | 'spotdraft'): Promise<AdminContract[]> {
+        return (await this.call<{ contracts: AdminContract[] }>('GET', `/contracts?vendor=${vendor}`)).contracts;
     }
 
     counters() {
@@ -154,56 +156,56 @@ export async function startEmulatorBackends(sent: SentRequest[]) {
         { fetch, backoff }
     );
 
-    const vendorId = (contract: ClmContract, vendor: 'ironclad' | 'spotdraft') =>
-        contract.refs.find((ref) => ref.system === vendor)!.id;
-
-    const ironcladBackend: ClmKitBackend = {
-        port: ironclad,
-        naturalKeyObjectType: 'Opportunity',
+    /** The kit's vendor-side moves for one vendor, through the admin API. */
+    const backend = (
+        vendor: 'ironclad' | 'spotdraft',
+        port: ClmKitBackend['port'],
+        facts: {
+            unknownContractId: string;
+            createOperation: string;
+            /** Where the vendor keeps the natural key, as the admin API shows a contract. */
+            naturalKeyOf: (contract: AdminContract) => unknown;
+            /** Ironclad archives a fully signed workflow into a record; SpotDraft is EXECUTED once signed. */
+            archiveAfterSigning: boolean;
+        }
+    ): ClmKitBackend => {
+        const idOf = (contract: ClmContract) => contract.refs.find((ref) => ref.system === vendor)!.id;
+        return {
+            port,
+            naturalKeyObjectType: 'Opportunity',
+            unknownContractId: facts.unknownContractId,
+            sendForSignature: async (contract) => {
+                await admin.action(vendor, idOf(contract), 'send-for-signature');
+            },
+            completeSignature: async (contract) => {
+                await admin.signAll(vendor, idOf(contract));
+                if (facts.archiveAfterSigning) await admin.action(vendor, idOf(contract), 'complete');
+            },
+            loseNextCreateResponse: async () => {
+                await admin.call('POST', '/faults', {
+                    vendor,
+                    operation: facts.createOperation,
+                    kind: 'drop',
+                    phase: 'after',
+                    count: 1
+                });
+            },
+            countContracts: async (ref: ExternalRef) =>
+                (await admin.contracts(vendor)).filter((contract) => facts.naturalKeyOf(contract) === ref.id).length
+        };
+    };
+    const ironcladBackend = backend('ironclad', ironclad, {
         unknownContractId: '0'.repeat(24),
-        sendForSignature: async (contract) => {
-            await admin.action('ironclad', vendorId(contract, 'ironclad'), 'send-for-signature');
-        },
-        completeSignature: async (contract) => {
-            const id = vendorId(contract, 'ironclad');
-            await admin.signAll('ironclad', id);
-            await admin.action('ironclad', id, 'complete'); // archived: the record is minted
-        },
-        loseNextCreateResponse: async () => {
-            await admin.call('POST', '/faults', {
-                vendor: 'ironclad',
-                operation: 'POST /workflows',
-                kind: 'drop',
-                phase: 'after',
-                count: 1
-            });
-        },
-        countContracts: async (ref: ExternalRef) =>
-            (await admin.contracts('ironclad')).filter((contract) => contract.data.sfOpportunityId === ref.id).length
-    };
-
-    const spotdraftBackend: ClmKitBackend = {
-        port: spotdraft,
-        naturalKeyObjectType: 'Opportunity',
+        createOperation: 'POST /workflows',
+        naturalKeyOf: (contract) => contract.data.sfOpportunityId,
+        archiveAfterSigning: true
+    });
+    const spotdraftBackend = backend('spotdraft', spotdraft, {
         unknownContractId: 'T-999999',
-        sendForSignature: async (contract) => {
-            await admin.action('spotdraft', vendorId(contract, 'spotdraft'), 'send-for-signature');
-        },
-        completeSignature: async (contract) => {
-            await admin.signAll('spotdraft', vendorId(contract, 'spotdraft'));
-        },
-        loseNextCreateResponse: async () => {
-            await admin.call('POST', '/faults', {
-                vendor: 'spotdraft',
-                operation: 'POST /v2.1/public/contracts',
-                kind: 'drop',
-                phase: 'after',
-                count: 1
-            });
-        },
-        countContracts: async (ref: ExternalRef) =>
-            (await admin.contracts('spotdraft')).filter((contract) => contract.externalMetadata.id === ref.id).length
-    };
+        createOperation: 'POST /v2.1/public/contracts',
+        naturalKeyOf: (contract) => contract.externalMetadata.id,
+        archiveAfterSigning: false
+    });
 
     return { emulator, admin, ironclad, spotdraft, ironcladBackend, spotdraftBackend };
 }

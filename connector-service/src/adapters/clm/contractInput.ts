@@ -67,6 +67,22 @@ export function applyPatch(contract: ClmContract, patch: ContractPatch): ClmCont
     return next;
 }
 
+/** The one template with the configured name (vendors change template ids on republish; names are stable). */
+export function templateNamed<T extends { name: string }>(vendor: string, templates: readonly T[], name: string): T {
+    const matches = templates.filter((template) => template.name === name);
+    if (matches.length !== 1) {
+        throw clmError(
+            CLM_ERROR.VALIDATION,
+            `${vendor} has ${matches.length} templates named "${name}" (expected one)`,
+            {
+                field: 'templateName',
+                available: templates.map((template) => template.name).slice(0, 20)
+            }
+        );
+    }
+    return matches[0]!;
+}
+
 /** The counterparty's signer: the contact a vendor's "point of contact" fields are filled from. */
 export function counterpartySigner(contacts: readonly ClmContact[]): ClmContact | undefined {
     return (

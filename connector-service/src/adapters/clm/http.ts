@@ -7,11 +7,13 @@
  * A POST is not retried after a 5xx or a lost response (the vendor may have acted on it); the adapter
  * decides, e.g. createContract looks the contract up by its natural key before trying again.
  */
+import type { z } from 'zod';
 import type { ConnectorError } from '../../domain/errors.ts';
 import { CLM_ERROR, clmError } from '../../ports/clm.ts';
 import type { TokenBucket } from './rateLimit.ts';
 import { backoffDelay, type BackoffPolicy, type Clock, defaultBackoff, parseRetryAfter } from './rateLimit.ts';
 import { systemClock } from './rateLimit.ts';
+import { parseJsonBytes, parseVendorPayload } from './vendorPayload.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -78,7 +80,17 @@ export class HttpClient {
     /** Sends the request and returns the parsed JSON body of a 2xx answer. */
     async json(request: HttpRequest): Promise<unknown> {
         const response = await this.send(request);
-        return parseJsonBody(response.bytes, request.operation);
+        return parseJsonBytes(response.bytes, { vendor: this.options.vendor, operation: request.operation });
+    }
+
+    /** Sends the request and parses the 2xx JSON body with `schema` (CLM.VALIDATION naming the field if it fails). */
+    async parsed<S extends z.ZodType>(schema: S, request: HttpRequest, fieldPrefix?: string): Promise<z.infer<S>> {
+        const body = await this.json(request);
+        return parseVendorPayload(schema, body, {
+            vendor: this.options.vendor,
+            operation: request.operation,
+            ...(fieldPrefix ? { fieldPrefix } : {})
+        });
     }
 
     async send(request: HttpRequest): Promise<HttpResponse> {
@@ -207,17 +219,6 @@ export class HttpClient {
             return clmError(CLM_ERROR.TRANSIENT, `${text}: unexpected redirect`, details);
         }
         return clmError(CLM_ERROR.TRANSIENT, text, details);
-    }
-}
-
-export function parseJsonBody(bytes: Buffer, operation: string): unknown {
-    try {
-        return JSON.parse(bytes.toString('utf8'));
-    } catch {
-        throw clmError(CLM_ERROR.VALIDATION, `${operation}: the response body is not JSON`, {
-            operation,
-            field: '(body)'
-        });
     }
 }
 

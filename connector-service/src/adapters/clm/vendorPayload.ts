@@ -22,3 +22,24 @@ export function parseVendorPayload<S extends z.ZodType>(
         { vendor: context.vendor, operation: context.operation, field }
     );
 }
+
+/** Vendor bytes as JSON, then through `schema`; bytes that are not JSON are CLM.VALIDATION on "(body)". */
+export function parseVendorJson<S extends z.ZodType>(
+    schema: S,
+    bytes: Buffer,
+    context: { vendor: string; operation: string }
+): z.infer<S> {
+    return parseVendorPayload(schema, parseJsonBytes(bytes, context), context);
+}
+
+export function parseJsonBytes(bytes: Buffer, context: { vendor: string; operation: string }): unknown {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    } catch {
+        throw clmError(CLM_ERROR.VALIDATION, `${context.vendor} ${context.operation}: the body is not JSON`, {
+            vendor: context.vendor,
+            operation: context.operation,
+            field: '(body)'
+        });
+    }
+}

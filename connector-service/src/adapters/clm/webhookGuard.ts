@@ -3,6 +3,7 @@
  * tolerance is stale; within the tolerance, each event id is accepted once. Ids are kept only as long
  * as the tolerance (an older copy is rejected as stale anyway), so memory stays bounded.
  */
+import { AsyncCache } from './asyncCache.ts';
 import type { Clock } from './rateLimit.ts';
 import { systemClock } from './rateLimit.ts';
 
@@ -67,31 +68,28 @@ export function headerValue(headers: Record<string, string | string[] | undefine
  * deliveries cannot make us hammer the vendor's key endpoint. A failed fetch is not cached.
  */
 export class CachedVerificationKey<K> {
-    private key: Promise<K> | undefined;
+    private readonly cache: AsyncCache<K>;
     private lastFetchAt = Number.NEGATIVE_INFINITY;
 
     constructor(
-        private readonly fetchKey: () => Promise<K>,
+        fetchKey: () => Promise<K>,
         private readonly clock: Clock,
         private readonly minRefreshIntervalMs = 30_000
-    ) {}
+    ) {
+        this.cache = new AsyncCache(() => {
+            this.lastFetchAt = this.clock.now();
+            return fetchKey();
+        });
+    }
 
     get(): Promise<K> {
-        if (!this.key) {
-            this.lastFetchAt = this.clock.now();
-            const pending = this.fetchKey();
-            pending.catch(() => {
-                if (this.key === pending) this.key = undefined;
-            });
-            this.key = pending;
-        }
-        return this.key;
+        return this.cache.get();
     }
 
     /** A fresh key, or undefined when the last fetch was too recent to try again. */
     async refresh(): Promise<K | undefined> {
         if (this.clock.now() - this.lastFetchAt < this.minRefreshIntervalMs) return undefined;
-        this.key = undefined;
-        return this.get();
+        this.cache.invalidate();
+        return this.cache.get();
     }
 }

@@ -20,12 +20,13 @@ import {
     type WebhookRequest,
     type WebhookVerification
 } from '../../../ports/clm.ts';
-import { checkCreateInput, checkPatch, counterpartySigner } from '../contractInput.ts';
+import { AsyncCache } from '../asyncCache.ts';
+import { checkCreateInput, checkPatch, counterpartySigner, templateNamed } from '../contractInput.ts';
 import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
 import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
 import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
 import { deriveFromDates, optionalString, vendorDate, vendorMoney, decimalText } from '../values.ts';
-import { parseVendorPayload } from '../vendorPayload.ts';
+import { parseVendorJson, parseVendorPayload } from '../vendorPayload.ts';
 import { headerValue, WebhookReplayGuard } from '../webhookGuard.ts';
 import { IroncladConfig, type IroncladConfigInput } from './config.ts';
 import {
@@ -80,8 +81,8 @@ export class IroncladAdapter implements ClmPort {
     private readonly http: HttpClient;
     private readonly clock: Clock;
     private readonly verifier: IroncladWebhookVerifier;
-    private token: Promise<{ value: string; expiresAt: number }> | undefined;
-    private templateId: Promise<string> | undefined;
+    private readonly token = new AsyncCache(() => this.requestToken());
+    private readonly templateId = new AsyncCache(() => this.resolveTemplateId());
 
     constructor(config: IroncladConfigInput, deps: IroncladAdapterDeps = {}) {
         this.config = IroncladConfig.parse(config);
@@ -104,7 +105,7 @@ export class IroncladAdapter implements ClmPort {
                 'x-as-user-email': this.config.actorEmail
             }),
             invalidateAuth: () => {
-                this.token = undefined;
+                this.token.invalidate();
             },
             mapError: ({ status, body, request }) => {
                 const code = (body as { code?: unknown } | undefined)?.code;
@@ -197,7 +198,7 @@ export class IroncladAdapter implements ClmPort {
                     bucket: 'workflowsWrite',
                     operation: 'POST /workflows',
                     json: {
-                        template: await this.resolveTemplateId(),
+                        template: await this.templateId.get(),
                         creator: { type: 'email', email: this.config.actorEmail },
                         attributes
                     }
@@ -209,7 +210,7 @@ export class IroncladAdapter implements ClmPort {
                 const lost = isConnectorError(error, CLM_ERROR.TRANSIENT) && error.details.responseLost === true;
                 const staleTemplate =
                     isConnectorError(error, CLM_ERROR.VALIDATION) && error.details.field === 'template';
-                if (staleTemplate) this.templateId = undefined; // republished: resolve by name again
+                if (staleTemplate) this.templateId.invalidate(); // republished: resolve by name again
                 if (!(lost || staleTemplate) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
             }
         }
@@ -315,13 +316,13 @@ export class IroncladAdapter implements ClmPort {
     }
 
     private async signers(id: string) {
-        const body = await this.http.json({
+        const { signers } = await this.http.parsed(IroncladSigners, {
             method: 'GET',
             url: this.url(`/workflows/${encodeURIComponent(id)}/signatures`),
             bucket: 'signatures',
             operation: 'GET /workflows/{id}/signatures'
         });
-        return parseVendorPayload(IroncladSigners, body, this.ctx('GET /workflows/{id}/signatures')).signers;
+        return signers;
     }
 
     async listDocuments(id: string): Promise<ClmDocument[]> {
@@ -436,13 +437,7 @@ export class IroncladAdapter implements ClmPort {
     }
 
     parseWebhook(req: WebhookRequest): ClmEvent[] {
-        let body: unknown;
-        try {
-            body = JSON.parse(req.rawBody.toString('utf8'));
-        } catch {
-            throw clmError(CLM_ERROR.VALIDATION, 'Ironclad webhook body is not JSON', { field: '(body)' });
-        }
-        const delivery = parseVendorPayload(IroncladDelivery, body, this.ctx('webhook'));
+        const delivery = parseVendorJson(IroncladDelivery, req.rawBody, this.ctx('webhook'));
         const eventId = headerValue(req.headers, EVENT_ID_HEADER);
         if (!eventId) throw clmError(CLM_ERROR.VALIDATION, `missing ${EVENT_ID_HEADER}`, { field: EVENT_ID_HEADER });
         const event = delivery.payload.event;
@@ -498,17 +493,11 @@ export class IroncladAdapter implements ClmPort {
     // ---- Ironclad plumbing -----------------------------------------------------------------------
 
     private async accessToken(): Promise<string> {
-        const current = this.token ? await this.token.catch(() => undefined) : undefined;
+        const token = await this.token.get();
         // Refresh a minute early so a token does not expire mid-request.
-        if (current && current.expiresAt - 60_000 > this.clock.now()) return current.value;
-        if (!this.token || current) {
-            const pending = this.requestToken();
-            pending.catch(() => {
-                if (this.token === pending) this.token = undefined;
-            });
-            this.token = pending;
-        }
-        return (await this.token).value;
+        if (token.expiresAt - 60_000 > this.clock.now()) return token.value;
+        this.token.invalidate();
+        return (await this.token.get()).value;
     }
 
     private async requestToken(): Promise<{ value: string; expiresAt: number }> {
@@ -549,53 +538,33 @@ export class IroncladAdapter implements ClmPort {
         return response.bytes.toString('utf8');
     }
 
-    private resolveTemplateId(): Promise<string> {
-        if (!this.templateId) {
-            const pending = (async () => {
-                const body = await this.http.json({
-                    method: 'GET',
-                    url: this.url('/workflow-schemas'),
-                    bucket: 'workflowsRead',
-                    operation: 'GET /workflow-schemas',
-                    query: { form: 'launch' }
-                });
-                const { list } = parseVendorPayload(IroncladSchemaList, body, this.ctx('GET /workflow-schemas'));
-                const matches = list.filter((schema) => schema.name === this.config.templateName);
-                if (matches.length !== 1) {
-                    throw clmError(
-                        CLM_ERROR.VALIDATION,
-                        `Ironclad has ${matches.length} templates named "${this.config.templateName}" (expected one)`,
-                        { field: 'templateName', available: list.map((schema) => schema.name).slice(0, 20) }
-                    );
-                }
-                return matches[0]!.id;
-            })();
-            pending.catch(() => {
-                if (this.templateId === pending) this.templateId = undefined;
-            });
-            this.templateId = pending;
-        }
-        return this.templateId;
+    private async resolveTemplateId(): Promise<string> {
+        const { list } = await this.http.parsed(IroncladSchemaList, {
+            method: 'GET',
+            url: this.url('/workflow-schemas'),
+            bucket: 'workflowsRead',
+            operation: 'GET /workflow-schemas',
+            query: { form: 'launch' }
+        });
+        return templateNamed(VENDOR, list, this.config.templateName).id;
     }
 
-    private async getWorkflow(id: string): Promise<IroncladWorkflow> {
-        const body = await this.http.json({
+    private getWorkflow(id: string): Promise<IroncladWorkflow> {
+        return this.http.parsed(IroncladWorkflow, {
             method: 'GET',
             url: this.url(`/workflows/${encodeURIComponent(id)}`),
             bucket: 'workflowsRead',
             operation: 'GET /workflows/{id}'
         });
-        return parseVendorPayload(IroncladWorkflow, body, this.ctx('GET /workflows/{id}'));
     }
 
-    private async getRecord(id: string): Promise<IroncladRecord> {
-        const body = await this.http.json({
+    private getRecord(id: string): Promise<IroncladRecord> {
+        return this.http.parsed(IroncladRecord, {
             method: 'GET',
             url: this.url(`/records/${encodeURIComponent(id)}`),
             bucket: 'recordsRead',
             operation: 'GET /records/{id}'
         });
-        return parseVendorPayload(IroncladRecord, body, this.ctx('GET /records/{id}'));
     }
 
     /** GET /workflows for every status (Ironclad lists `active` unless told otherwise), all pages (0-based). */

@@ -23,11 +23,12 @@ import {
     type WebhookRequest,
     type WebhookVerification
 } from '../../../ports/clm.ts';
-import { checkCreateInput, checkPatch, counterpartySigner } from '../contractInput.ts';
+import { AsyncCache } from '../asyncCache.ts';
+import { checkCreateInput, checkPatch, counterpartySigner, templateNamed } from '../contractInput.ts';
 import { HttpClient, type FetchLike } from '../http.ts';
 import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
 import { decimalText, deriveFromDates, vendorDate } from '../values.ts';
-import { parseVendorPayload } from '../vendorPayload.ts';
+import { parseVendorJson, parseVendorPayload } from '../vendorPayload.ts';
 import { WebhookReplayGuard } from '../webhookGuard.ts';
 import { SpotdraftConfig, type SpotdraftConfigInput } from './config.ts';
 import {
@@ -88,7 +89,7 @@ export class SpotdraftAdapter implements ClmPort {
     private readonly verifier: SpotdraftWebhookVerifier;
     /** List rows seen, by composite id: SpotDraft cannot fetch one contract's header by id. */
     private readonly rows = new Map<string, SpotdraftContractRow>();
-    private templateId: Promise<number> | undefined;
+    private readonly templateId = new AsyncCache(() => this.resolveTemplateId());
     private readonly subscriptions = new Map<string, string>();
 
     constructor(config: SpotdraftConfigInput, deps: SpotdraftAdapterDeps = {}) {
@@ -241,7 +242,7 @@ export class SpotdraftAdapter implements ClmPort {
             const existing = await this.findByExternalRef(valid.naturalKey);
             if (existing) return existing;
             try {
-                body.contract_template_id = await this.resolveTemplateId();
+                body.contract_template_id = await this.templateId.get();
                 const created = await this.http.json({
                     method: 'POST',
                     url: this.url('/v2.1/public/contracts'),
@@ -422,13 +423,7 @@ export class SpotdraftAdapter implements ClmPort {
     }
 
     parseWebhook(req: WebhookRequest): ClmEvent[] {
-        let body: unknown;
-        try {
-            body = JSON.parse(req.rawBody.toString('utf8'));
-        } catch {
-            throw clmError(CLM_ERROR.VALIDATION, 'SpotDraft webhook body is not JSON', { field: '(body)' });
-        }
-        const delivery = parseVendorPayload(SpotdraftDelivery, body, this.ctx('webhook'));
+        const delivery = parseVendorJson(SpotdraftDelivery, req.rawBody, this.ctx('webhook'));
         const at = new Date(Date.parse(delivery.activity_data.timestamp));
         if (Number.isNaN(at.getTime())) {
             throw clmError(CLM_ERROR.VALIDATION, 'SpotDraft webhook activity_data.timestamp is not a date-time', {
@@ -478,36 +473,32 @@ export class SpotdraftAdapter implements ClmPort {
     }
 
     private async status(compositeId: string): Promise<ContractStatusValue> {
-        const operation = 'GET /v2.1/public/contracts/{contract_id}/status';
-        const body = await this.http.json({
+        const { contract_status } = await this.http.parsed(SpotdraftStatus, {
             method: 'GET',
             url: this.url(`/v2.1/public/contracts/${encodeURIComponent(compositeId)}/status`),
             bucket: 'workspace',
-            operation
+            operation: 'GET /v2.1/public/contracts/{contract_id}/status'
         });
-        return parseVendorPayload(SpotdraftStatus, body, this.ctx(operation)).contract_status;
+        return contract_status;
     }
 
-    private async keyPointers(compositeId: string): Promise<SpotdraftKeyPointer[]> {
-        const operation = 'GET /v2.1/public/contracts/{contract_id}/key_pointers';
-        const body = await this.http.json({
+    private keyPointers(compositeId: string): Promise<SpotdraftKeyPointer[]> {
+        const request = {
             method: 'GET',
             url: this.url(`/v2.1/public/contracts/${encodeURIComponent(compositeId)}/key_pointers`),
             bucket: 'workspace',
-            operation
-        });
-        return parseVendorPayload(SpotdraftKeyPointers, body, { ...this.ctx(operation), fieldPrefix: 'key_pointers' });
+            operation: 'GET /v2.1/public/contracts/{contract_id}/key_pointers'
+        } as const;
+        return this.http.parsed(SpotdraftKeyPointers, request, 'key_pointers');
     }
 
-    private async downloadLink(compositeId: string): Promise<z.infer<typeof SpotdraftDownloadLink>> {
-        const operation = 'POST /v2.1/public/contracts/{composite_id}/download_link';
-        const body = await this.http.json({
+    private downloadLink(compositeId: string): Promise<z.infer<typeof SpotdraftDownloadLink>> {
+        return this.http.parsed(SpotdraftDownloadLink, {
             method: 'POST',
             url: this.url(`/v2.1/public/contracts/${encodeURIComponent(compositeId)}/download_link`),
             bucket: 'workspace',
-            operation
+            operation: 'POST /v2.1/public/contracts/{composite_id}/download_link'
         });
-        return parseVendorPayload(SpotdraftDownloadLink, body, this.ctx(operation));
     }
 
     /** The list row for a contract: remembered from earlier answers, else found by paging the list. */
@@ -545,44 +536,24 @@ export class SpotdraftAdapter implements ClmPort {
         });
     }
 
-    private resolveTemplateId(): Promise<number> {
-        if (!this.templateId) {
-            const pending = (async () => {
-                const operation = 'GET /v2.1/public/templates';
-                const body = await this.http.json({
-                    method: 'GET',
-                    url: this.url('/v2.1/public/templates'),
-                    bucket: 'workspace',
-                    operation
-                });
-                const { items } = parseVendorPayload(SpotdraftTemplates, body, this.ctx(operation));
-                const matches = items.filter((template) => template.name === this.config.templateName);
-                if (matches.length !== 1) {
-                    throw clmError(
-                        CLM_ERROR.VALIDATION,
-                        `SpotDraft has ${matches.length} templates named "${this.config.templateName}" (expected one)`,
-                        { field: 'templateName', available: items.map((template) => template.name).slice(0, 20) }
-                    );
-                }
-                return matches[0]!.id;
-            })();
-            pending.catch(() => {
-                if (this.templateId === pending) this.templateId = undefined;
-            });
-            this.templateId = pending;
-        }
-        return this.templateId;
+    private async resolveTemplateId(): Promise<number> {
+        const { items } = await this.http.parsed(SpotdraftTemplates, {
+            method: 'GET',
+            url: this.url('/v2.1/public/templates'),
+            bucket: 'workspace',
+            operation: 'GET /v2.1/public/templates'
+        });
+        return templateNamed(VENDOR, items, this.config.templateName).id;
     }
 
     private async fetchHmacKey(): Promise<string> {
-        const operation = 'GET /v2.1/public/webhooks/hmac_key/';
-        const body = await this.http.json({
+        const { hmac_key } = await this.http.parsed(SpotdraftHmacKey, {
             method: 'GET',
             url: this.url('/v2.1/public/webhooks/hmac_key/'),
             bucket: 'workspace',
-            operation
+            operation: 'GET /v2.1/public/webhooks/hmac_key/'
         });
-        return parseVendorPayload(SpotdraftHmacKey, body, this.ctx(operation)).hmac_key;
+        return hmac_key;
     }
 
     private contractData(values: {
