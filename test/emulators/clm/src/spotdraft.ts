@@ -647,13 +647,30 @@ export function registerSpotdraft(
         handler: () => ({ status: 200, body: { hmac_key: webhooks.spotdraftHmacKey() } })
     });
 
+    // The last delivery payload per contract, for re_trigger_latest (keyed by object: a reset starts afresh).
+    const latestPayload = new WeakMap<StoredContract, { activity: string; payload: unknown }>();
+    route({
+        method: 'POST',
+        template: '/v2.1/public/contracts/webhooks/re_trigger_latest',
+        handler: ({ body }) => {
+            const input = parseOrThrow(z.object({ contract_ids: z.array(z.number().int()).min(1).max(100) }), body);
+            const contracts = input.contract_ids.map((id) => store.get('spotdraft', id));
+            if (contracts.some((contract) => !contract)) return { status: 404, body: { detail: 'Not Found' } };
+            for (const contract of contracts) {
+                const latest = latestPayload.get(contract!);
+                if (latest) webhooks.publish('spotdraft', latest.activity, () => latest.payload);
+            }
+            return { status: 200, body: { message: 'Success' } };
+        }
+    });
+
     store.onEvent((event) => {
         if (event.contract.vendor !== 'spotdraft') return;
         const activity = ACTIVITY_MAP[event.type];
         if (!activity) return;
         const contract = event.contract;
         const creator = findUser(contract.creatorEmail);
-        webhooks.publish('spotdraft', activity, () => ({
+        const payload = {
             activity,
             activity_data: {
                 performed_by: { name: creator?.displayName ?? contract.creatorEmail, email: contract.creatorEmail },
@@ -677,9 +694,11 @@ export function registerSpotdraft(
                     poc_email: contract.counterparty.email ?? ''
                 }
             ],
-            external_metadata: contract.externalMetadata,
+            external_metadata: { ...contract.externalMetadata },
             contract_template_id: Number(contract.template.id)
-        }));
+        };
+        latestPayload.set(contract, { activity, payload });
+        webhooks.publish('spotdraft', activity, () => payload);
     });
     return { templates };
 }

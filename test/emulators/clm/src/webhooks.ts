@@ -79,6 +79,8 @@ export class WebhookDispatcher {
     private registrations: Registration[] = [];
     private log: DeliveryLogEntry[] = [];
     private logSeq = 1;
+    /** SpotDraft webhook ids are integers; never reused, even after a delete. */
+    private spotdraftIdSeq = 1001;
     private held = new Map<string, Delivery[]>();
     private inFlight = new Set<Promise<void>>();
     private config: Record<Vendor, DeliveryConfig> = { ironclad: {}, spotdraft: {} };
@@ -156,7 +158,7 @@ export class WebhookDispatcher {
     register(vendor: Vendor, input: { targetUrl: string; events: string[]; title?: string }): Registration {
         const registration: Registration = {
             vendor,
-            id: vendor === 'ironclad' ? randomBytes(12).toString('hex') : String(1000 + this.registrations.length + 1),
+            id: vendor === 'ironclad' ? randomBytes(12).toString('hex') : String(this.spotdraftIdSeq++),
             targetUrl: input.targetUrl,
             events: input.events,
             title: input.title,

@@ -280,5 +280,29 @@ describe('SpotDraft webhooks (developer-playbook form)', () => {
 
         expect((await h.spotdraft.call('DELETE', `/v2.1/public/webhooks/${subscription.id}/`)).status).toBe(204);
         expect((await h.spotdraft.call('DELETE', `/v2.1/public/webhooks/${subscription.id}/`)).status).toBe(404);
+        const next = await subscribe();
+        expect(next.id).not.toBe(subscription.id);
+    });
+
+    it('re-triggers the latest delivery of given contracts with the same payload', async () => {
+        await subscribe();
+        await h.spotdraft.call('POST', '/v2.1/public/contracts', { body: sampleSpotdraftContract() });
+        await h.admin.action('spotdraft', 'T-1', 'update-data', { data: { payment_terms: 'Net 10' } });
+        await settle();
+        const unknown = await h.spotdraft.call('POST', '/v2.1/public/contracts/webhooks/re_trigger_latest', {
+            body: { contract_ids: [1, 99] }
+        });
+        expect(unknown.status).toBe(404);
+        const retriggered = await h.spotdraft.call('POST', '/v2.1/public/contracts/webhooks/re_trigger_latest', {
+            body: { contract_ids: [1] }
+        });
+        expect(retriggered.json).toEqual({ message: 'Success' });
+        await settle();
+        expect(receiver.deliveries.map((d) => d.json.activity)).toEqual([
+            'CONTRACT_CREATED',
+            'CONTRACT_DATA_UPDATED',
+            'CONTRACT_DATA_UPDATED'
+        ]);
+        expect(receiver.deliveries[2]!.raw.equals(receiver.deliveries[1]!.raw)).toBe(true);
     });
 });
