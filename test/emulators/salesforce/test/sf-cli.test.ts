@@ -3,7 +3,17 @@
 // as it is and fails, naming the file and the problem, when one component is broken in a copy of it.
 import { execFile } from 'node:child_process';
 import { createSign } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+    cpSync,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    statSync,
+    writeFileSync
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +232,41 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
             })
         ]);
     }, 150_000);
+
+    it('a real deploy (not a dry run) adds its field to the org, so a query that failed on it then succeeds', async () => {
+        const project = mkdtempSync(path.join(workDir, 'new-field-'));
+        const fieldDir = path.join(project, 'force-app', 'main', 'default', 'objects', 'Account', 'fields');
+        cpSync(path.join(repoRoot, 'sfdx-project.json'), path.join(project, 'sfdx-project.json'));
+        const projectJson = JSON.parse(readFileSync(path.join(project, 'sfdx-project.json'), 'utf8')) as Record<
+            string,
+            unknown
+        >;
+        writeFileSync(
+            path.join(project, 'sfdx-project.json'),
+            JSON.stringify({ ...projectJson, packageDirectories: [{ path: 'force-app', default: true }] })
+        );
+        mkdirSync(fieldDir, { recursive: true });
+        writeFileSync(
+            path.join(fieldDir, 'Emulator_Tier__c.field-meta.xml'),
+            '<?xml version="1.0" encoding="UTF-8"?>\n<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">\n' +
+                '    <fullName>Emulator_Tier__c</fullName>\n    <label>Tier</label>\n    <length>20</length>\n    <type>Text</type>\n</CustomField>\n'
+        );
+        const query = ['data', 'query', '--query', 'SELECT Id, Emulator_Tier__c FROM Account', '--target-org', ALIAS];
+        const before = await sf(query);
+        expect(before.exitCode).not.toBe(0);
+        expect(JSON.stringify(before.json)).toContain('INVALID_FIELD');
+
+        const deploy = await sf(
+            ['project', 'deploy', 'start', '--source-dir', 'force-app', '--target-org', ALIAS, '--wait', '2'],
+            { cwd: project }
+        );
+        expect(deploy.exitCode, JSON.stringify(deploy.json)).toBe(0);
+        expect(deployResult(deploy)).toMatchObject({ status: 'Succeeded', checkOnly: false, numberComponentsTotal: 1 });
+        expect(emulator.org.schema.fieldExists('Account', 'Emulator_Tier__c')).toBe(true);
+
+        const after = await sf(query);
+        expect(after.exitCode, JSON.stringify(after.json)).toBe(0);
+    }, 200_000);
 
     it('fails the dry run on a field file with an unclosed tag, which the CLI itself converts unchecked', async () => {
         const project = copyProject();
