@@ -3,6 +3,7 @@
  * Attribute ids are per customer template, so every one the adapter reads or writes is named here.
  */
 import { z } from 'zod';
+import { commonAdapterSettings } from '../adapterConfig.ts';
 
 export const IroncladConfig = z.object({
     /** The `/public/api/v1` base, e.g. https://na1.ironcladapp.com/public/api/v1. */
@@ -78,15 +79,6 @@ export const IroncladConfig = z.object({
             auth: z.number().positive().default(60)
         })
         .prefault({}),
-    timeoutMs: z.number().int().positive().default(15_000),
-    /** Deliveries older (or newer) than this are rejected as stale. */
-    webhookToleranceMs: z
-        .number()
-        .int()
-        .positive()
-        .default(15 * 60_000),
-    /** After a failed signature the key is fetched again, at most this often (forged deliveries cannot force more). */
-    webhookKeyRefreshIntervalMs: z.number().int().min(0).default(30_000),
     webhookEvents: z
         .array(z.string().min(1))
         .min(1)
@@ -103,10 +95,7 @@ export const IroncladConfig = z.object({
             'workflow_signature_packet_sent',
             'workflow_documents_added'
         ]),
-    /** Page size for list calls (Ironclad allows 1–100). */
-    pageSize: z.number().int().min(1).max(100).default(100),
-    /** Upper bound on pages read by one lookup or change-feed call. */
-    maxPages: z.number().int().min(1).default(50)
+    ...commonAdapterSettings
 });
 export type IroncladConfig = z.infer<typeof IroncladConfig>;
 export type IroncladConfigInput = z.input<typeof IroncladConfig>;

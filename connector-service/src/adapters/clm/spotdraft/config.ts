@@ -2,6 +2,7 @@
  * The SpotDraft adapter's configuration, as a plain typed object (the service config supplies it).
  */
 import { z } from 'zod';
+import { commonAdapterSettings } from '../adapterConfig.ts';
 
 export const SpotdraftConfig = z.object({
     /** The regional `/api` base, e.g. https://api.us.spotdraft.com/api. */
@@ -30,18 +31,9 @@ export const SpotdraftConfig = z.object({
     /** The playbook form (X-SD-WEBHOOK-CONTENT-HASH): the base64 key; fetched from hmac_key when absent. */
     webhookHmacKeyBase64: z.string().min(1).optional(),
     webhookActivities: z.array(z.string().min(1)).optional(),
-    webhookToleranceMs: z
-        .number()
-        .int()
-        .positive()
-        .default(15 * 60_000),
-    /** After a failed signature the key is fetched again, at most this often (forged deliveries cannot force more). */
-    webhookKeyRefreshIntervalMs: z.number().int().min(0).default(30_000),
     /** SpotDraft: 10 requests/second per workspace. */
     requestsPerSecond: z.number().positive().default(10),
-    timeoutMs: z.number().int().positive().default(15_000),
-    pageSize: z.number().int().min(1).max(100).default(100),
-    maxPages: z.number().int().min(1).default(50)
+    ...commonAdapterSettings
 });
 export type SpotdraftConfig = z.infer<typeof SpotdraftConfig>;
 export type SpotdraftConfigInput = z.input<typeof SpotdraftConfig>;
