@@ -5,12 +5,16 @@ import { defaultStatusFor, SfError } from './errors.ts';
 export const faultSchema = z.object({
     sobject: z.string().min(1).optional(),
     operation: z.enum(['create', 'update', 'upsert', 'delete', 'query', 'retrieve']).optional(),
-    errorCode: z.string().regex(/^[A-Z_]+$/, 'errorCode must be an upper-case Salesforce status code'),
+    /** Omitted for a pure latency fault. */
+    errorCode: z.string().regex(/^[A-Z_]+$/, 'errorCode must be an upper-case Salesforce status code').optional(),
     status: z.number().int().min(100).max(599).optional(),
     message: z.string().optional(),
     count: z.number().int().min(1).default(1),
     latencyMs: z.number().int().min(0).max(120_000).optional(),
     drop: z.boolean().optional()
+}).refine((f) => f.errorCode !== undefined || f.latencyMs !== undefined || f.drop === true, {
+    message: 'a fault needs an errorCode, a latencyMs or drop',
+    path: ['errorCode']
 });
 export type FaultInput = z.input<typeof faultSchema>;
 type Fault = z.output<typeof faultSchema> & { remaining: number };
@@ -59,7 +63,7 @@ export class FaultInjector {
         if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
         if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
         if (fault.drop) throw new DropConnection('fault: connection dropped');
-        if (fault.errorCode === 'NONE') return;
+        if (!fault.errorCode) return;
         throw new SfError(
             fault.status ?? defaultStatusFor(fault.errorCode),
             fault.errorCode,

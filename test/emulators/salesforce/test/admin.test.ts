@@ -81,6 +81,16 @@ describe('admin API', () => {
         expect(bad.json).toEqual([expect.objectContaining({ errorCode: 'INVALID_INPUT' })]);
     });
 
+    it('delays matching calls by latencyMs without failing them', async () => {
+        await admin(emu, 'POST', '/faults', { sobject: 'Account', operation: 'query', latencyMs: 150 });
+        const started = Date.now();
+        const res = await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), { token });
+        expect(res.status).toBe(200);
+        // A lower bound only: the fault must have waited; nothing asserts how fast the emulator is.
+        expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+        expect(((await admin(emu, 'GET', '/faults')).json as unknown[]).length).toBe(0);
+    });
+
     it('drops the connection when asked', async () => {
         await admin(emu, 'POST', '/faults', { sobject: 'Account', operation: 'retrieve', errorCode: 'SERVER_ERROR', drop: true });
         const id = ((await call(emu, 'POST', dataPath('/sobjects/Account'), { token, body: { Name: 'Dropped' } })).json as { id: string }).id;
