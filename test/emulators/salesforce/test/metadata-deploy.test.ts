@@ -316,6 +316,12 @@ async function deploy(
     const started = service.start(Buffer.from(await encoded.arrayBuffer()), encoded.headers.get('content-type') ?? '');
     expect(started.status).toBe(201);
     const { id } = started.body as { id: string };
+    // Polled before the org has looked at the zip, the deploy is still pending and has no details.
+    expect((service.get(id, true).body as { deployResult: DeployResult }).deployResult).toMatchObject({
+        status: 'Pending',
+        done: false,
+        details: null
+    });
     await service.whenDone(id);
     const polled = service.get(id, true);
     expect(polled.status).toBe(200);

@@ -45,6 +45,7 @@ interface ZipComponent {
 }
 
 const PACKAGE_XML = 'package.xml';
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Manifests of components to delete; the emulator checks them but does not model deletions. */
 const DESTRUCTIVE_MANIFESTS = ['destructiveChanges.xml', 'destructiveChangesPre.xml', 'destructiveChangesPost.xml'];
 const BINARY_SUFFIXES = /\.(resource|png|jpe?g|gif|svg|zip|pdf|woff2?|ttf|ico|docx?|xlsx?)$/i;
@@ -328,6 +329,8 @@ export async function checkDeployZip(bytes: Buffer, options: CheckOptions, org: 
     const permissionSets: DeployedPermissionSet[] = [];
 
     for (const [key, component] of components) {
+        // Parsing and compiling are synchronous; yield between components so the org keeps answering other calls.
+        await yieldToEventLoop();
         const { meta, content, problems } = parsed.get(key)!;
         const fileName = mainFile(component);
         const typeName = component.type.name;
