@@ -516,9 +516,11 @@ export class IroncladAdapter implements ClmPort {
                 }
             })
             .catch((error: unknown) => {
+                // A refused token request (invalid_client, invalid_scope …) is an authorisation problem.
                 if (isConnectorError(error, CLM_ERROR.VALIDATION)) {
-                    throw clmError(CLM_ERROR.AUTH, 'Ironclad refused the client credentials', {
-                        operation: 'POST /oauth/token'
+                    throw clmError(CLM_ERROR.AUTH, 'Ironclad refused the token request', {
+                        operation: 'POST /oauth/token',
+                        vendorMessage: error.details.vendorMessage
                     });
                 }
                 throw error;

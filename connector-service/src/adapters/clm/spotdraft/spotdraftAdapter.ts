@@ -254,9 +254,11 @@ export class SpotdraftAdapter implements ClmPort {
                 this.rows.set(row.id, row);
                 return await this.getContract(row.id);
             } catch (error) {
-                // A lost response may hide a created contract: the next pass looks it up before creating again.
+                // A lost response may hide a created contract, and a 409 means another create with this
+                // external id won the race: either way the next pass looks it up before creating again.
                 const lost = isConnectorError(error, CLM_ERROR.TRANSIENT) && error.details.responseLost === true;
-                if (!lost || attempt >= MAX_CREATE_ATTEMPTS) throw error;
+                const raced = isConnectorError(error, CLM_ERROR.CONFLICT);
+                if (!(lost || raced) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
             }
         }
     }
