@@ -80,6 +80,29 @@ describe('Ironclad specifics', () => {
         expect(stored.templateId).toBe(republished.id);
     });
 
+    it('a completed workflow is followed to its record: new ref, record properties, Active from the dates', async () => {
+        const { ironclad, ironcladBackend } = backends;
+        const created = await ironclad.createContract(
+            sampleInput(ironcladBackend.naturalKeyObjectType, {
+                effectiveDate: '2026-01-01',
+                expirationDate: '2099-12-31'
+            })
+        );
+        await ironcladBackend.sendForSignature(created);
+        await ironcladBackend.completeSignature(created);
+        const completed = await ironclad.getContract(created.id);
+        const recordRef = completed.refs.find((ref) => ref.objectType === 'record');
+        expect(recordRef).toBeDefined();
+        expect(completed.status).toMatchObject({ lifecycle: 'Active', rawStatus: 'completed', derivedFrom: 'dates' });
+        expect(completed.value).toEqual({ amount: '12500.5', currency: 'USD' });
+        expect(completed.expirationDate).toBe('2099-12-31');
+        expect((await ironclad.findByExternalRef(recordRef!))?.id).toBe(created.id);
+        const attachment = (await ironclad.listDocuments(created.id)).find((doc) => doc.id.startsWith('record:'));
+        expect(attachment).toMatchObject({ kind: 'signed', mimeType: 'application/pdf' });
+        const bytes = (await ironclad.downloadDocument(created.id, attachment!.id)).bytes;
+        expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    });
+
     it('a revoked or expired token is replaced once, without an error reaching the caller', async () => {
         const { admin, ironclad, ironcladBackend } = backends;
         const created = await ironclad.createContract(sampleInput(ironcladBackend.naturalKeyObjectType));
