@@ -11,6 +11,7 @@ if (!existsSync(dir)) {
     process.exit(2);
 }
 const report = await runConformance(dir, (line) => process.stdout.write(`${line}\n`));
-if (report.notRun > 0) process.stdout.write(`${report.notRun} not yet run (gRPC / Pub/Sub cases belong to the event-bus issue)\n`);
+if (report.notRun > 0)
+    process.stdout.write(`${report.notRun} not yet run (gRPC / Pub/Sub cases belong to the event-bus issue)\n`);
 process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
 process.exit(report.failed > 0 ? 1 : 0);

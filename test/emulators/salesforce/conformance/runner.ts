@@ -22,12 +22,14 @@ const caseSchema = z.object({
         headers: z.record(z.string(), z.string()).optional(),
         body: z.unknown().optional()
     }),
-    expect: z.object({
-        status: z.union([z.number(), z.string()]),
-        headers: z.record(z.string(), z.string()).nullable().optional(),
-        bodyShape: z.unknown().optional(),
-        notes: z.string().optional()
-    }).passthrough()
+    expect: z
+        .object({
+            status: z.union([z.number(), z.string()]),
+            headers: z.record(z.string(), z.string()).nullable().optional(),
+            bodyShape: z.unknown().optional(),
+            notes: z.string().optional()
+        })
+        .passthrough()
 });
 type Case = z.infer<typeof caseSchema>;
 
@@ -59,15 +61,31 @@ class Client {
 
     send(method: string, url: string, headers: Record<string, string>, body?: string): Promise<HttpAnswer> {
         return new Promise((resolve, reject) => {
-            const req = https.request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, ca: this.ca }, (res) => {
-                const chunks: Buffer[] = [];
-                res.on('data', (c: Buffer) => chunks.push(c));
-                res.on('end', () => {
-                    const out: Record<string, string> = {};
-                    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-                    resolve({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString('utf8') });
-                });
-            });
+            const req = https.request(
+                url,
+                {
+                    method,
+                    headers:
+                        body === undefined
+                            ? headers
+                            : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+                    ca: this.ca
+                },
+                (res) => {
+                    const chunks: Buffer[] = [];
+                    res.on('data', (c: Buffer) => chunks.push(c));
+                    res.on('end', () => {
+                        const out: Record<string, string> = {};
+                        for (const [k, v] of Object.entries(res.headers))
+                            if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+                        resolve({
+                            status: res.statusCode ?? 0,
+                            headers: out,
+                            text: Buffer.concat(chunks).toString('utf8')
+                        });
+                    });
+                }
+            );
             req.on('error', reject);
             req.setTimeout(30_000, () => req.destroy(new Error('timed out')));
             if (body !== undefined) req.write(body);
@@ -75,12 +93,25 @@ class Client {
         });
     }
 
-    async json(method: string, sub: string, token: string | undefined, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: unknown; headers: Record<string, string> }> {
+    async json(
+        method: string,
+        sub: string,
+        token: string | undefined,
+        body?: unknown,
+        extra: Record<string, string> = {}
+    ): Promise<{ status: number; json: unknown; headers: Record<string, string> }> {
         const headers: Record<string, string> = { ...extra };
         if (token) headers.Authorization = `Bearer ${token}`;
         if (body !== undefined) headers['Content-Type'] = 'application/json';
-        const base = sub.startsWith('/__emulator') ? this.emu.adminUrl.replace(/\/__emulator$/, '') : this.emu.instanceUrl;
-        const res = await this.send(method, `${base}${sub}`, headers, body === undefined ? undefined : JSON.stringify(body));
+        const base = sub.startsWith('/__emulator')
+            ? this.emu.adminUrl.replace(/\/__emulator$/, '')
+            : this.emu.instanceUrl;
+        const res = await this.send(
+            method,
+            `${base}${sub}`,
+            headers,
+            body === undefined ? undefined : JSON.stringify(body)
+        );
         return { status: res.status, json: res.text ? JSON.parse(res.text) : undefined, headers: res.headers };
     }
 }
@@ -89,7 +120,10 @@ function signedJwt(emu: RunningSalesforceEmulator): string {
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const exp = Math.floor(emu.org.clock.peekMs() / 1000) + 150;
     const unsigned = `${b64({ alg: 'RS256' })}.${b64({ iss: emu.jwtConsumerKey, sub: emu.username, aud: emu.loginUrl, exp })}`;
-    const sig = createSign('RSA-SHA256').update(unsigned).sign(readFileSync(emu.jwtPrivateKeyPath, 'utf8')).toString('base64url');
+    const sig = createSign('RSA-SHA256')
+        .update(unsigned)
+        .sign(readFileSync(emu.jwtPrivateKeyPath, 'utf8'))
+        .toString('base64url');
     return `${unsigned}.${sig}`;
 }
 
@@ -105,7 +139,8 @@ function fill(value: unknown, vars: Map<string, string>, missing: Set<string>): 
         });
     }
     if (Array.isArray(value)) return value.map((v) => fill(v, vars, missing));
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars, missing)]));
+    if (value && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars, missing)]));
     return value;
 }
 
@@ -119,12 +154,20 @@ async function setUp(num: string, client: Client, vars: Map<string, string>): Pr
     const token = vars.get('accessToken');
     const create = async (object: string, body: Record<string, unknown>) => {
         const res = await client.json('POST', `/services/data/v60.0/sobjects/${object}`, token, body);
-        if (res.status !== 201) throw new Error(`setup: creating ${object} answered ${res.status} ${JSON.stringify(res.json)}`);
+        if (res.status !== 201)
+            throw new Error(`setup: creating ${object} answered ${res.status} ${JSON.stringify(res.json)}`);
         return (res.json as { id: string }).id;
     };
     switch (num) {
         case '06':
-            vars.set('accountId', await create('Account', { Name: 'Conformance 06', AccountNumber: 'CD656092', BillingPostalCode: '27215' }));
+            vars.set(
+                'accountId',
+                await create('Account', {
+                    Name: 'Conformance 06',
+                    AccountNumber: 'CD656092',
+                    BillingPostalCode: '27215'
+                })
+            );
             break;
         case '08':
         case '09':
@@ -132,21 +175,38 @@ async function setUp(num: string, client: Client, vars: Map<string, string>): Pr
             vars.set('accountId', await create('Account', { Name: `Conformance ${num}` }));
             break;
         case '11': {
-            const q = await client.json('GET', `/services/data/v60.0/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE customExtIdField__c = '11999'")}`, token);
-            if ((q.json as { totalSize: number }).totalSize === 0) await create('Account', { Name: 'California Wheat Corporation', customExtIdField__c: '11999' });
+            const q = await client.json(
+                'GET',
+                `/services/data/v60.0/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE customExtIdField__c = '11999'")}`,
+                token
+            );
+            if ((q.json as { totalSize: number }).totalSize === 0)
+                await create('Account', { Name: 'California Wheat Corporation', customExtIdField__c: '11999' });
             break;
         }
         case '14': {
             for (let batch = 0; batch < 3; batch++) {
-                const records = Array.from({ length: 200 }, (_, i) => ({ attributes: { type: 'Contact' }, LastName: `Conformance ${batch * 200 + i}` }));
-                const res = await client.json('POST', '/services/data/v60.0/composite/sobjects', token, { allOrNone: true, records });
+                const records = Array.from({ length: 200 }, (_, i) => ({
+                    attributes: { type: 'Contact' },
+                    LastName: `Conformance ${batch * 200 + i}`
+                }));
+                const res = await client.json('POST', '/services/data/v60.0/composite/sobjects', token, {
+                    allOrNone: true,
+                    records
+                });
                 if (res.status !== 200) throw new Error(`setup: contacts answered ${res.status}`);
             }
             break;
         }
         case '18':
             // The duplicate rule of the precondition, as the emulator's fault hook.
-            await client.json('POST', '/__emulator/faults', undefined, { sobject: 'Account', operation: 'create', errorCode: 'DUPLICATES_DETECTED', message: 'Use one of these records?', count: 1 });
+            await client.json('POST', '/__emulator/faults', undefined, {
+                sobject: 'Account',
+                operation: 'create',
+                errorCode: 'DUPLICATES_DETECTED',
+                message: 'Use one of these records?',
+                count: 1
+            });
             break;
         case '20':
             vars.set('accountId', await create('Account', { Name: 'Conformance 20' }));
@@ -168,12 +228,17 @@ async function takeOutputs(num: string, answer: HttpAnswer, client: Client, vars
         json = undefined;
     }
     if (num === '01' && typeof json?.access_token === 'string') vars.set('accessToken', json.access_token);
-    if (num === '14' && typeof json?.nextRecordsUrl === 'string') vars.set('locator', json.nextRecordsUrl.split('/').pop()!);
+    if (num === '14' && typeof json?.nextRecordsUrl === 'string')
+        vars.set('locator', json.nextRecordsUrl.split('/').pop()!);
     if (num === '29' && typeof json?.id === 'string') vars.set('jobId', json.id);
     if (num === '31') {
         // "Eventually JobComplete": wait (bounded) so the results case sees the finished job.
         for (let i = 0; i < 100; i++) {
-            const res = await client.json('GET', `/services/data/v60.0/jobs/ingest/${vars.get('jobId')}`, vars.get('accessToken'));
+            const res = await client.json(
+                'GET',
+                `/services/data/v60.0/jobs/ingest/${vars.get('jobId')}`,
+                vars.get('accessToken')
+            );
             const state = (res.json as { state?: string }).state;
             if (state === 'JobComplete' || state === 'Failed' || state === 'Aborted') break;
             await new Promise((r) => setTimeout(r, 20));
@@ -182,7 +247,9 @@ async function takeOutputs(num: string, answer: HttpAnswer, client: Client, vars
 }
 
 export async function runConformance(dir: string, log: (line: string) => void = () => {}): Promise<ConformanceReport> {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
     const emu = await startSalesforceEmulator({ tls: true, metadataDirs: [FIXTURES] });
     const client = new Client(emu, readFileSync(emu.tlsCertificatePath!, 'utf8'));
     const ajv = new Ajv({ strict: false, allErrors: true });
@@ -195,7 +262,12 @@ export async function runConformance(dir: string, log: (line: string) => void = 
     const results: CaseResult[] = [];
     try {
         // Cases that only need a session get one even when the JWT case is absent from the directory.
-        const login = await client.send('POST', `${emu.loginUrl}/services/oauth2/token`, { 'Content-Type': 'application/x-www-form-urlencoded' }, `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${signedJwt(emu)}`);
+        const login = await client.send(
+            'POST',
+            `${emu.loginUrl}/services/oauth2/token`,
+            { 'Content-Type': 'application/x-www-form-urlencoded' },
+            `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${signedJwt(emu)}`
+        );
         vars.set('accessToken', (JSON.parse(login.text) as { access_token: string }).access_token);
         for (const file of files) {
             const num = file.slice(0, 2);
@@ -203,11 +275,21 @@ export async function runConformance(dir: string, log: (line: string) => void = 
             try {
                 c = caseSchema.parse(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
             } catch (e) {
-                results.push({ file, name: file, outcome: 'failed', problems: [`unreadable case file: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`] });
+                results.push({
+                    file,
+                    name: file,
+                    outcome: 'failed',
+                    problems: [`unreadable case file: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`]
+                });
                 continue;
             }
             if (c.request.method.toUpperCase() === 'GRPC') {
-                results.push({ file, name: c.name, outcome: 'not yet run', problems: ['gRPC (Pub/Sub) — built by the event-bus issue'] });
+                results.push({
+                    file,
+                    name: c.name,
+                    outcome: 'not yet run',
+                    problems: ['gRPC (Pub/Sub) — built by the event-bus issue']
+                });
                 continue;
             }
             const problems: string[] = [];
@@ -217,9 +299,13 @@ export async function runConformance(dir: string, log: (line: string) => void = 
                 const missing = new Set<string>();
                 const reqPath = fill(c.request.path, vars, missing) as string;
                 const headers = fill(c.request.headers ?? {}, vars, missing) as Record<string, string>;
-                const rawBody = c.request.body === undefined || c.request.body === null ? undefined : fill(c.request.body, vars, missing);
+                const rawBody =
+                    c.request.body === undefined || c.request.body === null
+                        ? undefined
+                        : fill(c.request.body, vars, missing);
                 if (missing.size > 0) throw new Error(`no value for ${[...missing].map((m) => `{${m}}`).join(', ')}`);
-                const body = rawBody === undefined ? undefined : typeof rawBody === 'string' ? rawBody : JSON.stringify(rawBody);
+                const body =
+                    rawBody === undefined ? undefined : typeof rawBody === 'string' ? rawBody : JSON.stringify(rawBody);
                 const base = reqPath.startsWith('/services/oauth2') ? emu.loginUrl : emu.instanceUrl;
                 const answer = await client.send(c.request.method, `${base}${reqPath}`, headers, body);
                 const status = c.expect.status;
@@ -227,15 +313,21 @@ export async function runConformance(dir: string, log: (line: string) => void = 
                     problems.push(`status ${answer.status}, expected ${status}: ${answer.text.slice(0, 300)}`);
                 }
                 for (const [name, expected] of Object.entries(c.expect.headers ?? {})) {
-                    if (!matches(expected, answer.headers[name.toLowerCase()])) problems.push(`header ${name}: '${answer.headers[name.toLowerCase()] ?? '(absent)'}' does not match ${expected}`);
+                    if (!matches(expected, answer.headers[name.toLowerCase()]))
+                        problems.push(
+                            `header ${name}: '${answer.headers[name.toLowerCase()] ?? '(absent)'}' does not match ${expected}`
+                        );
                 }
                 if (c.expect.bodyShape !== undefined && c.expect.bodyShape !== null) {
                     let parsed: unknown = answer.text;
                     if (answer.text === '') parsed = null;
-                    else if (/^application\/json/.test(answer.headers['content-type'] ?? '')) parsed = JSON.parse(answer.text);
+                    else if (/^application\/json/.test(answer.headers['content-type'] ?? ''))
+                        parsed = JSON.parse(answer.text);
                     const validate = ajv.compile(c.expect.bodyShape as object);
                     if (!validate(parsed)) {
-                        problems.push(`bodyShape: ${ajv.errorsText(validate.errors)} — body ${answer.text.slice(0, 300)}`);
+                        problems.push(
+                            `bodyShape: ${ajv.errorsText(validate.errors)} — body ${answer.text.slice(0, 300)}`
+                        );
                     }
                 }
                 await takeOutputs(num, answer, client, vars);
@@ -248,7 +340,9 @@ export async function runConformance(dir: string, log: (line: string) => void = 
         await emu.close();
     }
     for (const r of results) {
-        log(`${r.outcome === 'passed' ? 'PASS' : r.outcome === 'failed' ? 'FAIL' : 'NOT YET RUN'}  ${r.file}  ${r.name}`);
+        log(
+            `${r.outcome === 'passed' ? 'PASS' : r.outcome === 'failed' ? 'FAIL' : 'NOT YET RUN'}  ${r.file}  ${r.name}`
+        );
         for (const p of r.problems) log(`      ${p}`);
     }
     const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;

@@ -75,7 +75,8 @@ export class AccessView {
             delete: a.delete && def.deletable
         });
         // Platform events are published, never read: Create is the permission that matters.
-        if (this.modifyAllData) return def.kind === 'platformEvent' ? { ...NONE, read: true, create: true } : limit(ALL);
+        if (this.modifyAllData)
+            return def.kind === 'platformEvent' ? { ...NONE, read: true, create: true } : limit(ALL);
         if (def.kind === 'setup' || def.kind === 'customMetadata' || EVERYONE_READS.has(def.name)) return READ_ONLY;
         const out = { ...NONE };
         for (const row of this.store.rows('ObjectPermissions')) {

@@ -2,20 +2,25 @@
 import { z } from 'zod';
 import { defaultStatusFor, SfError } from './errors.ts';
 
-export const faultSchema = z.object({
-    sobject: z.string().min(1).optional(),
-    operation: z.enum(['create', 'update', 'upsert', 'delete', 'query', 'retrieve']).optional(),
-    /** Omitted for a pure latency fault. */
-    errorCode: z.string().regex(/^[A-Z_]+$/, 'errorCode must be an upper-case Salesforce status code').optional(),
-    status: z.number().int().min(100).max(599).optional(),
-    message: z.string().optional(),
-    count: z.number().int().min(1).default(1),
-    latencyMs: z.number().int().min(0).max(120_000).optional(),
-    drop: z.boolean().optional()
-}).refine((f) => f.errorCode !== undefined || f.latencyMs !== undefined || f.drop === true, {
-    message: 'a fault needs an errorCode, a latencyMs or drop',
-    path: ['errorCode']
-});
+export const faultSchema = z
+    .object({
+        sobject: z.string().min(1).optional(),
+        operation: z.enum(['create', 'update', 'upsert', 'delete', 'query', 'retrieve']).optional(),
+        /** Omitted for a pure latency fault. */
+        errorCode: z
+            .string()
+            .regex(/^[A-Z_]+$/, 'errorCode must be an upper-case Salesforce status code')
+            .optional(),
+        status: z.number().int().min(100).max(599).optional(),
+        message: z.string().optional(),
+        count: z.number().int().min(1).default(1),
+        latencyMs: z.number().int().min(0).max(120_000).optional(),
+        drop: z.boolean().optional()
+    })
+    .refine((f) => f.errorCode !== undefined || f.latencyMs !== undefined || f.drop === true, {
+        message: 'a fault needs an errorCode, a latencyMs or drop',
+        path: ['errorCode']
+    });
 export type FaultInput = z.input<typeof faultSchema>;
 type Fault = z.output<typeof faultSchema> & { remaining: number };
 

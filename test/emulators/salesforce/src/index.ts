@@ -67,13 +67,31 @@ function selfSignedCertificate(dir: string): { key: string; cert: string; certPa
     const certPath = path.join(dir, 'tls-cert.pem');
     execFileSync(
         'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+        [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            keyPath,
+            '-out',
+            certPath,
+            '-days',
+            '2',
+            '-subj',
+            '/CN=localhost',
+            '-addext',
+            'subjectAltName=DNS:localhost,IP:127.0.0.1'
+        ],
         { stdio: 'ignore' }
     );
     return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath };
 }
 
-export async function startSalesforceEmulator(options: SalesforceEmulatorOptions = {}): Promise<RunningSalesforceEmulator> {
+export async function startSalesforceEmulator(
+    options: SalesforceEmulatorOptions = {}
+): Promise<RunningSalesforceEmulator> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-emulator-'));
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const jwtPrivateKeyPath = path.join(dir, 'jwt-private-key.pem');
@@ -83,7 +101,10 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
 
     const org = new Org({
-        metadataDirs: [...(options.includePackage === false ? [] : packageMetadataDirs(REPO_ROOT)), ...(options.metadataDirs ?? [])],
+        metadataDirs: [
+            ...(options.includePackage === false ? [] : packageMetadataDirs(REPO_ROOT)),
+            ...(options.metadataDirs ?? [])
+        ],
         dailyApiMax: options.dailyApiRequests ?? DEFAULT_DAILY_API_REQUESTS,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 60 * 60 * 1000
     });
@@ -92,7 +113,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const { app } = buildServer(
         org,
         info,
-        { clientId, clientSecret, jwtConsumerKey: clientId, jwtPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+        {
+            clientId,
+            clientSecret,
+            jwtConsumerKey: clientId,
+            jwtPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString()
+        },
         tls ? { key: tls.key, cert: tls.cert } : undefined,
         { logRequests: options.logRequests }
     );

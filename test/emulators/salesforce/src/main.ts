@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { startSalesforceEmulator } from './index.ts';
 
-const USAGE = 'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--no-package]';
+const USAGE =
+    'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--no-package]';
 
 function intOption(value: string | undefined, name: string): number | undefined {
     if (value === undefined) return undefined;

@@ -21,7 +21,11 @@ export function applyDeployed(s: Services, deployed: DeployedComponents): void {
                         {
                             ...f,
                             restricted: f.restrictedPicklist,
-                            values: f.picklistValues.map((p) => ({ fullName: p.value, label: p.label, default: p.isDefault }))
+                            values: f.picklistValues.map((p) => ({
+                                fullName: p.value,
+                                label: p.label,
+                                default: p.isDefault
+                            }))
                         },
                         obj.name
                     )
@@ -32,10 +36,29 @@ export function applyDeployed(s: Services, deployed: DeployedComponents): void {
         }
         const existing = org.schema.get(obj.name);
         if (existing) for (const f of fields) org.schema.addField(existing.name, f);
-        else org.schema.addObject(newCustomObject(obj.name, { label: obj.label, pluralLabel: obj.pluralLabel, nameField: obj.nameField, sharingModel: obj.sharingModel }, fields));
+        else
+            org.schema.addObject(
+                newCustomObject(
+                    obj.name,
+                    {
+                        label: obj.label,
+                        pluralLabel: obj.pluralLabel,
+                        nameField: obj.nameField,
+                        sharingModel: obj.sharingModel
+                    },
+                    fields
+                )
+            );
     }
     for (const ps of deployed.permissionSets) {
-        org.addPermissionSet({ name: ps.name, label: ps.label ?? ps.name, description: '', objectPermissions: ps.objectPermissions, fieldPermissions: ps.fieldPermissions, userPermissions: [] });
+        org.addPermissionSet({
+            name: ps.name,
+            label: ps.label ?? ps.name,
+            description: '',
+            objectPermissions: ps.objectPermissions,
+            fieldPermissions: ps.fieldPermissions,
+            userPermissions: []
+        });
     }
 }
 
@@ -43,7 +66,10 @@ export function registerMetadataRoutes(app: FastifyInstance, s: Services): void 
     let service: MetadataDeployService | undefined;
     const deployService = () => {
         service ??= new MetadataDeployService({
-            schema: { objectExists: (n) => s.org.schema.objectExists(n), fieldExists: (o, f) => s.org.schema.fieldExists(o, f) },
+            schema: {
+                objectExists: (n) => s.org.schema.objectExists(n),
+                fieldExists: (o, f) => s.org.schema.fieldExists(o, f)
+            },
             now: () => s.org.clock.now(),
             userId: s.org.userIds.admin,
             onDeployed: (deployed) => applyDeployed(s, deployed)
@@ -56,14 +82,20 @@ export function registerMetadataRoutes(app: FastifyInstance, s: Services): void 
 
     const requireModifyAll = (request: FastifyRequest) => {
         if (!s.access(request).modifyAllData) {
-            throw new SfError(403, 'INSUFFICIENT_ACCESS', 'You do not have the permission (Modify Metadata / Modify All Data) required to deploy metadata');
+            throw new SfError(
+                403,
+                'INSUFFICIENT_ACCESS',
+                'You do not have the permission (Modify Metadata / Modify All Data) required to deploy metadata'
+            );
         }
     };
 
     app.post('/services/data/:version/metadata/deployRequest', async (request: Req, reply: FastifyReply) => {
         Services.version(request.params.version);
         requireModifyAll(request);
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(typeof request.body === 'string' ? request.body : '');
+        const body = Buffer.isBuffer(request.body)
+            ? request.body
+            : Buffer.from(typeof request.body === 'string' ? request.body : '');
         const result = deployService().start(body, String(request.headers['content-type'] ?? ''));
         return reply.code(result.status).send(result.body);
     });

@@ -150,7 +150,9 @@ export class Org {
      * rows — the rows access.ts reads. Existing assignments keep pointing at the same PermissionSet id.
      */
     addPermissionSet(ps: PermissionSetDef): string {
-        const existing = this.store.rows('PermissionSet').find((r) => r.Name === ps.name && r.IsOwnedByProfile !== true);
+        const existing = this.store
+            .rows('PermissionSet')
+            .find((r) => r.Name === ps.name && r.IsOwnedByProfile !== true);
         const values = {
             Name: ps.name,
             Label: ps.label,
@@ -310,7 +312,8 @@ export class Org {
         this.userIds = userIds as Record<SeededUserKey, string>;
 
         const permSetIds = new Map<string, string>();
-        for (const ps of this.loaded.flatMap((l) => l.permissionSets)) permSetIds.set(ps.name, this.addPermissionSet(ps));
+        for (const ps of this.loaded.flatMap((l) => l.permissionSets))
+            permSetIds.set(ps.name, this.addPermissionSet(ps));
         for (const [key, u] of Object.entries(SEEDED_USERS) as [
             SeededUserKey,
             (typeof SEEDED_USERS)[SeededUserKey]

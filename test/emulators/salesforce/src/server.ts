@@ -52,13 +52,21 @@ export function buildServer(
         try {
             done(null, JSON.parse(text));
         } catch (e) {
-            const err = new SfError(400, 'JSON_PARSER_ERROR', `Unexpected character in the JSON request body: ${e instanceof Error ? e.message : 'malformed JSON'}`);
+            const err = new SfError(
+                400,
+                'JSON_PARSER_ERROR',
+                `Unexpected character in the JSON request body: ${e instanceof Error ? e.message : 'malformed JSON'}`
+            );
             done(err as unknown as FastifyError, undefined);
         }
     });
     app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
     app.addContentTypeParser(/^multipart\//, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    app.addContentTypeParser(['application/zip', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser(
+        ['application/zip', 'application/octet-stream'],
+        { parseAs: 'buffer' },
+        (_req, body, done) => done(null, body)
+    );
 
     // Authentication and billing for every REST call (composite sub-requests were billed with their parent).
     app.addHook('onRequest', async (request: FastifyRequest) => {
@@ -91,8 +99,12 @@ export function buildServer(
     });
 
     app.setNotFoundHandler(async (request, reply) => {
-        if (request.url.startsWith('/services/oauth2')) return reply.code(404).send({ error: 'not_found', error_description: 'unknown OAuth endpoint' });
-        return reply.code(404).type(JSON_TYPE).send([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+        if (request.url.startsWith('/services/oauth2'))
+            return reply.code(404).send({ error: 'not_found', error_description: 'unknown OAuth endpoint' });
+        return reply
+            .code(404)
+            .type(JSON_TYPE)
+            .send([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
     });
 
     app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
@@ -101,7 +113,11 @@ export function buildServer(
             return reply.hijack();
         }
         if (error instanceof OAuthError) {
-            return reply.code(error.status).header('Cache-Control', 'no-store').type(JSON_TYPE).send({ error: error.error, error_description: error.description });
+            return reply
+                .code(error.status)
+                .header('Cache-Control', 'no-store')
+                .type(JSON_TYPE)
+                .send({ error: error.error, error_description: error.description });
         }
         if (request.url.startsWith('/services/oauth2') && error instanceof SfError) {
             return reply.code(400).type(JSON_TYPE).send({ error: 'invalid_request', error_description: error.message });
@@ -111,21 +127,55 @@ export function buildServer(
         if (error instanceof ZodError) {
             const issue = error.issues[0];
             const field = issue?.path.join('.') ?? '';
-            return reply.code(400).type(JSON_TYPE).send([{ errorCode: 'INVALID_INPUT', message: `${field ? `${field}: ` : ''}${issue?.message ?? 'invalid input'}`, fields: field ? [field] : [] }]);
+            return reply
+                .code(400)
+                .type(JSON_TYPE)
+                .send([
+                    {
+                        errorCode: 'INVALID_INPUT',
+                        message: `${field ? `${field}: ` : ''}${issue?.message ?? 'invalid input'}`,
+                        fields: field ? [field] : []
+                    }
+                ]);
         }
         const fe = error as FastifyError;
         if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-            return reply.code(415).type(JSON_TYPE).send([{ errorCode: 'UNSUPPORTED_MEDIA_TYPE', message: `Content type '${request.headers['content-type'] ?? ''}' is not supported; send application/json` }]);
+            return reply
+                .code(415)
+                .type(JSON_TYPE)
+                .send([
+                    {
+                        errorCode: 'UNSUPPORTED_MEDIA_TYPE',
+                        message: `Content type '${request.headers['content-type'] ?? ''}' is not supported; send application/json`
+                    }
+                ]);
         }
         if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-            return reply.code(413).type(JSON_TYPE).send([{ errorCode: 'REQUEST_ENTITY_TOO_LARGE', message: 'The request body is too large' }]);
+            return reply
+                .code(413)
+                .type(JSON_TYPE)
+                .send([{ errorCode: 'REQUEST_ENTITY_TOO_LARGE', message: 'The request body is too large' }]);
         }
         if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-            return reply.code(fe.statusCode).type(JSON_TYPE).send([{ errorCode: 'INVALID_INPUT', message: fe.message }]);
+            return reply
+                .code(fe.statusCode)
+                .type(JSON_TYPE)
+                .send([{ errorCode: 'INVALID_INPUT', message: fe.message }]);
         }
         request.log.error(error);
-        process.stderr.write(`[salesforce-emulator] unexpected error on ${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}\n`);
-        return reply.code(500).type(JSON_TYPE).send([{ errorCode: 'UNKNOWN_EXCEPTION', message: 'An unexpected error occurred. Please include this ErrorId if you contact support: emulator' }]);
+        process.stderr.write(
+            `[salesforce-emulator] unexpected error on ${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}\n`
+        );
+        return reply
+            .code(500)
+            .type(JSON_TYPE)
+            .send([
+                {
+                    errorCode: 'UNKNOWN_EXCEPTION',
+                    message:
+                        'An unexpected error occurred. Please include this ErrorId if you contact support: emulator'
+                }
+            ]);
     });
 
     registerOAuthRoutes(app, services, oauth);

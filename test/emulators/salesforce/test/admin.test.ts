@@ -1,18 +1,14 @@
 // The admin API other suites drive: exact counters, limits, fault injection, run-time schema, clock, reset.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSalesforceEmulator } from '../src/index.ts';
-import { admin, call, dataPath, jwtFor, startFixtureOrg } from './helpers.ts';
+import { admin, call, dataPath, startFixtureOrg, tokenFor } from './helpers.ts';
 
 let emu: RunningSalesforceEmulator;
 let token: string;
 
 beforeAll(async () => {
     emu = await startFixtureOrg();
-    const res = await call(emu, 'POST', '/services/oauth2/token', {
-        body: `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${jwtFor(emu, emu.username)}`,
-        contentType: 'application/x-www-form-urlencoded'
-    });
-    token = (res.json as { access_token: string }).access_token;
+    token = await tokenFor(emu, emu.username);
 });
 afterAll(async () => {
     await emu?.close();
@@ -30,7 +26,14 @@ describe('admin API', () => {
         await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), { token });
         await call(emu, 'POST', dataPath('/composite'), {
             token,
-            body: { compositeRequest: [1, 2, 3].map((i) => ({ method: 'POST', url: dataPath('/sobjects/Account'), referenceId: `a${i}`, body: { Name: `C${i}` } })) }
+            body: {
+                compositeRequest: [1, 2, 3].map((i) => ({
+                    method: 'POST',
+                    url: dataPath('/sobjects/Account'),
+                    referenceId: `a${i}`,
+                    body: { Name: `C${i}` }
+                }))
+            }
         });
         await call(emu, 'GET', dataPath('/limits'), { token: 'bogus' });
         const after = await counters();
@@ -48,30 +51,67 @@ describe('admin API', () => {
         expect((await call(emu, 'GET', dataPath('/limits'), { token })).status).toBe(200);
         const refused = await call(emu, 'GET', dataPath('/limits'), { token });
         expect(refused.status).toBe(403);
-        expect(refused.json).toEqual([{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' }]);
+        expect(refused.json).toEqual([
+            { errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' }
+        ]);
         expect(refused.headers.get('sforce-limit-info')).toBe('api-usage=100/100');
         expect((await admin(emu, 'PUT', '/limits/DailyApiRequests', { Max: 100, Remaining: 500 })).status).toBe(400);
         await admin(emu, 'PUT', '/limits/DailyApiRequests', { Max: 15000, Remaining: 15000 });
     });
 
     it('injects faults by sObject and operation, `count` times, per record inside collections', async () => {
-        expect((await admin(emu, 'POST', '/faults', { sobject: 'Account', operation: 'create', errorCode: 'UNABLE_TO_LOCK_ROW', count: 1 })).status).toBe(201);
+        expect(
+            (
+                await admin(emu, 'POST', '/faults', {
+                    sobject: 'Account',
+                    operation: 'create',
+                    errorCode: 'UNABLE_TO_LOCK_ROW',
+                    count: 1
+                })
+            ).status
+        ).toBe(201);
         const first = await call(emu, 'POST', dataPath('/sobjects/Account'), { token, body: { Name: 'Locked' } });
         expect(first.status).toBe(400);
-        expect(first.json).toEqual([{ errorCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record' }]);
-        expect((await call(emu, 'POST', dataPath('/sobjects/Account'), { token, body: { Name: 'Free' } })).status).toBe(201);
+        expect(first.json).toEqual([
+            { errorCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record' }
+        ]);
+        expect((await call(emu, 'POST', dataPath('/sobjects/Account'), { token, body: { Name: 'Free' } })).status).toBe(
+            201
+        );
 
-        await admin(emu, 'POST', '/faults', { sobject: 'Account', operation: 'create', errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Name must be nice', count: 1 });
+        await admin(emu, 'POST', '/faults', {
+            sobject: 'Account',
+            operation: 'create',
+            errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+            message: 'Name must be nice',
+            count: 1
+        });
         const records = ['x', 'y'].map((n) => ({ attributes: { type: 'Account' }, Name: n }));
-        const mixed = await call(emu, 'POST', dataPath('/composite/sobjects'), { token, body: { allOrNone: false, records } });
+        const mixed = await call(emu, 'POST', dataPath('/composite/sobjects'), {
+            token,
+            body: { allOrNone: false, records }
+        });
         expect(mixed.json).toEqual([
-            { success: false, errors: [{ statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Name must be nice', fields: [] }] },
+            {
+                success: false,
+                errors: [{ statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'Name must be nice', fields: [] }]
+            },
             { id: expect.stringMatching(/^001/), success: true, errors: [] }
         ]);
 
         await admin(emu, 'POST', '/faults', { operation: 'query', errorCode: 'INVALID_SESSION_ID', count: 2 });
-        for (let i = 0; i < 2; i++) expect((await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), { token })).status).toBe(401);
-        expect((await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), { token })).status).toBe(200);
+        for (let i = 0; i < 2; i++)
+            expect(
+                (
+                    await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), {
+                        token
+                    })
+                ).status
+            ).toBe(401);
+        expect(
+            (await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), { token }))
+                .status
+        ).toBe(200);
 
         await admin(emu, 'POST', '/faults', { sobject: 'Account', operation: 'retrieve', errorCode: 'SERVER_ERROR' });
         await admin(emu, 'DELETE', '/faults');
@@ -84,7 +124,9 @@ describe('admin API', () => {
     it('delays matching calls by latencyMs without failing them', async () => {
         await admin(emu, 'POST', '/faults', { sobject: 'Account', operation: 'query', latencyMs: 150 });
         const started = Date.now();
-        const res = await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), { token });
+        const res = await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT Id FROM Account')}`), {
+            token
+        });
         expect(res.status).toBe(200);
         // A lower bound only: the fault must have waited; nothing asserts how fast the emulator is.
         expect(Date.now() - started).toBeGreaterThanOrEqual(140);
@@ -92,20 +134,42 @@ describe('admin API', () => {
     });
 
     it('drops the connection when asked', async () => {
-        await admin(emu, 'POST', '/faults', { sobject: 'Account', operation: 'retrieve', errorCode: 'SERVER_ERROR', drop: true });
-        const id = ((await call(emu, 'POST', dataPath('/sobjects/Account'), { token, body: { Name: 'Dropped' } })).json as { id: string }).id;
+        await admin(emu, 'POST', '/faults', {
+            sobject: 'Account',
+            operation: 'retrieve',
+            errorCode: 'SERVER_ERROR',
+            drop: true
+        });
+        const id = (
+            (await call(emu, 'POST', dataPath('/sobjects/Account'), { token, body: { Name: 'Dropped' } })).json as {
+                id: string;
+            }
+        ).id;
         await expect(call(emu, 'GET', dataPath(`/sobjects/Account/${id}`), { token })).rejects.toThrow();
         expect((await call(emu, 'GET', dataPath(`/sobjects/Account/${id}`), { token })).status).toBe(200);
     });
 
     it('adds fields and objects at run time; describe and writes see them', async () => {
-        const field = await admin(emu, 'POST', '/schema/Contract/fields', { name: 'Clm_Status__c', type: 'picklist', picklistValues: ['Draft', 'Signed'], restrictedPicklist: true });
+        const field = await admin(emu, 'POST', '/schema/Contract/fields', {
+            name: 'Clm_Status__c',
+            type: 'picklist',
+            picklistValues: ['Draft', 'Signed'],
+            restrictedPicklist: true
+        });
         expect(field.status).toBe(201);
-        const describe = (await call(emu, 'GET', dataPath('/sobjects/Contract/describe'), { token })).json as { fields: { name: string; restrictedPicklist: boolean }[] };
+        const describe = (await call(emu, 'GET', dataPath('/sobjects/Contract/describe'), { token })).json as {
+            fields: { name: string; restrictedPicklist: boolean }[];
+        };
         expect(describe.fields.find((f) => f.name === 'Clm_Status__c')).toMatchObject({ restrictedPicklist: true });
-        const obj = await admin(emu, 'POST', '/schema/Widget__c', { label: 'Widget', fields: [{ name: 'Serial__c', type: 'string', length: 10, externalId: true, unique: true }] });
+        const obj = await admin(emu, 'POST', '/schema/Widget__c', {
+            label: 'Widget',
+            fields: [{ name: 'Serial__c', type: 'string', length: 10, externalId: true, unique: true }]
+        });
         expect(obj.status).toBe(201);
-        const up = await call(emu, 'PATCH', dataPath('/sobjects/Widget__c/Serial__c/W-1'), { token, body: { Name: 'First widget' } });
+        const up = await call(emu, 'PATCH', dataPath('/sobjects/Widget__c/Serial__c/W-1'), {
+            token,
+            body: { Name: 'First widget' }
+        });
         expect(up.status).toBe(201);
         expect((await admin(emu, 'POST', '/schema/Widget__c/fields', { name: 'Bad', type: 'blob' })).status).toBe(400);
         expect((await admin(emu, 'POST', '/schema/Nope__c/fields', { name: 'X__c', type: 'string' })).status).toBe(404);
@@ -118,12 +182,13 @@ describe('admin API', () => {
         // A day of inactivity ends the session, as on the platform.
         expect((await call(emu, 'GET', dataPath('/limits'), { token })).status).toBe(401);
         expect((await admin(emu, 'POST', '/reset')).status).toBe(200);
-        const res = await call(emu, 'POST', '/services/oauth2/token', {
-            body: `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${jwtFor(emu, emu.username)}`,
-            contentType: 'application/x-www-form-urlencoded'
-        });
-        token = (res.json as { access_token: string }).access_token;
-        const count = await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent('SELECT COUNT() FROM Account')}`), { token });
+        token = await tokenFor(emu, emu.username);
+        const count = await call(
+            emu,
+            'GET',
+            dataPath(`/query?q=${encodeURIComponent('SELECT COUNT() FROM Account')}`),
+            { token }
+        );
         expect((count.json as { totalSize: number }).totalSize).toBe(0);
         expect((await call(emu, 'GET', dataPath('/sobjects/Widget__c/describe'), { token })).status).toBe(404);
     });

@@ -7,9 +7,25 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURE_ORG } from './helpers.ts';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts');
-const READY_KEYS = ['loginUrl', 'instanceUrl', 'adminUrl', 'orgId', 'userId', 'username', 'clientId', 'clientSecret', 'jwtConsumerKey', 'jwtPrivateKeyPath', 'apiVersion'];
+const READY_KEYS = [
+    'loginUrl',
+    'instanceUrl',
+    'adminUrl',
+    'orgId',
+    'userId',
+    'username',
+    'clientId',
+    'clientSecret',
+    'jwtConsumerKey',
+    'jwtPrivateKeyPath',
+    'apiVersion'
+];
 
-function start(args: string[]): { child: ChildProcess; ready: Promise<Record<string, string>>; exit: Promise<number | null> } {
+function start(args: string[]): {
+    child: ChildProcess;
+    ready: Promise<Record<string, string>>;
+    exit: Promise<number | null>;
+} {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -28,16 +44,28 @@ function start(args: string[]): { child: ChildProcess; ready: Promise<Record<str
 
 describe('npm run emulator:salesforce', () => {
     it('prints the ready line, serves, and stops cleanly on SIGTERM', async () => {
-        const { child, ready, exit } = start(['--port', '0', '--no-package', '--metadata', FIXTURE_ORG, '--daily-api-requests', '500']);
+        const { child, ready, exit } = start([
+            '--port',
+            '0',
+            '--no-package',
+            '--metadata',
+            FIXTURE_ORG,
+            '--daily-api-requests',
+            '500'
+        ]);
         try {
             const info = await ready;
             for (const key of READY_KEYS) expect(info[key], key).toBeTruthy();
             expect(info.orgId).toMatch(/^00D[A-Za-z0-9]{15}$/);
             expect(info.apiVersion).toBe('62.0');
             expect(existsSync(info.jwtPrivateKeyPath!)).toBe(true);
-            const limits = await fetch(`${info.adminUrl}/limits`).then((r) => r.json() as Promise<{ DailyApiRequests: { Max: number } }>);
+            const limits = await fetch(`${info.adminUrl}/limits`).then(
+                (r) => r.json() as Promise<{ DailyApiRequests: { Max: number } }>
+            );
             expect(limits.DailyApiRequests.Max).toBe(500);
-            const versions = await fetch(`${info.instanceUrl}/services/data`).then((r) => r.json() as Promise<{ version: string }[]>);
+            const versions = await fetch(`${info.instanceUrl}/services/data`).then(
+                (r) => r.json() as Promise<{ version: string }[]>
+            );
             expect(versions.map((v) => v.version)).toContain(info.apiVersion);
             child.kill('SIGTERM');
             expect(await exit).toBe(0);

@@ -8,12 +8,21 @@ import { runConformance } from '../conformance/runner.ts';
 const casesDir = path.join(sharedDir, 'sf-conformance');
 const ready =
     requireOrSkip(sharedRequirement('sf-conformance')) &&
-    requireOrSkip(commandRequirement('openssl', 'apt-get install openssl (the runner serves HTTPS with a self-signed certificate)'));
+    requireOrSkip(
+        commandRequirement(
+            'openssl',
+            'apt-get install openssl (the runner serves HTTPS with a self-signed certificate)'
+        )
+    );
 
 describe.skipIf(!ready)('conformance cases (sf-wire.md §9)', () => {
     it('passes every REST, OAuth and Bulk case and leaves gRPC cases not yet run', async () => {
         const files = readdirSync(casesDir).filter((f) => f.endsWith('.json'));
-        const grpc = files.filter((f) => (JSON.parse(readFileSync(path.join(casesDir, f), 'utf8')) as { request: { method: string } }).request.method === 'GRPC');
+        const grpc = files.filter(
+            (f) =>
+                (JSON.parse(readFileSync(path.join(casesDir, f), 'utf8')) as { request: { method: string } }).request
+                    .method === 'GRPC'
+        );
         const lines: string[] = [];
         const report = await runConformance(casesDir, (l) => lines.push(l));
         expect(report.failed, lines.join('\n')).toBe(0);

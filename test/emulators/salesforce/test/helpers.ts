@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsforce from 'jsforce';
-import { startSalesforceEmulator, type RunningSalesforceEmulator, type SalesforceEmulatorOptions } from '../src/index.ts';
+import {
+    startSalesforceEmulator,
+    type RunningSalesforceEmulator,
+    type SalesforceEmulatorOptions
+} from '../src/index.ts';
 
 export const FIXTURE_ORG = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'org-basic');
 export const API_VERSION = '62.0';
@@ -14,10 +18,17 @@ export function startFixtureOrg(options: SalesforceEmulatorOptions = {}): Promis
     return startSalesforceEmulator({ includePackage: false, metadataDirs: [FIXTURE_ORG], ...options });
 }
 
-export function signJwt(emu: RunningSalesforceEmulator, claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256' }): string {
+export function signJwt(
+    emu: RunningSalesforceEmulator,
+    claims: Record<string, unknown>,
+    header: Record<string, unknown> = { alg: 'RS256' }
+): string {
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const unsigned = `${b64(header)}.${b64(claims)}`;
-    const signature = createSign('RSA-SHA256').update(unsigned).sign(readFileSync(emu.jwtPrivateKeyPath, 'utf8')).toString('base64url');
+    const signature = createSign('RSA-SHA256')
+        .update(unsigned)
+        .sign(readFileSync(emu.jwtPrivateKeyPath, 'utf8'))
+        .toString('base64url');
     return `${unsigned}.${signature}`;
 }
 
@@ -26,10 +37,23 @@ export function jwtFor(emu: RunningSalesforceEmulator, username: string, lifetim
     return signJwt(emu, { iss: emu.jwtConsumerKey, sub: username, aud: emu.loginUrl, exp: nowS + lifetimeS });
 }
 
+/** An access token for the user, from the JWT bearer flow over plain HTTP. */
+export async function tokenFor(emu: RunningSalesforceEmulator, username = emu.username): Promise<string> {
+    const res = await call(emu, 'POST', '/services/oauth2/token', {
+        body: `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${jwtFor(emu, username)}`,
+        contentType: 'application/x-www-form-urlencoded'
+    });
+    if (res.status !== 200) throw new Error(`token request answered ${res.status}: ${res.text}`);
+    return (res.json as { access_token: string }).access_token;
+}
+
 /** A jsforce connection logged in by JWT bearer as the given user (default: the admin). */
 export async function connectAs(emu: RunningSalesforceEmulator, username = emu.username): Promise<jsforce.Connection> {
     const conn = new jsforce.Connection({ loginUrl: emu.loginUrl, version: API_VERSION });
-    await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtFor(emu, username) });
+    await conn.authorize({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: jwtFor(emu, username)
+    });
     return conn;
 }
 
@@ -58,7 +82,12 @@ export async function call(
     return { status: res.status, headers: res.headers, text, json };
 }
 
-export async function admin(emu: RunningSalesforceEmulator, method: string, sub: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+export async function admin(
+    emu: RunningSalesforceEmulator,
+    method: string,
+    sub: string,
+    body?: unknown
+): Promise<{ status: number; json: unknown }> {
     const res = await fetch(`${emu.adminUrl}${sub}`, {
         method,
         headers: body === undefined ? {} : { 'Content-Type': 'application/json' },

@@ -25,7 +25,9 @@ describe('jsforce against the emulator', () => {
     });
 
     it('creates, retrieves, updates and deletes a record', async () => {
-        const created = await conn.sobject('Account').create({ Name: 'Acme', BillingCity: 'Paris', AnnualRevenue: 1200.5 });
+        const created = await conn
+            .sobject('Account')
+            .create({ Name: 'Acme', BillingCity: 'Paris', AnnualRevenue: 1200.5 });
         expect(created.success).toBe(true);
         const id = created.id!;
         const rec = (await conn.sobject('Account').retrieve(id)) as Record<string, unknown>;
@@ -35,24 +37,41 @@ describe('jsforce against the emulator', () => {
         expect(String(rec.SystemModstamp)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
         const before = String(rec.SystemModstamp);
         await conn.sobject('Account').update({ Id: id, Name: 'Acme Corp' });
-        const after = (await conn.sobject('Account').retrieve(id, { fields: ['Name', 'SystemModstamp'] })) as Record<string, unknown>;
+        const after = (await conn.sobject('Account').retrieve(id, { fields: ['Name', 'SystemModstamp'] })) as Record<
+            string,
+            unknown
+        >;
         expect(after.Name).toBe('Acme Corp');
-        expect(Date.parse(String(after.SystemModstamp).replace('+0000', 'Z'))).toBeGreaterThan(Date.parse(before.replace('+0000', 'Z')));
+        expect(Date.parse(String(after.SystemModstamp).replace('+0000', 'Z'))).toBeGreaterThan(
+            Date.parse(before.replace('+0000', 'Z'))
+        );
         await conn.sobject('Account').destroy(id);
         await expect(conn.sobject('Account').retrieve(id)).rejects.toMatchObject({ errorCode: 'ENTITY_IS_DELETED' });
     });
 
     it('upserts by external id: 201 created, then 200 updated, 300 when ambiguous', async () => {
-        const first = (await conn.sobject('Account').upsert({ Name: 'Ext One', Clm_Account_Key__c: 'K-1' }, 'Clm_Account_Key__c')) as { created?: boolean; id?: string };
+        const first = (await conn
+            .sobject('Account')
+            .upsert({ Name: 'Ext One', Clm_Account_Key__c: 'K-1' }, 'Clm_Account_Key__c')) as {
+            created?: boolean;
+            id?: string;
+        };
         expect(first.created).toBe(true);
-        const second = (await conn.sobject('Account').upsert({ Name: 'Ext One (renamed)', Clm_Account_Key__c: 'K-1' }, 'Clm_Account_Key__c')) as { created?: boolean; id?: string };
+        const second = (await conn
+            .sobject('Account')
+            .upsert({ Name: 'Ext One (renamed)', Clm_Account_Key__c: 'K-1' }, 'Clm_Account_Key__c')) as {
+            created?: boolean;
+            id?: string;
+        };
         expect(second.created).toBe(false);
         expect(second.id).toBe(first.id);
         await conn.sobject('Account').create([
             { Name: 'Dup A', Legacy_Code__c: 'L-1' },
             { Name: 'Dup B', Legacy_Code__c: 'L-1' }
         ]);
-        await expect(conn.sobject('Account').upsert({ Name: 'Dup?', Legacy_Code__c: 'L-1' }, 'Legacy_Code__c')).rejects.toMatchObject({ name: 'MULTIPLE_CHOICES' });
+        await expect(
+            conn.sobject('Account').upsert({ Name: 'Dup?', Legacy_Code__c: 'L-1' }, 'Legacy_Code__c')
+        ).rejects.toMatchObject({ name: 'MULTIPLE_CHOICES' });
     });
 
     it('queries with autoFetch across pages (batchSize 200) and counts', async () => {
@@ -68,7 +87,11 @@ describe('jsforce against the emulator', () => {
                 .on('record', (r: unknown) => records.push(r))
                 .on('end', () => resolve())
                 .on('error', reject)
-                .run({ autoFetch: true, maxFetch: 1000, headers: { 'Sforce-Query-Options': 'batchSize=200' } } as never);
+                .run({
+                    autoFetch: true,
+                    maxFetch: 1000,
+                    headers: { 'Sforce-Query-Options': 'batchSize=200' }
+                } as never);
         });
         expect(records).toHaveLength(450);
         expect((records[0] as { LastName: string }).LastName).toBe('Paged 000');
@@ -92,11 +115,18 @@ describe('jsforce against the emulator', () => {
 
     it('describes objects and the org, and reads limits with Sforce-Limit-Info', async () => {
         const global = await conn.describeGlobal();
-        expect(global.sobjects.map((o) => o.name)).toEqual(expect.arrayContaining(['Account', 'Contract', 'Opportunity', 'SBQQ__Quote__c', 'Clm_Sync_Log__c']));
+        expect(global.sobjects.map((o) => o.name)).toEqual(
+            expect.arrayContaining(['Account', 'Contract', 'Opportunity', 'SBQQ__Quote__c', 'Clm_Sync_Log__c'])
+        );
         const contract = await conn.sobject('Contract').describe();
         expect(contract.keyPrefix).toBe('800');
         const statusCode = contract.fields.find((f) => f.name === 'StatusCode')!;
-        expect(statusCode).toMatchObject({ createable: false, updateable: false, restrictedPicklist: true, type: 'picklist' });
+        expect(statusCode).toMatchObject({
+            createable: false,
+            updateable: false,
+            restrictedPicklist: true,
+            type: 'picklist'
+        });
         const tier = (await conn.sobject('Account').describe()).fields.find((f) => f.name === 'Tier__c')!;
         expect(tier).toMatchObject({ restrictedPicklist: true, custom: true, defaultValue: 'Silver' });
         const limits = await conn.limits();
@@ -129,17 +159,28 @@ describe('jsforce against the emulator', () => {
         expect(upserted.successfulResults).toHaveLength(1);
         expect(upserted.failedResults).toHaveLength(1);
         expect(String(upserted.failedResults[0]!.sf__Error)).toMatch(/^INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:/);
-        const rows = await conn.bulk2.query('SELECT Id, Name FROM Account WHERE Clm_Account_Key__c = \'B-1\'', { pollInterval: 20, pollTimeout: 10_000 } as never);
+        const rows = await conn.bulk2.query("SELECT Id, Name FROM Account WHERE Clm_Account_Key__c = 'B-1'", {
+            pollInterval: 20,
+            pollTimeout: 10_000
+        } as never);
         const names: string[] = [];
         for await (const r of rows as AsyncIterable<{ Name: string }>) names.push(r.Name);
         expect(names).toEqual(['Bulk upsert']);
     });
 
     it('refreshes an expired session with a refresh token and retries the call', async () => {
-        const code = await fetch(`${emu.loginUrl}/services/oauth2/authorize?response_type=code&client_id=${emu.clientId}&redirect_uri=http://localhost/cb&login_hint=${emu.username}`, { redirect: 'manual' });
+        const code = await fetch(
+            `${emu.loginUrl}/services/oauth2/authorize?response_type=code&client_id=${emu.clientId}&redirect_uri=http://localhost/cb&login_hint=${emu.username}`,
+            { redirect: 'manual' }
+        );
         expect(code.status).toBe(302);
         const authCode = new URL(code.headers.get('location')!).searchParams.get('code')!;
-        const oauth2 = new jsforce.OAuth2({ loginUrl: emu.loginUrl, clientId: emu.clientId, clientSecret: emu.clientSecret, redirectUri: 'http://localhost/cb' });
+        const oauth2 = new jsforce.OAuth2({
+            loginUrl: emu.loginUrl,
+            clientId: emu.clientId,
+            clientSecret: emu.clientSecret,
+            redirectUri: 'http://localhost/cb'
+        });
         const refreshing = new jsforce.Connection({ oauth2, version: API_VERSION });
         await refreshing.authorize(authCode);
         expect(refreshing.refreshToken).toBeTruthy();
@@ -158,12 +199,18 @@ describe('jsforce against the emulator', () => {
             loginUrl: emu.loginUrl,
             version: API_VERSION,
             refreshFn: (c, callback) => {
-                c.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtFor(emu, emu.users.integration.username) })
+                c.authorize({
+                    grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+                    assertion: jwtFor(emu, emu.users.integration.username)
+                })
                     .then(() => callback(null, c.accessToken!))
                     .catch((e: Error) => callback(e));
             }
         });
-        await jwtConn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtFor(emu, emu.users.integration.username) });
+        await jwtConn.authorize({
+            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+            assertion: jwtFor(emu, emu.users.integration.username)
+        });
         await admin(emu, 'POST', '/clock', { advanceMs: 3 * 60 * 60 * 1000 });
         const res = await jwtConn.query('SELECT Id FROM Account LIMIT 1');
         expect(res.done).toBe(true);

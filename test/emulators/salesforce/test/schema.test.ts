@@ -1,7 +1,7 @@
 // Schema from metadata (metadata-API `.object` files, custom metadata records), CPQ roll-ups and
 // master-detail cascade, and the metadata deploy routes wired to the deploy service.
 import JSZip from 'jszip';
-import jsforce from 'jsforce';
+import type jsforce from 'jsforce';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSalesforceEmulator } from '../src/index.ts';
@@ -23,23 +23,55 @@ describe('schema from metadata', () => {
         expect(emu.org.loaded.flatMap((l) => l.problems)).toEqual([]);
         const d = await conn.sobject('Invoice__c').describe();
         const byName = Object.fromEntries(d.fields.map((f) => [f.name, f]));
-        expect(byName.Amount__c).toMatchObject({ type: 'currency', precision: 16, scale: 2, nillable: false, createable: true });
-        expect(byName.Contract__c).toMatchObject({ type: 'reference', referenceTo: ['Contract'], relationshipName: 'Contract__r' });
+        expect(byName.Amount__c).toMatchObject({
+            type: 'currency',
+            precision: 16,
+            scale: 2,
+            nillable: false,
+            createable: true
+        });
+        expect(byName.Contract__c).toMatchObject({
+            type: 'reference',
+            referenceTo: ['Contract'],
+            relationshipName: 'Contract__r'
+        });
         expect(byName.Status__c).toMatchObject({ type: 'picklist', restrictedPicklist: true, defaultValue: 'Open' });
-        expect(byName.Doubled__c).toMatchObject({ calculated: true, createable: false, updateable: false, calculatedFormula: 'Amount__c * 2' });
+        expect(byName.Doubled__c).toMatchObject({
+            calculated: true,
+            createable: false,
+            updateable: false,
+            calculatedFormula: 'Amount__c * 2'
+        });
         const contract = await conn.sobject('Contract').describe();
-        expect(contract.childRelationships).toEqual(expect.arrayContaining([expect.objectContaining({ childSObject: 'Invoice__c', field: 'Contract__c', relationshipName: 'Invoices__r' })]));
+        expect(contract.childRelationships).toEqual(
+            expect.arrayContaining([
+                expect.objectContaining({
+                    childSObject: 'Invoice__c',
+                    field: 'Contract__c',
+                    relationshipName: 'Invoices__r'
+                })
+            ])
+        );
         const inv = await conn.sobject('Invoice__c').create({ Name: 'INV-1', Amount__c: 12 });
         const rec = (await conn.sobject('Invoice__c').retrieve(inv.id!)) as Record<string, unknown>;
         expect(rec.Status__c).toBe('Open');
     });
 
     it('serves custom metadata records through SOQL', async () => {
-        const rows = await conn.query<{ DeveloperName: string; Source_Field__c: string | null; Active__c: boolean; Priority__c: number | null }>(
+        const rows = await conn.query<{
+            DeveloperName: string;
+            Source_Field__c: string | null;
+            Active__c: boolean;
+            Priority__c: number | null;
+        }>(
             'SELECT DeveloperName, Source_Field__c, Active__c, Priority__c FROM Fixture_Mapping__mdt WHERE Active__c = true'
         );
-        expect(rows.records.map((r) => [r.DeveloperName, r.Source_Field__c, r.Active__c, r.Priority__c])).toEqual([['Contract_Status', 'Contract.Status', true, 10]]);
-        await expect(conn.sobject('Fixture_Mapping__mdt').create({ DeveloperName: 'x' })).rejects.toMatchObject({ errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY' });
+        expect(rows.records.map((r) => [r.DeveloperName, r.Source_Field__c, r.Active__c, r.Priority__c])).toEqual([
+            ['Contract_Status', 'Contract.Status', true, 10]
+        ]);
+        await expect(conn.sobject('Fixture_Mapping__mdt').create({ DeveloperName: 'x' })).rejects.toMatchObject({
+            errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY'
+        });
     });
 
     it('keeps CPQ roll-ups in step and deletes quote lines with their quote', async () => {
@@ -55,10 +87,17 @@ describe('schema from metadata', () => {
         await conn.sobject('SBQQ__QuoteLine__c').update({ Id: lines[1]!.id!, SBQQ__Quantity__c: 3 });
         q = (await conn.sobject('SBQQ__Quote__c').retrieve(quote)) as Record<string, unknown>;
         expect(q.SBQQ__NetAmount__c).toBe(33);
-        await expect(conn.sobject('SBQQ__Quote__c').update({ Id: quote, SBQQ__NetAmount__c: 1 })).rejects.toMatchObject({ errorCode: 'INVALID_FIELD_FOR_INSERT_UPDATE' });
+        await expect(conn.sobject('SBQQ__Quote__c').update({ Id: quote, SBQQ__NetAmount__c: 1 })).rejects.toMatchObject(
+            { errorCode: 'INVALID_FIELD_FOR_INSERT_UPDATE' }
+        );
         await conn.sobject('SBQQ__Quote__c').destroy(quote);
-        expect((await conn.query(`SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '${quote}'`)).totalSize).toBe(0);
-        expect((await conn.query(`SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '${quote}'`, { scanAll: true })).totalSize).toBe(2);
+        expect(
+            (await conn.query(`SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '${quote}'`)).totalSize
+        ).toBe(0);
+        expect(
+            (await conn.query(`SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '${quote}'`, { scanAll: true }))
+                .totalSize
+        ).toBe(2);
     });
 });
 
@@ -70,8 +109,12 @@ describe('metadata deploy routes', () => {
         const boundary = 'emulatorBoundary42';
         const json = JSON.stringify({ deployOptions: { checkOnly: true, singlePackage: true } });
         const body = Buffer.concat([
-            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="json"\r\nContent-Type: application/json\r\n\r\n${json}\r\n`),
-            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="deploy.zip"\r\nContent-Type: application/zip\r\n\r\n`),
+            Buffer.from(
+                `--${boundary}\r\nContent-Disposition: form-data; name="json"\r\nContent-Type: application/json\r\n\r\n${json}\r\n`
+            ),
+            Buffer.from(
+                `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="deploy.zip"\r\nContent-Type: application/zip\r\n\r\n`
+            ),
             content,
             Buffer.from(`\r\n--${boundary}--\r\n`)
         ]);
@@ -84,7 +127,10 @@ describe('metadata deploy routes', () => {
 <CustomObject xmlns="http://soap.sforce.com/2006/04/metadata"><fields><fullName>Deployed_Note__c</fullName><label>Deployed Note</label><length>40</length><type>Text</type></fields></CustomObject>`;
 
     it('accepts a multipart deploy, answers 201 Pending, then reports the checked result', async () => {
-        const { body, contentType } = await deployZip({ 'package.xml': packageXml, 'objects/Account.object': fieldXml });
+        const { body, contentType } = await deployZip({
+            'package.xml': packageXml,
+            'objects/Account.object': fieldXml
+        });
         const res = await fetch(`${emu.instanceUrl}${dataPath('/metadata/deployRequest')}`, {
             method: 'POST',
             headers: { Authorization: `Bearer ${conn.accessToken}`, 'Content-Type': contentType },
@@ -95,7 +141,9 @@ describe('metadata deploy routes', () => {
         expect(started.deployResult.status).toMatch(/Pending|InProgress/);
         let result: { deployResult: { done: boolean; success: boolean; status: string } } | undefined;
         for (let i = 0; i < 100; i++) {
-            const poll = await call(emu, 'GET', dataPath(`/metadata/deployRequest/${started.id}?includeDetails=true`), { token: conn.accessToken! });
+            const poll = await call(emu, 'GET', dataPath(`/metadata/deployRequest/${started.id}?includeDetails=true`), {
+                token: conn.accessToken!
+            });
             expect(poll.status).toBe(200);
             result = poll.json as typeof result;
             if (result?.deployResult.done) break;
@@ -106,7 +154,9 @@ describe('metadata deploy routes', () => {
 
     it('refuses deploys from users without Modify All Data', async () => {
         const rep = await connectAs(emu, emu.users.salesRep.username);
-        const res = await call(emu, 'GET', dataPath('/metadata/deployRequest/0Af5e0000000001CAA'), { token: rep.accessToken! });
+        const res = await call(emu, 'GET', dataPath('/metadata/deployRequest/0Af5e0000000001CAA'), {
+            token: rep.accessToken!
+        });
         expect(res.status).toBe(403);
         expect(res.json).toEqual([expect.objectContaining({ errorCode: 'INSUFFICIENT_ACCESS' })]);
     });

@@ -1,5 +1,5 @@
 // The SOQL subset the connector and the sf CLI use, evaluated against known rows.
-import jsforce from 'jsforce';
+import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSalesforceEmulator } from '../src/index.ts';
 import { connectAs, startFixtureOrg } from './helpers.ts';
@@ -11,8 +11,13 @@ let acme: string;
 beforeAll(async () => {
     emu = await startFixtureOrg();
     conn = await connectAs(emu);
-    acme = (await conn.sobject('Account').create({ Name: 'Acme', Industry: 'Energy', AnnualRevenue: 500, Clm_Account_Key__c: 'A-1' })).id!;
-    const globex = (await conn.sobject('Account').create({ Name: 'Globex', Industry: 'Banking', AnnualRevenue: 2000 })).id!;
+    acme = (
+        await conn
+            .sobject('Account')
+            .create({ Name: 'Acme', Industry: 'Energy', AnnualRevenue: 500, Clm_Account_Key__c: 'A-1' })
+    ).id!;
+    const globex = (await conn.sobject('Account').create({ Name: 'Globex', Industry: 'Banking', AnnualRevenue: 2000 }))
+        .id!;
     await conn.sobject('Account').create({ Name: "O'Brien & Sons", AnnualRevenue: null });
     const today = new Date(emu.org.clock.peekMs()).toISOString().slice(0, 10);
     await conn.sobject('Opportunity').create([
@@ -33,25 +38,53 @@ const names = async (soql: string) => (await conn.query<{ Name: string }>(soql))
 
 describe('SOQL', () => {
     it('filters with AND/OR/NOT, comparisons, IN, NOT IN, LIKE and null', async () => {
-        expect(await names("SELECT Name FROM Account WHERE Industry = 'energy' OR AnnualRevenue > 1000 ORDER BY Name")).toEqual(['Acme', 'Globex']);
-        expect(await names("SELECT Name FROM Account WHERE NOT (Industry IN ('Energy', 'Banking')) ORDER BY Name")).toEqual(["O'Brien & Sons"]);
-        expect(await names("SELECT Name FROM Account WHERE Industry NOT IN ('Energy') AND AnnualRevenue != null")).toEqual(['Globex']);
+        expect(
+            await names("SELECT Name FROM Account WHERE Industry = 'energy' OR AnnualRevenue > 1000 ORDER BY Name")
+        ).toEqual(['Acme', 'Globex']);
+        expect(
+            await names("SELECT Name FROM Account WHERE NOT (Industry IN ('Energy', 'Banking')) ORDER BY Name")
+        ).toEqual(["O'Brien & Sons"]);
+        expect(
+            await names("SELECT Name FROM Account WHERE Industry NOT IN ('Energy') AND AnnualRevenue != null")
+        ).toEqual(['Globex']);
         expect(await names("SELECT Name FROM Account WHERE Name LIKE 'o\\'b%'")).toEqual(["O'Brien & Sons"]);
         expect(await names('SELECT Name FROM Account WHERE AnnualRevenue = null')).toEqual(["O'Brien & Sons"]);
-        expect(await names("SELECT Name FROM Account WHERE (Industry = 'Energy' AND AnnualRevenue < 100) OR Name = 'Globex'")).toEqual(['Globex']);
+        expect(
+            await names(
+                "SELECT Name FROM Account WHERE (Industry = 'Energy' AND AnnualRevenue < 100) OR Name = 'Globex'"
+            )
+        ).toEqual(['Globex']);
     });
 
     it('handles date literals and date values', async () => {
-        expect(await names('SELECT Name FROM Opportunity WHERE CloseDate = TODAY ORDER BY Name')).toEqual(['Big deal', 'Other deal']);
+        expect(await names('SELECT Name FROM Opportunity WHERE CloseDate = TODAY ORDER BY Name')).toEqual([
+            'Big deal',
+            'Other deal'
+        ]);
         expect(await names('SELECT Name FROM Opportunity WHERE CloseDate < 2021-01-01')).toEqual(['Small deal']);
-        expect(await names('SELECT Name FROM Opportunity WHERE CloseDate = LAST_N_DAYS:7 ORDER BY Name')).toEqual(['Big deal', 'Other deal']);
-        expect(await names('SELECT Name FROM Account WHERE CreatedDate = TODAY ORDER BY Name LIMIT 1')).toEqual(['Acme']);
-        expect(await names('SELECT Name FROM Account WHERE CreatedDate > 2020-01-01T00:00:00Z ORDER BY Name DESC LIMIT 1')).toEqual(["O'Brien & Sons"]);
+        expect(await names('SELECT Name FROM Opportunity WHERE CloseDate = LAST_N_DAYS:7 ORDER BY Name')).toEqual([
+            'Big deal',
+            'Other deal'
+        ]);
+        expect(await names('SELECT Name FROM Account WHERE CreatedDate = TODAY ORDER BY Name LIMIT 1')).toEqual([
+            'Acme'
+        ]);
+        expect(
+            await names('SELECT Name FROM Account WHERE CreatedDate > 2020-01-01T00:00:00Z ORDER BY Name DESC LIMIT 1')
+        ).toEqual(["O'Brien & Sons"]);
     });
 
     it('orders with NULLS FIRST/LAST, pages with LIMIT and OFFSET', async () => {
-        expect(await names('SELECT Name FROM Account ORDER BY AnnualRevenue DESC NULLS LAST')).toEqual(['Globex', 'Acme', "O'Brien & Sons"]);
-        expect(await names('SELECT Name FROM Account ORDER BY AnnualRevenue ASC NULLS FIRST')).toEqual(["O'Brien & Sons", 'Acme', 'Globex']);
+        expect(await names('SELECT Name FROM Account ORDER BY AnnualRevenue DESC NULLS LAST')).toEqual([
+            'Globex',
+            'Acme',
+            "O'Brien & Sons"
+        ]);
+        expect(await names('SELECT Name FROM Account ORDER BY AnnualRevenue ASC NULLS FIRST')).toEqual([
+            "O'Brien & Sons",
+            'Acme',
+            'Globex'
+        ]);
         expect(await names('SELECT Name FROM Account ORDER BY Name LIMIT 1 OFFSET 1')).toEqual(['Globex']);
     });
 
@@ -63,13 +96,16 @@ describe('SOQL', () => {
             ['Big deal', 'Acme', 'Ada Admin'],
             ['Small deal', 'Acme', 'Ada Admin']
         ]);
-        const accounts = await conn.query<{ Name: string; Contacts: { totalSize: number; records: { LastName: string }[] } | null }>(
-            'SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account ORDER BY Name'
-        );
+        const accounts = await conn.query<{
+            Name: string;
+            Contacts: { totalSize: number; records: { LastName: string }[] } | null;
+        }>('SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account ORDER BY Name');
         const acmeRow = accounts.records.find((a) => a.Name === 'Acme')!;
         expect(acmeRow.Contacts!.records.map((c) => c.LastName)).toEqual(['Amy', 'Zed']);
         expect(accounts.records.find((a) => a.Name === 'Globex')!.Contacts).toBeNull();
-        const derived = await conn.query<{ IsWon: boolean; ForecastCategoryName: string; Probability: number }>("SELECT IsWon, ForecastCategoryName, Probability FROM Opportunity WHERE Name = 'Big deal'");
+        const derived = await conn.query<{ IsWon: boolean; ForecastCategoryName: string; Probability: number }>(
+            "SELECT IsWon, ForecastCategoryName, Probability FROM Opportunity WHERE Name = 'Big deal'"
+        );
         expect(derived.records[0]).toMatchObject({ IsWon: true, ForecastCategoryName: 'Closed', Probability: 100 });
     });
 
@@ -80,7 +116,10 @@ describe('SOQL', () => {
         const gone = (await conn.sobject('Contact').create({ LastName: 'Gone' })).id!;
         await conn.sobject('Contact').destroy(gone);
         expect((await conn.query("SELECT Id FROM Contact WHERE LastName = 'Gone'")).totalSize).toBe(0);
-        const all = await conn.query<{ IsDeleted: boolean }>("SELECT Id, IsDeleted FROM Contact WHERE LastName = 'Gone'", { scanAll: true });
+        const all = await conn.query<{ IsDeleted: boolean }>(
+            "SELECT Id, IsDeleted FROM Contact WHERE LastName = 'Gone'",
+            { scanAll: true }
+        );
         expect(all.records).toEqual([expect.objectContaining({ IsDeleted: true })]);
         const byId = await conn.query(`SELECT Id FROM Account WHERE Id = '${acme.slice(0, 15)}'`);
         expect(byId.totalSize).toBe(1);

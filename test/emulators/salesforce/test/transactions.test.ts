@@ -3,7 +3,7 @@
 // and one transaction key per REST call, collection, composite request or bulk chunk. Rollbacks stay silent.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CommittedTransaction, RunningSalesforceEmulator } from '../src/index.ts';
-import { call, dataPath, jwtFor, startFixtureOrg } from './helpers.ts';
+import { call, dataPath, startFixtureOrg, tokenFor } from './helpers.ts';
 
 let emu: RunningSalesforceEmulator;
 let token: string;
@@ -12,11 +12,7 @@ const seen: CommittedTransaction[] = [];
 beforeAll(async () => {
     emu = await startFixtureOrg();
     emu.hook.subscribe((tx) => seen.push(tx));
-    const res = await call(emu, 'POST', '/services/oauth2/token', {
-        body: `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${jwtFor(emu, emu.users.integration.username)}`,
-        contentType: 'application/x-www-form-urlencoded'
-    });
-    token = (res.json as { access_token: string }).access_token;
+    token = await tokenFor(emu, emu.users.integration.username);
 });
 afterAll(async () => {
     await emu?.close();
@@ -29,9 +25,16 @@ const withClient = { 'Sforce-Call-Options': 'client=clm-sync, defaultNamespace=c
 
 describe('transaction hook', () => {
     it('announces a REST create and update with fields, change type, client, user and version', async () => {
-        const created = await call(emu, 'POST', dataPath('/sobjects/Account'), { token, body: { Name: 'Hooked' }, headers: withClient });
+        const created = await call(emu, 'POST', dataPath('/sobjects/Account'), {
+            token,
+            body: { Name: 'Hooked' },
+            headers: withClient
+        });
         const id = (created.json as { id: string }).id;
-        await call(emu, 'PATCH', dataPath(`/sobjects/Account/${id}`), { token, body: { Name: 'Hooked 2', Clm_Account_Key__c: 'H-1' } });
+        await call(emu, 'PATCH', dataPath(`/sobjects/Account/${id}`), {
+            token,
+            body: { Name: 'Hooked 2', Clm_Account_Key__c: 'H-1' }
+        });
         expect(seen).toHaveLength(2);
         const [create, update] = seen as [CommittedTransaction, CommittedTransaction];
         expect(create).toMatchObject({
@@ -60,8 +63,13 @@ describe('transaction hook', () => {
         expect(seen[0]!.changes.map((c) => c.changeType)).toEqual(['CREATE', 'CREATE', 'CREATE']);
         seen.length = 0;
         const bad = [...records, { attributes: { type: 'Account' }, Name: 'D', Tier__c: 'Nope' }];
-        const res = await call(emu, 'POST', dataPath('/composite/sobjects'), { token, body: { allOrNone: true, records: bad } });
-        expect((res.json as { success: boolean; errors: { statusCode: string }[] }[]).map((r) => r.errors[0]?.statusCode)).toEqual([
+        const res = await call(emu, 'POST', dataPath('/composite/sobjects'), {
+            token,
+            body: { allOrNone: true, records: bad }
+        });
+        expect(
+            (res.json as { success: boolean; errors: { statusCode: string }[] }[]).map((r) => r.errors[0]?.statusCode)
+        ).toEqual([
             'ALL_OR_NONE_OPERATION_ROLLED_BACK',
             'ALL_OR_NONE_OPERATION_ROLLED_BACK',
             'ALL_OR_NONE_OPERATION_ROLLED_BACK',
@@ -69,7 +77,12 @@ describe('transaction hook', () => {
         ]);
         expect(seen).toHaveLength(0);
         // A, B and C were written before D failed; allOrNone must have undone them (one A from the first call).
-        const count = await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE Name IN ('A', 'D')")}`), { token });
+        const count = await call(
+            emu,
+            'GET',
+            dataPath(`/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE Name IN ('A', 'D')")}`),
+            { token }
+        );
         expect((count.json as { totalSize: number }).totalSize).toBe(1);
     });
 
@@ -80,13 +93,29 @@ describe('transaction hook', () => {
             body: {
                 allOrNone: true,
                 compositeRequest: [
-                    { method: 'POST', url: dataPath('/sobjects/Account'), referenceId: 'acct', body: { Name: 'Composite' } },
-                    { method: 'POST', url: dataPath('/sobjects/Clm_Sync_Log__c'), referenceId: 'log', body: { Message__c: 'made', Account__c: '@{acct.id}' } },
-                    { method: 'GET', url: dataPath('/sobjects/Clm_Sync_Log__c/@{log.id}?fields=Name,Account__c'), referenceId: 'read' }
+                    {
+                        method: 'POST',
+                        url: dataPath('/sobjects/Account'),
+                        referenceId: 'acct',
+                        body: { Name: 'Composite' }
+                    },
+                    {
+                        method: 'POST',
+                        url: dataPath('/sobjects/Clm_Sync_Log__c'),
+                        referenceId: 'log',
+                        body: { Message__c: 'made', Account__c: '@{acct.id}' }
+                    },
+                    {
+                        method: 'GET',
+                        url: dataPath('/sobjects/Clm_Sync_Log__c/@{log.id}?fields=Name,Account__c'),
+                        referenceId: 'read'
+                    }
                 ]
             }
         });
-        const responses = (ok.json as { compositeResponse: { httpStatusCode: number; body: Record<string, unknown> }[] }).compositeResponse;
+        const responses = (
+            ok.json as { compositeResponse: { httpStatusCode: number; body: Record<string, unknown> }[] }
+        ).compositeResponse;
         expect(responses.map((r) => r.httpStatusCode)).toEqual([201, 201, 200]);
         expect(responses[2]!.body.Name).toMatch(/^LOG-\d{4}$/);
         expect(seen).toHaveLength(1);
@@ -99,37 +128,61 @@ describe('transaction hook', () => {
             body: {
                 allOrNone: true,
                 compositeRequest: [
-                    { method: 'POST', url: dataPath('/sobjects/Account'), referenceId: 'acct', body: { Name: 'Never' } },
-                    { method: 'POST', url: dataPath('/sobjects/Clm_Sync_Log__c'), referenceId: 'log', body: { Account__c: '@{acct.id}' } },
+                    {
+                        method: 'POST',
+                        url: dataPath('/sobjects/Account'),
+                        referenceId: 'acct',
+                        body: { Name: 'Never' }
+                    },
+                    {
+                        method: 'POST',
+                        url: dataPath('/sobjects/Clm_Sync_Log__c'),
+                        referenceId: 'log',
+                        body: { Account__c: '@{acct.id}' }
+                    },
                     { method: 'GET', url: dataPath('/limits'), referenceId: 'after' }
                 ]
             }
         });
-        const halted = (failed.json as { compositeResponse: { httpStatusCode: number; body: { errorCode: string }[] }[] }).compositeResponse;
+        const halted = (
+            failed.json as { compositeResponse: { httpStatusCode: number; body: { errorCode: string }[] }[] }
+        ).compositeResponse;
         expect(halted.map((r) => [r.httpStatusCode, r.body[0]?.errorCode])).toEqual([
             [400, 'PROCESSING_HALTED'],
             [400, 'REQUIRED_FIELD_MISSING'],
             [400, 'PROCESSING_HALTED']
         ]);
         expect(seen).toHaveLength(0);
-        const never = await call(emu, 'GET', dataPath(`/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE Name = 'Never'")}`), { token });
+        const never = await call(
+            emu,
+            'GET',
+            dataPath(`/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE Name = 'Never'")}`),
+            { token }
+        );
         expect((never.json as { totalSize: number }).totalSize).toBe(0);
     });
 
     it('a platform event publish is announced with its event, and deletes say DELETE', async () => {
-        const res = await call(emu, 'POST', dataPath('/sobjects/Fixture_Event__e'), { token, body: { Payload__c: 'hello' } });
+        const res = await call(emu, 'POST', dataPath('/sobjects/Fixture_Event__e'), {
+            token,
+            body: { Payload__c: 'hello' }
+        });
         expect(res.status).toBe(201);
         const body = res.json as { success: boolean; errors: { statusCode: string; message: string }[] };
         expect(body.errors[0]!.statusCode).toBe('OPERATION_ENQUEUED');
-        expect(seen[0]!.events).toEqual([expect.objectContaining({ sobject: 'Fixture_Event__e', uuid: body.errors[0]!.message, fields: expect.objectContaining({ Payload__c: 'hello' }) })]);
+        expect(seen[0]!.events).toEqual([
+            expect.objectContaining({
+                sobject: 'Fixture_Event__e',
+                uuid: body.errors[0]!.message,
+                fields: expect.objectContaining({ Payload__c: 'hello' })
+            })
+        ]);
         seen.length = 0;
-        const adminToken = (
-            (await call(emu, 'POST', '/services/oauth2/token', {
-                body: `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${jwtFor(emu, emu.username)}`,
-                contentType: 'application/x-www-form-urlencoded'
-            })).json as { access_token: string }
-        ).access_token;
-        const id = ((await call(emu, 'POST', dataPath('/sobjects/Account'), { token: adminToken, body: { Name: 'Doomed' } })).json as { id: string }).id;
+        const adminToken = await tokenFor(emu);
+        const id = (
+            (await call(emu, 'POST', dataPath('/sobjects/Account'), { token: adminToken, body: { Name: 'Doomed' } }))
+                .json as { id: string }
+        ).id;
         await call(emu, 'DELETE', dataPath(`/sobjects/Account/${id}`), { token: adminToken });
         expect(seen.map((t) => t.changes[0]!.changeType)).toEqual(['CREATE', 'DELETE']);
     });

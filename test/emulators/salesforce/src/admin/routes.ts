@@ -9,7 +9,25 @@ import { fieldFromMetadata, MetadataFieldError } from '../schema/metadata-fields
 import { newCustomObject } from '../schema/metadata-loader.ts';
 import { defineField, picklistValues, type FieldDef, type FieldType } from '../schema/types.ts';
 
-const FIELD_TYPES = ['string', 'textarea', 'picklist', 'multipicklist', 'reference', 'currency', 'double', 'percent', 'int', 'long', 'boolean', 'date', 'datetime', 'time', 'email', 'phone', 'url'] as const;
+const FIELD_TYPES = [
+    'string',
+    'textarea',
+    'picklist',
+    'multipicklist',
+    'reference',
+    'currency',
+    'double',
+    'percent',
+    'int',
+    'long',
+    'boolean',
+    'date',
+    'datetime',
+    'time',
+    'email',
+    'phone',
+    'url'
+] as const;
 
 /** A field in describe shape (name, type, length, externalId, unique, picklistValues, restrictedPicklist, …). */
 export const describeFieldSchema = z
@@ -30,7 +48,17 @@ export const describeFieldSchema = z
         calculatedFormula: z.string().optional(),
         defaultValue: z.union([z.string(), z.number(), z.boolean()]).nullable().optional(),
         picklistValues: z
-            .array(z.union([z.string(), z.object({ value: z.string(), label: z.string().optional(), defaultValue: z.boolean().optional(), active: z.boolean().optional() })]))
+            .array(
+                z.union([
+                    z.string(),
+                    z.object({
+                        value: z.string(),
+                        label: z.string().optional(),
+                        defaultValue: z.boolean().optional(),
+                        active: z.boolean().optional()
+                    })
+                ])
+            )
             .optional(),
         restrictedPicklist: z.boolean().optional(),
         referenceTo: z.array(z.string()).optional(),
@@ -38,7 +66,13 @@ export const describeFieldSchema = z
     })
     .strict();
 
-const objectSchema = z.object({ label: z.string().optional(), pluralLabel: z.string().optional(), fields: z.array(describeFieldSchema).default([]) }).strict();
+const objectSchema = z
+    .object({
+        label: z.string().optional(),
+        pluralLabel: z.string().optional(),
+        fields: z.array(describeFieldSchema).default([])
+    })
+    .strict();
 const limitSchema = z.object({ Max: z.number().int().min(0), Remaining: z.number().int().min(0) }).strict();
 const clockSchema = z.object({ advanceMs: z.number().int().min(0) }).strict();
 const assignSchema = z.object({ username: z.string().min(1), permissionSet: z.string().min(1) }).strict();
@@ -46,13 +80,34 @@ const assignSchema = z.object({ username: z.string().min(1), permissionSet: z.st
 function toField(input: z.infer<typeof describeFieldSchema>): FieldDef {
     const values = input.picklistValues?.map((p) => (typeof p === 'string' ? { value: p } : p));
     const overrides: Partial<FieldDef> = {};
-    for (const k of ['label', 'length', 'precision', 'scale', 'externalId', 'unique', 'caseSensitive', 'nillable', 'createable', 'updateable', 'calculated', 'restrictedPicklist', 'referenceTo', 'relationshipName'] as const) {
+    for (const k of [
+        'label',
+        'length',
+        'precision',
+        'scale',
+        'externalId',
+        'unique',
+        'caseSensitive',
+        'nillable',
+        'createable',
+        'updateable',
+        'calculated',
+        'restrictedPicklist',
+        'referenceTo',
+        'relationshipName'
+    ] as const) {
         if (input[k] !== undefined) (overrides as Record<string, unknown>)[k] = input[k];
     }
     if (input.calculatedFormula !== undefined) overrides.calculatedFormula = input.calculatedFormula;
     if (input.defaultValue !== undefined) overrides.defaultValue = input.defaultValue;
     if (values) {
-        overrides.picklistValues = values.map((p) => ({ active: p.active ?? true, defaultValue: p.defaultValue ?? false, label: p.label ?? p.value, value: p.value, validFor: null }));
+        overrides.picklistValues = values.map((p) => ({
+            active: p.active ?? true,
+            defaultValue: p.defaultValue ?? false,
+            label: p.label ?? p.value,
+            value: p.value,
+            validFor: null
+        }));
         const dflt = values.find((p) => p.defaultValue);
         if (dflt) {
             overrides.defaultValue = dflt.value;
@@ -61,8 +116,11 @@ function toField(input: z.infer<typeof describeFieldSchema>): FieldDef {
     }
     if (input.externalId) overrides.idLookup = true;
     if (input.type === 'reference') {
-        if (!input.referenceTo?.length) throw new SfError(400, 'INVALID_INPUT', 'a reference field needs referenceTo', ['referenceTo']);
-        overrides.relationshipName ??= input.name.endsWith('__c') ? input.name.replace(/__c$/, '__r') : input.name.replace(/Id$/, '');
+        if (!input.referenceTo?.length)
+            throw new SfError(400, 'INVALID_INPUT', 'a reference field needs referenceTo', ['referenceTo']);
+        overrides.relationshipName ??= input.name.endsWith('__c')
+            ? input.name.replace(/__c$/, '__r')
+            : input.name.replace(/Id$/, '');
     }
     void picklistValues;
     void fieldFromMetadata;
@@ -74,7 +132,12 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
     if (!r.success) {
         const issue = r.error.issues[0];
         const field = issue?.path.join('.') ?? '';
-        throw new SfError(400, 'INVALID_INPUT', `${field ? `${field}: ` : ''}${issue?.message ?? 'invalid input'}`, field ? [field] : []);
+        throw new SfError(
+            400,
+            'INVALID_INPUT',
+            `${field ? `${field}: ` : ''}${issue?.message ?? 'invalid input'}`,
+            field ? [field] : []
+        );
     }
     return r.data;
 }
@@ -91,7 +154,8 @@ export function registerAdminRoutes(app: FastifyInstance, s: Services, cursors: 
     app.get(`${prefix}/limits`, async () => org.limits.values);
     app.put(`${prefix}/limits/:name`, async (request: FastifyRequest<{ Params: { name: string } }>) => {
         const value = parse(limitSchema, request.body);
-        if (value.Remaining > value.Max) throw new SfError(400, 'INVALID_INPUT', 'Remaining must not exceed Max', ['Remaining']);
+        if (value.Remaining > value.Max)
+            throw new SfError(400, 'INVALID_INPUT', 'Remaining must not exceed Max', ['Remaining']);
         org.limits.set(request.params.name, value);
         return { [request.params.name]: value };
     });
@@ -106,32 +170,50 @@ export function registerAdminRoutes(app: FastifyInstance, s: Services, cursors: 
         return reply.code(204).send();
     });
 
-    app.post(`${prefix}/schema/:sobject/fields`, async (request: FastifyRequest<{ Params: { sobject: string } }>, reply: FastifyReply) => {
-        const def = org.schema.get(request.params.sobject);
-        if (!def) throw new SfError(404, 'NOT_FOUND', `No such sObject: ${request.params.sobject}`);
-        const field = toField(parse(describeFieldSchema, request.body));
-        if (field.type === 'reference' && !field.referenceTo.every((t) => org.schema.objectExists(t))) {
-            throw new SfError(400, 'INVALID_INPUT', `referenceTo names an unknown object`, ['referenceTo']);
+    app.post(
+        `${prefix}/schema/:sobject/fields`,
+        async (request: FastifyRequest<{ Params: { sobject: string } }>, reply: FastifyReply) => {
+            const def = org.schema.get(request.params.sobject);
+            if (!def) throw new SfError(404, 'NOT_FOUND', `No such sObject: ${request.params.sobject}`);
+            const field = toField(parse(describeFieldSchema, request.body));
+            if (field.type === 'reference' && !field.referenceTo.every((t) => org.schema.objectExists(t))) {
+                throw new SfError(400, 'INVALID_INPUT', `referenceTo names an unknown object`, ['referenceTo']);
+            }
+            org.schema.addField(def.name, field);
+            return reply.code(201).send({ object: def.name, field: field.name });
         }
-        org.schema.addField(def.name, field);
-        return reply.code(201).send({ object: def.name, field: field.name });
-    });
+    );
 
-    app.post(`${prefix}/schema/:sobject`, async (request: FastifyRequest<{ Params: { sobject: string } }>, reply: FastifyReply) => {
-        const name = request.params.sobject;
-        if (!/^[A-Za-z][A-Za-z0-9_]*__(c|e)$/.test(name)) throw new SfError(400, 'INVALID_INPUT', 'a run-time object must be a custom object (__c) or platform event (__e)', ['sobject']);
-        if (org.schema.objectExists(name)) throw new SfError(409, 'DUPLICATE_VALUE', `${name} already exists`);
-        const spec = parse(objectSchema, request.body);
-        let fields: FieldDef[];
-        try {
-            fields = spec.fields.map(toField);
-        } catch (e) {
-            if (e instanceof MetadataFieldError) throw new SfError(400, 'INVALID_INPUT', e.message);
-            throw e;
+    app.post(
+        `${prefix}/schema/:sobject`,
+        async (request: FastifyRequest<{ Params: { sobject: string } }>, reply: FastifyReply) => {
+            const name = request.params.sobject;
+            if (!/^[A-Za-z][A-Za-z0-9_]*__(c|e)$/.test(name))
+                throw new SfError(
+                    400,
+                    'INVALID_INPUT',
+                    'a run-time object must be a custom object (__c) or platform event (__e)',
+                    ['sobject']
+                );
+            if (org.schema.objectExists(name)) throw new SfError(409, 'DUPLICATE_VALUE', `${name} already exists`);
+            const spec = parse(objectSchema, request.body);
+            let fields: FieldDef[];
+            try {
+                fields = spec.fields.map(toField);
+            } catch (e) {
+                if (e instanceof MetadataFieldError) throw new SfError(400, 'INVALID_INPUT', e.message);
+                throw e;
+            }
+            const def = org.schema.addObject(
+                newCustomObject(
+                    name,
+                    { label: spec.label ?? name, pluralLabel: spec.pluralLabel ?? spec.label ?? name },
+                    fields
+                )
+            );
+            return reply.code(201).send({ object: def.name, keyPrefix: def.keyPrefix });
         }
-        const def = org.schema.addObject(newCustomObject(name, { label: spec.label ?? name, pluralLabel: spec.pluralLabel ?? spec.label ?? name }, fields));
-        return reply.code(201).send({ object: def.name, keyPrefix: def.keyPrefix });
-    });
+    );
 
     app.post(`${prefix}/clock`, async (request: FastifyRequest) => {
         const { advanceMs } = parse(clockSchema, request.body);
@@ -145,13 +227,22 @@ export function registerAdminRoutes(app: FastifyInstance, s: Services, cursors: 
         const user = org.findUser(username);
         const ps = org.store.rows('PermissionSet').find((p) => p.Name === permissionSet);
         if (!user || !ps) throw new SfError(404, 'NOT_FOUND', `unknown ${user ? 'permission set' : 'user'}`);
-        const exists = org.store.rows('PermissionSetAssignment').some((a) => a.AssigneeId === user.Id && a.PermissionSetId === ps.Id && a.IsDeleted !== true);
-        if (!exists) org.seedRecord('PermissionSetAssignment', { AssigneeId: String(user.Id), PermissionSetId: String(ps.Id), IsActive: true });
+        const exists = org.store
+            .rows('PermissionSetAssignment')
+            .some((a) => a.AssigneeId === user.Id && a.PermissionSetId === ps.Id && a.IsDeleted !== true);
+        if (!exists)
+            org.seedRecord('PermissionSetAssignment', {
+                AssigneeId: String(user.Id),
+                PermissionSetId: String(ps.Id),
+                IsActive: true
+            });
         return reply.code(exists ? 200 : 201).send({ assigneeId: user.Id, permissionSetId: ps.Id });
     });
 
     app.get(`${prefix}/users`, async () =>
-        Object.fromEntries(Object.entries(org.userIds).map(([k, id]) => [k, { id, username: org.store.get('User', id)?.Username }]))
+        Object.fromEntries(
+            Object.entries(org.userIds).map(([k, id]) => [k, { id, username: org.store.get('User', id)?.Username }])
+        )
     );
 
     app.post(`${prefix}/reset`, async () => {

@@ -47,10 +47,15 @@ function safeEqual(a: string, b: string): boolean {
 export function registerOAuthRoutes(app: FastifyInstance, s: Services, config: OAuthConfig): void {
     const { org } = s;
     const publicKey: KeyObject = createPublicKey(config.jwtPublicKeyPem);
-    const audiences = () => new Set([s.info.loginUrl, 'https://login.salesforce.com', 'https://test.salesforce.com'].map((a) => a.replace(/\/$/, '')));
+    const audiences = () =>
+        new Set(
+            [s.info.loginUrl, 'https://login.salesforce.com', 'https://test.salesforce.com'].map((a) =>
+                a.replace(/\/$/, '')
+            )
+        );
 
     const activeUser = (user: SfRecord | undefined): SfRecord => {
-        if (!user) throw new OAuthError('invalid_grant', 'user hasn\'t approved this consumer');
+        if (!user) throw new OAuthError('invalid_grant', "user hasn't approved this consumer");
         if (user.IsActive !== true) throw new OAuthError('inactive_user', 'user is inactive');
         return user;
     };
@@ -61,15 +66,24 @@ export function registerOAuthRoutes(app: FastifyInstance, s: Services, config: O
         const header = b64urlJson(parts[0]);
         const claims = b64urlJson(parts[1]);
         if (header.alg !== 'RS256') throw new OAuthError('invalid_grant', 'invalid assertion');
-        const signed = verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), publicKey, Buffer.from(parts[2] ?? '', 'base64url'));
+        const signed = verify(
+            'RSA-SHA256',
+            Buffer.from(`${parts[0]}.${parts[1]}`),
+            publicKey,
+            Buffer.from(parts[2] ?? '', 'base64url')
+        );
         if (!signed) throw new OAuthError('invalid_grant', 'invalid assertion');
-        if (claims.iss !== config.jwtConsumerKey) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+        if (claims.iss !== config.jwtConsumerKey)
+            throw new OAuthError('invalid_client_id', 'client identifier invalid');
         const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-        if (!aud.some((a) => typeof a === 'string' && audiences().has(a.replace(/\/$/, '')))) throw new OAuthError('invalid_grant', 'audience is invalid');
+        if (!aud.some((a) => typeof a === 'string' && audiences().has(a.replace(/\/$/, ''))))
+            throw new OAuthError('invalid_grant', 'audience is invalid');
         const nowS = Math.floor(org.clock.peekMs() / 1000);
         const exp = Number(claims.exp);
-        if (!Number.isFinite(exp) || exp + CLOCK_SKEW_S < nowS) throw new OAuthError('invalid_grant', 'expired authorization code');
-        if (exp > nowS + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw new OAuthError('invalid_grant', 'invalid assertion: exp more than 3 minutes in the future');
+        if (!Number.isFinite(exp) || exp + CLOCK_SKEW_S < nowS)
+            throw new OAuthError('invalid_grant', 'expired authorization code');
+        if (exp > nowS + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S)
+            throw new OAuthError('invalid_grant', 'invalid assertion: exp more than 3 minutes in the future');
         const subject = typeof claims.prn === 'string' ? claims.prn : claims.sub;
         if (typeof subject !== 'string') throw new OAuthError('invalid_grant', 'invalid assertion');
         return activeUser(org.findUser(subject));
@@ -85,8 +99,10 @@ export function registerOAuthRoutes(app: FastifyInstance, s: Services, config: O
     }
 
     function checkClient(cred: { id: string; secret: string }): void {
-        if (!safeEqual(cred.id, config.clientId) && !safeEqual(cred.id, config.jwtConsumerKey)) throw new OAuthError('invalid_client_id', 'client identifier invalid');
-        if (!safeEqual(cred.secret, config.clientSecret)) throw new OAuthError('invalid_client', 'invalid client credentials');
+        if (!safeEqual(cred.id, config.clientId) && !safeEqual(cred.id, config.jwtConsumerKey))
+            throw new OAuthError('invalid_client_id', 'client identifier invalid');
+        if (!safeEqual(cred.secret, config.clientSecret))
+            throw new OAuthError('invalid_client', 'invalid client credentials');
     }
 
     function tokenResponse(userId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -144,21 +160,29 @@ export function registerOAuthRoutes(app: FastifyInstance, s: Services, config: O
     });
 
     // Authorization-code flow without a login page: approves at once for `login_hint` (default: the admin).
-    app.get('/services/oauth2/authorize', async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) => {
-        const q = request.query;
-        if (q.response_type !== 'code') throw new OAuthError('unsupported_response_type', 'response type not supported');
-        if (q.client_id !== config.clientId && q.client_id !== config.jwtConsumerKey) throw new OAuthError('invalid_client_id', 'client identifier invalid');
-        if (!q.redirect_uri) throw new OAuthError('redirect_uri_missing', 'redirect_uri must be provided');
-        const user = activeUser(q.login_hint ? org.findUser(q.login_hint) : org.store.get('User', org.userIds.admin));
-        const target = new URL(q.redirect_uri);
-        target.searchParams.set('code', org.sessions.newCode(String(user.Id)));
-        if (q.state) target.searchParams.set('state', q.state);
-        return reply.redirect(target.toString(), 302);
-    });
+    app.get(
+        '/services/oauth2/authorize',
+        async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) => {
+            const q = request.query;
+            if (q.response_type !== 'code')
+                throw new OAuthError('unsupported_response_type', 'response type not supported');
+            if (q.client_id !== config.clientId && q.client_id !== config.jwtConsumerKey)
+                throw new OAuthError('invalid_client_id', 'client identifier invalid');
+            if (!q.redirect_uri) throw new OAuthError('redirect_uri_missing', 'redirect_uri must be provided');
+            const user = activeUser(
+                q.login_hint ? org.findUser(q.login_hint) : org.store.get('User', org.userIds.admin)
+            );
+            const target = new URL(q.redirect_uri);
+            target.searchParams.set('code', org.sessions.newCode(String(user.Id)));
+            if (q.state) target.searchParams.set('state', q.state);
+            return reply.redirect(target.toString(), 302);
+        }
+    );
 
     app.post('/services/oauth2/revoke', async (request: FastifyRequest) => {
         const form = (request.body ?? {}) as Record<string, string>;
-        if (!form.token || !org.sessions.revoke(form.token)) throw new OAuthError('unsupported_token_type', 'this token type is not supported');
+        if (!form.token || !org.sessions.revoke(form.token))
+            throw new OAuthError('unsupported_token_type', 'this token type is not supported');
         return {};
     });
 
@@ -187,7 +211,10 @@ export function registerOAuthRoutes(app: FastifyInstance, s: Services, config: O
             given_name: user.FirstName,
             family_name: user.LastName,
             zoneinfo: user.TimeZoneSidKey,
-            photos: { picture: `${s.info.instanceUrl}/img/userprofile/default_profile_200_v2.png`, thumbnail: `${s.info.instanceUrl}/img/userprofile/default_profile_45_v2.png` },
+            photos: {
+                picture: `${s.info.instanceUrl}/img/userprofile/default_profile_200_v2.png`,
+                thumbnail: `${s.info.instanceUrl}/img/userprofile/default_profile_45_v2.png`
+            },
             profile: `${s.info.instanceUrl}/${String(user.Id)}`,
             picture: `${s.info.instanceUrl}/img/userprofile/default_profile_200_v2.png`,
             address: {},
@@ -220,7 +247,10 @@ export function registerOAuthRoutes(app: FastifyInstance, s: Services, config: O
 
     app.get('/id/:orgId/:userId', async (request: FastifyRequest<{ Params: { orgId: string; userId: string } }>) => {
         const user = bearerUser(request);
-        if (String(user.Id).slice(0, 15) !== request.params.userId.slice(0, 15) || org.orgId.slice(0, 15) !== request.params.orgId.slice(0, 15)) {
+        if (
+            String(user.Id).slice(0, 15) !== request.params.userId.slice(0, 15) ||
+            org.orgId.slice(0, 15) !== request.params.orgId.slice(0, 15)
+        ) {
             throw new OAuthError('invalid_token', 'Bad_OAuth_Token', 403);
         }
         const info = userinfo(user);

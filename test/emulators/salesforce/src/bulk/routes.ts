@@ -75,7 +75,12 @@ function parseJson<T>(schema: z.ZodType<T>, body: unknown): T {
     if (!r.success) {
         const issue = r.error.issues[0];
         const field = issue?.path.join('.') ?? '';
-        throw new SfError(400, 'INVALIDJOB', `InvalidJob : ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid job request'}`, field ? [field] : []);
+        throw new SfError(
+            400,
+            'INVALIDJOB',
+            `InvalidJob : ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid job request'}`,
+            field ? [field] : []
+        );
     }
     return r.data;
 }
@@ -154,7 +159,10 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
             queryRows: [],
             processingMs: 0,
             token: s.auth(request).token,
-            callOptions: typeof request.headers['sforce-call-options'] === 'string' ? request.headers['sforce-call-options'] : null,
+            callOptions:
+                typeof request.headers['sforce-call-options'] === 'string'
+                    ? request.headers['sforce-call-options']
+                    : null,
             ...fields
         };
         jobs.set(job.id, job);
@@ -167,7 +175,11 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
     };
 
     const csvOut = (job: Job, header: string[], rows: string[][]) =>
-        stringify([header, ...rows], { quoted: true, delimiter: DELIMITERS[job.columnDelimiter], record_delimiter: job.lineEnding === 'CRLF' ? '\r\n' : '\n' });
+        stringify([header, ...rows], {
+            quoted: true,
+            delimiter: DELIMITERS[job.columnDelimiter],
+            record_delimiter: job.lineEnding === 'CRLF' ? '\r\n' : '\n'
+        });
 
     // ---- ingest -----------------------------------------------------------------------------------------
 
@@ -175,14 +187,27 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         const v = Services.version(request.params.version);
         let body: unknown = request.body;
         let content: string | undefined;
-        if (Buffer.isBuffer(request.body)) ({ body, content } = multipartJob(request.body, String(request.headers['content-type'] ?? '')));
+        if (Buffer.isBuffer(request.body))
+            ({ body, content } = multipartJob(request.body, String(request.headers['content-type'] ?? '')));
         const spec = parseJson(ingestSchema, body);
         const ctx = s.read(request, v);
         const def = s.data.object(ctx, spec.object);
         if (spec.operation === 'upsert') {
-            if (!spec.externalIdFieldName) throw new SfError(400, 'INVALIDJOB', `InvalidJob : External ID was blank for ${def.name}. An External ID must be specified for upsert.`, ['externalIdFieldName']);
+            if (!spec.externalIdFieldName)
+                throw new SfError(
+                    400,
+                    'INVALIDJOB',
+                    `InvalidJob : External ID was blank for ${def.name}. An External ID must be specified for upsert.`,
+                    ['externalIdFieldName']
+                );
             const f = org.schema.field(def.name, spec.externalIdFieldName);
-            if (!f || !(f.externalId || f.idLookup)) throw new SfError(400, 'INVALIDJOB', `InvalidJob : Field name provided, ${spec.externalIdFieldName} is not an External ID or indexed field for ${def.name}`, ['externalIdFieldName']);
+            if (!f || !(f.externalId || f.idLookup))
+                throw new SfError(
+                    400,
+                    'INVALIDJOB',
+                    `InvalidJob : Field name provided, ${spec.externalIdFieldName} is not an External ID or indexed field for ${def.name}`,
+                    ['externalIdFieldName']
+                );
         }
         const job = newJob(request, 'ingest', v, {
             operation: spec.operation,
@@ -202,8 +227,10 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
     app.put('/services/data/:version/jobs/ingest/:id/batches', async (request: Req, reply: FastifyReply) => {
         Services.version(request.params.version);
         const job = jobOf(request, 'ingest');
-        if (job.state !== 'Open') throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} is not open for data upload (state ${job.state})`);
-        if (typeof request.body !== 'string') throw new SfError(400, 'INVALIDJOB', 'InvalidJob : upload job data as text/csv');
+        if (job.state !== 'Open')
+            throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} is not open for data upload (state ${job.state})`);
+        if (typeof request.body !== 'string')
+            throw new SfError(400, 'INVALIDJOB', 'InvalidJob : upload job data as text/csv');
         job.uploads.push(request.body);
         job.systemModstamp = org.clock.nowMs();
         return reply.code(201).send();
@@ -214,11 +241,13 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         const job = jobOf(request, 'ingest');
         const { state } = parseJson(stateSchema, request.body);
         if (state === 'UploadComplete') {
-            if (job.state !== 'Open') throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} cannot be closed in state ${job.state}`);
+            if (job.state !== 'Open')
+                throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} cannot be closed in state ${job.state}`);
             setState(job, 'UploadComplete');
             setImmediate(() => process(job, request));
         } else {
-            if (job.state === 'JobComplete' || job.state === 'Failed') throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} is already ${job.state}`);
+            if (job.state === 'JobComplete' || job.state === 'Failed')
+                throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} is already ${job.state}`);
             setState(job, 'Aborted');
         }
         return info(job, false);
@@ -229,14 +258,21 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         return info(jobOf(request, 'ingest'), true);
     });
 
-    app.delete('/services/data/:version/jobs/:kind/:id', async (request: FastifyRequest<{ Params: { version: string; id: string; kind: string } }>, reply: FastifyReply) => {
-        Services.version(request.params.version);
-        if (request.params.kind !== 'ingest' && request.params.kind !== 'query') throw notFound();
-        const job = jobOf(request as unknown as Req, request.params.kind);
-        if (job.state === 'Open' || job.state === 'InProgress') throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} cannot be deleted in state ${job.state}`);
-        jobs.delete(job.id);
-        return reply.code(204).send();
-    });
+    app.delete(
+        '/services/data/:version/jobs/:kind/:id',
+        async (
+            request: FastifyRequest<{ Params: { version: string; id: string; kind: string } }>,
+            reply: FastifyReply
+        ) => {
+            Services.version(request.params.version);
+            if (request.params.kind !== 'ingest' && request.params.kind !== 'query') throw notFound();
+            const job = jobOf(request as unknown as Req, request.params.kind);
+            if (job.state === 'Open' || job.state === 'InProgress')
+                throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} cannot be deleted in state ${job.state}`);
+            jobs.delete(job.id);
+            return reply.code(204).send();
+        }
+    );
 
     for (const [path, pick] of [
         ['successfulResults', (j: Job) => ({ header: ['sf__Id', 'sf__Created', ...j.header], rows: j.successful })],
@@ -257,7 +293,13 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
     const list = (kind: Job['kind']) => async (request: Req) => {
         Services.version(request.params.version);
         const userId = s.auth(request).userId;
-        return { done: true, records: [...jobs.values()].filter((j) => j.kind === kind && j.createdById === userId).map((j) => info(j, false)), nextRecordsUrl: null };
+        return {
+            done: true,
+            records: [...jobs.values()]
+                .filter((j) => j.kind === kind && j.createdById === userId)
+                .map((j) => info(j, false)),
+            nextRecordsUrl: null
+        };
     };
     app.get('/services/data/:version/jobs/ingest', list('ingest'));
     app.get('/services/data/:version/jobs/query', list('query'));
@@ -270,11 +312,17 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         let rows: string[][];
         try {
             rows = job.uploads.flatMap((text, i) => {
-                const parsed = parseCsv(text, { delimiter: DELIMITERS[job.columnDelimiter], relax_column_count: false, bom: true, skip_empty_lines: true }) as string[][];
+                const parsed = parseCsv(text, {
+                    delimiter: DELIMITERS[job.columnDelimiter],
+                    relax_column_count: false,
+                    bom: true,
+                    skip_empty_lines: true
+                }) as string[][];
                 const [header, ...data] = parsed;
                 if (!header) return [];
                 if (i === 0) job.header = header;
-                else if (header.join('\u0000') !== job.header.join('\u0000')) throw new Error('every upload must have the same header row');
+                else if (header.join('\u0000') !== job.header.join('\u0000'))
+                    throw new Error('every upload must have the same header row');
                 return data;
             });
         } catch (e) {
@@ -290,7 +338,13 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
                 job.unprocessed.push(...rows.slice(at));
                 break;
             }
-            const tx = org.begin({ api: 'bulkapi', apiVersion: job.apiVersion, clientId: job.callOptions ? /client=([^,]+)/.exec(job.callOptions)?.[1]?.trim() ?? null : null, callOptions: job.callOptions, userId });
+            const tx = org.begin({
+                api: 'bulkapi',
+                apiVersion: job.apiVersion,
+                clientId: job.callOptions ? (/client=([^,]+)/.exec(job.callOptions)?.[1]?.trim() ?? null) : null,
+                callOptions: job.callOptions,
+                userId
+            });
             const ctx: CallContext = { access, userId, tx, version: job.apiVersion };
             for (const row of rows.slice(at, at + CHUNK)) {
                 const sp = tx.savepoint();
@@ -300,9 +354,20 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
                     job.successful.push([result.id, String(result.created), ...row]);
                 } catch (e) {
                     tx.rollbackTo(sp);
-                    const err = e instanceof SfError ? e : new SfError(500, 'UNKNOWN_EXCEPTION', e instanceof DropConnection ? 'connection dropped' : 'unexpected error');
+                    const err =
+                        e instanceof SfError
+                            ? e
+                            : new SfError(
+                                  500,
+                                  'UNKNOWN_EXCEPTION',
+                                  e instanceof DropConnection ? 'connection dropped' : 'unexpected error'
+                              );
                     const idCol = job.header.findIndex((h) => h.toLowerCase() === 'id');
-                    job.failed.push([idCol >= 0 ? (row[idCol] ?? '') : '', `${err.errorCode}:${err.message}:${(err.fields ?? []).join(',')}`, ...row]);
+                    job.failed.push([
+                        idCol >= 0 ? (row[idCol] ?? '') : '',
+                        `${err.errorCode}:${err.message}:${(err.fields ?? []).join(',')}`,
+                        ...row
+                    ]);
                     job.failedCount += 1;
                 }
                 job.processed += 1;
@@ -343,7 +408,8 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
                 const ext = job.externalIdFieldName!;
                 const key = Object.keys(body).find((k) => k.toLowerCase() === ext.toLowerCase());
                 const value = ext.toLowerCase() === 'id' ? id : key ? body[key] : undefined;
-                if (value === undefined || value === null) throw new SfError(400, 'MISSING_ARGUMENT', `${ext} not specified`, [ext]);
+                if (value === undefined || value === null)
+                    throw new SfError(400, 'MISSING_ARGUMENT', `${ext} not specified`, [ext]);
                 return s.data.upsert(ctx, job.object, ext, String(value), body);
             }
             default:
@@ -360,14 +426,21 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         const ctx = s.read(request, v);
         let columns: string[];
         try {
-            const parsed = parseQuery(spec.query) as { fields?: { type: string; field?: string; rawValue?: string }[]; sObject?: string };
+            const parsed = parseQuery(spec.query) as {
+                fields?: { type: string; field?: string; rawValue?: string }[];
+                sObject?: string;
+            };
             if ((parsed.fields ?? []).some((f) => f.type === 'FieldSubquery')) {
                 throw new SfError(400, 'API_ERROR', 'Bulk API 2.0 query jobs do not support nested (subquery) SOQL');
             }
             columns = (parsed.fields ?? []).map((f) => f.rawValue ?? f.field ?? '');
         } catch (e) {
             if (e instanceof SfError) throw e;
-            throw new SfError(400, 'MALFORMED_QUERY', e instanceof Error ? e.message.split('\n')[0]! : 'malformed query');
+            throw new SfError(
+                400,
+                'MALFORMED_QUERY',
+                e instanceof Error ? e.message.split('\n')[0]! : 'malformed query'
+            );
         }
         const sobject = /\bfrom\s+([A-Za-z0-9_]+)/i.exec(spec.query)?.[1] ?? '';
         await org.faults.hit(sobject, 'query');
@@ -401,7 +474,8 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         Services.version(request.params.version);
         const job = jobOf(request, 'query');
         const { state } = parseJson(stateSchema, request.body);
-        if (state !== 'Aborted' || job.state === 'JobComplete') throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} cannot change to ${state} from ${job.state}`);
+        if (state !== 'Aborted' || job.state === 'JobComplete')
+            throw new SfError(409, 'INVALIDJOBSTATE', `Job ${job.id} cannot change to ${state} from ${job.state}`);
         setState(job, 'Aborted');
         return info(job, false);
     });
@@ -409,13 +483,19 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
     app.get('/services/data/:version/jobs/query/:id/results', async (request: Req, reply: FastifyReply) => {
         Services.version(request.params.version);
         const job = jobOf(request, 'query');
-        if (job.state !== 'JobComplete') throw new SfError(400, 'INVALIDJOBSTATE', `Job ${job.id} has not completed (state ${job.state})`);
-        const start = request.query.locator ? Number(Buffer.from(request.query.locator, 'base64url').toString('utf8')) : 0;
+        if (job.state !== 'JobComplete')
+            throw new SfError(400, 'INVALIDJOBSTATE', `Job ${job.id} has not completed (state ${job.state})`);
+        const start = request.query.locator
+            ? Number(Buffer.from(request.query.locator, 'base64url').toString('utf8'))
+            : 0;
         if (!Number.isInteger(start) || start < 0) throw new SfError(400, 'INVALID_LOCATOR', 'invalid locator');
         const max = request.query.maxRecords ? Math.max(1, Number(request.query.maxRecords) || 1) : 10_000;
         const rows = job.queryRows.slice(start, start + max);
         const next = start + rows.length;
-        reply.header('Sforce-Locator', next < job.queryRows.length ? Buffer.from(String(next)).toString('base64url') : 'null');
+        reply.header(
+            'Sforce-Locator',
+            next < job.queryRows.length ? Buffer.from(String(next)).toString('base64url') : 'null'
+        );
         reply.header('Sforce-NumberOfRecords', String(rows.length));
         return reply.type('text/csv; charset=UTF-8').send(csvOut(job, job.queryColumns, rows));
     });
@@ -453,6 +533,7 @@ function multipartJob(body: Buffer, contentType: string): { body: unknown; conte
             }
         } else if (name === 'content') content = text;
     }
-    if (job === undefined || content === undefined) throw new SfError(400, 'INVALIDJOB', 'InvalidJob : a multipart create needs a job part and a content part');
+    if (job === undefined || content === undefined)
+        throw new SfError(400, 'INVALIDJOB', 'InvalidJob : a multipart create needs a job part and a content part');
     return { body: job, content };
 }

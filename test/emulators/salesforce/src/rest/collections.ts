@@ -19,7 +19,10 @@ const ROLLED_BACK = {
 };
 
 type ItemResult = { id?: string; success: boolean; errors: unknown[]; created?: boolean };
-type Req = FastifyRequest<{ Params: { version: string; sobject: string; field: string }; Querystring: Record<string, string | undefined> }>;
+type Req = FastifyRequest<{
+    Params: { version: string; sobject: string; field: string };
+    Querystring: Record<string, string | undefined>;
+}>;
 
 const recordsBody = z.object({
     allOrNone: z.boolean().optional(),
@@ -30,14 +33,23 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
     const r = schema.safeParse(body);
     if (!r.success) {
         const issue = r.error.issues[0];
-        throw new SfError(400, 'JSON_PARSER_ERROR', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid request body'}`, issue ? [issue.path.join('.')] : []);
+        throw new SfError(
+            400,
+            'JSON_PARSER_ERROR',
+            `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid request body'}`,
+            issue ? [issue.path.join('.')] : []
+        );
     }
     return r.data;
 }
 
 function checkCount(n: number): void {
     if (n > MAX_RECORDS) {
-        throw new SfError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${MAX_RECORDS} records into this call`);
+        throw new SfError(
+            400,
+            'EXCEEDED_ID_LIMIT',
+            `record limit reached. cannot submit more than ${MAX_RECORDS} records into this call`
+        );
     }
 }
 
@@ -97,58 +109,75 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
             tx.rollbackTo(start);
             if (!scope) tx.done = true;
             return results.map((r) =>
-                r.success ? { ...(operation === 'create' ? {} : { id: r.id }), success: false, errors: [ROLLED_BACK], ...(operation === 'upsert' ? { created: false } : {}) } : r
+                r.success
+                    ? {
+                          ...(operation === 'create' ? {} : { id: r.id }),
+                          success: false,
+                          errors: [ROLLED_BACK],
+                          ...(operation === 'upsert' ? { created: false } : {})
+                      }
+                    : r
             );
         }
         if (!scope) org.commit(tx);
         return results;
     }
 
-    app.post('/services/data/:version/composite/sobjects', async (request: Req) => {
-        const v = Services.version(request.params.version);
-        const body = parseBody(recordsBody, request.body);
-        checkCount(body.records.length);
-        return perItem(
-            request,
-            v,
-            body.records,
-            body.allOrNone === true,
-            'create',
-            typeOf,
-            (ctx, rec) => {
-                const type = typeOf(rec);
-                if (!type) throw new SfError(400, 'INVALID_TYPE', 'Must send a concrete entity type.', []);
-                if (rec.id !== undefined || rec.Id !== undefined) throw new SfError(400, 'INVALID_FIELD', 'The Id field should not be specified in the sobject data.', []);
-                return s.data.create(ctx, type, rec);
-            },
-            () => undefined
-        );
-    });
+    /** Create (POST) and update (PATCH) of mixed-type records: each needs attributes.type. */
+    const typedRecords =
+        (
+            operation: 'create' | 'update',
+            run: (ctx: CallContext, type: string, rec: Record<string, unknown>) => WriteResult
+        ) =>
+        async (request: Req) => {
+            const v = Services.version(request.params.version);
+            const body = parseBody(recordsBody, request.body);
+            checkCount(body.records.length);
+            return perItem(
+                request,
+                v,
+                body.records,
+                body.allOrNone === true,
+                operation,
+                typeOf,
+                (ctx, rec) => {
+                    const type = typeOf(rec);
+                    if (!type) throw new SfError(400, 'INVALID_TYPE', 'Must send a concrete entity type.', []);
+                    return run(ctx, type, rec);
+                },
+                (rec) =>
+                    operation === 'update' && typeof (rec.id ?? rec.Id) === 'string'
+                        ? String(rec.id ?? rec.Id)
+                        : undefined
+            );
+        };
 
-    app.patch('/services/data/:version/composite/sobjects', async (request: Req) => {
-        const v = Services.version(request.params.version);
-        const body = parseBody(recordsBody, request.body);
-        checkCount(body.records.length);
-        return perItem(
-            request,
-            v,
-            body.records,
-            body.allOrNone === true,
-            'update',
-            typeOf,
-            (ctx, rec) => {
-                const type = typeOf(rec);
-                if (!type) throw new SfError(400, 'INVALID_TYPE', 'Must send a concrete entity type.', []);
-                const id = rec.id ?? rec.Id;
-                if (typeof id !== 'string') throw new SfError(400, 'MISSING_ARGUMENT', 'Id not specified in an update call', []);
-                const fields = { ...rec };
-                delete fields.id;
-                delete fields.Id;
-                return s.data.update(ctx, type, id, fields);
-            },
-            (rec) => (typeof (rec.id ?? rec.Id) === 'string' ? String(rec.id ?? rec.Id) : undefined)
-        );
-    });
+    app.post(
+        '/services/data/:version/composite/sobjects',
+        typedRecords('create', (ctx, type, rec) => {
+            if (rec.id !== undefined || rec.Id !== undefined)
+                throw new SfError(
+                    400,
+                    'INVALID_FIELD',
+                    'The Id field should not be specified in the sobject data.',
+                    []
+                );
+            return s.data.create(ctx, type, rec);
+        })
+    );
+
+    app.patch(
+        '/services/data/:version/composite/sobjects',
+        typedRecords('update', (ctx, type, rec) => {
+            const id = rec.id ?? rec.Id;
+            if (typeof id !== 'string')
+                throw new SfError(400, 'MISSING_ARGUMENT', 'Id not specified in an update call', []);
+            const fields = { ...rec };
+            delete fields.id;
+            delete fields.Id;
+            return s.data.update(ctx, type, id, fields);
+        })
+    );
 
     app.delete('/services/data/:version/composite/sobjects', async (request: Req) => {
         const v = Services.version(request.params.version);
@@ -164,7 +193,8 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
             (id) => org.schema.objectByPrefix(id.slice(0, 3))?.name,
             (ctx, id) => {
                 const def = org.schema.objectByPrefix(id.slice(0, 3));
-                if (!def || !/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(id)) throw new SfError(400, 'MALFORMED_ID', `malformed id ${id}`, []);
+                if (!def || !/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(id))
+                    throw new SfError(400, 'MALFORMED_ID', `malformed id ${id}`, []);
                 return s.data.delete(ctx, def.name, id);
             },
             (id) => id
@@ -176,7 +206,8 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
         const body = parseBody(recordsBody, request.body);
         checkCount(body.records.length);
         const extField = org.schema.field(request.params.sobject, request.params.field);
-        if (!org.schema.get(request.params.sobject) || !extField) throw new SfError(404, 'NOT_FOUND', 'The requested resource does not exist');
+        if (!org.schema.get(request.params.sobject) || !extField)
+            throw new SfError(404, 'NOT_FOUND', 'The requested resource does not exist');
         return perItem(
             request,
             v,
@@ -187,7 +218,12 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
             (ctx, rec) => {
                 const type = typeOf(rec);
                 if (type && type.toLowerCase() !== request.params.sobject.toLowerCase()) {
-                    throw new SfError(400, 'INVALID_TYPE', `Record type ${type} does not match ${request.params.sobject}`, []);
+                    throw new SfError(
+                        400,
+                        'INVALID_TYPE',
+                        `Record type ${type} does not match ${request.params.sobject}`,
+                        []
+                    );
                 }
                 const key = Object.keys(rec).find((k) => k.toLowerCase() === extField.name.toLowerCase());
                 const value = key ? rec[key] : undefined;
@@ -202,8 +238,11 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
 
     const retrieveMany = async (request: Req, ids: unknown, fields: unknown) => {
         const v = Services.version(request.params.version);
-        const parsed = z.object({ ids: z.array(z.string()).min(1), fields: z.array(z.string()).min(1) }).safeParse({ ids, fields });
-        if (!parsed.success) throw new SfError(400, 'MISSING_ARGUMENT', 'ids and fields are required', ['ids', 'fields']);
+        const parsed = z
+            .object({ ids: z.array(z.string()).min(1), fields: z.array(z.string()).min(1) })
+            .safeParse({ ids, fields });
+        if (!parsed.success)
+            throw new SfError(400, 'MISSING_ARGUMENT', 'ids and fields are required', ['ids', 'fields']);
         checkCount(parsed.data.ids.length);
         const ctx = s.read(request, v);
         await org.faults.hit(request.params.sobject, 'retrieve');
@@ -212,7 +251,13 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
             try {
                 return s.data.retrieve(ctx, request.params.sobject, id, parsed.data.fields);
             } catch (e) {
-                if (e instanceof SfError && (e.errorCode === 'NOT_FOUND' || e.errorCode === 'ENTITY_IS_DELETED' || e.errorCode === 'MALFORMED_ID')) return null;
+                if (
+                    e instanceof SfError &&
+                    (e.errorCode === 'NOT_FOUND' ||
+                        e.errorCode === 'ENTITY_IS_DELETED' ||
+                        e.errorCode === 'MALFORMED_ID')
+                )
+                    return null;
                 throw e;
             }
         });
@@ -244,7 +289,10 @@ const compositeBody = z.object({
         .min(1)
 });
 
-const HALTED = { errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' };
+const HALTED = {
+    errorCode: 'PROCESSING_HALTED',
+    message: 'The transaction was rolled back since another operation in the same transaction failed.'
+};
 
 function resolvePath(value: unknown, path: string): unknown {
     let current = value;
@@ -277,7 +325,8 @@ function substitute(value: unknown, results: Map<string, unknown>): unknown {
         });
     }
     if (Array.isArray(value)) return value.map((v) => substitute(v, results));
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, results)]));
+    if (value && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, results)]));
     return value;
 }
 
@@ -288,22 +337,42 @@ function registerComposite(app: FastifyInstance, s: Services): void {
         const body = parseBody(compositeBody, request.body);
         const subs = body.compositeRequest;
         if (subs.length > MAX_SUBREQUESTS) {
-            throw new SfError(400, 'LIMIT_EXCEEDED', `The number of subrequests exceeded the limit of ${MAX_SUBREQUESTS}`);
+            throw new SfError(
+                400,
+                'LIMIT_EXCEEDED',
+                `The number of subrequests exceeded the limit of ${MAX_SUBREQUESTS}`
+            );
         }
         const heavy = subs.filter((r) => /\/(composite\/sobjects|query|queryAll)(\/|\?|$)/.test(r.url)).length;
         if (heavy > MAX_COLLECTION_OR_QUERY) {
-            throw new SfError(400, 'LIMIT_EXCEEDED', `A composite request may contain at most ${MAX_COLLECTION_OR_QUERY} sObject Collections or query subrequests`);
+            throw new SfError(
+                400,
+                'LIMIT_EXCEEDED',
+                `A composite request may contain at most ${MAX_COLLECTION_OR_QUERY} sObject Collections or query subrequests`
+            );
         }
         const ids = new Set<string>();
         for (const r of subs) {
-            if (ids.has(r.referenceId)) throw new SfError(400, 'INVALID_INPUT', `Duplicate referenceId ${r.referenceId}`, ['referenceId']);
+            if (ids.has(r.referenceId))
+                throw new SfError(400, 'INVALID_INPUT', `Duplicate referenceId ${r.referenceId}`, ['referenceId']);
             ids.add(r.referenceId);
-            if (!/^\/services\/data\/v\d+\.\d\//.test(r.url)) throw new SfError(400, 'INVALID_INPUT', `The subrequest url must begin with /services/data/vXX.X/: ${r.url}`, ['url']);
+            if (!/^\/services\/data\/v\d+\.\d\//.test(r.url))
+                throw new SfError(
+                    400,
+                    'INVALID_INPUT',
+                    `The subrequest url must begin with /services/data/vXX.X/: ${r.url}`,
+                    ['url']
+                );
         }
         const tx = org.begin(s.txContext(request, v));
         const scopeKey = s.openScope({ tx, userId: s.auth(request).userId });
         const results = new Map<string, unknown>();
-        const out: { body: unknown; httpHeaders: Record<string, string>; httpStatusCode: number; referenceId: string }[] = [];
+        const out: {
+            body: unknown;
+            httpHeaders: Record<string, string>;
+            httpStatusCode: number;
+            referenceId: string;
+        }[] = [];
         let failed = false;
         try {
             for (const sub of subs) {
@@ -320,7 +389,12 @@ function registerComposite(app: FastifyInstance, s: Services): void {
                     if (!(e instanceof UnresolvedReference)) throw e;
                     failed = true;
                     out.push({
-                        body: [{ errorCode: 'PROCESSING_HALTED', message: `Invalid reference specified. No value for ${e.message} found in ${e.message.split('.')[0]}. Provided referenceId ('${e.message.split('.')[0]}') must be a previous subrequest that succeeded.` }],
+                        body: [
+                            {
+                                errorCode: 'PROCESSING_HALTED',
+                                message: `Invalid reference specified. No value for ${e.message} found in ${e.message.split('.')[0]}. Provided referenceId ('${e.message.split('.')[0]}') must be a previous subrequest that succeeded.`
+                            }
+                        ],
                         httpHeaders: {},
                         httpStatusCode: 400,
                         referenceId: sub.referenceId
@@ -329,17 +403,37 @@ function registerComposite(app: FastifyInstance, s: Services): void {
                 }
                 const headers: Record<string, string> = { ...(sub.httpHeaders ?? {}), [COMPOSITE_HEADER]: scopeKey };
                 if (request.headers.authorization) headers.authorization = request.headers.authorization;
-                if (typeof request.headers['sforce-call-options'] === 'string') headers['sforce-call-options'] = request.headers['sforce-call-options'];
+                if (typeof request.headers['sforce-call-options'] === 'string')
+                    headers['sforce-call-options'] = request.headers['sforce-call-options'];
                 if (payload !== undefined) headers['content-type'] = 'application/json';
-                const res = await app.inject({ method: sub.method, url, headers, payload: payload === undefined ? undefined : JSON.stringify(payload) });
+                const res = await app.inject({
+                    method: sub.method,
+                    url,
+                    headers,
+                    payload: payload === undefined ? undefined : JSON.stringify(payload)
+                });
                 const text = res.body;
-                const parsed: unknown = text === '' ? null : (() => { try { return JSON.parse(text); } catch { return text; } })();
+                const parsed: unknown =
+                    text === ''
+                        ? null
+                        : (() => {
+                              try {
+                                  return JSON.parse(text);
+                              } catch {
+                                  return text;
+                              }
+                          })();
                 const httpHeaders: Record<string, string> = {};
                 for (const h of ['Location', 'ETag', 'Last-Modified']) {
                     const val = res.headers[h.toLowerCase()];
                     if (typeof val === 'string') httpHeaders[h] = val;
                 }
-                out.push({ body: res.statusCode === 304 ? null : parsed, httpHeaders, httpStatusCode: res.statusCode, referenceId: sub.referenceId });
+                out.push({
+                    body: res.statusCode === 304 ? null : parsed,
+                    httpHeaders,
+                    httpStatusCode: res.statusCode,
+                    referenceId: sub.referenceId
+                });
                 if (res.statusCode >= 400) failed = true;
                 else results.set(sub.referenceId, parsed);
             }
@@ -348,7 +442,8 @@ function registerComposite(app: FastifyInstance, s: Services): void {
         }
         if (failed && body.allOrNone) {
             tx.rollback();
-            for (const r of out) if (r.httpStatusCode < 400) Object.assign(r, { body: [HALTED], httpHeaders: {}, httpStatusCode: 400 });
+            for (const r of out)
+                if (r.httpStatusCode < 400) Object.assign(r, { body: [HALTED], httpHeaders: {}, httpStatusCode: 400 });
         } else org.commit(tx);
         return reply.send({ compositeResponse: out });
     });

@@ -66,7 +66,8 @@ export function registerQueryRoutes(app: FastifyInstance, s: Services, cursors: 
             const soql = request.query.q;
             if (!soql) throw new SfError(400, 'MALFORMED_QUERY', 'A query string (q) is required');
             const ctx = s.read(request, v);
-            if ((request.query as Record<string, string | undefined>).columns === 'true') return s.query.columns(ctx.access, soql);
+            if ((request.query as Record<string, string | undefined>).columns === 'true')
+                return s.query.columns(ctx.access, soql);
             const sobject = /\bfrom\s+([A-Za-z0-9_]+)/i.exec(soql)?.[1];
             await s.org.faults.hit(sobject, 'query');
             const result = s.query.run(ctx.access, soql, v, resource === 'queryAll');

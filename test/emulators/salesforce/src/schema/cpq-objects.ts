@@ -1,9 +1,8 @@
 // Salesforce CPQ (managed package, namespace SBQQ): the Quote and Quote Line fields the connector meets,
 // written from the package's field metadata (types, lengths, references, roll-ups and formulas).
 import { fieldFromMetadata, type MetadataField } from './metadata-fields.ts';
+import { newCustomObject } from './metadata-loader.ts';
 import type { ObjectDef } from './types.ts';
-import { systemFields } from './standard-objects.ts';
-import { defineField } from './types.ts';
 
 const QUOTE_FIELDS: MetadataField[] = [
     {
@@ -117,6 +116,7 @@ const QUOTE_LINE_FIELDS: MetadataField[] = [
     { fullName: 'SBQQ__SubscriptionTerm__c', label: 'Subscription Term', type: 'Number', precision: 5, scale: 0 }
 ];
 
+/** A CPQ object as its object metadata defines it: autonumber name, owner unless controlled by its parent. */
 function cpqObject(
     name: string,
     label: string,
@@ -126,30 +126,17 @@ function cpqObject(
     fields: MetadataField[],
     owner: boolean
 ): ObjectDef {
-    const sys = systemFields({ owner });
-    const nameField = defineField('Name', 'string', {
-        label: nameLabel,
-        autoNumber: true,
-        length: 80,
-        nameField: true,
-        nillable: false,
-        displayFormat,
-        permissionable: false,
-        custom: false
-    });
-    return {
-        name,
+    const xml = {
         label,
-        labelPlural: plural,
-        keyPrefix: '',
-        custom: true,
-        kind: 'custom',
-        createable: true,
-        updateable: true,
-        deletable: true,
-        queryable: true,
-        fields: [...sys.head, nameField, ...fields.map((f) => fieldFromMetadata(f, name)), ...sys.tail]
+        pluralLabel: plural,
+        nameField: { label: nameLabel, type: 'AutoNumber', displayFormat },
+        sharingModel: owner ? 'ReadWrite' : 'ControlledByParent'
     };
+    return newCustomObject(
+        name,
+        xml,
+        fields.map((f) => fieldFromMetadata(f, name))
+    );
 }
 
 export function cpqObjects(): ObjectDef[] {

@@ -120,13 +120,23 @@ export class QueryEngine {
         try {
             parsed = parseQuery(soql) as unknown as ParsedQuery;
         } catch (e) {
-            throw new SfError(400, 'MALFORMED_QUERY', `\n${soql}\n${e instanceof Error ? e.message.split('\n')[0] : 'unexpected token'}`);
+            throw new SfError(
+                400,
+                'MALFORMED_QUERY',
+                `\n${soql}\n${e instanceof Error ? e.message.split('\n')[0] : 'unexpected token'}`
+            );
         }
         const def = this.object(access, parsed.sObject ?? '');
         const plan = this.plan(access, parsed, def);
-        const column = (name: string, display: string, field?: FieldDef, join: Record<string, unknown>[] = [], aggregate = false): Record<string, unknown> => ({
+        const column = (
+            name: string,
+            display: string,
+            field?: FieldDef,
+            join: Record<string, unknown>[] = [],
+            aggregate = false
+        ): Record<string, unknown> => ({
             aggregate,
-            apexType: field ? APEX_TYPES[field.type] ?? 'String' : null,
+            apexType: field ? (APEX_TYPES[field.type] ?? 'String') : null,
             booleanType: field?.type === 'boolean',
             columnName: name,
             custom: field?.custom ?? false,
@@ -135,25 +145,33 @@ export class QueryEngine {
             insertable: field?.createable ?? false,
             joinColumns: join,
             numberType: field ? ['int', 'double', 'currency', 'percent', 'long'].includes(field.type) : false,
-            textType: field ? ['string', 'textarea', 'picklist', 'email', 'phone', 'url', 'id', 'reference'].includes(field.type) : false,
+            textType: field
+                ? ['string', 'textarea', 'picklist', 'email', 'phone', 'url', 'id', 'reference'].includes(field.type)
+                : false,
             updatable: field?.updateable ?? false
         });
         const fieldColumn = (path: FieldPath, prefix = ''): Record<string, unknown> => {
             if (path.hops.length === 0) return column(path.field.name, `${prefix}${path.field.name}`, path.field);
             const [hop, ...rest] = path.hops;
             const name = hop!.field.relationshipName!;
-            return column(name, `${prefix}${name}`, undefined, [fieldColumn({ ...path, hops: rest }, `${prefix}${name}.`)]);
+            return column(name, `${prefix}${name}`, undefined, [
+                fieldColumn({ ...path, hops: rest }, `${prefix}${name}.`)
+            ]);
         };
         const out: Record<string, unknown>[] = [];
         for (const sel of plan.selections) {
             if (sel.kind === 'field') {
                 const col = fieldColumn(sel.path);
-                const same = out.find((c) => c.columnName === col.columnName && (col.joinColumns as unknown[]).length > 0);
+                const same = out.find(
+                    (c) => c.columnName === col.columnName && (col.joinColumns as unknown[]).length > 0
+                );
                 if (same) (same.joinColumns as unknown[]).push(...(col.joinColumns as unknown[]));
                 else out.push(col);
             } else if (sel.kind === 'count') out.push(column(sel.alias, sel.alias, undefined, [], true));
             else {
-                const children = sel.plan.selections.filter((c) => c.kind === 'field').map((c) => fieldColumn((c as { path: FieldPath }).path));
+                const children = sel.plan.selections
+                    .filter((c) => c.kind === 'field')
+                    .map((c) => fieldColumn((c as { path: FieldPath }).path));
                 out.push(column(sel.relationshipName, sel.relationshipName, undefined, children, true));
             }
         }
@@ -162,7 +180,9 @@ export class QueryEngine {
             columnMetadata: out,
             entityName: def.name,
             groupBy: false,
-            idSelected: plan.selections.some((x) => x.kind === 'field' && x.path.hops.length === 0 && x.path.field.name === 'Id'),
+            idSelected: plan.selections.some(
+                (x) => x.kind === 'field' && x.path.hops.length === 0 && x.path.field.name === 'Id'
+            ),
             keyPrefix: def.keyPrefix
         };
     }
