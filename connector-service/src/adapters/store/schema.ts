@@ -46,8 +46,10 @@ const V1 = [
         event_id TEXT NOT NULL,${QUEUE_COLUMNS},
         UNIQUE (org_id, source, event_id)
     )`,
-    // The claim query walks the unfinished items of a key; finished rows stay out of the index.
+    // The claim walks unfinished items in id order (_queue) and checks each is its key's oldest (_active);
+    // finished rows stay out of both indexes.
     `CREATE INDEX inbox_active ON inbox (org_id, ordering_key, id) WHERE status IN ('pending', 'processing', 'failed')`,
+    `CREATE INDEX inbox_queue ON inbox (org_id, id) WHERE status IN ('pending', 'processing', 'failed')`,
     `CREATE INDEX inbox_status ON inbox (org_id, status, updated_at)`,
     `CREATE TABLE outbox (
         id ID,
@@ -58,6 +60,7 @@ const V1 = [
         UNIQUE (org_id, idempotency_key)
     )`,
     `CREATE INDEX outbox_active ON outbox (org_id, ordering_key, id) WHERE status IN ('pending', 'processing', 'failed')`,
+    `CREATE INDEX outbox_queue ON outbox (org_id, id) WHERE status IN ('pending', 'processing', 'failed')`,
     `CREATE INDEX outbox_status ON outbox (org_id, status, updated_at)`,
     `CREATE TABLE pairs (
         org_id TEXT NOT NULL,

@@ -331,28 +331,32 @@ export class SqlStore implements StorePort {
         check(schemas.millis, now, 'now');
         const { table } = QUEUES[queue];
         const rows = await this.tx(async (tx) => {
-            await tx.run(
-                `UPDATE ${table} SET status = 'quarantined', claim_expires_at = NULL, updated_at = $2,
-                    last_error_code = 'STORE.ATTEMPTS_EXHAUSTED', last_error_message = 'claim expired after the last attempt'
-                 WHERE id IN (SELECT id FROM ${table} WHERE org_id = $1 AND attempts >= $3
-                     AND ((status = 'processing' AND claim_expires_at <= $2) OR status = 'failed') ${this.skipLocked})`,
-                [orgId, now, this.maxAttempts]
-            );
-            return tx.all(
+            const claimed = await tx.all(
                 `WITH picked AS (
                     SELECT i.id FROM ${table} i
-                    WHERE i.org_id = $1 AND i.status IN ${ACTIVE} AND i.attempts < $4
-                      AND i.id = (SELECT MIN(j.id) FROM ${table} j
-                                  WHERE j.org_id = i.org_id AND j.ordering_key = i.ordering_key AND j.status IN ${ACTIVE})
+                    WHERE i.org_id = $1 AND i.status IN ${ACTIVE}
+                      AND i.id = (SELECT j.id FROM ${table} j
+                                  WHERE j.org_id = i.org_id AND j.ordering_key = i.ordering_key AND j.status IN ${ACTIVE}
+                                  ORDER BY j.ordering_key, j.id LIMIT 1)
                       AND ((i.status <> 'processing' AND i.next_attempt_at <= $2)
                            OR (i.status = 'processing' AND i.claim_expires_at <= $2))
                     ORDER BY i.id LIMIT $3 ${this.skipLocked}
                  )
-                 UPDATE ${table} SET status = 'processing', claimed_by = $5, claim_expires_at = $6,
+                 UPDATE ${table} SET status = 'processing', claimed_by = $4, claim_expires_at = $5,
                     attempts = attempts + 1, updated_at = $2
                  WHERE id IN (SELECT id FROM picked) RETURNING *`,
-                [orgId, now, limit, this.maxAttempts, worker, now + this.claimTtlMs]
+                [orgId, now, limit, worker, now + this.claimTtlMs]
             );
+            // A head whose claim expired after its last attempt (its worker died every time) goes to quarantine.
+            const exhausted = claimed.filter((row) => num(row.attempts) > this.maxAttempts);
+            for (const row of exhausted) {
+                await tx.run(
+                    `UPDATE ${table} SET status = 'quarantined', attempts = attempts - 1, claimed_by = NULL, claim_expires_at = NULL,
+                        last_error_code = $3, last_error_message = $4 WHERE org_id = $1 AND id = $2`,
+                    [orgId, num(row.id), 'STORE.ATTEMPTS_EXHAUSTED', 'the claim expired after the last attempt']
+                );
+            }
+            return claimed.filter((row) => num(row.attempts) <= this.maxAttempts);
         });
         return rows.map((row) => mapItem(queue, row)).sort((a, b) => a.id - b.id);
     }
