@@ -97,6 +97,13 @@ describe('Ironclad specifics', () => {
         expect(completed.value).toEqual({ amount: '12500.5', currency: 'USD' });
         expect(completed.expirationDate).toBe('2099-12-31');
         expect((await ironclad.findByExternalRef(recordRef!))?.id).toBe(created.id);
+        const { contacts } = await ironclad.listParties(created.id); // the signature packet's signers
+        expect(contacts).toEqual(
+            expect.arrayContaining([
+                expect.objectContaining({ email: 'jane.roe@acme.example', side: 'theirs', role: 'signer' }),
+                expect.objectContaining({ email: backends.emulator.ironcladUserEmail, side: 'ours', role: 'signer' })
+            ])
+        );
         const attachment = (await ironclad.listDocuments(created.id)).find((doc) => doc.id.startsWith('record:'));
         expect(attachment).toMatchObject({ kind: 'signed', mimeType: 'application/pdf' });
         const bytes = (await ironclad.downloadDocument(created.id, attachment!.id)).bytes;
