@@ -59,6 +59,11 @@ describe('request-level errors', () => {
         await expectError(await call(emu, 'GET', '/services/data/v10.0/sobjects', { token }), 404, 'NOT_FOUND');
         await expectError(await call(emu, 'GET', '/services/data/latest/sobjects', { token }), 404, 'NOT_FOUND');
     });
+    it('collapses a leading // in the path (the sf CLI stores instanceUrl with a trailing slash)', async () => {
+        const res = await call(emu, 'GET', `/${dataPath('/limits')}`, { token });
+        expect(res.status).toBe(200);
+        expect(res.json).toHaveProperty('DailyApiRequests');
+    });
     it('no token or an unknown token is 401 INVALID_SESSION_ID', async () => {
         await expectError(await call(emu, 'GET', dataPath('/limits')), 401, 'INVALID_SESSION_ID');
         await expectError(
