@@ -1,0 +1,80 @@
+import { Messages } from '@salesforce/core';
+import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
+import { writesToSalesforce } from '../../../domain/rules.ts';
+import { describeObjects, loadRules, readRecordTypePicklists, readUserAccess, resolveIntegrationUser } from '../../../plugin/orgReader.ts';
+import { preflight } from '../../../plugin/preflight.ts';
+import type { RulesValidateResult } from '../../../plugin/results.ts';
+import { problemTable } from '../../../plugin/tables.ts';
+
+Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
+const messages = Messages.loadMessages('@clm/connector-service', 'clm.rules.validate');
+
+export type { RulesValidateResult };
+
+export default class RulesValidate extends SfCommand<RulesValidateResult> {
+    public static override readonly summary = messages.getMessage('summary');
+    public static override readonly description = messages.getMessage('description');
+    public static override readonly examples = messages.getMessages('examples');
+
+    public static override readonly flags = {
+        'target-org': Flags.requiredOrg(),
+        'api-version': Flags.orgApiVersion(),
+        'integration-user': Flags.string({ summary: messages.getMessage('flags.integration-user.summary') }),
+        'rules-file': Flags.file({ summary: messages.getMessage('flags.rules-file.summary'), exists: true }),
+        creates: Flags.string({ summary: messages.getMessage('flags.creates.summary'), multiple: true })
+    };
+
+    public async run(): Promise<RulesValidateResult> {
+        const { flags } = await this.parse(RulesValidate);
+        const conn = flags['target-org'].getConnection(flags['api-version']);
+
+        this.spinner.start('Reading the rules, the describe and the integration user’s permissions');
+        const loaded = await loadRules(conn, flags['rules-file']);
+        const user = await resolveIntegrationUser(conn, flags['integration-user']);
+        const creates = flags.creates ?? [];
+        const objects = [
+            ...new Set([
+                ...loaded.rules.flatMap((rule) => {
+                    const sfObject = (rule as { sfObject?: unknown })?.sfObject;
+                    return typeof sfObject === 'string' && sfObject !== '' ? [sfObject] : [];
+                }),
+                ...creates
+            ])
+        ];
+        const describes = await describeObjects(conn, objects);
+        const access = await readUserAccess(conn, user.Id, objects);
+        const written = new Set(
+            loaded.rules.flatMap((rule) => {
+                const r = rule as { sfObject?: unknown; direction?: unknown };
+                return typeof r.sfObject === 'string' && writesToSalesforce(r.direction as never) ? [r.sfObject] : [];
+            })
+        );
+        const recordTypePicklists = await readRecordTypePicklists(conn, describes.filter((d) => written.has(d.name)));
+        this.spinner.stop();
+
+        const { problems, multiCurrency } = preflight({
+            rules: loaded.rules,
+            readProblems: loaded.problems,
+            describes,
+            integrationUser: { username: user.Username, access },
+            recordTypePicklists,
+            creates
+        });
+        const result: RulesValidateResult = {
+            valid: problems.length === 0,
+            source: loaded.source,
+            rulesChecked: loaded.rules.length,
+            integrationUser: { id: user.Id, username: user.Username },
+            multiCurrency,
+            problems: problems.map(({ code, rule, field, message }) => ({ code, rule, ...(field ? { field } : {}), message }))
+        };
+        if (problems.length === 0) {
+            this.logSuccess(messages.getMessage('info.valid', [String(result.rulesChecked), loaded.source, conn.getUsername() ?? 'the org', user.Username]));
+        } else {
+            this.table(problemTable(result.problems));
+            this.logToStderr(messages.getMessage('error.invalid', [String(problems.length)]));
+            process.exitCode = 1;
+        }
+        return result;
+    }
+}

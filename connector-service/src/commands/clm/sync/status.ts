@@ -1,0 +1,37 @@
+import { Messages } from '@salesforce/core';
+import { SfCommand } from '@salesforce/sf-plugins-core';
+import { AdminApi, connectorUrlFlag, resolveAdminApi } from '../../../plugin/adminApi.ts';
+import { SyncStatusResult } from '../../../plugin/results.ts';
+
+Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
+const messages = Messages.loadMessages('@clm/connector-service', 'clm.sync.status');
+
+export default class SyncStatus extends SfCommand<SyncStatusResult> {
+    public static override readonly summary = messages.getMessage('summary');
+    public static override readonly description = messages.getMessage('description');
+    public static override readonly examples = messages.getMessages('examples');
+    public static override readonly flags = { 'connector-url': connectorUrlFlag };
+
+    public async run(): Promise<SyncStatusResult> {
+        const { flags } = await this.parse(SyncStatus);
+        const status = await new AdminApi(resolveAdminApi(flags['connector-url'])).get('/admin/status', SyncStatusResult);
+        this.styledHeader(`${status.connector} · org ${status.orgId}`);
+        this.table({
+            title: 'Subscriptions',
+            data: status.subscriptions.map((s) => ({ channel: s.channel, replayId: s.replayId ?? '', holder: s.holder ?? '(none)' })),
+            columns: [
+                { key: 'channel', name: 'Channel' },
+                { key: 'replayId', name: 'Replay id' },
+                { key: 'holder', name: 'Held by' }
+            ]
+        });
+        this.table({
+            title: 'Queues',
+            data: (['inbox', 'outbox'] as const).map((queue) => ({ queue, ...status.queues[queue] })),
+            columns: ['queue', 'pending', 'processing', 'failed', 'quarantined']
+        });
+        const { used, max, paused } = status.apiBudget;
+        this.log(`API budget: ${used} of ${max} requests used${paused ? ' — PAUSED until the budget recovers' : ''}`);
+        return status;
+    }
+}

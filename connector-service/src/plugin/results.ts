@@ -1,0 +1,133 @@
+/**
+ * The `--json` contract of every `sf clm` command, as zod schemas: the one source of truth. Each command's
+ * result type is inferred from its schema here, the admin API client validates the connector's answers with the
+ * same schemas, and `schemas/clm-<topic>-<verb>.json` is generated from them (`npm run … write-schemas`, see
+ * jsonSchemas.ts); a test fails when a checked-in schema drifts from its type.
+ */
+import { z } from 'zod';
+import { CONFLICT_POLICIES, DIRECTIONS } from '../domain/rules.ts';
+
+export const RuleProblemResult = z.object({
+    code: z.string().describe('Stable code, e.g. MAPPING.FIELD_NOT_VISIBLE'),
+    rule: z.string().describe('The rule (DeveloperName) the problem belongs to'),
+    field: z.string().optional().describe('Object.Field (or the CLM field) the problem is about'),
+    message: z.string()
+});
+export type RuleProblemResult = z.infer<typeof RuleProblemResult>;
+
+export const RuleSource = z.enum(['org', 'defaults', 'file']);
+export type RuleSource = z.infer<typeof RuleSource>;
+
+export const RulesValidateResult = z.object({
+    valid: z.boolean(),
+    source: RuleSource.describe('org: the Clm_Field_Mapping__mdt records; defaults: none deployed yet; file: --rules-file'),
+    rulesChecked: z.number().int(),
+    integrationUser: z.object({ id: z.string(), username: z.string() }),
+    multiCurrency: z.boolean(),
+    problems: z.array(RuleProblemResult)
+});
+export type RulesValidateResult = z.infer<typeof RulesValidateResult>;
+
+export const RuleRow = z.object({
+    name: z.string(),
+    sfObject: z.string(),
+    sfField: z.string(),
+    clmField: z.string(),
+    direction: z.enum(DIRECTIONS),
+    conflictPolicy: z.enum(CONFLICT_POLICIES).optional(),
+    transform: z.string().describe('The transform kind (copy, date, money, address, …)'),
+    enabled: z.boolean()
+});
+export const RulesListResult = z.object({ source: RuleSource, rules: z.array(RuleRow) });
+export type RulesListResult = z.infer<typeof RulesListResult>;
+
+export const AssignmentStatus = z.enum(['assigned', 'alreadyAssigned', 'removed']);
+export const OrgSetupResult = z.object({
+    deploy: z.object({
+        id: z.string().nullable(),
+        status: z.string(),
+        directories: z.array(z.string()),
+        components: z.number().int(),
+        cpq: z.boolean().describe('CPQ (SBQQ) is installed, so the CPQ package directory was deployed too')
+    }),
+    assignments: z.array(z.object({ username: z.string(), permissionSet: z.string(), status: AssignmentStatus })),
+    rules: z.object({ source: RuleSource, count: z.number().int() }),
+    changeDataCapture: z.object({
+        entities: z.array(z.string()).describe('Change events the enabled rules need'),
+        alreadyEnabled: z.array(z.string()),
+        enabled: z.array(z.string()),
+        allocation: z.number().int(),
+        exceedsAllocation: z.boolean()
+    }),
+    nextSteps: z.array(z.string())
+});
+export type OrgSetupResult = z.infer<typeof OrgSetupResult>;
+
+// ---- the connector's admin API (docs/admin-api.md): answers are validated with these, results reuse them ----
+
+const QueueCounts = z.object({
+    pending: z.number().int(),
+    processing: z.number().int(),
+    failed: z.number().int(),
+    quarantined: z.number().int()
+});
+export const SyncStatusResult = z.object({
+    orgId: z.string(),
+    connector: z.string().describe('Connector name and version'),
+    subscriptions: z.array(z.object({ channel: z.string(), replayId: z.string().nullable(), holder: z.string().nullable() })),
+    queues: z.object({ inbox: QueueCounts, outbox: QueueCounts }),
+    apiBudget: z.object({ used: z.number().int(), max: z.number().int(), paused: z.boolean() })
+});
+export type SyncStatusResult = z.infer<typeof SyncStatusResult>;
+
+export const SyncErrorItem = z.object({
+    id: z.string(),
+    kind: z.enum(['inbox', 'outbox']),
+    code: z.string(),
+    message: z.string(),
+    correlationId: z.string().nullable(),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable(),
+    quarantined: z.boolean()
+});
+export const SyncErrorsResult = z.object({ items: z.array(SyncErrorItem) });
+export type SyncErrorsResult = z.infer<typeof SyncErrorsResult>;
+
+export const SyncReplayResult = z.object({ replayed: z.number().int() });
+export type SyncReplayResult = z.infer<typeof SyncReplayResult>;
+
+export const BackfillStarted = z.object({ jobId: z.string() });
+export const BackfillState = z.enum(['Queued', 'Running', 'Completed', 'Failed']);
+export const SyncBackfillResult = z.object({
+    jobId: z.string(),
+    object: z.string(),
+    state: BackfillState,
+    processed: z.number().int(),
+    total: z.number().int().nullable(),
+    errors: z.number().int()
+});
+export type SyncBackfillResult = z.infer<typeof SyncBackfillResult>;
+
+export const ConflictItem = z.object({
+    id: z.string(),
+    pairId: z.string(),
+    rule: z.string(),
+    salesforceValue: z.unknown(),
+    clmValue: z.unknown(),
+    detectedAt: z.string()
+});
+export const ConflictsListResult = z.object({ items: z.array(ConflictItem) });
+export type ConflictsListResult = z.infer<typeof ConflictsListResult>;
+
+/** Command id → result schema; schemas/clm-<topic>-<verb>.json is generated from each. */
+export const RESULT_SCHEMAS = {
+    'clm rules validate': RulesValidateResult,
+    'clm rules list': RulesListResult,
+    'clm org setup': OrgSetupResult,
+    'clm sync status': SyncStatusResult,
+    'clm sync errors': SyncErrorsResult,
+    'clm sync replay': SyncReplayResult,
+    'clm sync backfill': SyncBackfillResult,
+    'clm conflicts list': ConflictsListResult
+} as const satisfies Record<string, z.ZodType>;
+export type CommandId = keyof typeof RESULT_SCHEMAS;
