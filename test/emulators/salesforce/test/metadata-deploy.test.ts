@@ -561,6 +561,39 @@ describe('metadata deploy: Apex', () => {
         );
     });
 
+    it('checks inline SOQL against the zip and the org: unknown custom fields and custom objects fail the class', async () => {
+        const method = (soql: string) =>
+            `    public static List<SObject> find(Set<Id> ids) {\n        return [${soql}];\n    }\n}\n`;
+        const withQuery = (soql: string) =>
+            edit((f) => replaceIn(f, 'classes/ClmService.cls', '    }\n}\n', `    }\n${method(soql)}`));
+        const good =
+            'SELECT Id, Clm_Id__c, Amount FROM Opportunity WHERE Clm_Id__c != null AND Id IN :ids ORDER BY Clm_Id__c';
+        expect((await deploy(withQuery(good))).status).toBe('Succeeded');
+        expect((await deploy(withQuery('SELECT Id, Status__c FROM Clm_Conflict__c WITH USER_MODE'))).status).toBe(
+            'Succeeded'
+        );
+        // Standard objects outside the emulator's schema cannot be decided and are let through.
+        expect((await deploy(withQuery('SELECT Id, Subject FROM Task'))).status).toBe('Succeeded');
+
+        const badField = await deploy(withQuery('SELECT Id FROM Opportunity WHERE Clm_Ident__c = null'));
+        expect(failures(badField)).toEqual([
+            expect.objectContaining({
+                componentType: 'ApexClass',
+                fullName: 'ClmService',
+                lineNumber: 6,
+                columnNumber: 16,
+                problem: expect.stringMatching(/^No such column 'Clm_Ident__c' on entity 'Opportunity'\./)
+            })
+        ]);
+        const badObject = await deploy(withQuery('SELECT Id FROM Clm_Conflicts__c'));
+        expect(failures(badObject)).toEqual([
+            expect.objectContaining({
+                componentType: 'ApexClass',
+                problem: "sObject type 'Clm_Conflicts__c' is not supported."
+            })
+        ]);
+    });
+
     it('fails a trigger with a syntax error', async () => {
         const result = await deploy(
             edit((f) => replaceIn(f, 'triggers/ClmStatusTrigger.trigger', '(after insert)', '(after insert'))

@@ -4,6 +4,7 @@
 import JSZip from 'jszip';
 import { checkApexClass, checkApexTrigger } from './apex.ts';
 import { checkLwcBundle } from './lwc.ts';
+import { checkInlineSoql } from './soql.ts';
 import type { CheckedComponent, DeployedObject, DeployedPermissionSet, ObjectKind, Problem } from './model.ts';
 import { objectKindOf } from './model.ts';
 import type { ObjectEntry } from './objects.ts';
@@ -343,16 +344,17 @@ export async function checkDeployZip(bytes: Buffer, options: CheckOptions, org: 
         if (problems.length === 0) {
             const source = component.contentPath ? (component.files.get(component.contentPath) ?? '') : '';
             switch (typeName) {
-                case 'ApexClass':
-                    problems.push(
-                        ...checkApexMeta(meta, component.metaPath),
-                        ...checkApexClass(component.fullName, source)
-                    );
+                case 'ApexClass': {
+                    const apex = checkApexClass(component.fullName, source);
+                    problems.push(...checkApexMeta(meta, component.metaPath), ...apex.problems);
+                    problems.push(...apex.soql.flatMap((query) => checkInlineSoql(query, resolve)));
                     break;
+                }
                 case 'ApexTrigger': {
                     problems.push(...checkApexMeta(meta, component.metaPath));
                     const trigger = checkApexTrigger(component.fullName, source);
                     problems.push(...trigger.problems);
+                    problems.push(...trigger.soql.flatMap((query) => checkInlineSoql(query, resolve)));
                     if (trigger.objectName && !resolve.objectExists(trigger.objectName)) {
                         const at = trigger.objectPosition;
                         problems.push(
