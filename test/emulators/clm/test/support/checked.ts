@@ -6,6 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { validateRequest, validateResponse, type Vendor } from '../../../../support/openapi.ts';
 import { requireOrSkip, sharedRequirement } from '../../../../support/requirements.ts';
 
+/** Parsed vendor JSON as tests read it; its shape is already checked against the spec, assertions walk it freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type Json = any;
+
 /** Spec checks run when ../shared/specs is present (skip with one line locally, fail under CI=true). */
 export const specsAvailable = requireOrSkip(sharedRequirement('specs'));
 
@@ -23,7 +27,7 @@ export interface CallOptions {
 export interface CallResult {
     status: number;
     headers: Headers;
-    json: any;
+    json: Json;
     text: string;
     bytes: Buffer;
 }
@@ -103,7 +107,7 @@ export class CheckedClient {
 export class AdminClient {
     constructor(readonly adminUrl: string) {}
 
-    async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
         const response = await fetch(`${this.adminUrl}${path}`, {
             method,
             headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -113,7 +117,7 @@ export class AdminClient {
         return { status: response.status, json: text ? JSON.parse(text) : undefined };
     }
 
-    async ok(method: string, path: string, body?: unknown): Promise<any> {
+    async ok(method: string, path: string, body?: unknown): Promise<Json> {
         const result = await this.request(method, path, body);
         if (result.status !== 200)
             throw new Error(`admin ${method} ${path} → ${result.status} ${JSON.stringify(result.json)}`);
@@ -132,7 +136,7 @@ export class AdminClient {
 export interface ReceivedDelivery {
     headers: IncomingMessage['headers'];
     raw: Buffer;
-    json: any;
+    json: Json;
     receivedAt: number;
 }
 
