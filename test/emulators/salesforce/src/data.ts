@@ -1,7 +1,7 @@
 // Record writes and reads as the REST API performs them: validation from describe (unknown fields,
 // non-writable fields, types, lengths, restricted picklists, references, required fields, unique values,
 // deleted rows), derived fields, audit fields with millisecond SystemModstamp, and FLS for the calling user.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AccessView } from './access.ts';
 import { formatDateTime } from './clock.ts';
 import { SfError, notFound } from './errors.ts';
@@ -294,6 +294,21 @@ export class DataService {
         if (def.kind === 'platformEvent') return this.publish(ctx, def, body);
         this.checkObject(ctx, def, 'create');
         const values = this.normalizeBody(ctx, def, body, 'create');
+        const rec = this.newRow(ctx, def, values);
+        const id = String(rec.Id);
+        if (def.name === 'ContentVersion') this.prepareContentVersion(ctx, rec);
+        this.derive(def, rec, undefined, ctx);
+        this.requiredMissing(def, rec);
+        this.checkUnique(def, rec);
+        const fields: Record<string, FieldChange> = {};
+        for (const [k, v] of Object.entries(rec)) if (v !== null && k !== 'Id') fields[k] = { old: null, new: v };
+        ctx.tx.write(def.name, rec, { changeType: 'CREATE', fields });
+        this.afterWrite(ctx, def, rec, undefined);
+        return { id, created: true };
+    }
+
+    /** A new row: defaults, the given values, id, autonumbers, audit fields and owner. */
+    private newRow(ctx: CallContext, def: ObjectDef, values: SfRecord): SfRecord {
         const now = formatDateTime(this.org.clock.nowMs());
         const rec: SfRecord = {};
         for (const f of def.fields) {
@@ -305,12 +320,12 @@ export class DataService {
             }
         }
         Object.assign(rec, values);
-        const id = this.org.ids.next(def.keyPrefix);
-        rec.Id = id;
+        rec.Id = this.org.ids.next(def.keyPrefix);
         rec.IsDeleted = false;
-        for (const f of def.fields)
+        for (const f of def.fields) {
             if (f.autoNumber) rec[f.name] = this.org.nextAutoNumber(def.name, f.name, f.displayFormat ?? '{00000000}');
-        if ('CreatedDate' in rec)
+        }
+        if ('CreatedDate' in rec) {
             Object.assign(rec, {
                 CreatedDate: now,
                 CreatedById: ctx.userId,
@@ -318,15 +333,91 @@ export class DataService {
                 LastModifiedById: ctx.userId,
                 SystemModstamp: now
             });
+        }
         if ('OwnerId' in rec && (rec.OwnerId === null || rec.OwnerId === undefined)) rec.OwnerId = ctx.userId;
-        this.derive(def, rec, undefined, ctx);
-        this.requiredMissing(def, rec);
-        this.checkUnique(def, rec);
+        return rec;
+    }
+
+    /** A row the platform creates itself (no FLS or object checks), announced like any other write. */
+    private insertSystemRow(ctx: CallContext, sobject: string, values: SfRecord): SfRecord {
+        const def = this.schema.require(sobject);
+        const rec = this.newRow(ctx, def, values);
         const fields: Record<string, FieldChange> = {};
         for (const [k, v] of Object.entries(rec)) if (v !== null && k !== 'Id') fields[k] = { old: null, new: v };
         ctx.tx.write(def.name, rec, { changeType: 'CREATE', fields });
-        this.afterWrite(ctx, def, rec, undefined);
-        return { id, created: true };
+        return rec;
+    }
+
+    private updateSystemRow(ctx: CallContext, sobject: string, old: SfRecord, values: SfRecord): void {
+        const now = formatDateTime(this.org.clock.nowMs());
+        const rec: SfRecord = {
+            ...old,
+            ...values,
+            SystemModstamp: now,
+            LastModifiedDate: now,
+            LastModifiedById: ctx.userId
+        };
+        this.writeChanged(ctx, this.schema.require(sobject), old, rec);
+    }
+
+    /**
+     * Inserting a ContentVersion: file facts from PathOnClient and VersionData, a new ContentDocument (or a new
+     * version of the given one), and a ContentDocumentLink to FirstPublishLocationId — as the platform does.
+     */
+    private prepareContentVersion(ctx: CallContext, rec: SfRecord): void {
+        const data = typeof rec.VersionData === 'string' ? rec.VersionData : null;
+        if (data !== null && !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(data)) {
+            throw new SfError(400, 'INVALID_FIELD', 'VersionData: the value is not valid base64', ['VersionData']);
+        }
+        const bytes = data === null ? Buffer.alloc(0) : Buffer.from(data, 'base64');
+        const ext = /\.([A-Za-z0-9]+)$/.exec(String(rec.PathOnClient ?? ''))?.[1]?.toLowerCase() ?? null;
+        Object.assign(rec, {
+            FileExtension: ext,
+            FileType: ext ? ext.toUpperCase() : 'UNKNOWN',
+            ContentSize: bytes.length,
+            Checksum: createHash('md5').update(bytes).digest('hex'),
+            IsLatest: true,
+            PublishStatus: 'P',
+            Origin: rec.Origin ?? 'C',
+            ContentLocation: rec.ContentLocation ?? 'S'
+        });
+        if (typeof rec.ContentDocumentId === 'string') {
+            const doc = this.row(this.schema.require('ContentDocument'), rec.ContentDocumentId);
+            const versions = this.org.store
+                .rows('ContentVersion')
+                .filter((v) => v.ContentDocumentId === doc.Id && v.IsDeleted !== true);
+            rec.VersionNumber = String(versions.length + 1);
+            for (const v of versions.filter((x) => x.IsLatest === true))
+                this.updateSystemRow(ctx, 'ContentVersion', v, { IsLatest: false });
+            this.updateSystemRow(ctx, 'ContentDocument', doc, {
+                Title: rec.Title ?? null,
+                LatestPublishedVersionId: rec.Id ?? null,
+                FileType: rec.FileType ?? null,
+                FileExtension: rec.FileExtension ?? null,
+                ContentSize: rec.ContentSize ?? null
+            });
+            return;
+        }
+        const doc = this.insertSystemRow(ctx, 'ContentDocument', {
+            Title: rec.Title ?? null,
+            Description: rec.Description ?? null,
+            LatestPublishedVersionId: rec.Id ?? null,
+            FileType: rec.FileType ?? null,
+            FileExtension: rec.FileExtension ?? null,
+            ContentSize: rec.ContentSize ?? null,
+            PublishStatus: 'P',
+            OwnerId: ctx.userId
+        });
+        rec.ContentDocumentId = doc.Id!;
+        rec.VersionNumber = '1';
+        if (typeof rec.FirstPublishLocationId === 'string') {
+            this.insertSystemRow(ctx, 'ContentDocumentLink', {
+                LinkedEntityId: rec.FirstPublishLocationId ?? null,
+                ContentDocumentId: doc.Id!,
+                ShareType: 'I',
+                Visibility: 'AllUsers'
+            });
+        }
     }
 
     update(ctx: CallContext, sobject: string, idText: string, body: unknown): WriteResult {
@@ -527,12 +618,18 @@ export class DataService {
         const out: Record<string, unknown> = {
             attributes: { type: def.name, url: `/services/data/v${version}/sobjects/${def.name}/${String(rec.Id)}` }
         };
-        for (const f of fields) out[f.name] = this.value(def, rec, f);
+        for (const f of fields) out[f.name] = this.value(def, rec, f, version);
         return out;
     }
 
     /** A field's value as JSON shows it; compound address fields are assembled from their parts. */
-    value(def: ObjectDef, rec: SfRecord, f: FieldDef): unknown {
+    value(def: ObjectDef, rec: SfRecord, f: FieldDef, version = '62.0'): unknown {
+        // Blobs are served from their own resource; the record carries its URL.
+        if (f.type === 'base64') {
+            return rec[f.name] === null || rec[f.name] === undefined
+                ? null
+                : `/services/data/v${version}/sobjects/${def.name}/${String(rec.Id)}/${f.name}`;
+        }
         if (f.type === 'address') {
             const prefix = f.name.replace(/Address$/, '');
             const part = (n: string) => rec[`${prefix}${n}`] ?? null;

@@ -101,6 +101,60 @@ describe('schema from metadata', () => {
     });
 });
 
+describe('files (ContentVersion)', () => {
+    it('creates the document, links it to the record, versions it and serves VersionData', async () => {
+        const account = (await conn.sobject('Account').create({ Name: 'Has files' })).id!;
+        const pdf = Buffer.from('%PDF-1.4 contract body');
+        const v1 = (
+            await conn
+                .sobject('ContentVersion')
+                .create({
+                    Title: 'MSA',
+                    PathOnClient: 'msa.pdf',
+                    VersionData: pdf.toString('base64'),
+                    FirstPublishLocationId: account
+                })
+        ).id!;
+        const rec1 = (await conn.sobject('ContentVersion').retrieve(v1)) as Record<string, unknown>;
+        expect(rec1).toMatchObject({
+            FileType: 'PDF',
+            FileExtension: 'pdf',
+            ContentSize: pdf.length,
+            VersionNumber: '1',
+            IsLatest: true
+        });
+        expect(rec1.VersionData).toBe(`/services/data/v${API_VERSION}/sobjects/ContentVersion/${v1}/VersionData`);
+        const docId = String(rec1.ContentDocumentId);
+        const links = await conn.query<{ ContentDocumentId: string }>(
+            `SELECT ContentDocumentId FROM ContentDocumentLink WHERE LinkedEntityId = '${account}'`
+        );
+        expect(links.records.map((l) => l.ContentDocumentId)).toEqual([docId]);
+        const blob = await fetch(`${emu.instanceUrl}${String(rec1.VersionData)}`, {
+            headers: { Authorization: `Bearer ${conn.accessToken}` }
+        });
+        expect(Buffer.from(await blob.arrayBuffer())).toEqual(pdf);
+        const v2 = (
+            await conn
+                .sobject('ContentVersion')
+                .create({
+                    Title: 'MSA v2',
+                    PathOnClient: 'msa.pdf',
+                    VersionData: Buffer.from('v2').toString('base64'),
+                    ContentDocumentId: docId
+                })
+        ).id!;
+        const doc = (await conn.sobject('ContentDocument').retrieve(docId)) as Record<string, unknown>;
+        expect(doc).toMatchObject({ LatestPublishedVersionId: v2, Title: 'MSA v2', ContentSize: 2 });
+        const versions = await conn.query<{ VersionNumber: string; IsLatest: boolean }>(
+            `SELECT VersionNumber, IsLatest FROM ContentVersion WHERE ContentDocumentId = '${docId}' ORDER BY VersionNumber`
+        );
+        expect(versions.records.map((v) => [v.VersionNumber, v.IsLatest])).toEqual([
+            ['1', false],
+            ['2', true]
+        ]);
+    });
+});
+
 describe('metadata deploy routes', () => {
     async function deployZip(files: Record<string, string>): Promise<{ body: Buffer; contentType: string }> {
         const zip = new JSZip();

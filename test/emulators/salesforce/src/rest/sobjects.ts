@@ -237,10 +237,19 @@ export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
     };
     app.delete('/services/data/:version/sobjects/:sobject/:id', destroy);
 
-    app.get('/services/data/:version/sobjects/:sobject/:field/:value', async (request: Req) => {
+    app.get('/services/data/:version/sobjects/:sobject/:field/:value', async (request: Req, reply: FastifyReply) => {
         const v = Services.version(request.params.version);
         const ctx = s.read(request, v);
         const def = s.data.object(ctx, request.params.sobject);
+        // GET /sobjects/{T}/{id}/{blobField}: the body of a base64 field (ContentVersion.VersionData).
+        const blobField = org.schema.field(def.name, request.params.value);
+        if (blobField?.type === 'base64' && request.params.field.startsWith(def.keyPrefix)) {
+            const rec = s.data.row(def, s.data.parseId(def, request.params.field));
+            if (!ctx.access.field(def, blobField).read || typeof rec[blobField.name] !== 'string')
+                throw new SfError(404, 'NOT_FOUND', 'The requested resource does not exist');
+            org.counters.operation('retrieve');
+            return reply.type('application/octetstream').send(Buffer.from(String(rec[blobField.name]), 'base64'));
+        }
         const field = org.schema.field(def.name, request.params.field);
         if (!field || !(field.externalId || field.idLookup) || !ctx.access.field(def, field).read)
             throw new SfError(404, 'NOT_FOUND', 'The requested resource does not exist');
