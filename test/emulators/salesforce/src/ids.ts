@@ -36,6 +36,18 @@ export class IdGenerator {
         return IdGenerator.make(keyPrefix, n);
     }
 
+    /** The counters per key prefix, for saving an org's state. */
+    counts(): Record<string, number> {
+        return Object.fromEntries(this.counters);
+    }
+
+    /** Continues numbering after saved counters (ids stay unique across runs). */
+    static resume(counts: Record<string, number>): IdGenerator {
+        const g = new IdGenerator();
+        for (const [prefix, n] of Object.entries(counts)) g.counters.set(prefix, n);
+        return g;
+    }
+
     static make(keyPrefix: string, n: number): string {
         let body = '';
         let rest = n;

@@ -2,7 +2,7 @@
 // client needs — the same keys the command line prints — plus the org, the transaction hook and close().
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,11 @@ export interface SalesforceEmulatorOptions {
     tls?: boolean;
     /** One line per request on stderr. */
     logRequests?: boolean;
+    /**
+     * Keep records between runs: loaded at start when the file exists, written on close. The schema always
+     * comes from metadata; sessions do not survive a restart.
+     */
+    stateFile?: string;
 }
 
 export interface SalesforceEmulatorInfo {
@@ -108,6 +113,21 @@ export async function startSalesforceEmulator(
         dailyApiMax: options.dailyApiRequests ?? DEFAULT_DAILY_API_REQUESTS,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 60 * 60 * 1000
     });
+    if (options.stateFile && existsSync(options.stateFile)) {
+        let saved: unknown;
+        try {
+            saved = JSON.parse(readFileSync(options.stateFile, 'utf8'));
+        } catch (e) {
+            throw new Error(
+                `state file ${options.stateFile} is not JSON: ${e instanceof Error ? e.message : String(e)}`
+            );
+        }
+        const skipped = org.importState(saved);
+        if (skipped.length > 0)
+            process.stderr.write(
+                `[salesforce-emulator] state file: skipped records of unknown objects ${skipped.join(', ')}\n`
+            );
+    }
     const info = { instanceUrl: '', loginUrl: '', apiVersion };
     const tls = options.tls ? selfSignedCertificate(dir) : undefined;
     const { app } = buildServer(
@@ -155,6 +175,11 @@ export async function startSalesforceEmulator(
             if (closed) return;
             closed = true;
             await app.close();
+            if (options.stateFile) {
+                const tmp = `${options.stateFile}.tmp`;
+                writeFileSync(tmp, JSON.stringify(org.exportState()));
+                renameSync(tmp, options.stateFile);
+            }
             rmSync(dir, { recursive: true, force: true });
         }
     };

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { startSalesforceEmulator } from './index.ts';
 
 const USAGE =
-    'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--no-package]';
+    'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--state-file path] [--no-package]';
 
 function intOption(value: string | undefined, name: string): number | undefined {
     if (value === undefined) return undefined;
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
                 'api-version': { type: 'string' },
                 tls: { type: 'boolean' },
                 'log-requests': { type: 'boolean' },
+                'state-file': { type: 'string' },
                 'no-package': { type: 'boolean' },
                 help: { type: 'boolean' }
             }
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
         dailyApiRequests: intOption(values['daily-api-requests'], 'daily-api-requests'),
         apiVersion,
         tls: values.tls === true,
-        logRequests: values['log-requests'] === true
+        logRequests: values['log-requests'] === true,
+        stateFile: values['state-file']
     });
     const problems = emulator.org.loaded.flatMap((l) => l.problems);
     for (const p of problems) process.stderr.write(`[salesforce-emulator] metadata: ${p}\n`);

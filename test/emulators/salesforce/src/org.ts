@@ -1,6 +1,7 @@
 // The org: schema, records, users, permission sets, sessions, limits, counters, faults and the transaction
 // hook, plus the seeded state `reset()` returns to.
 import { existsSync } from 'node:fs';
+import { z } from 'zod';
 import path from 'node:path';
 import { AccessView } from './access.ts';
 import { SessionStore } from './auth/sessions.ts';
@@ -15,6 +16,18 @@ import { SchemaRegistry } from './schema/registry.ts';
 import { standardObjects } from './schema/standard-objects.ts';
 import { RecordStore, Transaction, type SfRecord, type SfValue, type TransactionContext } from './store.ts';
 import { coerceStored } from './values.ts';
+
+const savedStateSchema = z.object({
+    version: z.literal(1),
+    orgId: z.string(),
+    ids: z.record(z.string(), z.number().int().min(0)),
+    autoNumbers: z.record(z.string(), z.number().int().min(0)),
+    records: z.record(
+        z.string(),
+        z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])))
+    )
+});
+export type SavedState = z.infer<typeof savedStateSchema>;
 
 export interface OrgOptions {
     /** Directories of package metadata (SFDX source or metadata-API format) loaded beside the standard objects. */
@@ -109,6 +122,40 @@ export class Org {
         for (const def of [...standardObjects(), ...cpqObjects()]) this.schema.addObject(def);
         this.loaded = this.options.metadataDirs.map((dir) => loadMetadataDir(dir, this.schema));
         this.seed();
+    }
+
+    /** Records, id counters and autonumbers: what `--state-file` keeps between runs. */
+    exportState(): SavedState {
+        const records: Record<string, SfRecord[]> = {};
+        for (const def of this.schema.all()) {
+            const rows = this.store.rows(def.name);
+            if (rows.length > 0) records[def.name] = rows;
+        }
+        return {
+            version: 1,
+            orgId: this.orgId,
+            ids: this.ids.counts(),
+            autoNumbers: Object.fromEntries(this.autoNumbers),
+            records
+        };
+    }
+
+    /** Replaces the records with a saved state; objects the schema no longer has are skipped (and reported). */
+    importState(raw: unknown): string[] {
+        const state = savedStateSchema.parse(raw);
+        const skipped: string[] = [];
+        this.store.clear();
+        for (const [sobject, rows] of Object.entries(state.records)) {
+            const def = this.schema.get(sobject);
+            if (!def) {
+                skipped.push(sobject);
+                continue;
+            }
+            for (const row of rows) this.store.seed(def.name, row);
+        }
+        this.ids = IdGenerator.resume(state.ids);
+        this.autoNumbers = new Map(Object.entries(state.autoNumbers));
+        return skipped;
     }
 
     access(userId: string): AccessView {

@@ -1,4 +1,7 @@
 // The admin API other suites drive: exact counters, limits, fault injection, run-time schema, clock, reset.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSalesforceEmulator } from '../src/index.ts';
 import { admin, call, dataPath, startFixtureOrg, tokenFor } from './helpers.ts';
@@ -191,5 +194,38 @@ describe('admin API', () => {
         );
         expect((count.json as { totalSize: number }).totalSize).toBe(0);
         expect((await call(emu, 'GET', dataPath('/sobjects/Widget__c/describe'), { token })).status).toBe(404);
+    });
+});
+
+describe('state file', () => {
+    it('keeps records and id numbering between runs', async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-state-'));
+        const stateFile = path.join(dir, 'org.json');
+        try {
+            const first = await startFixtureOrg({ stateFile });
+            const t1 = await tokenFor(first);
+            const created = (
+                await call(first, 'POST', dataPath('/sobjects/Account'), { token: t1, body: { Name: 'Persisted' } })
+            ).json as { id: string };
+            await first.close();
+            const second = await startFixtureOrg({ stateFile });
+            try {
+                const t2 = await tokenFor(second);
+                const rec = (await call(second, 'GET', dataPath(`/sobjects/Account/${created.id}`), { token: t2 }))
+                    .json as { Name: string };
+                expect(rec.Name).toBe('Persisted');
+                const next = (
+                    await call(second, 'POST', dataPath('/sobjects/Account'), {
+                        token: t2,
+                        body: { Name: 'After restart' }
+                    })
+                ).json as { id: string };
+                expect(next.id).not.toBe(created.id);
+            } finally {
+                await second.close();
+            }
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
