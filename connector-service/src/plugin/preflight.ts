@@ -80,7 +80,15 @@ export function preflight(input: PreflightInput): PreflightResult {
     const catalog = catalogFromDescribes(input.describes);
     const multiCurrency = isMultiCurrency(input.describes);
     const { access, username } = input.integrationUser;
-    const problems: RuleProblem[] = [...(input.readProblems ?? []), ...domainProblems(input.rules, catalog)];
+    // A field of a type the domain cannot sync is missing from the catalog; it is reported below as unsupported.
+    const described = (field: string | undefined) => {
+        const [object = '', name = ''] = (field ?? '').split('.');
+        return describedField(input.describes, object, name) !== undefined;
+    };
+    const problems: RuleProblem[] = [
+        ...(input.readProblems ?? []),
+        ...domainProblems(input.rules, catalog).filter((p) => !(p.code === 'MAPPING.UNKNOWN_FIELD' && described(p.field)))
+    ];
     const seen = new Set(problems.map((p) => `${p.code}|${p.rule}|${p.field ?? ''}`));
     const report = (rule: string, code: string, field: string, message: string) => {
         const key = `${code}|${rule}|${field}`;
