@@ -488,6 +488,7 @@ export function registerIronclad(
                     body: { error: 'invalid_scope', error_description: `unknown scope(s): ${unknown.join(' ')}` }
                 };
             }
+            for (const [issued, token] of tokens) if (token.expiresAt <= clock.now()) tokens.delete(issued);
             const accessToken = randomBytes(24).toString('base64url');
             tokens.set(accessToken, {
                 scopes: new Set(requested),

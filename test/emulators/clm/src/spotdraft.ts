@@ -569,6 +569,7 @@ export function registerSpotdraft(
         handler: ({ params, origin }) => {
             const contract = contractOr404(params.composite_id);
             const document = latestDocument(contract);
+            for (const [issued, link] of downloadLinks) if (link.expiresAt <= clock.now()) downloadLinks.delete(issued);
             const token = randomBytes(18).toString('base64url');
             downloadLinks.set(token, {
                 vendorNumber: contract.number,
