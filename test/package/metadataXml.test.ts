@@ -46,7 +46,8 @@ export function metadataProblems(file: string, text: string): string[] {
     if (root['@_xmlns'] !== METADATA_NS) problems.push(`<${expectedRoot}> lacks xmlns="${METADATA_NS}"`);
     if (suffix === '.field-meta.xml') {
         const name = path.basename(file, suffix);
-        if (root.fullName !== name) problems.push(`fullName ${String(root.fullName)} differs from the file name ${name}`);
+        if (root.fullName !== name)
+            problems.push(`fullName ${String(root.fullName)} differs from the file name ${name}`);
         if (!root.label) problems.push('a field needs a label');
     }
     if (suffix === '.object-meta.xml' && file.includes('__e')) {
@@ -58,7 +59,10 @@ export function metadataProblems(file: string, text: string): string[] {
             problems.push('the description must say why it publishes the way it does');
         }
     }
-    if ((suffix === '.cls-meta.xml' || suffix === '.trigger-meta.xml' || suffix === '.js-meta.xml') && root.apiVersion !== '62.0') {
+    if (
+        (suffix === '.cls-meta.xml' || suffix === '.trigger-meta.xml' || suffix === '.js-meta.xml') &&
+        root.apiVersion !== '62.0'
+    ) {
         problems.push(`apiVersion ${String(root.apiVersion)} is not the project's 62.0`);
     }
     return problems;
@@ -69,9 +73,12 @@ describe('package metadata XML', () => {
         expect(xmlFiles.length).toBeGreaterThan(100);
     });
 
-    it.each(xmlFiles.map((file) => [relative(file), file]))('%s is well-formed and shaped as its type', (_name, file) => {
-        expect(metadataProblems(file, readFileSync(file, 'utf8'))).toEqual([]);
-    });
+    it.each(xmlFiles.map((file) => [relative(file), file]))(
+        '%s is well-formed and shaped as its type',
+        (_name, file) => {
+            expect(metadataProblems(file, readFileSync(file, 'utf8'))).toEqual([]);
+        }
+    );
 
     it('every LWC bundle has its js-meta.xml', () => {
         const bundles = packageFiles((file) => /\/lwc\/[^/]+\/[^/]+\.js$/.test(file) && !file.includes('__tests__'));
@@ -85,27 +92,47 @@ describe('package metadata XML', () => {
     });
 
     it('every custom object and field of the package explains itself (description)', () => {
-        const undocumented = packageFiles((file) => file.endsWith('.object-meta.xml') || file.endsWith('.field-meta.xml'))
+        const undocumented = packageFiles(
+            (file) => file.endsWith('.object-meta.xml') || file.endsWith('.field-meta.xml')
+        )
             .filter((file) => !/<description>[^<]+<\/description>/.test(readFileSync(file, 'utf8')))
             .map(relative);
         expect(undocumented).toEqual([]);
     });
 
     it('catches a malformed file, a wrong root and a platform event without a chosen behaviour', () => {
-        expect(metadataProblems('x/Foo__c.field-meta.xml', '<CustomField><label>Foo</CustomField>')[0]).toMatch(/not well-formed: InvalidTag/);
-        expect(metadataProblems('x/Foo__c.field-meta.xml', `<CustomObject xmlns="${METADATA_NS}"/>`)).toEqual(['root element is not <CustomField>']);
+        expect(metadataProblems('x/Foo__c.field-meta.xml', '<CustomField><label>Foo</CustomField>')[0]).toMatch(
+            /not well-formed: InvalidTag/
+        );
+        expect(metadataProblems('x/Foo__c.field-meta.xml', `<CustomObject xmlns="${METADATA_NS}"/>`)).toEqual([
+            'root element is not <CustomField>'
+        ]);
         expect(
             metadataProblems(
                 'x/Foo__e.object-meta.xml',
                 `<CustomObject xmlns="${METADATA_NS}"><eventType>HighVolume</eventType><description>d</description></CustomObject>`
             )
-        ).toEqual(['a platform event must choose its publishBehavior', 'the description must say why it publishes the way it does']);
+        ).toEqual([
+            'a platform event must choose its publishBehavior',
+            'the description must say why it publishes the way it does'
+        ]);
     });
 
     it('covers every metadata folder in the package', () => {
         const folders = new Set(xmlFiles.map((file) => relative(file).split('/')[3]));
         expect([...folders].sort()).toEqual(
-            expect.arrayContaining(['applications', 'classes', 'customMetadata', 'flexipages', 'lwc', 'objects', 'permissionsets', 'quickActions', 'tabs', 'triggers'])
+            expect.arrayContaining([
+                'applications',
+                'classes',
+                'customMetadata',
+                'flexipages',
+                'lwc',
+                'objects',
+                'permissionsets',
+                'quickActions',
+                'tabs',
+                'triggers'
+            ])
         );
     });
 });

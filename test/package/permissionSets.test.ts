@@ -16,7 +16,16 @@ import {
 
 const DEFAULT_DIR = path.join(repoRoot, 'force-app/main/default');
 const SETS = ['Clm_Connector_Admin', 'Clm_Connector_User', 'Clm_Connector_Integration'];
-const ARRAYS = new Set(['fieldPermissions', 'objectPermissions', 'classAccesses', 'tabSettings', 'customPermissions', 'customMetadataTypeAccesses', 'applicationVisibilities', 'userPermissions']);
+const ARRAYS = new Set([
+    'fieldPermissions',
+    'objectPermissions',
+    'classAccesses',
+    'tabSettings',
+    'customPermissions',
+    'customMetadataTypeAccesses',
+    'applicationVisibilities',
+    'userPermissions'
+]);
 const parser = new XMLParser({ parseTagValue: false, isArray: (name) => ARRAYS.has(name) });
 
 interface PermissionSet {
@@ -81,19 +90,28 @@ describe('permission sets', () => {
 
     it('a rule the generator has not seen changes the integration set', () => {
         const rules = readFieldRules();
-        const withAmount = [...rules, { name: 'Extra', object: 'Opportunity', field: 'Amount', direction: 'SalesforceToClm', transform: {} }];
+        const withAmount = [
+            ...rules,
+            { name: 'Extra', object: 'Opportunity', field: 'Amount', direction: 'SalesforceToClm', transform: {} }
+        ];
         expect(renderIntegrationPermissionSet(withAmount)).not.toBe(renderIntegrationPermissionSet(rules));
         expect(integrationFieldAccess(withAmount).get('Opportunity.Amount')).toBe('read');
     });
 
     it.each(SETS)('%s references only fields, objects, classes, tabs and permissions that exist', (name) => {
         const set = load(name);
-        const missingFields = (set.fieldPermissions ?? []).map((entry) => entry.field).filter((field) => !fieldExists(field));
+        const missingFields = (set.fieldPermissions ?? [])
+            .map((entry) => entry.field)
+            .filter((field) => !fieldExists(field));
         const missingObjects = (set.objectPermissions ?? [])
             .map((entry) => entry.object ?? '')
             .filter((object) => object.includes('__') && !packageObjects.has(object));
-        const missingClasses = (set.classAccesses ?? []).map((entry) => entry.apexClass).filter((cls) => !packageClasses.has(cls));
-        const tabs = new Set(readdirSync(path.join(DEFAULT_DIR, 'tabs')).map((file) => file.replace('.tab-meta.xml', '')));
+        const missingClasses = (set.classAccesses ?? [])
+            .map((entry) => entry.apexClass)
+            .filter((cls) => !packageClasses.has(cls));
+        const tabs = new Set(
+            readdirSync(path.join(DEFAULT_DIR, 'tabs')).map((file) => file.replace('.tab-meta.xml', ''))
+        );
         const missingTabs = (set.tabSettings ?? []).map((entry) => entry.tab).filter((tab) => !tabs.has(tab));
         expect({ missingFields, missingObjects, missingClasses, missingTabs }).toEqual({
             missingFields: [],
@@ -105,14 +123,17 @@ describe('permission sets', () => {
 
     it.each(SETS)('%s grants no delete, view all or modify all', (name) => {
         const broad = (load(name).objectPermissions ?? []).filter(
-            (entry) => entry.allowDelete === 'true' || entry.viewAllRecords === 'true' || entry.modifyAllRecords === 'true'
+            (entry) =>
+                entry.allowDelete === 'true' || entry.viewAllRecords === 'true' || entry.modifyAllRecords === 'true'
         );
         expect(broad).toEqual([]);
     });
 
     it('people never edit a CLM-owned field; only admins edit the decision fields', () => {
         for (const name of ['Clm_Connector_User', 'Clm_Connector_Admin']) {
-            const editable = (load(name).fieldPermissions ?? []).filter((entry) => entry.editable === 'true').map((entry) => entry.field);
+            const editable = (load(name).fieldPermissions ?? [])
+                .filter((entry) => entry.editable === 'true')
+                .map((entry) => entry.field);
             expect(editable.filter((field) => /^(Contract|Opportunity)\./.test(field))).toEqual([]);
             if (name === 'Clm_Connector_User') expect(editable).toEqual([]);
             else {
@@ -129,8 +150,17 @@ describe('permission sets', () => {
     it('only the admin set holds the manage permission; only people send requests; only the integration publishes status', () => {
         const grants = (name: string, object: string, flag: string): boolean =>
             (load(name).objectPermissions ?? []).some((entry) => entry.object === object && entry[flag] === 'true');
-        expect(SETS.filter((name) => (load(name).customPermissions ?? []).some((entry) => entry.name === 'Clm_Manage_Sync'))).toEqual(['Clm_Connector_Admin']);
-        expect(SETS.filter((name) => grants(name, 'Clm_Sync_Request__e', 'allowCreate'))).toEqual(['Clm_Connector_Admin', 'Clm_Connector_User']);
-        expect(SETS.filter((name) => grants(name, 'Clm_Sync_Status__e', 'allowCreate'))).toEqual(['Clm_Connector_Integration']);
+        expect(
+            SETS.filter((name) =>
+                (load(name).customPermissions ?? []).some((entry) => entry.name === 'Clm_Manage_Sync')
+            )
+        ).toEqual(['Clm_Connector_Admin']);
+        expect(SETS.filter((name) => grants(name, 'Clm_Sync_Request__e', 'allowCreate'))).toEqual([
+            'Clm_Connector_Admin',
+            'Clm_Connector_User'
+        ]);
+        expect(SETS.filter((name) => grants(name, 'Clm_Sync_Status__e', 'allowCreate'))).toEqual([
+            'Clm_Connector_Integration'
+        ]);
     });
 });

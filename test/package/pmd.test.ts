@@ -11,9 +11,13 @@ import { CodeAnalyzer, CodeAnalyzerConfig } from '@salesforce/code-analyzer-core
 import * as pmdEngine from '@salesforce/code-analyzer-pmd-engine';
 import { commandRequirement, repoRoot, requireOrSkip } from '../support/requirements.ts';
 
-const javaPresent = requireOrSkip(commandRequirement('java', 'install Java 17 (apt-get install -y openjdk-17-jre-headless)'));
+const javaPresent = requireOrSkip(
+    commandRequirement('java', 'install Java 17 (apt-get install -y openjdk-17-jre-headless)')
+);
 
-const Explanations = z.array(z.object({ rule: z.string().min(1), files: z.array(z.string().min(1)).min(1), why: z.string().min(20) }));
+const Explanations = z.array(
+    z.object({ rule: z.string().min(1), files: z.array(z.string().min(1)).min(1), why: z.string().min(20) })
+);
 type Explanation = z.infer<typeof Explanations>[number];
 
 export interface Finding {
@@ -44,7 +48,11 @@ export async function runPmd(folders: string[]): Promise<Finding[]> {
 }
 
 function globToRegExp(glob: string): RegExp {
-    const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*');
+    const escaped = glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*/g, '\0')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\0/g, '.*');
     return new RegExp(`^${escaped}$`);
 }
 
@@ -52,7 +60,9 @@ export function explains(explanation: Explanation, finding: Finding): boolean {
     return explanation.rule === finding.rule && explanation.files.some((glob) => globToRegExp(glob).test(finding.file));
 }
 
-const explanations = Explanations.parse(parse(readFileSync(path.join(import.meta.dirname, 'pmd-explanations.yaml'), 'utf8')));
+const explanations = Explanations.parse(
+    parse(readFileSync(path.join(import.meta.dirname, 'pmd-explanations.yaml'), 'utf8'))
+);
 
 describe.runIf(javaPresent)('PMD over the package', () => {
     let findings: Finding[] = [];
@@ -61,12 +71,18 @@ describe.runIf(javaPresent)('PMD over the package', () => {
     }, 180_000);
 
     it('finds no severity 1 or 2 violation', () => {
-        expect(findings.filter((finding) => finding.severity <= 2).map((f) => `${f.file}:${f.line} ${f.rule} ${f.message}`)).toEqual([]);
+        expect(
+            findings.filter((finding) => finding.severity <= 2).map((f) => `${f.file}:${f.line} ${f.rule} ${f.message}`)
+        ).toEqual([]);
     });
 
     it('has an explanation for every remaining finding', () => {
-        const unexplained = findings.filter((finding) => !explanations.some((explanation) => explains(explanation, finding)));
-        expect(unexplained.map((f) => `${f.file}:${f.line} ${f.rule} (severity ${f.severity}) ${f.message}`)).toEqual([]);
+        const unexplained = findings.filter(
+            (finding) => !explanations.some((explanation) => explains(explanation, finding))
+        );
+        expect(unexplained.map((f) => `${f.file}:${f.line} ${f.rule} (severity ${f.severity}) ${f.message}`)).toEqual(
+            []
+        );
     });
 
     it('keeps no stale explanation', () => {

@@ -31,7 +31,8 @@ async function convert(packageDir: string): Promise<{ set: ComponentSet; files: 
 
 function countsByType(set: ComponentSet): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const component of set.getSourceComponents()) counts[component.type.name] = (counts[component.type.name] ?? 0) + 1;
+    for (const component of set.getSourceComponents())
+        counts[component.type.name] = (counts[component.type.name] ?? 0) + 1;
     return counts;
 }
 
@@ -49,19 +50,21 @@ describe('SDR conversion', () => {
         });
         expect(counts.ApexClass).toBeGreaterThanOrEqual(24);
         expect(counts.LightningComponentBundle).toBe(7);
-        expect(files).toEqual(expect.arrayContaining([
-            'package.xml',
-            'objects/Clm_Conflict__c.object',
-            'objects/Clm_Sync_Request__e.object',
-            'objects/Clm_Sync_Status__e.object',
-            'objects/Clm_Field_Mapping__mdt.object',
-            'customMetadata/Clm_Automation_Setting.Default.md',
-            'permissionsets/Clm_Connector_Integration.permissionset',
-            'lwc/clmContractStatus/clmContractStatus.js',
-            'classes/ClmSyncRequestService.cls',
-            'classes/ClmSyncRequestServiceTest.cls',
-            'triggers/ClmSyncStatusTrigger.trigger'
-        ]));
+        expect(files).toEqual(
+            expect.arrayContaining([
+                'package.xml',
+                'objects/Clm_Conflict__c.object',
+                'objects/Clm_Sync_Request__e.object',
+                'objects/Clm_Sync_Status__e.object',
+                'objects/Clm_Field_Mapping__mdt.object',
+                'customMetadata/Clm_Automation_Setting.Default.md',
+                'permissionsets/Clm_Connector_Integration.permissionset',
+                'lwc/clmContractStatus/clmContractStatus.js',
+                'classes/ClmSyncRequestService.cls',
+                'classes/ClmSyncRequestServiceTest.cls',
+                'triggers/ClmSyncStatusTrigger.trigger'
+            ])
+        );
     });
 
     it('keeps tests, TypeScript and LWC test doubles out of the converted package', async () => {
@@ -73,7 +76,9 @@ describe('SDR conversion', () => {
     it('converts force-app-cpq on its own', async () => {
         const { set, files } = await convert('force-app-cpq');
         expect(countsByType(set)).toMatchObject({ QuickAction: 1 });
-        expect(files).toEqual(expect.arrayContaining(['package.xml', 'quickActions/SBQQ__Quote__c.Send_to_CLM.quickAction']));
+        expect(files).toEqual(
+            expect.arrayContaining(['package.xml', 'quickActions/SBQQ__Quote__c.Send_to_CLM.quickAction'])
+        );
     });
 });
 

@@ -178,7 +178,9 @@ export default class ClmContractStatus extends LightningElement {
     }
     get offPathLifecycle() {
         const lifecycle = this.status && this.status.lifecycle;
-        return lifecycle && !LIFECYCLE_PATH.some((step) => step.value === lifecycle) ? OFF_PATH[lifecycle] || lifecycle : undefined;
+        return lifecycle && !LIFECYCLE_PATH.some((step) => step.value === lifecycle)
+            ? OFF_PATH[lifecycle] || lifecycle
+            : undefined;
     }
     get signature() {
         return SIGNATURE[(this.status && this.status.signatureStatus) || 'None'] || SIGNATURE.None;

@@ -14,7 +14,10 @@ export function parseError(error) {
     if (typeof error === 'string') return fromText(error);
     const body = error.body;
     if (Array.isArray(body)) {
-        const message = body.map((entry) => entry.message).filter(Boolean).join(', ');
+        const message = body
+            .map((entry) => entry.message)
+            .filter(Boolean)
+            .join(', ');
         return { code: body[0]?.errorCode ?? null, field: null, message: message || 'Unknown error' };
     }
     if (body && typeof body.message === 'string') return fromText(body.message);
@@ -48,5 +51,9 @@ function fromText(text) {
  */
 export function reduceErrors(errors) {
     const list = Array.isArray(errors) ? errors : [errors];
-    return [...new Set(list.filter((error) => error !== undefined && error !== null).map((error) => parseError(error).message))];
+    return [
+        ...new Set(
+            list.filter((error) => error !== undefined && error !== null).map((error) => parseError(error).message)
+        )
+    ];
 }

@@ -90,7 +90,10 @@ export default class ClmSendToClm extends LightningElement {
         return this.fields.length > 0;
     }
     get issues() {
-        return ((this.preview && this.preview.issues) || []).map((issue) => ({ ...issue, key: `${issue.code}:${issue.field}` }));
+        return ((this.preview && this.preview.issues) || []).map((issue) => ({
+            ...issue,
+            key: `${issue.code}:${issue.field}`
+        }));
     }
     get hasIssues() {
         return this.issues.length > 0;

@@ -48,10 +48,22 @@ export default class ClmSyncHealth extends LightningElement {
         this.retrying = new Set([...this.retrying, errorId]);
         try {
             await retryItem({ errorId });
-            this.dispatchEvent(new ShowToastEvent({ title: `Retry requested for ${name}`, message: 'The connector will try again.', variant: 'success' }));
+            this.dispatchEvent(
+                new ShowToastEvent({
+                    title: `Retry requested for ${name}`,
+                    message: 'The connector will try again.',
+                    variant: 'success'
+                })
+            );
             await this.load();
         } catch (error) {
-            this.dispatchEvent(new ShowToastEvent({ title: `Could not retry ${name}`, message: reduceErrors(error).join(', '), variant: 'error' }));
+            this.dispatchEvent(
+                new ShowToastEvent({
+                    title: `Could not retry ${name}`,
+                    message: reduceErrors(error).join(', '),
+                    variant: 'error'
+                })
+            );
         } finally {
             const remaining = new Set(this.retrying);
             remaining.delete(errorId);
@@ -68,8 +80,16 @@ export default class ClmSyncHealth extends LightningElement {
     get tiles() {
         const linked = (this.health && this.health.linkedByResult) || {};
         return RESULTS.map((result) => {
-            const count = ['Opportunity', 'Contract'].reduce((sum, object) => sum + ((linked[object] || {})[result] || 0), 0);
-            return { key: result, label: result, count, className: `tile tile-${result.toLowerCase()} slds-box slds-box_x-small slds-text-align_center` };
+            const count = ['Opportunity', 'Contract'].reduce(
+                (sum, object) => sum + ((linked[object] || {})[result] || 0),
+                0
+            );
+            return {
+                key: result,
+                label: result,
+                count,
+                className: `tile tile-${result.toLowerCase()} slds-box slds-box_x-small slds-text-align_center`
+            };
         });
     }
     get openConflicts() {
@@ -94,18 +114,31 @@ export default class ClmSyncHealth extends LightningElement {
             { label: 'Code', fieldName: 'Code__c' },
             { label: 'Message', fieldName: 'Message__c', wrapText: true },
             { label: 'Attempts', fieldName: 'attempts', type: 'number' },
-            { label: 'Next retry', fieldName: 'Next_Retry_At__c', type: 'date', typeAttributes: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } },
+            {
+                label: 'Next retry',
+                fieldName: 'Next_Retry_At__c',
+                type: 'date',
+                typeAttributes: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+            },
             { label: 'Correlation id', fieldName: 'Correlation_Id__c' }
         ];
         if (this.canManage) {
             columns.push({
                 type: 'button',
-                typeAttributes: { label: 'Retry', name: 'retry', variant: 'neutral', disabled: { fieldName: 'retryDisabled' } }
+                typeAttributes: {
+                    label: 'Retry',
+                    name: 'retry',
+                    variant: 'neutral',
+                    disabled: { fieldName: 'retryDisabled' }
+                }
             });
         }
         return columns;
     }
     get tableRows() {
-        return this.rows.map((row) => ({ ...row, retryDisabled: !RETRYABLE.has(row.Status__c) || this.retrying.has(row.Id) }));
+        return this.rows.map((row) => ({
+            ...row,
+            retryDisabled: !RETRYABLE.has(row.Status__c) || this.retrying.has(row.Id)
+        }));
     }
 }

@@ -41,7 +41,8 @@ async function mount() {
     await flushPromises();
     return element;
 }
-const first = (element, selector) => element.shadowRoot.querySelector(`li.conflict[data-id="${CONFLICTS[0].Id}"] ${selector}`);
+const first = (element, selector) =>
+    element.shadowRoot.querySelector(`li.conflict[data-id="${CONFLICTS[0].Id}"] ${selector}`);
 
 describe('c-clm-conflict-queue', () => {
     afterEach(() => {
@@ -67,7 +68,11 @@ describe('c-clm-conflict-queue', () => {
         const element = await mount();
         first(element, 'lightning-button.keep-clm').click();
         await flushPromises();
-        expect(resolveConflict).toHaveBeenCalledWith({ conflictId: CONFLICTS[0].Id, resolution: 'ClmValue', editedValue: null });
+        expect(resolveConflict).toHaveBeenCalledWith({
+            conflictId: CONFLICTS[0].Id,
+            resolution: 'ClmValue',
+            editedValue: null
+        });
         expect(all(element, 'li.conflict')).toHaveLength(1);
     });
 
@@ -77,7 +82,11 @@ describe('c-clm-conflict-queue', () => {
         const element = await mount();
         first(element, 'lightning-button.keep-salesforce').click();
         await flushPromises();
-        expect(resolveConflict).toHaveBeenCalledWith({ conflictId: CONFLICTS[0].Id, resolution: 'SalesforceValue', editedValue: null });
+        expect(resolveConflict).toHaveBeenCalledWith({
+            conflictId: CONFLICTS[0].Id,
+            resolution: 'SalesforceValue',
+            editedValue: null
+        });
     });
 
     it('sends an edited value', async () => {
@@ -93,13 +102,22 @@ describe('c-clm-conflict-queue', () => {
         await flushPromises();
         first(element, 'lightning-button.save-edit').click();
         await flushPromises();
-        expect(resolveConflict).toHaveBeenCalledWith({ conflictId: CONFLICTS[0].Id, resolution: 'EditedValue', editedValue: 'Net 40' });
+        expect(resolveConflict).toHaveBeenCalledWith({
+            conflictId: CONFLICTS[0].Id,
+            resolution: 'EditedValue',
+            editedValue: 'Net 40'
+        });
         expect(all(element, 'li.conflict')).toHaveLength(1);
     });
 
     it('shows the refusal on the conflict it concerns and keeps it in the queue', async () => {
         getConflictQueue.mockResolvedValue(CONFLICTS);
-        resolveConflict.mockRejectedValue({ body: { message: '{"code":"CLM.CONFLICT_NOT_OPEN","field":"Status__c","message":"This conflict is already Resolved."}' } });
+        resolveConflict.mockRejectedValue({
+            body: {
+                message:
+                    '{"code":"CLM.CONFLICT_NOT_OPEN","field":"Status__c","message":"This conflict is already Resolved."}'
+            }
+        });
         const element = await mount();
         first(element, 'lightning-button.keep-clm').click();
         await flushPromises();
@@ -116,9 +134,16 @@ describe('c-clm-conflict-queue', () => {
     });
 
     it('shows a load error', async () => {
-        getConflictQueue.mockRejectedValue({ body: { message: '{"code":"CLM.ACCESS_DENIED","field":null,"message":"You do not have access to this CLM data."}' } });
+        getConflictQueue.mockRejectedValue({
+            body: {
+                message:
+                    '{"code":"CLM.ACCESS_DENIED","field":null,"message":"You do not have access to this CLM data."}'
+            }
+        });
         const element = await mount();
-        expect(text(element.shadowRoot.querySelector('c-clm-error-panel'), '.reason')).toBe('You do not have access to this CLM data.');
+        expect(text(element.shadowRoot.querySelector('c-clm-error-panel'), '.reason')).toBe(
+            'You do not have access to this CLM data.'
+        );
         await expectAccessible(element);
     });
 });

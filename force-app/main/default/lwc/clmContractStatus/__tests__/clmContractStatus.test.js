@@ -51,14 +51,22 @@ describe('c-clm-contract-status', () => {
             expect(text(element, '.lifecycle')).toBe('Lifecycle: Review');
             expect(element.shadowRoot.querySelector('lightning-progress-indicator').currentStep).toBe('InReview');
             expect(all(element, 'lightning-progress-step').map((step) => step.value)).toEqual([
-                'Draft', 'InReview', 'PendingApproval', 'Approved', 'OutForSignature', 'Signed', 'Active'
+                'Draft',
+                'InReview',
+                'PendingApproval',
+                'Approved',
+                'OutForSignature',
+                'Signed',
+                'Active'
             ]);
             expect(text(element, '.signature')).toBe('Signature: Not sent for signature');
             expect(element.shadowRoot.querySelector('lightning-progress-bar').value).toBe(0);
             const value = element.shadowRoot.querySelector('.contract-value lightning-formatted-number');
             expect(value.value).toBe(120000);
             expect(value.currencyCode).toBe('EUR');
-            expect(element.shadowRoot.querySelector('.notice-deadline lightning-formatted-date-time').value).toBe('2027-10-01');
+            expect(element.shadowRoot.querySelector('.notice-deadline lightning-formatted-date-time').value).toBe(
+                '2027-10-01'
+            );
             expect(text(element, '.auto-renew')).toBe('Yes, 12 months');
             expect(element.shadowRoot.querySelector('a.clm-link').href).toBe('https://clm.example.test/contracts/K-42');
             expect(all(element, '.provenance-entry').map((li) => li.textContent.replace(/\s+/g, ' ').trim())).toEqual([
@@ -91,7 +99,10 @@ describe('c-clm-contract-status', () => {
     describe('error', () => {
         it('shows the reason from the Apex error through the shared error panel', async () => {
             getStatus.mockRejectedValue({
-                body: { message: '{"code":"CLM.RECORD_NOT_FOUND","field":"recordId","message":"The record does not exist or is not shared with you."}' }
+                body: {
+                    message:
+                        '{"code":"CLM.RECORD_NOT_FOUND","field":"recordId","message":"The record does not exist or is not shared with you."}'
+                }
             });
             const element = mount();
             await flushPromises();
@@ -121,7 +132,13 @@ describe('c-clm-contract-status', () => {
             getStatus.mockResolvedValue(STATUS);
             const element = mount();
             await flushPromises();
-            getStatus.mockResolvedValue({ ...STATUS, lifecycle: 'Signed', signatureStatus: 'FullySigned', health: 'Healthy', openConflicts: [] });
+            getStatus.mockResolvedValue({
+                ...STATUS,
+                lifecycle: 'Signed',
+                signatureStatus: 'FullySigned',
+                health: 'Healthy',
+                openConflicts: []
+            });
 
             expect(empApiMock.fireEvent(STATUS_CHANNEL, statusEvent())).toBe(true);
             await flushPromises();
@@ -140,7 +157,10 @@ describe('c-clm-contract-status', () => {
             await flushPromises();
             // The reload never answers: what shows comes from the event itself (a 15-character id).
             getStatus.mockReturnValueOnce(new Promise(() => {}));
-            empApiMock.fireEvent(STATUS_CHANNEL, statusEvent({ Record_Id__c: '800000000000001', Lifecycle__c: 'Active' }));
+            empApiMock.fireEvent(
+                STATUS_CHANNEL,
+                statusEvent({ Record_Id__c: '800000000000001', Lifecycle__c: 'Active' })
+            );
             await flushPromises();
             expect(text(element, '.lifecycle')).toBe('Lifecycle: Active');
             expect(getStatus).toHaveBeenCalledTimes(2);

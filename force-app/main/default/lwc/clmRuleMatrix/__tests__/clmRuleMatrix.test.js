@@ -7,9 +7,36 @@ import { expectAccessible, flushPromises, resetDom, text } from '../../../../../
 vi.mock('@salesforce/apex/ClmAdminController.getFieldRules', () => ({ default: vi.fn() }));
 
 const RULES = [
-    { name: 'Contract_Lifecycle', objectApiName: 'Contract', field: 'CLM_Lifecycle__c', clmField: 'status.lifecycle', direction: 'ClmToSalesforce', conflictPolicy: null, transformKind: 'statusMap', enabled: true },
-    { name: 'Contract_Special_Terms', objectApiName: 'Contract', field: 'SpecialTerms', clmField: 'custom.specialTerms', direction: 'Bidirectional', conflictPolicy: 'Manual', transformKind: 'copy', enabled: true },
-    { name: 'Opportunity_Stage', objectApiName: 'Opportunity', field: 'StageName', clmField: 'dealStage', direction: 'SalesforceToClm', conflictPolicy: null, transformKind: 'copy', enabled: false }
+    {
+        name: 'Contract_Lifecycle',
+        objectApiName: 'Contract',
+        field: 'CLM_Lifecycle__c',
+        clmField: 'status.lifecycle',
+        direction: 'ClmToSalesforce',
+        conflictPolicy: null,
+        transformKind: 'statusMap',
+        enabled: true
+    },
+    {
+        name: 'Contract_Special_Terms',
+        objectApiName: 'Contract',
+        field: 'SpecialTerms',
+        clmField: 'custom.specialTerms',
+        direction: 'Bidirectional',
+        conflictPolicy: 'Manual',
+        transformKind: 'copy',
+        enabled: true
+    },
+    {
+        name: 'Opportunity_Stage',
+        objectApiName: 'Opportunity',
+        field: 'StageName',
+        clmField: 'dealStage',
+        direction: 'SalesforceToClm',
+        conflictPolicy: null,
+        transformKind: 'copy',
+        enabled: false
+    }
 ];
 
 async function mount() {
@@ -35,7 +62,13 @@ describe('c-clm-rule-matrix', () => {
             ['Opportunity_Stage', 'Salesforce → CLM', '—', false]
         ]);
         expect(table.columns.map((column) => column.label)).toEqual([
-            'Object', 'Salesforce field', 'CLM field', 'Direction', 'Conflict policy', 'Transform', 'Enabled'
+            'Object',
+            'Salesforce field',
+            'CLM field',
+            'Direction',
+            'Conflict policy',
+            'Transform',
+            'Enabled'
         ]);
         await expectAccessible(element);
     });
@@ -47,7 +80,9 @@ describe('c-clm-rule-matrix', () => {
         expect(filter.options.map((option) => option.value)).toEqual(['', 'Contract', 'Opportunity']);
         filter.dispatchEvent(new CustomEvent('change', { detail: { value: 'Opportunity' } }));
         await flushPromises();
-        expect(element.shadowRoot.querySelector('lightning-datatable.rules').data.map((row) => row.name)).toEqual(['Opportunity_Stage']);
+        expect(element.shadowRoot.querySelector('lightning-datatable.rules').data.map((row) => row.name)).toEqual([
+            'Opportunity_Stage'
+        ]);
     });
 
     it('says when no rules exist', async () => {

@@ -26,8 +26,16 @@ const INVALID = {
     ...VALID,
     canSend: false,
     issues: [
-        { code: 'CLM.REQUIRED_VALUE_MISSING', field: 'AccountId', message: 'The CLM needs the counterparty: set the Account.' },
-        { code: 'TRANSFORM.UNKNOWN_PICKLIST_VALUE', field: 'Payment_Terms__c', message: 'Payment Terms: the CLM does not take the value "Net 90".' }
+        {
+            code: 'CLM.REQUIRED_VALUE_MISSING',
+            field: 'AccountId',
+            message: 'The CLM needs the counterparty: set the Account.'
+        },
+        {
+            code: 'TRANSFORM.UNKNOWN_PICKLIST_VALUE',
+            field: 'Payment_Terms__c',
+            message: 'Payment Terms: the CLM does not take the value "Net 90".'
+        }
     ]
 };
 
@@ -109,7 +117,10 @@ describe('c-clm-send-to-clm', () => {
 
     it('shows an error from the preview through the error panel', async () => {
         previewSend.mockRejectedValue({
-            body: { message: '{"code":"CLM.OBJECT_NOT_SUPPORTED","field":"recordId","message":"Account records cannot be sent to the CLM."}' }
+            body: {
+                message:
+                    '{"code":"CLM.OBJECT_NOT_SUPPORTED","field":"recordId","message":"Account records cannot be sent to the CLM."}'
+            }
         });
         const element = await mount();
         const panel = element.shadowRoot.querySelector('c-clm-error-panel');

@@ -42,11 +42,23 @@ describe('c-clm-sync-health', () => {
     it('adds up linked records per result across objects and lists the errors', async () => {
         getSyncHealth.mockResolvedValue(HEALTH);
         const element = await mount();
-        const tiles = all(element, '.tiles li').map((li) => [li.querySelector('.label').textContent, li.querySelector('.count').textContent]);
-        expect(tiles).toEqual([['Synced', '14'], ['Pending', '2'], ['Conflict', '0'], ['Error', '1'], ['Quarantined', '0']]);
+        const tiles = all(element, '.tiles li').map((li) => [
+            li.querySelector('.label').textContent,
+            li.querySelector('.count').textContent
+        ]);
+        expect(tiles).toEqual([
+            ['Synced', '14'],
+            ['Pending', '2'],
+            ['Conflict', '0'],
+            ['Error', '1'],
+            ['Quarantined', '0']
+        ]);
         expect(text(element, '.summary')).toBe('3 conflicts wait for review; 1 items are quarantined.');
         const table = element.shadowRoot.querySelector('lightning-datatable.errors');
-        expect(table.data.map((row) => [row.Name, row.retryDisabled])).toEqual([['SE-00001', false], ['SE-00002', true]]);
+        expect(table.data.map((row) => [row.Name, row.retryDisabled])).toEqual([
+            ['SE-00001', false],
+            ['SE-00002', true]
+        ]);
         expect(table.columns.at(-1).typeAttributes.name).toBe('retry');
         await expectAccessible(element);
     });
@@ -68,20 +80,32 @@ describe('c-clm-sync-health', () => {
         table.dispatchEvent(new CustomEvent('rowaction', { detail: { action: { name: 'retry' }, row: QUARANTINED } }));
         await flushPromises();
         expect(retryItem).toHaveBeenCalledWith({ errorId: QUARANTINED.Id });
-        expect(toast.mock.calls[0][0].detail).toMatchObject({ title: 'Retry requested for SE-00001', variant: 'success' });
+        expect(toast.mock.calls[0][0].detail).toMatchObject({
+            title: 'Retry requested for SE-00001',
+            variant: 'success'
+        });
         expect(getSyncHealth).toHaveBeenCalledTimes(2);
     });
 
     it('shows why a retry was refused', async () => {
         getSyncHealth.mockResolvedValue(HEALTH);
-        retryItem.mockRejectedValue({ body: { message: '{"code":"CLM.ACCESS_DENIED","field":"Clm_Manage_Sync","message":"Retrying items needs the admin permission set."}' } });
+        retryItem.mockRejectedValue({
+            body: {
+                message:
+                    '{"code":"CLM.ACCESS_DENIED","field":"Clm_Manage_Sync","message":"Retrying items needs the admin permission set."}'
+            }
+        });
         const element = await mount();
         const toast = vi.fn();
         element.addEventListener('lightning__showtoast', toast);
-        element.shadowRoot.querySelector('lightning-datatable.errors')
+        element.shadowRoot
+            .querySelector('lightning-datatable.errors')
             .dispatchEvent(new CustomEvent('rowaction', { detail: { action: { name: 'retry' }, row: QUARANTINED } }));
         await flushPromises();
-        expect(toast.mock.calls[0][0].detail).toMatchObject({ variant: 'error', message: 'Retrying items needs the admin permission set.' });
+        expect(toast.mock.calls[0][0].detail).toMatchObject({
+            variant: 'error',
+            message: 'Retrying items needs the admin permission set.'
+        });
     });
 
     it('says there are no errors when there are none', async () => {
