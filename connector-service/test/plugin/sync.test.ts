@@ -1,0 +1,216 @@
+// `sf clm sync status|errors|replay|backfill` and `sf clm conflicts list` against a small fake of the connector's
+// admin API (docs/admin-api.md) on 127.0.0.1: bearer auth, the documented bodies, a backfill job that advances
+// on each poll. Every result is checked against its schema; the token never shows up in output or errors.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Config } from '@oclif/core';
+import { TestContext } from '@salesforce/core/testSetup';
+import { stubSfCommandUx } from '@salesforce/sf-plugins-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import ConflictsList from '../../src/commands/clm/conflicts/list.ts';
+import SyncBackfill from '../../src/commands/clm/sync/backfill.ts';
+import SyncErrors from '../../src/commands/clm/sync/errors.ts';
+import SyncReplay from '../../src/commands/clm/sync/replay.ts';
+import SyncStatus from '../../src/commands/clm/sync/status.ts';
+import { schemaErrors } from './support/schemas.ts';
+
+const PLUGIN_ROOT = path.resolve(import.meta.dirname, '../..');
+const TOKEN = `tok-${process.pid}-${Date.now().toString(36)}-secret`;
+
+const STATUS = {
+    orgId: '00D000000000001AAA',
+    connector: 'clm-connector 0.1.0',
+    subscriptions: [{ channel: '/data/ContractChangeEvent', replayId: '1042', holder: 'worker-1' }],
+    queues: { inbox: { pending: 3, processing: 1, failed: 2, quarantined: 1 }, outbox: { pending: 0, processing: 0, failed: 0, quarantined: 0 } },
+    apiBudget: { used: 1200, max: 15000, paused: false }
+};
+const ERROR_ITEM = { id: '42', kind: 'outbox', code: 'SF.FIELD_INTEGRITY', message: 'bad value', correlationId: 'c-1', attempts: 5, nextAttemptAt: null, quarantined: true };
+const CONFLICT = { id: 'k1', pairId: 'p1', rule: 'Contract_Special_Terms', salesforceValue: 'Net 30', clmValue: { text: 'Net 45' }, detectedAt: '2026-11-20T10:00:00Z' };
+
+interface Recorded {
+    method: string;
+    url: string;
+    body: unknown;
+}
+
+async function readBody(request: IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    return text ? JSON.parse(text) : undefined;
+}
+
+let server: Server;
+let baseUrl: string;
+const recorded: Recorded[] = [];
+let backfillPolls = 0;
+let statusBody: unknown = STATUS;
+
+beforeAll(async () => {
+    server = createServer(async (request, response) => {
+        const body = await readBody(request);
+        recorded.push({ method: request.method ?? '', url: request.url ?? '', body });
+        const send = (status: number, value: unknown) => {
+            response.writeHead(status, { 'content-type': 'application/json' });
+            response.end(JSON.stringify(value));
+        };
+        if (request.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { code: 'ADMIN.UNAUTHORIZED', message: 'bearer token required' });
+        const url = new URL(request.url ?? '/', 'http://x');
+        if (request.method === 'GET' && url.pathname === '/admin/status') return send(200, statusBody);
+        if (request.method === 'GET' && url.pathname === '/admin/errors') return send(200, { items: [ERROR_ITEM].slice(0, Number(url.searchParams.get('limit'))) });
+        if (request.method === 'POST' && url.pathname === '/admin/replay') {
+            const { ids, all } = body as { ids?: string[]; all?: boolean };
+            return send(200, { replayed: all ? 7 : (ids?.length ?? 0) });
+        }
+        if (request.method === 'POST' && url.pathname === '/admin/backfill') {
+            if ((body as { object?: string }).object === 'Nope__c') return send(400, { code: 'ADMIN.UNKNOWN_OBJECT', message: 'object Nope__c is not synced' });
+            backfillPolls = 0;
+            return send(202, { jobId: 'job-1' });
+        }
+        if (request.method === 'GET' && url.pathname === '/admin/backfill/job-1') {
+            backfillPolls += 1;
+            const done = backfillPolls >= 3;
+            return send(200, { jobId: 'job-1', object: 'Contract', state: done ? 'Completed' : 'Running', processed: done ? 40 : 10 * backfillPolls, total: 40, errors: 0 });
+        }
+        if (request.method === 'GET' && url.pathname === '/admin/conflicts') return send(200, { items: [CONFLICT] });
+        return send(404, { code: 'ADMIN.NOT_FOUND', message: 'no such route' });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+});
+
+describe('sf clm sync and conflicts commands', () => {
+    const $$ = new TestContext({ setup: false });
+    let config: Config;
+    let ux: ReturnType<typeof stubSfCommandUx>;
+    const savedEnv = { ...process.env };
+
+    /** Everything the commands printed (tables, logs, warnings, JSON). */
+    const printed = () =>
+        JSON.stringify(
+            Object.values(ux)
+                .map((stub) => stub.args)
+                .flat()
+        );
+
+    beforeAll(async () => {
+        config = await Config.load(PLUGIN_ROOT);
+    });
+    beforeEach(() => {
+        $$.init();
+        ux = stubSfCommandUx($$.SANDBOX);
+        process.env.CLM_CONNECTOR_TOKEN = TOKEN;
+        process.env.CLM_CONNECTOR_CONFIG = path.join(os.tmpdir(), `clm-no-config-${process.pid}.json`);
+        delete process.env.CLM_CONNECTOR_URL;
+        recorded.length = 0;
+        statusBody = STATUS;
+    });
+    afterEach(() => {
+        $$.restore();
+        process.env = { ...savedEnv };
+        process.exitCode = undefined;
+    });
+
+    it('sync status: health as tables, the result as the API gave it', async () => {
+        const result = await SyncStatus.run(['--connector-url', baseUrl], config);
+        expect(result).toEqual(STATUS);
+        expect(schemaErrors('clm sync status', result)).toEqual([]);
+        expect(ux.table.callCount).toBe(2);
+        expect(recorded).toEqual([{ method: 'GET', url: '/admin/status', body: undefined }]);
+        expect(printed()).not.toContain(TOKEN);
+    });
+
+    it('sync errors, replay and conflicts list send the documented requests', async () => {
+        const errors = await SyncErrors.run(['--connector-url', baseUrl, '--limit', '5'], config);
+        expect(errors).toEqual({ items: [ERROR_ITEM] });
+        expect(schemaErrors('clm sync errors', errors)).toEqual([]);
+
+        const replayIds = await SyncReplay.run(['--connector-url', baseUrl, '--id', '42', '--id', '43'], config);
+        expect(replayIds).toEqual({ replayed: 2 });
+        const replayAll = await SyncReplay.run(['--connector-url', baseUrl, '--all'], config);
+        expect(replayAll).toEqual({ replayed: 7 });
+        expect(schemaErrors('clm sync replay', replayAll)).toEqual([]);
+
+        const conflicts = await ConflictsList.run(['--connector-url', baseUrl], config);
+        expect(conflicts).toEqual({ items: [CONFLICT] });
+        expect(schemaErrors('clm conflicts list', conflicts)).toEqual([]);
+
+        expect(recorded.map((r) => `${r.method} ${r.url} ${JSON.stringify(r.body) ?? ''}`)).toEqual([
+            'GET /admin/errors?limit=5 ',
+            'POST /admin/replay {"ids":["42","43"]}',
+            'POST /admin/replay {"all":true}',
+            'GET /admin/conflicts '
+        ]);
+    });
+
+    it('sync replay needs exactly one of --id and --all', async () => {
+        await expect(SyncReplay.run(['--connector-url', baseUrl], config)).rejects.toThrow(/Exactly one of the following must be provided: --all, --id/);
+        await expect(SyncReplay.run(['--connector-url', baseUrl, '--all', '--id', '1'], config)).rejects.toThrow(/cannot also be provided/);
+        expect(recorded).toEqual([]);
+    });
+
+    it('sync backfill follows the job with a progress bar until it completes', async () => {
+        const result = await SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Contract', '--since', '2024-01-01', '--poll-interval', '1'], config);
+        expect(result).toEqual({ jobId: 'job-1', object: 'Contract', state: 'Completed', processed: 40, total: 40, errors: 0 });
+        expect(schemaErrors('clm sync backfill', result)).toEqual([]);
+        expect(recorded[0]).toEqual({ method: 'POST', url: '/admin/backfill', body: { object: 'Contract', since: '2024-01-01' } });
+        expect(recorded.filter((r) => r.url === '/admin/backfill/job-1')).toHaveLength(3);
+        expect(process.exitCode).toBeUndefined();
+
+        await expect(SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Contract', '--since', 'yesterday'], config)).rejects.toThrow(/--since must be an ISO 8601 date/);
+        await expect(SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Nope__c'], config)).rejects.toThrow(
+            `The connector at ${baseUrl} answered POST /admin/backfill with HTTP 400: object Nope__c is not synced`
+        );
+    });
+
+    it('reads URL and token from the config file when flags and environment do not give them', async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-config-'));
+        try {
+            const file = path.join(dir, 'clm-connector.json');
+            writeFileSync(file, JSON.stringify({ url: baseUrl, token: TOKEN }), { mode: 0o600 });
+            process.env.CLM_CONNECTOR_CONFIG = file;
+            delete process.env.CLM_CONNECTOR_TOKEN;
+            expect(await SyncStatus.run([], config)).toEqual(STATUS);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it('explains a missing URL, a missing or wrong token, an unreachable connector and a bad answer — never echoing the token', async () => {
+        const failure = (args: string[]) => SyncStatus.run(args, config).then(() => expect.unreachable('the command should fail'), (error: unknown) => error as Error & { actions?: string[] });
+
+        const noUrl = await failure([]);
+        expect(noUrl.message).toBe("The connector's admin API URL is not set.");
+        expect(noUrl.actions?.[0]).toContain('--connector-url');
+
+        delete process.env.CLM_CONNECTOR_TOKEN;
+        const noToken = await failure(['--connector-url', baseUrl]);
+        expect(noToken.message).toBe('No admin token for the connector.');
+        expect(noToken.actions?.[0]).toContain('CLM_CONNECTOR_TOKEN');
+
+        process.env.CLM_CONNECTOR_TOKEN = `${TOKEN}-old`;
+        const refused = await failure(['--connector-url', baseUrl]);
+        expect(refused.message).toBe(`The connector at ${baseUrl} refused the admin token (HTTP 401).`);
+        expect(`${refused.message} ${refused.actions?.join(' ')} ${refused.stack}`).not.toContain(TOKEN);
+
+        process.env.CLM_CONNECTOR_TOKEN = TOKEN;
+        const closed = createServer();
+        await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+        const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+        await new Promise((resolve) => closed.close(resolve));
+        const unreachable = await failure(['--connector-url', deadUrl]);
+        expect(unreachable.message).toBe(`The connector at ${deadUrl} cannot be reached (ECONNREFUSED).`);
+        expect(unreachable.actions?.[0]).toContain('running');
+
+        statusBody = { ...STATUS, queues: { inbox: STATUS.queues.inbox } };
+        const bad = await failure(['--connector-url', baseUrl]);
+        expect(bad.message).toBe(`The connector at ${baseUrl} answered GET /admin/status with an unexpected body (queues.outbox: Invalid input: expected object, received undefined).`);
+        expect(printed()).not.toContain(TOKEN);
+    });
+});
