@@ -1,0 +1,67 @@
+/**
+ * What the pipeline stores in its inbox and outbox, validated on the way in and on the way out so a malformed
+ * row becomes a coded error on that row, never a crash of the loop.
+ */
+import { z } from 'zod';
+import { ConnectorError, SalesforceChange, type Json } from '../domain/index.ts';
+
+const JsonRecord = z.record(z.string(), z.unknown());
+
+export const InboxPayload = z.discriminatedUnion('kind', [
+    /** A Salesforce record change (CDC, or the SystemModstamp reconcile). */
+    z.object({ kind: z.literal('sf.change'), change: SalesforceChange }),
+    /** A rep asked to send an Opportunity to the CLM (Clm_Sync_Request__e). */
+    z.object({
+        kind: z.literal('sf.syncRequest'),
+        opportunityId: z.string().min(15),
+        requestId: z.string().min(1),
+        requestedBy: z.string().optional()
+    }),
+    /** The CLM says a contract changed (a verified webhook, the change feed, or our own create). */
+    z.object({ kind: z.literal('clm.event'), contractId: z.string().min(1), vendorEventId: z.string().min(1) }),
+    /** A person decided a Manual conflict in the org. */
+    z.object({
+        kind: z.literal('sf.conflictResolution'),
+        pairId: z.string().min(1),
+        rule: z.string().min(1),
+        resolution: z.union([z.object({ take: z.enum(['salesforce', 'clm']) }), z.object({ value: z.unknown() })])
+    })
+]);
+export type InboxPayload = z.infer<typeof InboxPayload>;
+
+const SalesforceValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const OutboxPayload = z.discriminatedUnion('kind', [
+    /** One record write to Salesforce; after success, optionally link the record to the pair. */
+    z.object({
+        kind: z.literal('sf.write'),
+        sfObject: z.string(),
+        id: z.string().optional(),
+        externalId: z.object({ field: z.string(), value: z.string() }).optional(),
+        fields: z.record(z.string(), SalesforceValue),
+        pairId: z.string().optional(),
+        linkAs: z.enum(['opportunity', 'contract', 'quote']).optional()
+    }),
+    z.object({ kind: z.literal('clm.create'), pairId: z.string(), opportunityId: z.string(), accountId: z.string().nullable(), input: JsonRecord }),
+    z.object({ kind: z.literal('clm.update'), pairId: z.string(), contractId: z.string(), fields: JsonRecord }),
+    z.object({ kind: z.literal('sf.publishStatus'), fields: z.record(z.string(), SalesforceValue) }),
+    /** Copy a signed document from the CLM onto the Opportunity as a file. */
+    z.object({ kind: z.literal('clm.attachSigned'), contractId: z.string(), documentId: z.string(), recordId: z.string() })
+]);
+export type OutboxPayload = z.infer<typeof OutboxPayload>;
+
+export function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, queue: 'inbox' | 'outbox'): T {
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ConnectorError(`PIPELINE.INVALID_${queue.toUpperCase()}_PAYLOAD`, `${queue} payload: ${issue?.path.join('.') || 'payload'} — ${issue?.message}`, {
+            field: issue?.path.join('.'),
+            retryable: false
+        });
+    }
+    return parsed.data;
+}
+
+export function asJson(value: unknown): Json {
+    return JSON.parse(JSON.stringify(value)) as Json;
+}

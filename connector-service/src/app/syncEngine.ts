@@ -1,0 +1,596 @@
+/**
+ * The sync engine: claims inbox items (one per record at a time, others flow), plans each with the domain, and
+ * commits the new pair state, change log, conflicts and outbox items in one store transaction; then dispatches the
+ * outbox — Salesforce writes batched into Composite calls, CLM writes through the port — with retries, backoff
+ * and quarantine. Ingest (Pub/Sub, webhooks, polling) only appends to the inbox; see docs/architecture.md.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+    ConnectorError,
+    isConnectorError,
+    planChange,
+    resolveConflict,
+    select,
+    where,
+    type ClmContract,
+    type Conflict,
+    type Json,
+    type Plan,
+    type PlanContext,
+    type RuleSet,
+    type SalesforceChange
+} from '../domain/index.ts';
+import type { ClmPort, CreateContractInput } from '../ports/clm.ts';
+import type { RecordWrite, SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
+import type {
+    ClaimRef,
+    InboxItem,
+    LinkedPair,
+    OutboxInput,
+    OutboxItem,
+    QueueName,
+    SalesforceLinkKind,
+    StorePort
+} from '../ports/store.ts';
+import { canonicalValues, contractPatch } from './clmFields.ts';
+import { asJson, InboxPayload, OutboxPayload, parsePayload } from './payloads.ts';
+import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
+
+const LINK_KIND: Readonly<Record<string, SalesforceLinkKind>> = {
+    Opportunity: 'opportunity',
+    Contract: 'contract',
+    SBQQ__Quote__c: 'quote'
+};
+
+export interface SyncEngineOptions {
+    orgId: string;
+    store: StorePort;
+    salesforce: SalesforcePort;
+    clm: ClmPort;
+    rules: RuleSet;
+    context: PlanContext;
+    /** Identifies this instance's claims. */
+    worker?: string;
+    now?: () => number;
+    retry?: RetryPolicy;
+    random?: () => number;
+    /** The currency of amounts in a single-currency org (sent with the deal value). */
+    orgCurrency?: string;
+    /** Link to a contract in the CLM's UI, stored on the Opportunity and Contract. */
+    contractUrl?: (contract: ClmContract) => string | null;
+    log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+}
+
+export class SyncEngine {
+    private readonly worker: string;
+    private readonly now: () => number;
+
+    constructor(private readonly options: SyncEngineOptions) {
+        this.worker = options.worker ?? `engine-${randomUUID().slice(0, 8)}`;
+        this.now = options.now ?? Date.now;
+    }
+
+    private get store(): StorePort {
+        return this.options.store;
+    }
+    private get orgId(): string {
+        return this.options.orgId;
+    }
+
+    /** Processes up to `limit` due inbox items; returns how many it claimed. */
+    async processInbox(limit = 50): Promise<number> {
+        const items = await this.store.claimInbox(this.orgId, this.worker, limit, this.now());
+        for (const item of items) await this.handleInbox(item);
+        return items.length;
+    }
+
+    /** Dispatches up to `limit` due outbox items; returns how many it claimed. */
+    async dispatchOutbox(limit = 1000): Promise<number> {
+        const items = await this.store.claimOutbox(this.orgId, this.worker, limit, this.now());
+        const sfWrites = items.filter((item) => item.operation === 'sf.write');
+        if (sfWrites.length > 0) await this.dispatchSalesforceWrites(sfWrites);
+        for (const item of items.filter((candidate) => candidate.operation !== 'sf.write')) await this.dispatchOne(item);
+        return items.length;
+    }
+
+    /** Alternates processing and dispatching until nothing is due (bounded). */
+    async runUntilIdle(maxRounds = 100): Promise<void> {
+        for (let round = 0; round < maxRounds; round += 1) {
+            const moved = (await this.processInbox()) + (await this.dispatchOutbox());
+            if (moved === 0) return;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ inbox
+
+    private claimOf(item: InboxItem | OutboxItem): ClaimRef {
+        return { id: item.id, worker: this.worker, attempt: item.attempts };
+    }
+
+    private async handleInbox(item: InboxItem): Promise<void> {
+        try {
+            const payload = parsePayload(InboxPayload, item.payload, 'inbox');
+            switch (payload.kind) {
+                case 'sf.change':
+                    return await this.onSalesforceChange(item, payload.change);
+                case 'sf.syncRequest':
+                    return await this.onSyncRequest(item, payload.opportunityId, payload.requestId);
+                case 'clm.event':
+                    return await this.onClmEvent(item, payload.contractId, payload.vendorEventId);
+                case 'sf.conflictResolution':
+                    return await this.onConflictResolution(item, payload);
+            }
+        } catch (error) {
+            await this.failItem('inbox', item, error);
+        }
+    }
+
+    private async onSalesforceChange(item: InboxItem, change: SalesforceChange): Promise<void> {
+        const pair = await this.store.findPair(this.orgId, { salesforceId: change.recordId });
+        if (!pair) return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+        const enriched = await this.enrich(change);
+        const plan = planChange(enriched, pair.state, this.options.rules, this.options.context);
+        await this.commit(item, pair, plan, []);
+    }
+
+    /** Reads the fields the touched rules need but the change event did not carry (CDC sends changed fields only). */
+    private async enrich(change: SalesforceChange): Promise<SalesforceChange> {
+        const changed = new Set(change.changedFields ?? Object.keys(change.values));
+        const needed = new Set<string>();
+        for (const rule of this.options.rules.rules) {
+            if (rule.sfObject !== change.sfObject || !rule.sourceFields.some((field) => changed.has(field))) continue;
+            rule.sourceFields.filter((field) => !(field in change.values)).forEach((field) => needed.add(field));
+        }
+        if (needed.size === 0) return change;
+        const [record] = await this.options.salesforce.readByIds(change.sfObject, [...needed], [change.recordId]);
+        if (!record) return change;
+        const values = { ...change.values };
+        for (const field of needed) values[field] = record[field] ?? null;
+        return { ...change, values };
+    }
+
+    private async onClmEvent(item: InboxItem, contractId: string, vendorEventId: string): Promise<void> {
+        const clm = this.options.clm;
+        const contract = await clm.getContract(contractId);
+        const pair = await this.pairForContract(contract);
+        if (!pair) return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+        const plan = planChange(
+            {
+                source: 'clm',
+                contractId,
+                eventId: vendorEventId,
+                correlationId: item.correlationId,
+                version: { at: contract.updatedAt, seq: Number.parseInt(contract.version, 10) || 0 },
+                values: canonicalValues(contract)
+            },
+            pair.state,
+            this.options.rules,
+            this.options.context
+        );
+        const extra: OutboxInput[] = [];
+        const opportunityId = pair.salesforce.opportunity;
+        if (opportunityId && ['Signed', 'Active'].includes(contract.status.lifecycle)) {
+            for (const document of await clm.listDocuments(contractId)) {
+                if (document.kind !== 'signed') continue;
+                extra.push(this.outbox('clm', 'clm.attachSigned', `attach:${contractId}:${document.id}`, pair.pairId, item.correlationId, {
+                    kind: 'clm.attachSigned',
+                    contractId,
+                    documentId: document.id,
+                    recordId: opportunityId
+                }));
+            }
+        }
+        if (plan.writes.salesforce.length > 0 && opportunityId) {
+            extra.push(this.statusEvent(item, pair, contract, 'Synced', `${vendorEventId}:${contract.version}`));
+        }
+        await this.commit(item, pair, plan, extra);
+    }
+
+    /** Finds the pair a contract belongs to by any of its vendor ids, or by the Salesforce reference stamped on it. */
+    private async pairForContract(contract: ClmContract): Promise<LinkedPair | null> {
+        const vendorRefs = contract.refs.filter((ref) => ref.system !== 'salesforce');
+        for (const ref of vendorRefs) {
+            const pair = await this.store.findPair(this.orgId, { clm: { vendor: ref.system, objectType: ref.objectType, id: ref.id } });
+            if (pair) return this.linkVendorRefs(pair, contract);
+        }
+        for (const ref of contract.refs.filter((candidate) => candidate.system === 'salesforce')) {
+            const pair = await this.store.findPair(this.orgId, { salesforceId: ref.id });
+            if (pair) return this.linkVendorRefs(pair, contract);
+        }
+        return null;
+    }
+
+    private async linkVendorRefs(pair: LinkedPair, contract: ClmContract): Promise<LinkedPair> {
+        const refs = contract.refs
+            .filter((ref) => ref.system !== 'salesforce')
+            .map((ref) => ({ vendor: ref.system, objectType: ref.objectType, id: ref.id }));
+        const known = new Set(pair.clm.map((ref) => `${ref.vendor}:${ref.objectType}:${ref.id}`));
+        if (refs.every((ref) => known.has(`${ref.vendor}:${ref.objectType}:${ref.id}`))) return pair;
+        return this.store.linkPair(this.orgId, pair.pairId, { clm: refs }, this.now());
+    }
+
+    private async onSyncRequest(item: InboxItem, opportunityId: string, requestId: string): Promise<void> {
+        const salesforce = this.options.salesforce;
+        const existing = await this.store.findPair(this.orgId, { salesforceId: opportunityId });
+        if (existing?.clm.length) {
+            // Already linked: a resend refreshes from the CLM.
+            const contractId = existing.clm.at(-1)!.id;
+            await this.store.appendInbox(this.orgId, [
+                { source: 'connector:resync', eventId: `resync:${requestId}`, orderingKey: existing.pairId, payload: { kind: 'clm.event', contractId, vendorEventId: `resync:${requestId}` }, correlationId: item.correlationId }
+            ]);
+            return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+        }
+        const [opportunity] = await salesforce.readByIds('Opportunity', ['Name', 'StageName', 'AccountId', 'Amount', 'CloseDate'], [opportunityId]);
+        const problems: string[] = [];
+        if (!opportunity) problems.push(`Opportunity ${opportunityId} was not found or is not visible to the integration user`);
+        const accountId = typeof opportunity?.AccountId === 'string' ? opportunity.AccountId : null;
+        const [account] = accountId
+            ? await salesforce.readByIds('Account', ['Name', 'BillingStreet', 'BillingCity', 'BillingState', 'BillingPostalCode', 'BillingCountry'], [accountId])
+            : [];
+        if (opportunity && !account) problems.push('The Opportunity has no Account: the CLM needs a counterparty');
+        const contacts = accountId
+            ? await salesforce.query(
+                  select(['Id', 'Name', 'Email'], 'Contact', { where: where.and(where.eq('AccountId', accountId), where.ne('Email', null)), orderBy: [{ field: 'CreatedDate' }], limit: 1 })
+              )
+            : [];
+        if (account && contacts.length === 0) problems.push(`Account ${String(account.Name)} has no contact with an email to sign`);
+        const pairId = `opp:${opportunityId}`;
+        if (problems.length > 0 || !opportunity || !account) {
+            // Refused before anything is written anywhere; the rep sees why on the page.
+            const status = this.outbox('salesforce', 'sf.publishStatus', `status:rejected:${requestId}`, pairId, item.correlationId, {
+                kind: 'sf.publishStatus',
+                fields: {
+                    Kind__c: 'RequestRejected',
+                    Sync_Result__c: 'Error',
+                    Record_Id__c: opportunityId,
+                    Object_Api_Name__c: 'Opportunity',
+                    Request_Id__c: requestId,
+                    Message__c: problems.join('; ').slice(0, 255),
+                    Correlation_Id__c: item.correlationId,
+                    Event_Key__c: `rejected:${requestId}`.slice(0, 64)
+                }
+            });
+            await this.store.commitPlan({ orgId: this.orgId, inbox: this.claimOf(item), outbox: [status], now: this.now() });
+            return;
+        }
+        const input: CreateContractInput = {
+            naturalKey: { system: 'salesforce', objectType: 'Opportunity', id: opportunityId },
+            title: String(opportunity.Name),
+            counterparty: { name: String(account.Name), address: addressOf(account) },
+            contacts: contacts.map((contact) => ({ name: String(contact.Name), email: String(contact.Email), role: 'signer' as const, side: 'theirs' as const })),
+            value:
+                typeof opportunity.Amount === 'number' && this.options.orgCurrency
+                    ? { amount: String(opportunity.Amount), currency: this.options.orgCurrency }
+                    : null,
+            lineItems: await this.quoteLines(opportunityId),
+            custom: { dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null }
+        };
+        if (!existing) await this.store.createPair(this.orgId, pairId, { salesforce: { opportunity: opportunityId } }, this.now());
+        await this.store.commitPlan({
+            orgId: this.orgId,
+            inbox: this.claimOf(item),
+            outbox: [
+                this.outbox('clm', 'clm.create', `create:${opportunityId}`, pairId, item.correlationId, {
+                    kind: 'clm.create',
+                    pairId,
+                    opportunityId,
+                    accountId,
+                    input: asJson(input) as Record<string, unknown>
+                })
+            ],
+            now: this.now()
+        });
+    }
+
+    /** The primary CPQ quote's lines, when CPQ is installed. */
+    private async quoteLines(opportunityId: string): Promise<CreateContractInput['lineItems']> {
+        try {
+            const quotes = await this.options.salesforce.query(
+                select(['Id'], 'SBQQ__Quote__c', { where: where.and(where.eq('SBQQ__Opportunity2__c', opportunityId), where.eq('SBQQ__Primary__c', true)), limit: 1 })
+            );
+            if (quotes.length === 0) return [];
+            const lines = await this.options.salesforce.query(
+                select(['Id', 'SBQQ__Product__c', 'SBQQ__Quantity__c', 'SBQQ__NetPrice__c'], 'SBQQ__QuoteLine__c', { where: where.eq('SBQQ__Quote__c', String(quotes[0]!.Id)) })
+            );
+            return lines.map((line) => ({
+                key: String(line.Id),
+                sfQuoteLineId: String(line.Id),
+                product: String(line.SBQQ__Product__c ?? ''),
+                quantity: String(line.SBQQ__Quantity__c ?? 0),
+                ...(typeof line.SBQQ__NetPrice__c === 'number' && this.options.orgCurrency
+                    ? { unitPrice: { amount: String(line.SBQQ__NetPrice__c), currency: this.options.orgCurrency } }
+                    : {}),
+                extra: {}
+            }));
+        } catch (error) {
+            if (isConnectorError(error, 'SF.INVALID_TYPE')) return []; // no CPQ in this org
+            throw error;
+        }
+    }
+
+    private async onConflictResolution(item: InboxItem, payload: Extract<InboxPayload, { kind: 'sf.conflictResolution' }>): Promise<void> {
+        const pair = await this.store.findPair(this.orgId, { pairId: payload.pairId });
+        if (!pair) throw new ConnectorError('PIPELINE.UNKNOWN_PAIR', `No linked pair ${payload.pairId}`, { pairId: payload.pairId, retryable: false });
+        const plan = resolveConflict(
+            pair.state,
+            this.options.rules,
+            payload.rule,
+            'take' in payload.resolution ? { take: payload.resolution.take } : { value: payload.resolution.value as Json },
+            { eventId: item.eventId, correlationId: item.correlationId, at: new Date(this.now()).toISOString() },
+            this.options.context
+        );
+        await this.commit(item, pair, plan, []);
+    }
+
+    /** One transaction: the inbox item done, the pair's new state, the change log, conflicts and the outbox. */
+    private async commit(item: InboxItem, pair: LinkedPair, plan: Plan, extra: OutboxInput[]): Promise<void> {
+        const outbox: OutboxInput[] = [];
+        for (const write of plan.writes.salesforce) {
+            const kind = LINK_KIND[write.sfObject];
+            const id = kind ? pair.salesforce[kind] : undefined;
+            if (!id) {
+                this.options.log?.('warn', 'no linked record for a planned write', { object: write.sfObject, pairId: pair.pairId, correlationId: item.correlationId });
+                continue;
+            }
+            outbox.push(
+                this.outbox('salesforce', 'sf.write', `${item.source}:${item.eventId}:${write.sfObject}`, pair.pairId, item.correlationId, {
+                    kind: 'sf.write',
+                    sfObject: write.sfObject,
+                    id,
+                    fields: { ...write.fields, CLM_Last_Sync__c: new Date(this.now()).toISOString(), CLM_Last_Sync_Result__c: 'Synced' }
+                })
+            );
+        }
+        if (plan.writes.clm) {
+            const contractId = pair.clm.at(-1)?.id;
+            if (contractId) {
+                outbox.push(
+                    this.outbox('clm', 'clm.update', `${item.source}:${item.eventId}:clm`, pair.pairId, item.correlationId, {
+                        kind: 'clm.update',
+                        pairId: pair.pairId,
+                        contractId,
+                        fields: plan.writes.clm.fields
+                    })
+                );
+            }
+        }
+        for (const conflict of plan.conflicts) outbox.push(this.conflictRecord(pair, conflict));
+        for (const error of plan.errors) {
+            this.options.log?.('warn', error.message, { code: error.code, pairId: pair.pairId, correlationId: item.correlationId });
+        }
+        await this.store.commitPlan({
+            orgId: this.orgId,
+            inbox: this.claimOf(item),
+            pair: { pairId: pair.pairId, expectedVersion: pair.version, state: plan.newState },
+            changeLog: plan.changeLog.map((entry) => ({ ...entry, pairId: pair.pairId })),
+            conflicts: plan.conflicts.map((conflict) => ({ ...conflict, pairId: pair.pairId })),
+            outbox: [...outbox, ...extra],
+            now: this.now()
+        });
+    }
+
+    private conflictRecord(pair: LinkedPair, conflict: Conflict): OutboxInput {
+        const key = `${pair.pairId}:${conflict.rule}:${conflict.eventId}`.slice(0, 128);
+        return this.outbox('salesforce', 'sf.write', `conflict:${key}`, pair.pairId, conflict.correlationId, {
+            kind: 'sf.write',
+            sfObject: 'Clm_Conflict__c',
+            externalId: { field: 'Conflict_Key__c', value: key },
+            fields: {
+                Rule__c: conflict.rule,
+                Object_Api_Name__c: conflict.sfObject,
+                Field__c: conflict.sfField,
+                Clm_Field__c: conflict.clmField,
+                Salesforce_Value__c: display(conflict.salesforceValue),
+                Clm_Value__c: display(conflict.clmValue),
+                Salesforce_Changed_At__c: conflict.salesforceVersion?.at ?? null,
+                Clm_Changed_At__c: conflict.clmVersion?.at ?? null,
+                Record_Id__c: pair.salesforce[LINK_KIND[conflict.sfObject] ?? 'opportunity'] ?? null,
+                Opportunity__c: pair.salesforce.opportunity ?? null,
+                Status__c: 'Open',
+                Correlation_Id__c: conflict.correlationId
+            }
+        });
+    }
+
+    private statusEvent(item: InboxItem, pair: LinkedPair, contract: ClmContract, result: string, key: string): OutboxInput {
+        return this.outbox('salesforce', 'sf.publishStatus', `status:${key}`, pair.pairId, item.correlationId, {
+            kind: 'sf.publishStatus',
+            fields: {
+                Kind__c: 'LifecycleChanged',
+                Sync_Result__c: result,
+                Record_Id__c: pair.salesforce.opportunity ?? null,
+                Object_Api_Name__c: 'Opportunity',
+                Clm_Contract_Id__c: contract.id,
+                Lifecycle__c: contract.status.lifecycle,
+                Signature_Status__c: contract.status.signature,
+                Expiration_Date__c: contract.expirationDate,
+                Notice_Deadline__c: contract.noticeDeadline,
+                Occurred_At__c: contract.updatedAt,
+                Correlation_Id__c: item.correlationId,
+                Event_Key__c: key.slice(0, 64)
+            }
+        });
+    }
+
+    private outbox(target: 'salesforce' | 'clm', operation: string, idempotencyKey: string, orderingKey: string, correlationId: string, payload: OutboxPayload): OutboxInput {
+        return { target, operation, idempotencyKey, orderingKey, correlationId, payload: asJson(payload), objectType: 'sfObject' in payload ? payload.sfObject : undefined };
+    }
+
+    // ----------------------------------------------------------------------------------------------- outbox
+
+    /** All claimed Salesforce writes go out together: Composite batches them up to 5×200 records per call. */
+    private async dispatchSalesforceWrites(items: OutboxItem[]): Promise<void> {
+        const parsed: { item: OutboxItem; payload: Extract<OutboxPayload, { kind: 'sf.write' }> }[] = [];
+        for (const item of items) {
+            try {
+                const payload = parsePayload(OutboxPayload, item.payload, 'outbox');
+                if (payload.kind !== 'sf.write') throw new ConnectorError('PIPELINE.INVALID_OUTBOX_PAYLOAD', 'not a Salesforce write', { retryable: false });
+                parsed.push({ item, payload });
+            } catch (error) {
+                await this.failItem('outbox', item, error);
+            }
+        }
+        if (parsed.length === 0) return;
+        const writes: RecordWrite[] = parsed.map(({ item, payload }) => ({
+            ref: String(item.id),
+            sfObject: payload.sfObject,
+            id: payload.id,
+            externalId: payload.externalId,
+            fields: payload.fields
+        }));
+        let results;
+        try {
+            results = await this.options.salesforce.write(writes);
+        } catch (error) {
+            for (const { item } of parsed) await this.failItem('outbox', item, error);
+            return;
+        }
+        const byRef = new Map(results.map((result) => [result.ref, result]));
+        for (const { item, payload } of parsed) {
+            const result = byRef.get(String(item.id));
+            if (result?.success) {
+                if (payload.linkAs && payload.pairId && result.id) {
+                    await this.store.linkPair(this.orgId, payload.pairId, { salesforce: { [payload.linkAs]: result.id } }, this.now());
+                }
+                await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
+            } else {
+                await this.failItem('outbox', item, result?.error ?? new ConnectorError('SF.NO_RESULT', 'no result for the write', { ref: item.id }));
+            }
+        }
+    }
+
+    private async dispatchOne(item: OutboxItem): Promise<void> {
+        try {
+            const payload = parsePayload(OutboxPayload, item.payload, 'outbox');
+            switch (payload.kind) {
+                case 'clm.create':
+                    await this.createInClm(item, payload);
+                    break;
+                case 'clm.update':
+                    await this.options.clm.updateContract(payload.contractId, contractPatch(payload.fields as Record<string, Json>));
+                    break;
+                case 'sf.publishStatus':
+                    await this.options.salesforce.publish('Clm_Sync_Status__e', payload.fields);
+                    break;
+                case 'clm.attachSigned': {
+                    const document = await this.options.clm.downloadDocument(payload.contractId, payload.documentId);
+                    await this.options.salesforce.attachFile(payload.recordId, { title: document.name.replace(/\.[^.]+$/, ''), fileName: document.name, bytes: document.bytes });
+                    break;
+                }
+                case 'sf.write':
+                    throw new ConnectorError('PIPELINE.INVALID_OUTBOX_PAYLOAD', 'Salesforce writes are dispatched in batches', { retryable: false });
+            }
+            await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
+        } catch (error) {
+            await this.failItem('outbox', item, error);
+        }
+    }
+
+    /**
+     * Creates the contract (idempotent by the Opportunity's natural key, so a retry after a lost response finds it),
+     * links the pair, creates or finds the Salesforce Contract by the CLM id, stamps the Opportunity, and queues the
+     * contract's first read so its values flow back through the planner.
+     */
+    private async createInClm(item: OutboxItem, payload: Extract<OutboxPayload, { kind: 'clm.create' }>): Promise<void> {
+        const contract = await this.options.clm.createContract(payload.input as unknown as CreateContractInput);
+        const pair = await this.linkVendorRefs((await this.store.findPair(this.orgId, { pairId: payload.pairId }))!, contract);
+        const url = this.options.contractUrl?.(contract) ?? null;
+        const salesforce = this.options.salesforce;
+        if (!pair.salesforce.contract && payload.accountId) {
+            const [result] = await salesforce.write([
+                {
+                    ref: 'contract',
+                    sfObject: 'Contract',
+                    externalId: { field: 'CLM_Contract_Id__c', value: contract.id },
+                    fields: { AccountId: payload.accountId, Status: 'Draft', Name: (contract.title ?? 'Contract').slice(0, 80), CLM_Contract_Url__c: url }
+                }
+            ]);
+            if (!result?.success || !result.id) throw result?.error ?? new ConnectorError('SF.NO_RESULT', 'the Contract upsert returned nothing', {});
+            await this.store.linkPair(this.orgId, pair.pairId, { salesforce: { contract: result.id } }, this.now());
+            const [opportunity] = await salesforce.write([
+                {
+                    ref: 'opportunity',
+                    sfObject: 'Opportunity',
+                    id: payload.opportunityId,
+                    fields: { ContractId: result.id, CLM_Contract_Id__c: contract.id, CLM_Contract_Url__c: url, CLM_Last_Sync__c: new Date(this.now()).toISOString(), CLM_Last_Sync_Result__c: 'Synced' }
+                }
+            ]);
+            if (!opportunity?.success) throw opportunity?.error ?? new ConnectorError('SF.NO_RESULT', 'the Opportunity update returned nothing', {});
+        }
+        await this.store.appendInbox(this.orgId, [
+            { source: 'connector:created', eventId: `created:${contract.id}`, orderingKey: pair.pairId, payload: { kind: 'clm.event', contractId: contract.id, vendorEventId: `created:${contract.id}` }, correlationId: item.correlationId }
+        ]);
+    }
+
+    // ---------------------------------------------------------------------------------------------- failures
+
+    /** Retries with backoff what time may fix; quarantines at once what it cannot, or after the last attempt. */
+    private async failItem(queue: QueueName, item: InboxItem | OutboxItem, error: unknown): Promise<void> {
+        const connectorError = isConnectorError(error)
+            ? error
+            : new ConnectorError('PIPELINE.UNEXPECTED', error instanceof Error ? error.message : String(error), {}, { cause: error });
+        const lastError = { code: connectorError.code, message: connectorError.message.slice(0, 1000) };
+        const claim = this.claimOf(item);
+        this.options.log?.('warn', 'item failed', { queue, id: item.id, code: lastError.code, attempt: item.attempts, correlationId: item.correlationId });
+        let outcome: 'failed' | 'quarantined';
+        try {
+            if (isRetryable(connectorError)) {
+                const retryAt = this.now() + retryDelayMs(item.attempts, connectorError, this.options.retry ?? DEFAULT_RETRY_POLICY, this.options.random);
+                outcome = await this.store.fail(queue, this.orgId, claim, { error: lastError, retryAt }, this.now());
+            } else {
+                await this.store.quarantine(queue, this.orgId, claim, lastError, this.now());
+                outcome = 'quarantined';
+            }
+        } catch (storeError) {
+            // The claim was lost (another worker has it now): that worker owns the outcome.
+            if (isConnectorError(storeError, 'STORE.CLAIM_LOST')) return;
+            throw storeError;
+        }
+        if (outcome === 'quarantined' && !isErrorRecordWrite(item)) {
+            await this.store.commitPlan({ orgId: this.orgId, outbox: [this.errorRecord(queue, item, lastError)], now: this.now() });
+        }
+    }
+
+    /** A Clm_Sync_Error__c row in the org for admins and legal, upserted by a stable key. */
+    private errorRecord(queue: QueueName, item: InboxItem | OutboxItem, error: { code: string; message: string }): OutboxInput {
+        const key = `${queue}:${item.id}`;
+        const recordId = item.orderingKey.startsWith('opp:') ? item.orderingKey.slice(4) : null;
+        return this.outbox('salesforce', 'sf.write', `error:${key}:${item.attempts}`, `error:${key}`, item.correlationId, {
+            kind: 'sf.write',
+            sfObject: 'Clm_Sync_Error__c',
+            externalId: { field: 'Error_Key__c', value: key },
+            fields: {
+                Code__c: error.code.slice(0, 80),
+                Message__c: error.message,
+                Correlation_Id__c: item.correlationId.slice(0, 64),
+                Attempts__c: item.attempts,
+                Status__c: 'Quarantined',
+                Object_Api_Name__c: item.objectType,
+                Record_Id__c: recordId,
+                Last_Attempt_At__c: new Date(this.now()).toISOString()
+            }
+        });
+    }
+}
+
+/** An error record that cannot be written must not produce another error record. */
+function isErrorRecordWrite(item: InboxItem | OutboxItem): boolean {
+    return 'idempotencyKey' in item && item.idempotencyKey.startsWith('error:');
+}
+
+function addressOf(account: SalesforceRecord) {
+    const part = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value : null);
+    const address = {
+        street: part(account.BillingStreet),
+        city: part(account.BillingCity),
+        state: part(account.BillingState),
+        postalCode: part(account.BillingPostalCode),
+        country: part(account.BillingCountry)
+    };
+    return Object.values(address).some((value) => value !== null) ? address : null;
+}
+
+function display(value: Json): string | null {
+    if (value === null) return null;
+    return (typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 32768);
+}
