@@ -113,6 +113,14 @@ export function runClmPortKit(name: string, backend: () => ClmKitBackend): void 
             expect(await countContracts(request.naturalKey)).toBe(1);
         });
 
+        it('concurrent creates for one natural key yield one contract', async () => {
+            const { port, countContracts } = backend();
+            const request = input();
+            const [first, second] = await Promise.all([port.createContract(request), port.createContract(request)]);
+            expect(second.id).toBe(first.id);
+            expect(await countContracts(request.naturalKey)).toBe(1);
+        });
+
         it('a create whose response is lost, retried, yields one contract', async () => {
             const { port, countContracts, loseNextCreateResponse } = backend();
             const request = input();

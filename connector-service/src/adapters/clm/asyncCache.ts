@@ -23,3 +23,19 @@ export class AsyncCache<T> {
         this.pending = undefined;
     }
 }
+
+/**
+ * One run at a time per key: a second caller with the same key while the first is running shares its
+ * result. Used for creates, so two concurrent creates for one natural key cannot both miss the lookup.
+ */
+export class SingleFlight<T> {
+    private readonly running = new Map<string, Promise<T>>();
+
+    run(key: string, task: () => Promise<T>): Promise<T> {
+        const current = this.running.get(key);
+        if (current) return current;
+        const started = task().finally(() => this.running.delete(key));
+        this.running.set(key, started);
+        return started;
+    }
+}

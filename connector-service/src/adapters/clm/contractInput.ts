@@ -48,6 +48,11 @@ export function checkPatch(patch: ContractPatch): ContractPatch {
     return checked(ContractPatchSchema, patch, 'update contract') as ContractPatch;
 }
 
+/** A ref as one string (map keys, single-flight keys). */
+export function refKey(ref: ExternalRef): string {
+    return `${ref.system}/${ref.objectType}/${ref.id}`;
+}
+
 export function sameRef(a: ExternalRef, b: ExternalRef): boolean {
     return a.system === b.system && a.objectType === b.objectType && a.id === b.id;
 }

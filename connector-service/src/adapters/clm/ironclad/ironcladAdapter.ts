@@ -20,8 +20,8 @@ import {
     type WebhookRequest,
     type WebhookVerification
 } from '../../../ports/clm.ts';
-import { AsyncCache } from '../asyncCache.ts';
-import { checkCreateInput, checkPatch, counterpartySigner, templateNamed } from '../contractInput.ts';
+import { AsyncCache, SingleFlight } from '../asyncCache.ts';
+import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed } from '../contractInput.ts';
 import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
 import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
 import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
@@ -83,6 +83,7 @@ export class IroncladAdapter implements ClmPort {
     private readonly verifier: IroncladWebhookVerifier;
     private readonly token = new AsyncCache(() => this.requestToken());
     private readonly templateId = new AsyncCache(() => this.resolveTemplateId());
+    private readonly creates = new SingleFlight<ClmContract>();
 
     constructor(config: IroncladConfigInput, deps: IroncladAdapterDeps = {}) {
         this.config = IroncladConfig.parse(config);
@@ -173,8 +174,13 @@ export class IroncladAdapter implements ClmPort {
         return this.toContract(newest);
     }
 
+    /** Idempotent by natural key; concurrent creates for one key in this process share one attempt. */
     async createContract(input: CreateContractInput): Promise<ClmContract> {
         const valid = checkCreateInput(input);
+        return this.creates.run(refKey(valid.naturalKey), () => this.createOnce(valid));
+    }
+
+    private async createOnce(valid: CreateContractInput): Promise<ClmContract> {
         if (
             valid.naturalKey.system !== 'salesforce' ||
             valid.naturalKey.objectType !== this.config.naturalKey.objectType

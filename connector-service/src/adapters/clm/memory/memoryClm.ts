@@ -26,7 +26,8 @@ import {
     type WebhookRequest,
     type WebhookVerification
 } from '../../../ports/clm.ts';
-import { applyPatch, checkCreateInput, sameRef } from '../contractInput.ts';
+import { SingleFlight } from '../asyncCache.ts';
+import { applyPatch, checkCreateInput, refKey, sameRef } from '../contractInput.ts';
 
 interface StoredDocument extends ClmDocument {
     bytes: Buffer;
@@ -46,6 +47,7 @@ export class MemoryClm implements ClmPort {
     readonly vendor = 'memory' as const;
     private readonly contracts = new Map<string, StoredContract>();
     private readonly subscriptions = new Map<string, string>();
+    private readonly creates = new SingleFlight<ClmContract>();
     private seq = 0;
     private nextId = 1;
     /** Test hook: the next create is stored but its "response" is lost, as after a dropped connection. */
@@ -78,7 +80,11 @@ export class MemoryClm implements ClmPort {
     }
 
     async createContract(input: CreateContractInput): Promise<ClmContract> {
-        checkCreateInput(input);
+        const valid = checkCreateInput(input);
+        return this.creates.run(refKey(valid.naturalKey), () => this.createOnce(valid));
+    }
+
+    private async createOnce(input: CreateContractInput): Promise<ClmContract> {
         const existing = await this.findByExternalRef(input.naturalKey);
         if (existing) return existing;
         const id = `M-${this.nextId++}`;

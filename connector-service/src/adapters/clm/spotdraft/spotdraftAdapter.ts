@@ -23,8 +23,8 @@ import {
     type WebhookRequest,
     type WebhookVerification
 } from '../../../ports/clm.ts';
-import { AsyncCache } from '../asyncCache.ts';
-import { checkCreateInput, checkPatch, counterpartySigner, templateNamed } from '../contractInput.ts';
+import { AsyncCache, SingleFlight } from '../asyncCache.ts';
+import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed } from '../contractInput.ts';
 import { HttpClient, type FetchLike } from '../http.ts';
 import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
 import { decimalText, deriveFromDates, vendorDate } from '../values.ts';
@@ -90,6 +90,7 @@ export class SpotdraftAdapter implements ClmPort {
     /** List rows seen, by composite id: SpotDraft cannot fetch one contract's header by id. */
     private readonly rows = new Map<string, SpotdraftContractRow>();
     private readonly templateId = new AsyncCache(() => this.resolveTemplateId());
+    private readonly creates = new SingleFlight<ClmContract>();
     private readonly subscriptions = new Map<string, string>();
 
     constructor(config: SpotdraftConfigInput, deps: SpotdraftAdapterDeps = {}) {
@@ -186,8 +187,13 @@ export class SpotdraftAdapter implements ClmPort {
         return this.getContract(newest.id);
     }
 
+    /** Idempotent by natural key; concurrent creates for one key in this process share one attempt. */
     async createContract(input: CreateContractInput): Promise<ClmContract> {
         const valid = checkCreateInput(input);
+        return this.creates.run(refKey(valid.naturalKey), () => this.createOnce(valid));
+    }
+
+    private async createOnce(valid: CreateContractInput): Promise<ClmContract> {
         if (
             valid.naturalKey.system !== 'salesforce' ||
             valid.naturalKey.objectType !== this.config.naturalKeyObjectType
