@@ -179,6 +179,28 @@ describe('Ironclad webhooks', () => {
         expect(registrations[0]).toMatchObject({ state: 'disabled', stateReason: 'target answered 410 Gone' });
     });
 
+    it('disables a webhook after 100 consecutive failures spanning 7 days', async () => {
+        receiver.respond = () => 500;
+        await h.admin.ok('PUT', '/rate-limits/ironclad/workflows-write', { limit: 1000, windowMs: 60_000 });
+        await subscribeIronclad(['workflow_launched']);
+        for (let index = 0; index < 10; index += 1) await launch();
+        await settle();
+        await h.admin.advance(14 * 3_600_000);
+        const registration = async () => (await h.admin.ok('GET', '/webhooks/registrations')).registrations[0];
+        expect(await registration()).toMatchObject({ state: 'active', consecutiveFailures: 110 });
+        await h.admin.advance(7 * 24 * 3_600_000);
+        await h.ironcladToken();
+        await launch();
+        await settle();
+        expect(await registration()).toMatchObject({
+            state: 'disabled',
+            stateReason: '111 consecutive failures over 7 days'
+        });
+        await launch();
+        await settle();
+        expect(receiver.deliveries).toHaveLength(111);
+    });
+
     it('sends configured duplicates, delays and reordered batches', async () => {
         await subscribeIronclad(['workflow_launched']);
         await h.admin.ok('PUT', '/webhooks/config/ironclad', { duplicates: 1 });
