@@ -3,8 +3,9 @@
 //
 //   const problems = await validateRequest('ironclad', { method, path, query, headers, body });
 //   const problems = await validateResponse('spotdraft', { method, path, status, body, contentType });
+//   const problems = await validateComponent('spotdraft', 'V1WebhooksCreateWebhookSampleRequest', payload);
 //
-// Both return a list of human-readable problems (empty = conforms). Paths may be given relative to the API base
+// All return a list of human-readable problems (empty = conforms). Paths may be given relative to the API base
 // (`/workflows/abc`) or with any prefix up to and including the base (`/ironclad/public/api/v1/workflows/abc`,
 // `http://127.0.0.1:4010/spotdraft/api/v2.1/public/contracts`); a query string in `path` is merged into `query`.
 //
