@@ -30,8 +30,13 @@ export interface FakeObject {
 export interface FakeOrgData {
     objects: FakeObject[];
     tables: Record<string, Row[]>;
+    /** Tooling API tables (PlatformEventChannelMember); a missing one answers NOT_FOUND. */
+    tooling?: Record<string, Row[]>;
     /** Objects whose queries the org refuses with INSUFFICIENT_ACCESS. */
     denied?: string[];
+    /** Metadata deploys: each request's body (multipart: options + zip), and component failures to report. */
+    deploys?: Buffer[];
+    deployFailures?: { componentType: string; fullName: string; problem: string }[];
 }
 
 function describeField(field: FakeField): AnyJson {
@@ -79,11 +84,52 @@ function matches(row: Row, where: WhereClause | undefined): boolean {
     return ok && ('right' in where && where.right ? matches(row, where.right) : true);
 }
 
+let nextId = 1;
+const fakeId = (prefix: string) => `${prefix}${String(nextId++).padStart(12, '0')}AAA`;
+
 export function fakeOrg(data: FakeOrgData, requests: string[] = []): (request: AnyJson) => Promise<AnyJson> {
     return async (request) => {
         const url = typeof request === 'string' ? request : String((request as { url: string }).url);
-        requests.push(url);
+        const method = typeof request === 'string' ? 'GET' : String((request as { method?: string }).method ?? 'GET').toUpperCase();
+        requests.push(`${method} ${url}`);
         const pathname = new URL(url, 'http://org.example').pathname;
+        if (method === 'POST' && pathname.endsWith('/metadata/deployRequest')) {
+            const body = (request as { body?: Buffer | string }).body;
+            data.deploys?.push(Buffer.isBuffer(body) ? body : Buffer.from(String(body ?? '')));
+            return { id: '0Af000000000001AAA', deployResult: { id: '0Af000000000001AAA', status: 'Pending', done: false } } as AnyJson;
+        }
+        const deployStatus = /\/metadata\/deployRequest\/([^/?]+)$/.exec(pathname);
+        if (deployStatus) {
+            const failures = data.deployFailures ?? [];
+            return {
+                id: deployStatus[1]!,
+                deployResult: {
+                    id: deployStatus[1]!,
+                    done: true,
+                    status: failures.length ? 'Failed' : 'Succeeded',
+                    success: failures.length === 0,
+                    checkOnly: false,
+                    numberComponentsDeployed: 1,
+                    numberComponentErrors: failures.length,
+                    numberComponentsTotal: 1,
+                    details: {
+                        componentSuccesses: [],
+                        componentFailures: failures.map((f) => ({ componentType: f.componentType, fullName: f.fullName, problem: f.problem, problemType: 'Error', success: false, fileName: '' }))
+                    }
+                }
+            } as AnyJson;
+        }
+        const create = /\/sobjects\/([^/]+)\/?$/.exec(pathname);
+        if (method === 'POST' && create) {
+            const row: Row = { Id: fakeId('0Pa'), ...(JSON.parse(String((request as { body?: string }).body ?? '{}')) as Row) };
+            (data.tables[create[1]!] ??= []).push(row);
+            return { id: row.Id, success: true, errors: [] } as AnyJson;
+        }
+        const destroy = /\/sobjects\/([^/]+)\/([^/]+)$/.exec(pathname);
+        if (method === 'DELETE' && destroy) {
+            data.tables[destroy[1]!] = (data.tables[destroy[1]!] ?? []).filter((row) => row.Id !== destroy[2]);
+            return undefined as unknown as AnyJson;
+        }
         if (/\/sobjects\/?$/.test(pathname)) {
             return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: data.objects.map((o) => ({ name: o.name })) } as AnyJson;
         }
@@ -112,7 +158,8 @@ export function fakeOrg(data: FakeOrgData, requests: string[] = []): (request: A
             const soql = new URL(url, 'http://org.example').searchParams.get('q') ?? '';
             const query = parseQuery(soql);
             if (data.denied?.includes(query.sObject ?? '')) throw refusal('INSUFFICIENT_ACCESS', 'insufficient access rights on object id');
-            const table = data.tables[query.sObject ?? ''];
+            const tables = pathname.includes('/tooling/') ? (data.tooling ?? {}) : data.tables;
+            const table = tables[query.sObject ?? ''];
             if (!table) throw refusal('INVALID_TYPE', `sObject type '${query.sObject}' is not supported.`);
             const records = table.filter((row) => matches(row, query.where)).map((row) => ({ attributes: { type: query.sObject }, ...row }));
             return { done: true, totalSize: records.length, records } as AnyJson;
