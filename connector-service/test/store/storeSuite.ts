@@ -620,6 +620,24 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
             expect(await one.verifyChangeLog(other)).toMatchObject({ ok: false, brokenAt: 1, reason: 'head' });
         });
 
+        it('verifies a chain longer than one read page and finds an edit near its end', async () => {
+            const store = await open();
+            const org = newOrg();
+            await store.createPair(org, 'p1', {}, T0);
+            const entries = Array.from({ length: 2_100 }, (_, n) => logEntry('p1', `long-${n}`, { value: n }));
+            await store.commitPlan({ orgId: org, changeLog: entries, now: T0 });
+            expect(await store.verifyChangeLog(org)).toMatchObject({ ok: true, count: 2_100 });
+            await harness().exec(
+                `UPDATE change_log SET entry = REPLACE(entry, '"value":2050', '"value":2051') WHERE org_id = '${org}' AND seq = 2051`
+            );
+            expect(await store.verifyChangeLog(org)).toMatchObject({
+                ok: false,
+                count: 2_050,
+                brokenAt: 2_051,
+                reason: 'hash'
+            });
+        });
+
         it('gives a lease to exactly one of many concurrent acquirers, renews it for the holder only and hands it over after expiry', async () => {
             const [one, two] = [await open(), await open()];
             const name = `pubsub:/data/OpportunityChangeEvent:${newOrg()}`;

@@ -27,13 +27,13 @@ const JsonValue: z.ZodType<Json> = z.lazy(() =>
     z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(JsonValue), z.record(z.string(), JsonValue)])
 );
 
+/** What inbox and outbox items share: they are ordered, counted and traced the same way. */
+const queuedFields = { orderingKey: key, objectType: key.optional(), payload: JsonValue, correlationId: key };
+
 export const InboxInputSchema = z.object({
     source: key,
     eventId: key,
-    orderingKey: key,
-    objectType: key.optional(),
-    payload: JsonValue,
-    correlationId: key
+    ...queuedFields
 }) satisfies z.ZodType<InboxInput>;
 
 export const CheckpointSchema = z.object({
@@ -45,10 +45,7 @@ export const OutboxInputSchema = z.object({
     target: z.enum(OUTBOX_TARGETS),
     operation: key,
     idempotencyKey: key,
-    orderingKey: key,
-    objectType: key.optional(),
-    payload: JsonValue,
-    correlationId: key
+    ...queuedFields
 }) satisfies z.ZodType<OutboxInput>;
 
 export const ClaimRefSchema = z.object({

@@ -813,13 +813,20 @@ export class SqlStore implements StorePort {
 
     /** Walks the org's chain from the start; reports the first row whose hash, link or sequence is wrong. */
     async verifyChangeLog(orgId: string): Promise<ChainVerification> {
+        // The head first: rows appended while we walk lie beyond it and are left for the next run.
+        const heads = await this.tx((tx) =>
+            tx.all(`SELECT seq, hash FROM change_log_heads WHERE org_id = $1`, [orgId])
+        );
+        const headSeq = heads[0] ? num(heads[0].seq) : 0;
+        const headHash = heads[0] ? str(heads[0].hash) : GENESIS_HASH;
         let expectedSeq = 1;
         let prevHash = GENESIS_HASH;
         for (;;) {
             const rows = await this.tx((tx) =>
-                tx.all(`SELECT * FROM change_log WHERE org_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [
+                tx.all(`SELECT * FROM change_log WHERE org_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4`, [
                     orgId,
                     expectedSeq,
+                    headSeq,
                     VERIFY_PAGE
                 ])
             );
@@ -835,15 +842,10 @@ export class SqlStore implements StorePort {
             if (rows.length < VERIFY_PAGE) break;
         }
         const count = expectedSeq - 1;
-        const heads = await this.tx((tx) =>
-            tx.all(`SELECT seq, hash FROM change_log_heads WHERE org_id = $1`, [orgId])
-        );
-        const headSeq = heads[0] ? num(heads[0].seq) : 0;
-        const headHash = heads[0] ? str(heads[0].hash) : GENESIS_HASH;
         // Rows cut from the end leave a chain that is valid up to where it stops: the head still remembers.
-        if (headSeq !== count || headHash !== prevHash)
-            return { ok: false, count, brokenAt: Math.min(headSeq, count) + 1, reason: 'head' };
-        return { ok: true, count, headHash: prevHash };
+        if (count !== headSeq || prevHash !== headHash)
+            return { ok: false, count, brokenAt: count < headSeq ? count + 1 : headSeq, reason: 'head' };
+        return { ok: true, count, headHash };
     }
 
     private rowMatchesHash(orgId: string, row: Row): boolean {
