@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { registerEventBusAdminRoutes, startEventBus, type EventBus, type PubSubOptions } from './eventbus/index.ts';
 import type { TransactionHook } from './hook.ts';
 import { DEFAULT_DAILY_API_REQUESTS } from './limits.ts';
 import { Org, packageMetadataDirs, type SeededUserKey } from './org.ts';
@@ -35,6 +36,8 @@ export interface SalesforceEmulatorOptions {
     tls?: boolean;
     /** One line per request on stderr. */
     logRequests?: boolean;
+    /** Start the event bus (CDC, platform events) and the Pub/Sub API over TLS gRPC; see the README's "Event bus". */
+    pubsub?: boolean | PubSubOptions;
     /**
      * Keep records between runs: loaded at start when the file exists, written on close. The schema always
      * comes from metadata; sessions do not survive a restart.
@@ -57,12 +60,18 @@ export interface SalesforceEmulatorInfo {
     users: Record<SeededUserKey, { id: string; username: string }>;
     /** PEM of the self-signed server certificate, when started with tls. */
     tlsCertificatePath?: string;
+    /** With pubsub: `localhost:<port>` of the Pub/Sub API. */
+    pubsubEndpoint?: string;
+    /** With pubsub: PEM of the certificate the Pub/Sub listener presents (a client trusts this). */
+    tlsCertPath?: string;
 }
 
 export interface RunningSalesforceEmulator extends SalesforceEmulatorInfo {
     /** Subscribe to committed write transactions (the event bus builds on this). */
     hook: TransactionHook;
     org: Org;
+    /** With pubsub: the bus (topics, retained events, subscriptions). */
+    eventBus?: EventBus;
     app: FastifyInstance;
     close(): Promise<void>;
 }
@@ -129,8 +138,9 @@ export async function startSalesforceEmulator(
             );
     }
     const info = { instanceUrl: '', loginUrl: '', apiVersion };
-    const tls = options.tls ? selfSignedCertificate(dir) : undefined;
-    const { app } = buildServer(
+    const certificate = options.tls || options.pubsub ? selfSignedCertificate(dir) : undefined;
+    const tls = options.tls ? certificate : undefined;
+    const { app, services } = buildServer(
         org,
         info,
         {
@@ -142,6 +152,12 @@ export async function startSalesforceEmulator(
         tls ? { key: tls.key, cert: tls.cert } : undefined,
         { logRequests: options.logRequests }
     );
+    const pubsubOptions = options.pubsub === true ? {} : options.pubsub || undefined;
+    const bus = pubsubOptions ? await startEventBus(org, certificate!, pubsubOptions) : undefined;
+    if (bus) {
+        registerEventBusAdminRoutes(app, bus.bus, ADMIN_PREFIX);
+        services.onReset.push(() => bus.bus.reset());
+    }
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });
     const address = app.server.address();
@@ -168,12 +184,14 @@ export async function startSalesforceEmulator(
         apiVersion,
         users,
         ...(tls ? { tlsCertificatePath: tls.certPath } : {}),
+        ...(bus ? { pubsubEndpoint: bus.pubsubEndpoint, tlsCertPath: certificate!.certPath, eventBus: bus.bus } : {}),
         hook: org.hook,
         org,
         app,
         async close() {
             if (closed) return;
             closed = true;
+            await bus?.close();
             await app.close();
             if (options.stateFile) {
                 const tmp = `${options.stateFile}.tmp`;
