@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { startSalesforceEmulator } from './index.ts';
 
 const USAGE =
-    'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--state-file path] [--no-package]';
+    'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--state-file path] [--pubsub-port n] [--no-package]';
 
 function intOption(value: string | undefined, name: string): number | undefined {
     if (value === undefined) return undefined;
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
                 'daily-api-requests': { type: 'string' },
                 'api-version': { type: 'string' },
                 tls: { type: 'boolean' },
+                'pubsub-port': { type: 'string' },
                 'log-requests': { type: 'boolean' },
                 'state-file': { type: 'string' },
                 'no-package': { type: 'boolean' },
@@ -56,12 +57,14 @@ async function main(): Promise<void> {
         dailyApiRequests: intOption(values['daily-api-requests'], 'daily-api-requests'),
         apiVersion,
         tls: values.tls === true,
+        pubsub:
+            values['pubsub-port'] === undefined ? undefined : { port: intOption(values['pubsub-port'], 'pubsub-port') },
         logRequests: values['log-requests'] === true,
         stateFile: values['state-file']
     });
     const problems = emulator.org.loaded.flatMap((l) => l.problems);
     for (const p of problems) process.stderr.write(`[salesforce-emulator] metadata: ${p}\n`);
-    const { hook: _hook, org: _org, app: _app, close, ...info } = emulator;
+    const { hook: _hook, org: _org, app: _app, eventBus: _eventBus, close, ...info } = emulator;
     process.stdout.write(`${JSON.stringify(info)}\n`);
     let stopping = false;
     const stop = (signal: string) => {
