@@ -102,6 +102,19 @@ describe('jsforce against the emulator', () => {
         expect(count.totalSize).toBe(450);
     });
 
+    it('answers the replication API (updated / deleted ids in a window)', async () => {
+        const start = new Date(emu.org.clock.peekMs() - 60 * 60_000).toISOString();
+        const kept = (await conn.sobject('Account').create({ Name: 'Replicated' })).id!;
+        const gone = (await conn.sobject('Account').create({ Name: 'Replicated, then deleted' })).id!;
+        await conn.sobject('Account').destroy(gone);
+        const end = new Date(emu.org.clock.peekMs() + 60_000).toISOString();
+        const updated = await conn.sobject('Account').updated(start, end);
+        expect(updated.ids).toContain(kept);
+        expect(updated.ids).not.toContain(gone);
+        const deleted = await conn.sobject('Account').deleted(start, end);
+        expect(deleted.deletedRecords.map((r) => r.id)).toContain(gone);
+    });
+
     it('uses sObject Collections for arrays (create, update, retrieve, delete)', async () => {
         const created = await conn.sobject('Account').create([{ Name: 'C1' }, { Name: 'C2' }, { Name: 'C3' }]);
         const ids = created.map((r) => r.id!);

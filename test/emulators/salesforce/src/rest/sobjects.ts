@@ -6,7 +6,7 @@ import { MAX_API_VERSION, Services } from '../context.ts';
 import { SfError } from '../errors.ts';
 import { MultipleChoices } from '../data.ts';
 import type { SfRecord } from '../store.ts';
-import { parseDateTime } from '../clock.ts';
+import { formatDateTime, parseDateTime } from '../clock.ts';
 
 type Params = { version: string; sobject: string; id: string; field: string; value: string };
 type Req = FastifyRequest<{ Params: Params; Querystring: Record<string, string | undefined> }>;
@@ -157,6 +157,53 @@ export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
             return reply.code(304).send();
         org.counters.operation('describe');
         return org.schema.describe(def.name, v, (f) => ctx.access.field(def, f).read);
+    });
+
+    // Replication API: ids updated / deleted between start and end (jsforce sobject.updated() / deleted()).
+    const replicationWindow = (request: Req): { start: number; end: number } => {
+        const start = parseDateTime(request.query.start ?? '');
+        const end = parseDateTime(request.query.end ?? '');
+        if (start === undefined || end === undefined) {
+            throw new SfError(
+                400,
+                'INVALID_REPLICATION_DATE',
+                'start and end must be datetimes such as 2026-01-01T00:00:00+00:00',
+                ['start', 'end']
+            );
+        }
+        if (end - start <= 60_000)
+            throw new SfError(
+                400,
+                'INVALID_REPLICATION_DATE',
+                'startDate must chronologically precede endDate by more than one minute'
+            );
+        // Inclusive end, clamped to now: the clock hands out unique milliseconds, so the latest write may be "now".
+        return { start, end: Math.min(end, org.clock.peekMs()) };
+    };
+    const stampOf = (r: SfRecord) => modifiedOf(r) ?? 0;
+    app.get('/services/data/:version/sobjects/:sobject/updated', async (request: Req) => {
+        const v = Services.version(request.params.version);
+        const def = s.data.object(s.read(request, v), request.params.sobject);
+        const { start, end } = replicationWindow(request);
+        const ids = org.store
+            .rows(def.name)
+            .filter((r) => r.IsDeleted !== true && stampOf(r) >= start && stampOf(r) <= end)
+            .map((r) => String(r.Id));
+        return { ids, latestDateCovered: formatDateTime(end) };
+    });
+    app.get('/services/data/:version/sobjects/:sobject/deleted', async (request: Req) => {
+        const v = Services.version(request.params.version);
+        const def = s.data.object(s.read(request, v), request.params.sobject);
+        const { start, end } = replicationWindow(request);
+        const deletedRecords = org.store
+            .rows(def.name)
+            .filter((r) => r.IsDeleted === true && stampOf(r) >= start && stampOf(r) <= end)
+            .map((r) => ({ id: String(r.Id), deletedDate: String(r.SystemModstamp) }));
+        return {
+            deletedRecords,
+            earliestDateAvailable: formatDateTime(org.clock.peekMs() - 15 * 86_400_000),
+            latestDateCovered: formatDateTime(end)
+        };
     });
 
     app.post('/services/data/:version/sobjects/:sobject', async (request: Req, reply: FastifyReply) => {
