@@ -2,25 +2,11 @@
 // (@apexdevtools/apex-parser), and every one has its -meta.xml (SDR silently drops a class without one).
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ApexErrorListener, ApexParserFactory } from '@apexdevtools/apex-parser';
+import { parseApex } from './apexSource.ts';
 import { packageFiles, relative } from './packageFiles.ts';
 
-class CollectErrors extends ApexErrorListener {
-    readonly errors: string[] = [];
-    apexSyntaxError(line: number, column: number, message: string): void {
-        // "expecting {...}" lists run to several KB; the position and the start say enough.
-        this.errors.push(`${line}:${column} ${message.slice(0, 160)}`);
-    }
-}
-
 /** Syntax errors of one Apex source, empty when it parses. */
-export function apexSyntaxErrors(source: string, kind: 'class' | 'trigger'): string[] {
-    const listener = new CollectErrors();
-    const { parser } = ApexParserFactory.createLexerAndParser(source, listener);
-    if (kind === 'trigger') parser.triggerUnit();
-    else parser.compilationUnit();
-    return listener.errors;
-}
+const apexSyntaxErrors = (source: string, kind: 'class' | 'trigger'): string[] => parseApex(source, kind).errors;
 
 const sources = packageFiles((file) => file.endsWith('.cls') || file.endsWith('.trigger'));
 

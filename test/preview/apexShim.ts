@@ -81,6 +81,17 @@ export type ApexMethod = (params: unknown) => Promise<unknown>;
 export function apexShim(users: ShimUsers): Record<string, ApexMethod> {
     const { user, system } = users;
 
+    const labels = new Map<string, Map<string, string>>();
+    /** The field's label as the user's describe gives it (Apex uses the describe label too). */
+    async function labelOf(path: string): Promise<string> {
+        const [object, field] = path.includes('.') ? ['Account', path.split('.')[1] ?? ''] : ['Opportunity', path];
+        if (!labels.has(object)) {
+            const describe = await user.describe(object);
+            labels.set(object, new Map(describe.fields.map((entry) => [entry.name, entry.label])));
+        }
+        return labels.get(object)?.get(field) ?? path;
+    }
+
     async function rules(): Promise<Rule[]> {
         const all = await rows<Rule & Row>(
             system,
@@ -208,6 +219,7 @@ export function apexShim(users: ShimUsers): Record<string, ApexMethod> {
                 field: 'AccountId',
                 message: 'The CLM needs the counterparty: set the Account.'
             });
+        const fieldLabels = await Promise.all(paths.map(labelOf));
         const fields = outbound.map((rule, index) => {
             const path = paths[index] ?? rule.Field__c;
             const raw = valueAt(path);
@@ -229,7 +241,7 @@ export function apexShim(users: ShimUsers): Record<string, ApexMethod> {
                     message: `${path}: the CLM does not take the value "${value}".`
                 });
             }
-            return { field: path, label: path, clmField: rule.Clm_Field__c, value };
+            return { field: path, label: fieldLabels[index] ?? path, clmField: rule.Clm_Field__c, value };
         });
         const clmContractId = (record.CLM_Contract_Id__c as string | null) ?? null;
         return {
@@ -347,14 +359,12 @@ export function apexShim(users: ShimUsers): Record<string, ApexMethod> {
                 `This conflict is already ${String(conflict.Status__c)}.`
             );
         const value = resolution === 'EditedValue' ? String(editedValue) : null;
-        await user
-            .sobject('Clm_Conflict__c')
-            .update({
-                Id: conflictId,
-                Status__c: 'ResolutionRequested',
-                Resolution__c: resolution,
-                Resolved_Value__c: value
-            });
+        await user.sobject('Clm_Conflict__c').update({
+            Id: conflictId,
+            Status__c: 'ResolutionRequested',
+            Resolution__c: resolution,
+            Resolved_Value__c: value
+        });
         return publishRequest({
             Record_Id__c: conflict.Record_Id__c,
             Object_Api_Name__c: conflict.Object_Api_Name__c,

@@ -92,13 +92,11 @@ export async function startPreview(options: PreviewOptions): Promise<RunningPrev
     app.get('/events', (request, reply) => {
         const channel = String((request.query as { channel?: unknown }).channel ?? '');
         if (!/^\/event\/[A-Za-z0-9_]+__e$/.test(channel)) {
-            void reply
-                .code(400)
-                .send({
-                    code: 'PREVIEW.CHANNEL_INVALID',
-                    field: 'channel',
-                    message: 'channel must be /event/<Name>__e'
-                });
+            void reply.code(400).send({
+                code: 'PREVIEW.CHANNEL_INVALID',
+                field: 'channel',
+                message: 'channel must be /event/<Name>__e'
+            });
             return;
         }
         reply.hijack();
