@@ -467,6 +467,54 @@ describe('metadata deploy: files and XML', () => {
         ]);
     });
 
+    it('fails an element the metadata type does not have (a typo SDR passes through), with its line', async () => {
+        const result = await deploy(
+            edit((f) => replaceIn(f, 'objects/Opportunity.object', '<length>64</length>', '<lenght>64</lenght>'))
+        );
+        expect(failures(result)).toEqual([
+            expect.objectContaining({
+                componentType: 'CustomObject',
+                fullName: 'Opportunity',
+                lineNumber: 7,
+                problem:
+                    'objects/Opportunity.object: Error parsing file: Element {http://soap.sforce.com/2006/04/metadata}lenght invalid at this location in type CustomField'
+            })
+        ]);
+    });
+
+    it('fails a boolean or number element whose value is not one', async () => {
+        const result = await deploy(
+            edit((f) => {
+                replaceIn(
+                    f,
+                    'objects/Opportunity.object',
+                    '<externalId>true</externalId>',
+                    '<externalId>yes</externalId>'
+                );
+                replaceIn(
+                    f,
+                    'classes/ClmService.cls-meta.xml',
+                    '<apiVersion>62.0</apiVersion>',
+                    '<apiVersion>latest</apiVersion>'
+                );
+            })
+        );
+        expect(failures(result).map((m) => [m.componentType, m.lineNumber, m.problem])).toEqual(
+            expect.arrayContaining([
+                [
+                    'CustomObject',
+                    5,
+                    "objects/Opportunity.object: Error parsing file: 'yes' is not a valid value for the type xsd:boolean (CustomField.externalId)"
+                ],
+                [
+                    'ApexClass',
+                    3,
+                    "classes/ClmService.cls-meta.xml: Error parsing file: 'latest' is not a valid value for the type xsd:double (ApexClass.apiVersion)"
+                ]
+            ])
+        );
+    });
+
     it('fails a file whose root element is not its type', async () => {
         const result = await deploy(
             edit(

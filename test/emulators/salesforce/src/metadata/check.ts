@@ -4,6 +4,7 @@
 import JSZip from 'jszip';
 import { checkApexClass, checkApexTrigger } from './apex.ts';
 import { checkLwcBundle } from './lwc.ts';
+import { checkAgainstSchema } from './schema-check.ts';
 import { checkInlineSoql } from './soql.ts';
 import type { CheckedComponent, DeployedObject, DeployedPermissionSet, ObjectKind, Problem } from './model.ts';
 import { objectKindOf } from './model.ts';
@@ -182,6 +183,11 @@ function parseXmlFile(component: ZipComponent, path: string | undefined, problem
                 1
             )
         );
+        return undefined;
+    }
+    const schemaProblem = checkAgainstSchema(parsed.xml, component.type.name);
+    if (schemaProblem) {
+        problems.push({ ...schemaProblem, problem: `${path}: ${schemaProblem.problem}` });
         return undefined;
     }
     return parsed.xml;
