@@ -387,7 +387,8 @@ export class EventBus {
                 'The Replay ID validation failed: a replay ID is 8 bytes.'
             );
         const id = replayId.readBigUInt64BE();
-        if (id > this.lastReplayId || id < this.purgedThrough)
+        // The event a replay id names must still be retained: one at or below the purge line has expired.
+        if (id > this.lastReplayId || (this.purgedThrough > 0n && id <= this.purgedThrough))
             throw new BusError(
                 'INVALID_ARGUMENT',
                 ERROR_CODES.replayCorrupted,
