@@ -106,14 +106,12 @@ describe('files (ContentVersion)', () => {
         const account = (await conn.sobject('Account').create({ Name: 'Has files' })).id!;
         const pdf = Buffer.from('%PDF-1.4 contract body');
         const v1 = (
-            await conn
-                .sobject('ContentVersion')
-                .create({
-                    Title: 'MSA',
-                    PathOnClient: 'msa.pdf',
-                    VersionData: pdf.toString('base64'),
-                    FirstPublishLocationId: account
-                })
+            await conn.sobject('ContentVersion').create({
+                Title: 'MSA',
+                PathOnClient: 'msa.pdf',
+                VersionData: pdf.toString('base64'),
+                FirstPublishLocationId: account
+            })
         ).id!;
         const rec1 = (await conn.sobject('ContentVersion').retrieve(v1)) as Record<string, unknown>;
         expect(rec1).toMatchObject({
@@ -134,14 +132,12 @@ describe('files (ContentVersion)', () => {
         });
         expect(Buffer.from(await blob.arrayBuffer())).toEqual(pdf);
         const v2 = (
-            await conn
-                .sobject('ContentVersion')
-                .create({
-                    Title: 'MSA v2',
-                    PathOnClient: 'msa.pdf',
-                    VersionData: Buffer.from('v2').toString('base64'),
-                    ContentDocumentId: docId
-                })
+            await conn.sobject('ContentVersion').create({
+                Title: 'MSA v2',
+                PathOnClient: 'msa.pdf',
+                VersionData: Buffer.from('v2').toString('base64'),
+                ContentDocumentId: docId
+            })
         ).id!;
         const doc = (await conn.sobject('ContentDocument').retrieve(docId)) as Record<string, unknown>;
         expect(doc).toMatchObject({ LatestPublishedVersionId: v2, Title: 'MSA v2', ContentSize: 2 });

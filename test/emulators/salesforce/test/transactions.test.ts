@@ -162,16 +162,32 @@ describe('transaction hook', () => {
         expect((never.json as { totalSize: number }).totalSize).toBe(0);
     });
 
-    it('a Bulk API ingest chunk is one transaction with api bulkapi and the job\'s client id', async () => {
+    it("a Bulk API ingest chunk is one transaction with api bulkapi and the job's client id", async () => {
         const headers = { 'Sforce-Call-Options': 'client=clm-bulk' };
-        const job = await call(emu, 'POST', dataPath('/jobs/ingest'), { token, headers, body: { object: 'Account', operation: 'insert' } });
+        const job = await call(emu, 'POST', dataPath('/jobs/ingest'), {
+            token,
+            headers,
+            body: { object: 'Account', operation: 'insert' }
+        });
         const id = (job.json as { id: string }).id;
         const csv = 'Name,Clm_Account_Key__c\nBulk A,BK-1\nBulk B,BK-2\n';
-        expect((await call(emu, 'PUT', dataPath(`/jobs/ingest/${id}/batches`), { token, body: csv, contentType: 'text/csv' })).status).toBe(201);
+        expect(
+            (
+                await call(emu, 'PUT', dataPath(`/jobs/ingest/${id}/batches`), {
+                    token,
+                    body: csv,
+                    contentType: 'text/csv'
+                })
+            ).status
+        ).toBe(201);
         await call(emu, 'PATCH', dataPath(`/jobs/ingest/${id}`), { token, body: { state: 'UploadComplete' } });
         for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
         expect(seen).toHaveLength(1);
-        expect(seen[0]).toMatchObject({ api: 'bulkapi', clientId: 'clm-bulk', changeOrigin: 'com/salesforce/api/bulkapi/62.0;client=clm-bulk' });
+        expect(seen[0]).toMatchObject({
+            api: 'bulkapi',
+            clientId: 'clm-bulk',
+            changeOrigin: 'com/salesforce/api/bulkapi/62.0;client=clm-bulk'
+        });
         expect(seen[0]!.changes.map((c) => c.record.Name)).toEqual(['Bulk A', 'Bulk B']);
     });
 
