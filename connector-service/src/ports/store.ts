@@ -212,6 +212,8 @@ export interface PlanCommit {
     changeLog?: ChangeLogInput[];
     outbox?: OutboxInput[];
     conflicts?: ConflictInput[];
+    /** Open conflicts this plan settles (a person's resolution applied): closed in the same transaction. */
+    resolvedConflicts?: { pairId: string; rule: string }[];
     now: Millis;
 }
 
@@ -245,7 +247,9 @@ export type ChainVerification =
 export interface ConflictRecord extends ConflictInput {
     id: number;
     orgId: string;
+    status: 'open' | 'resolved';
     createdAt: Millis;
+    resolvedAt: Millis | null;
 }
 
 // ---- leases ----
@@ -320,7 +324,10 @@ export interface StorePort {
         opts?: { afterSeq?: number; limit?: number; pairId?: string }
     ): Promise<ChangeLogRecord[]>;
     verifyChangeLog(orgId: string): Promise<ChainVerification>;
-    listConflicts(orgId: string, opts?: { pairId?: string; limit?: number }): Promise<ConflictRecord[]>;
+    listConflicts(
+        orgId: string,
+        opts?: { pairId?: string; status?: 'open' | 'resolved'; limit?: number }
+    ): Promise<ConflictRecord[]>;
 
     // leases
     acquireLease(name: string, holder: string, ttlMs: number, now: Millis): Promise<LeaseResult>;

@@ -455,7 +455,9 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                 version: 1,
                 state: stateWith('p1', 'Signed')
             });
-            expect(await store.listConflicts(org)).toEqual([expect.objectContaining({ ...conflict, orgId: org })]);
+            expect(await store.listConflicts(org)).toEqual([
+                expect.objectContaining({ ...conflict, orgId: org, status: 'open', resolvedAt: null })
+            ]);
             const log = await store.readChangeLog(org);
             expect(log.map((entry) => [entry.seq, entry.idempotencyKey, entry.outcome])).toEqual([
                 [1, 'clm:ev-1:Contract_Lifecycle', 'applied'],
@@ -487,6 +489,20 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                 operation: 'clm.updateContract',
                 payload: { fields: { title: 'sf:ev-1:Contract' } }
             });
+
+            // A person resolved the conflict in the org: the plan applying it closes the record in its commit.
+            await store.commitPlan({
+                orgId: org,
+                pair: { pairId: 'p1', expectedVersion: 2, state: stateWith('p1', 'Signed') },
+                resolvedConflicts: [{ pairId: 'p1', rule: 'Opportunity_Amount' }],
+                now: T0 + 4
+            });
+            expect(await store.listConflicts(org, { status: 'open' })).toEqual([]);
+            expect(await store.listConflicts(org, { pairId: 'p1', status: 'resolved' })).toEqual([
+                expect.objectContaining({ rule: 'Opportunity_Amount', status: 'resolved', resolvedAt: T0 + 4 })
+            ]);
+            expect(await store.listConflicts(org, { pairId: 'p2' })).toEqual([]);
+            expect((await store.stats(org, T0 + 4)).openConflicts).toBe(0);
         });
 
         it('leaves nothing behind when any step of commitPlan fails', async () => {

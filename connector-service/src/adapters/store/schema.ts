@@ -113,6 +113,7 @@ const V1 = [
         body TEXT NOT NULL,
         status TEXT NOT NULL,
         created_at INT8 NOT NULL,
+        resolved_at INT8,
         UNIQUE (org_id, pair_id, rule, event_id)
     )`,
     `CREATE TABLE leases (

@@ -202,6 +202,18 @@ function clmRefType(ref: Pick<ClmRef, 'vendor' | 'objectType'>): string {
     return `clm:${ref.vendor}:${ref.objectType}`;
 }
 
+/** `a = $1 AND b = $2` for the filters that are set, with their parameters. */
+function whereEquals(filters: Record<string, SqlParam | undefined>): { sql: string; params: SqlParam[] } {
+    const params: SqlParam[] = [];
+    const terms: string[] = [];
+    for (const [column, value] of Object.entries(filters)) {
+        if (value === undefined) continue;
+        params.push(value);
+        terms.push(`${column} = $${params.length}`);
+    }
+    return { sql: terms.join(' AND '), params };
+}
+
 function emptyQueueStats(): QueueStats {
     return {
         byStatus: Object.fromEntries(QUEUE_STATUSES.map((status) => [status, 0])) as Record<QueueStatus, number>,
@@ -684,6 +696,11 @@ export class SqlStore implements StorePort {
         const changeLog = check(z.array(ChangeLogInputSchema).max(MAX_BATCH), commit.changeLog ?? [], 'changeLog');
         const outbox = check(z.array(OutboxInputSchema).max(MAX_BATCH), commit.outbox ?? [], 'outbox');
         const conflicts = check(z.array(ConflictInputSchema).max(MAX_BATCH), commit.conflicts ?? [], 'conflicts');
+        const resolvedConflicts = check(
+            z.array(z.object({ pairId: schemas.key, rule: schemas.key })).max(MAX_BATCH),
+            commit.resolvedConflicts ?? [],
+            'resolvedConflicts'
+        );
 
         return this.tx(async (tx) => {
             const result: CommitResult = { outboxIds: [], outboxDuplicates: 0, changeLogSeqs: [], conflictIds: [] };
@@ -710,6 +727,14 @@ export class SqlStore implements StorePort {
                 );
                 if (rows[0]) result.outboxIds.push(num(rows[0].id));
                 else result.outboxDuplicates++;
+            }
+            // Settled conflicts close before new ones open, so a plan may close a rule's conflict and raise another.
+            for (const settled of resolvedConflicts) {
+                await tx.run(
+                    `UPDATE conflicts SET status = 'resolved', resolved_at = $4
+                     WHERE org_id = $1 AND pair_id = $2 AND rule = $3 AND status = 'open'`,
+                    [orgId, settled.pairId, settled.rule, now]
+                );
             }
             for (const conflict of conflicts) {
                 const rows = await tx.all(
@@ -792,17 +817,14 @@ export class SqlStore implements StorePort {
     ): Promise<ChangeLogRecord[]> {
         const limit = check(z.number().int().positive().max(MAX_BATCH), opts.limit ?? 500, 'limit');
         const afterSeq = check(z.number().int().nonnegative(), opts.afterSeq ?? 0, 'afterSeq');
+        const filter = whereEquals({ org_id: orgId, pair_id: opts.pairId });
+        const next = filter.params.length + 1;
         const rows = await this.tx((tx) =>
-            opts.pairId === undefined
-                ? tx.all(`SELECT * FROM change_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [
-                      orgId,
-                      afterSeq,
-                      limit
-                  ])
-                : tx.all(
-                      `SELECT * FROM change_log WHERE org_id = $1 AND seq > $2 AND pair_id = $4 ORDER BY seq LIMIT $3`,
-                      [orgId, afterSeq, limit, opts.pairId]
-                  )
+            tx.all(`SELECT * FROM change_log WHERE ${filter.sql} AND seq > $${next} ORDER BY seq LIMIT $${next + 1}`, [
+                ...filter.params,
+                afterSeq,
+                limit
+            ])
         );
         return rows.map((row) => ({
             ...(JSON.parse(str(row.entry)) as ChangeLogRecord),
@@ -864,22 +886,25 @@ export class SqlStore implements StorePort {
         return columnsAgree && chainHash(str(row.prev_hash), canonicalJson(entry)) === str(row.hash);
     }
 
-    async listConflicts(orgId: string, opts: { pairId?: string; limit?: number } = {}): Promise<ConflictRecord[]> {
+    async listConflicts(
+        orgId: string,
+        opts: { pairId?: string; status?: 'open' | 'resolved'; limit?: number } = {}
+    ): Promise<ConflictRecord[]> {
         const limit = check(z.number().int().positive().max(MAX_BATCH), opts.limit ?? 500, 'limit');
+        const filter = whereEquals({ org_id: orgId, pair_id: opts.pairId, status: opts.status });
         const rows = await this.tx((tx) =>
-            opts.pairId === undefined
-                ? tx.all(`SELECT * FROM conflicts WHERE org_id = $1 ORDER BY id LIMIT $2`, [orgId, limit])
-                : tx.all(`SELECT * FROM conflicts WHERE org_id = $1 AND pair_id = $3 ORDER BY id LIMIT $2`, [
-                      orgId,
-                      limit,
-                      opts.pairId
-                  ])
+            tx.all(`SELECT * FROM conflicts WHERE ${filter.sql} ORDER BY id LIMIT $${filter.params.length + 1}`, [
+                ...filter.params,
+                limit
+            ])
         );
         return rows.map((row) => ({
             ...(JSON.parse(str(row.body)) as ConflictInput),
             id: num(row.id),
             orgId,
-            createdAt: num(row.created_at)
+            status: str(row.status) as 'open' | 'resolved',
+            createdAt: num(row.created_at),
+            resolvedAt: numOrNull(row.resolved_at)
         }));
     }
 
