@@ -128,7 +128,8 @@ export async function startSalesforceEmulator(
             saved = JSON.parse(readFileSync(options.stateFile, 'utf8'));
         } catch (e) {
             throw new Error(
-                `state file ${options.stateFile} is not JSON: ${e instanceof Error ? e.message : String(e)}`
+                `state file ${options.stateFile} is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+                { cause: e }
             );
         }
         const skipped = org.importState(saved);
