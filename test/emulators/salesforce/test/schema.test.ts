@@ -4,7 +4,7 @@ import JSZip from 'jszip';
 import type jsforce from 'jsforce';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSalesforceEmulator } from '../src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
 import { API_VERSION, FIXTURE_ORG, call, connectAs, dataPath, startFixtureOrg } from './helpers.ts';
 
 let emu: RunningSalesforceEmulator;
@@ -98,6 +98,18 @@ describe('schema from metadata', () => {
             (await conn.query(`SELECT Id FROM SBQQ__QuoteLine__c WHERE SBQQ__Quote__c = '${quote}'`, { scanAll: true }))
                 .totalSize
         ).toBe(2);
+    });
+});
+
+describe('the package (force-app, force-app-cpq)', () => {
+    it('loads every object, field, permission set and custom metadata record it defines without a problem', async () => {
+        const pkg = await startSalesforceEmulator({});
+        try {
+            // Only that it loads: what the package contains is the package's business, not this suite's.
+            expect(pkg.org.loaded.flatMap((l) => l.problems)).toEqual([]);
+        } finally {
+            await pkg.close();
+        }
     });
 });
 
