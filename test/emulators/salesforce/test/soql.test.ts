@@ -74,6 +74,20 @@ describe('SOQL', () => {
         ).toEqual(["O'Brien & Sons"]);
     });
 
+    it('filters by semi-join and anti-join subqueries', async () => {
+        expect(
+            await names(
+                "SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Opportunity WHERE StageName = 'Closed Won')"
+            )
+        ).toEqual(['Acme']);
+        expect(
+            await names('SELECT Name FROM Account WHERE Id NOT IN (SELECT AccountId FROM Contact) ORDER BY Name')
+        ).toEqual(['Globex', "O'Brien & Sons"]);
+        await expect(
+            conn.query('SELECT Name FROM Account WHERE Id IN (SELECT Name FROM Contact)')
+        ).rejects.toMatchObject({ errorCode: 'MALFORMED_QUERY' });
+    });
+
     it('orders with NULLS FIRST/LAST, pages with LIMIT and OFFSET', async () => {
         expect(await names('SELECT Name FROM Account ORDER BY AnnualRevenue DESC NULLS LAST')).toEqual([
             'Globex',

@@ -312,27 +312,59 @@ export class QueryEngine {
     }
 
     private conditionPaths = new WeakMap<Condition, FieldPath>();
+    /** Semi-join subqueries of WHERE conditions, with the one field they select. */
+    private semiJoins = new WeakMap<Condition, { plan: Plan; path: FieldPath }>();
 
     private checkWhere(access: AccessView, def: ObjectDef, expr: BoolExpr, alias?: string): void {
         if (expr.kind === 'cond') {
             if (expr.cond.field === undefined)
                 throw new SfError(400, 'MALFORMED_QUERY', 'functions in WHERE are not supported by this emulator');
             this.conditionPaths.set(expr.cond, this.path(access, def, expr.cond.field, alias));
+            if (expr.cond.valueQuery !== undefined) {
+                const sub = expr.cond.valueQuery as ParsedQuery;
+                const subDef = this.object(access, sub.sObject ?? '');
+                const plan = this.plan(access, sub, subDef);
+                const only = plan.selections[0];
+                if (
+                    plan.selections.length !== 1 ||
+                    only?.kind !== 'field' ||
+                    !['id', 'reference'].includes(only.path.field.type)
+                ) {
+                    throw new SfError(
+                        400,
+                        'MALFORMED_QUERY',
+                        'a semi-join subquery must select exactly one Id or reference field'
+                    );
+                }
+                this.semiJoins.set(expr.cond, { plan, path: only.path });
+            }
         } else if (expr.kind === 'not') this.checkWhere(access, def, expr.item, alias);
         else for (const item of expr.items) this.checkWhere(access, def, item, alias);
     }
 
-    private evaluate(expr: BoolExpr, row: SfRecord, nowMs: number): boolean {
+    private evaluate(expr: BoolExpr, row: SfRecord, nowMs: number, joins: Map<Condition, Set<string>>): boolean {
         switch (expr.kind) {
             case 'and':
-                return expr.items.every((e) => this.evaluate(e, row, nowMs));
+                return expr.items.every((e) => this.evaluate(e, row, nowMs, joins));
             case 'or':
-                return expr.items.some((e) => this.evaluate(e, row, nowMs));
+                return expr.items.some((e) => this.evaluate(e, row, nowMs, joins));
             case 'not':
-                return !this.evaluate(expr.item, row, nowMs);
+                return !this.evaluate(expr.item, row, nowMs, joins);
             case 'cond': {
                 const c = expr.cond;
                 const path = this.conditionPaths.get(c)!;
+                const semi = this.semiJoins.get(c);
+                if (semi) {
+                    let ids = joins.get(c);
+                    if (!ids) {
+                        ids = new Set(
+                            this.rows(semi.plan, false).map((r) => String(this.valueAt(r, semi.path)).slice(0, 15))
+                        );
+                        joins.set(c, ids);
+                    }
+                    const hit = ids.has(String(this.valueAt(row, path)).slice(0, 15));
+                    return c.operator.toUpperCase() === 'NOT IN' ? !hit : hit;
+                }
                 const raw = Array.isArray(c.value) ? c.value : [c.value ?? 'NULL'];
                 const types = Array.isArray(c.literalType)
                     ? c.literalType
@@ -364,7 +396,10 @@ export class QueryEngine {
         let rows = this.org.store
             .rows(plan.def.name)
             .filter((r) => (includeDeleted || r.IsDeleted !== true) && (!restrict || restrict(r)));
-        if (plan.where) rows = rows.filter((r) => this.evaluate(plan.where!, r, nowMs));
+        if (plan.where) {
+            const joins = new Map<Condition, Set<string>>();
+            rows = rows.filter((r) => this.evaluate(plan.where!, r, nowMs, joins));
+        }
         if (plan.orderBy.length > 0) {
             rows.sort((a, b) => {
                 for (const o of plan.orderBy) {

@@ -13,6 +13,8 @@ export interface Condition {
     dateLiteralVariable?: number | number[];
     openParen?: number;
     closeParen?: number;
+    /** A semi-join: `Id IN (SELECT AccountId FROM Opportunity …)`. */
+    valueQuery?: unknown;
 }
 interface ChainNode {
     left?: Condition | null;
