@@ -15,7 +15,7 @@ const errors = Messages.loadMessages('@clm/connector-service', 'clm.errors');
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export const connectorUrlFlag = Flags.url({
-    summary: "Base URL of the connector's admin API (default: CLM_CONNECTOR_URL, then \"url\" in the config file).",
+    summary: 'Base URL of the connector\'s admin API (default: CLM_CONNECTOR_URL, then "url" in the config file).',
     char: 'u'
 });
 
@@ -80,11 +80,14 @@ export class AdminApi {
                 signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
             });
         } catch (error) {
-            const cause = (error as { cause?: { code?: string } })?.cause?.code ?? (error instanceof Error ? error.name : 'network error');
+            const cause =
+                (error as { cause?: { code?: string } })?.cause?.code ??
+                (error instanceof Error ? error.name : 'network error');
             throw errors.createError('connectorUnreachable', [url, cause]);
         }
         const text = await response.text();
-        if (response.status === 401 || response.status === 403) throw errors.createError('connectorUnauthorized', [url, String(response.status)]);
+        if (response.status === 401 || response.status === 403)
+            throw errors.createError('connectorUnauthorized', [url, String(response.status)]);
         let json: unknown;
         try {
             json = text === '' ? undefined : JSON.parse(text);
@@ -92,13 +95,26 @@ export class AdminApi {
             json = undefined;
         }
         if (!response.ok) {
-            const message = (json as { message?: unknown; error?: { message?: unknown } })?.message ?? (json as { error?: { message?: unknown } })?.error?.message;
-            throw errors.createError('connectorFailed', [url, method, pathAndQuery.split('?')[0]!, String(response.status), typeof message === 'string' ? message : text.slice(0, 200)]);
+            const message =
+                (json as { message?: unknown; error?: { message?: unknown } })?.message ??
+                (json as { error?: { message?: unknown } })?.error?.message;
+            throw errors.createError('connectorFailed', [
+                url,
+                method,
+                pathAndQuery.split('?')[0]!,
+                String(response.status),
+                typeof message === 'string' ? message : text.slice(0, 200)
+            ]);
         }
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
             const issue = parsed.error.issues[0];
-            throw errors.createError('connectorBadAnswer', [url, method, pathAndQuery.split('?')[0]!, `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`]);
+            throw errors.createError('connectorBadAnswer', [
+                url,
+                method,
+                pathAndQuery.split('?')[0]!,
+                `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`
+            ]);
         }
         return parsed.data;
     }

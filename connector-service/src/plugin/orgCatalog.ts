@@ -52,8 +52,23 @@ const TYPE_ALIASES: Readonly<Record<string, SalesforceFieldType>> = {
     encryptedstring: 'string'
 };
 const DOMAIN_TYPES: ReadonlySet<string> = new Set<SalesforceFieldType>([
-    'id', 'string', 'textarea', 'picklist', 'multipicklist', 'date', 'datetime', 'currency', 'double', 'percent',
-    'int', 'boolean', 'reference', 'url', 'email', 'phone', 'address'
+    'id',
+    'string',
+    'textarea',
+    'picklist',
+    'multipicklist',
+    'date',
+    'datetime',
+    'currency',
+    'double',
+    'percent',
+    'int',
+    'boolean',
+    'reference',
+    'url',
+    'email',
+    'phone',
+    'address'
 ]);
 
 export function domainType(describeType: string): SalesforceFieldType | undefined {
@@ -62,7 +77,13 @@ export function domainType(describeType: string): SalesforceFieldType | undefine
 }
 
 const COMPONENT_SUFFIX = /(Street|City|State|PostalCode|Country)(__s)?$/;
-const COMPONENT_KEY = { Street: 'street', City: 'city', State: 'state', PostalCode: 'postalCode', Country: 'country' } as const;
+const COMPONENT_KEY = {
+    Street: 'street',
+    City: 'city',
+    State: 'state',
+    PostalCode: 'postalCode',
+    Country: 'country'
+} as const;
 
 function addressComponents(compound: DescribeField, fields: readonly DescribeField[]): SalesforceField['components'] {
     const parts: Partial<Record<'street' | 'city' | 'state' | 'postalCode' | 'country', string>> = {};
@@ -114,7 +135,11 @@ export function catalogFromDescribes(describes: readonly DescribeSObject[]): Fie
     return catalog;
 }
 
-export function describedField(describes: readonly DescribeSObject[], object: string, field: string): DescribeField | undefined {
+export function describedField(
+    describes: readonly DescribeSObject[],
+    object: string,
+    field: string
+): DescribeField | undefined {
     return describes.find((d) => d.name === object)?.fields.find((f) => f.name === field);
 }
 

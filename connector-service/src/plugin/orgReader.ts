@@ -31,14 +31,19 @@ const soqlList = (values: readonly string[]) => `(${values.map(soqlText).join(',
 
 function errorCode(error: unknown): string | undefined {
     const e = error as { errorCode?: unknown; name?: unknown; data?: { errorCode?: unknown } };
-    for (const candidate of [e?.errorCode, e?.data?.errorCode, e?.name]) if (typeof candidate === 'string') return candidate;
+    for (const candidate of [e?.errorCode, e?.data?.errorCode, e?.name])
+        if (typeof candidate === 'string') return candidate;
     return undefined;
 }
 
 /** Turns the org's refusals into errors that say how to fix them; anything else is rethrown as it is. */
 export function explainOrgError(error: unknown, conn: Connection, what: string): never {
     const code = errorCode(error);
-    if (code === 'INSUFFICIENT_ACCESS' || code === 'INSUFFICIENT_ACCESS_OR_READONLY' || code === 'API_DISABLED_FOR_ORG') {
+    if (
+        code === 'INSUFFICIENT_ACCESS' ||
+        code === 'INSUFFICIENT_ACCESS_OR_READONLY' ||
+        code === 'API_DISABLED_FOR_ORG'
+    ) {
         throw errors.createError('insufficientAccess', [conn.getUsername() ?? 'this user', what]);
     }
     throw error;
@@ -60,17 +65,22 @@ export async function loadRules(conn: Connection | undefined, rulesFile?: string
         try {
             parsed = JSON.parse(readFileSync(rulesFile, 'utf8'));
         } catch (error) {
-            throw errors.createError('invalidRulesFile', [rulesFile, error instanceof Error ? error.message : String(error)]);
+            throw errors.createError('invalidRulesFile', [
+                rulesFile,
+                error instanceof Error ? error.message : String(error)
+            ]);
         }
         const rules = Array.isArray(parsed) ? parsed : (parsed as { rules?: unknown })?.rules;
-        if (!Array.isArray(rules)) throw errors.createError('invalidRulesFile', [rulesFile, 'it holds no array of rules']);
+        if (!Array.isArray(rules))
+            throw errors.createError('invalidRulesFile', [rulesFile, 'it holds no array of rules']);
         return { source: 'file', rules, problems: [] };
     }
     if (!conn) return { source: 'defaults', rules: [...DEFAULT_RULES], problems: [] };
     const fields = ['DeveloperName', ...RULE_METADATA_FIELDS.map((f) => f.name)].join(', ');
     let records: Record<string, unknown>[];
     try {
-        records = (await conn.autoFetchQuery(`SELECT ${fields} FROM ${RULE_METADATA_TYPE} ORDER BY DeveloperName`)).records;
+        records = (await conn.autoFetchQuery(`SELECT ${fields} FROM ${RULE_METADATA_TYPE} ORDER BY DeveloperName`))
+            .records;
     } catch (error) {
         if (errorCode(error) === 'INVALID_TYPE' || errorCode(error) === 'INVALID_FIELD') {
             throw errors.createError('packageNotDeployed', [RULE_METADATA_TYPE]);
@@ -111,7 +121,12 @@ export const UserRow = z.object({ Id: z.string(), Username: z.string(), IsActive
 export type UserRow = z.infer<typeof UserRow>;
 
 async function permissionSetId(conn: Connection, name: string): Promise<string | undefined> {
-    const rows = await queryAll(conn, `SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlText(name)}`, PermissionSetRow, 'read permission sets');
+    const rows = await queryAll(
+        conn,
+        `SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlText(name)}`,
+        PermissionSetRow,
+        'read permission sets'
+    );
     return rows[0]?.Id;
 }
 
@@ -136,7 +151,12 @@ export async function usersWithPermissionSet(conn: Connection, name: string): Pr
 }
 
 export async function findUser(conn: Connection, username: string): Promise<UserRow | undefined> {
-    const rows = await queryAll(conn, `SELECT Id, Username, IsActive FROM User WHERE Username = ${soqlText(username)}`, UserRow, 'read users');
+    const rows = await queryAll(
+        conn,
+        `SELECT Id, Username, IsActive FROM User WHERE Username = ${soqlText(username)}`,
+        UserRow,
+        'read users'
+    );
     return rows.find((u) => u.IsActive !== false);
 }
 
@@ -150,13 +170,20 @@ export async function resolveIntegrationUser(conn: Connection, username?: string
     const holders = await usersWithPermissionSet(conn, INTEGRATION_PERMISSION_SET);
     if (holders.length === 0) throw errors.createError('integrationUserMissing');
     if (holders.length > 1) {
-        throw errors.createError('integrationUserAmbiguous', [String(holders.length), holders.map((u) => u.Username).join(', ')]);
+        throw errors.createError('integrationUserAmbiguous', [
+            String(holders.length),
+            holders.map((u) => u.Username).join(', ')
+        ]);
     }
     return holders[0]!;
 }
 
 /** The user's effective object and field permissions, from their permission sets (profile included). */
-export async function readUserAccess(conn: Connection, userId: string, objects: readonly string[]): Promise<UserAccess> {
+export async function readUserAccess(
+    conn: Connection,
+    userId: string,
+    objects: readonly string[]
+): Promise<UserAccess> {
     const assignments = await queryAll(
         conn,
         `SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = ${soqlText(userId)}`,
@@ -191,7 +218,10 @@ const PicklistValuesByRecordType = z.object({
 });
 
 /** Picklist values of every active record type other than the master (which the describe already shows). */
-export async function readRecordTypePicklists(conn: Connection, describes: readonly DescribeSObject[]): Promise<RecordTypePicklist[]> {
+export async function readRecordTypePicklists(
+    conn: Connection,
+    describes: readonly DescribeSObject[]
+): Promise<RecordTypePicklist[]> {
     const out: RecordTypePicklist[] = [];
     for (const describe of describes) {
         const recordTypes = describe.recordTypeInfos.filter((rt: RecordTypeInfo) => rt.active && !rt.master);
@@ -204,9 +234,15 @@ export async function readRecordTypePicklists(conn: Connection, describes: reado
                 explainOrgError(error, conn, `read picklist values of ${describe.name} record types`);
             }
             const parsed = PicklistValuesByRecordType.safeParse(body);
-            if (!parsed.success) throw new SfError(`Unexpected picklist values answer for ${describe.name}`, 'UnexpectedOrgAnswer');
+            if (!parsed.success)
+                throw new SfError(`Unexpected picklist values answer for ${describe.name}`, 'UnexpectedOrgAnswer');
             for (const [field, { values }] of Object.entries(parsed.data.picklistFieldValues)) {
-                out.push({ object: describe.name, recordType: recordType.developerName ?? recordType.name, field, values: values.map((v) => v.value) });
+                out.push({
+                    object: describe.name,
+                    recordType: recordType.developerName ?? recordType.name,
+                    field,
+                    values: values.map((v) => v.value)
+                });
             }
         }
     }

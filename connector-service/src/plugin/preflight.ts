@@ -47,7 +47,8 @@ function writtenValues(rule: FieldRule): string[] {
     if (transform.kind === 'picklistMap') return Object.keys(transform.map);
     if (transform.kind !== 'statusMap') return [];
     const kind = clmFieldDefinition(rule.clmField)?.kind;
-    const canonical: readonly string[] = kind === 'lifecycle' ? LIFECYCLES : kind === 'signature' ? SIGNATURE_STATES : [];
+    const canonical: readonly string[] =
+        kind === 'lifecycle' ? LIFECYCLES : kind === 'signature' ? SIGNATURE_STATES : [];
     return [...new Set(canonical.map((value) => transform.map?.[value] ?? value))];
 }
 
@@ -56,7 +57,8 @@ function identityStatusValues(rule: FieldRule): string[] {
     if (rule.transform.kind !== 'statusMap') return [];
     const map = rule.transform.map ?? {};
     const kind = clmFieldDefinition(rule.clmField)?.kind;
-    const canonical: readonly string[] = kind === 'lifecycle' ? LIFECYCLES : kind === 'signature' ? SIGNATURE_STATES : [];
+    const canonical: readonly string[] =
+        kind === 'lifecycle' ? LIFECYCLES : kind === 'signature' ? SIGNATURE_STATES : [];
     return canonical.filter((value) => !(value in map));
 }
 
@@ -87,7 +89,9 @@ export function preflight(input: PreflightInput): PreflightResult {
     };
     const problems: RuleProblem[] = [
         ...(input.readProblems ?? []),
-        ...domainProblems(input.rules, catalog).filter((p) => !(p.code === 'MAPPING.UNKNOWN_FIELD' && described(p.field)))
+        ...domainProblems(input.rules, catalog).filter(
+            (p) => !(p.code === 'MAPPING.UNKNOWN_FIELD' && described(p.field))
+        )
     ];
     const seen = new Set(problems.map((p) => `${p.code}|${p.rule}|${p.field ?? ''}`));
     const report = (rule: string, code: string, field: string, message: string) => {
@@ -109,22 +113,42 @@ export function preflight(input: PreflightInput): PreflightResult {
         if (!described) continue; // the domain reported the unknown field
         const sf = salesforceField(catalog, rule.sfObject, rule.sfField);
         if (!sf) {
-            report(rule.name, 'MAPPING.UNSUPPORTED_FIELD_TYPE', at, `${at} is a ${described.type} field, which the connector cannot sync`);
+            report(
+                rule.name,
+                'MAPPING.UNSUPPORTED_FIELD_TYPE',
+                at,
+                `${at} is a ${described.type} field, which the connector cannot sync`
+            );
             continue;
         }
         const writes = writesToSalesforce(rule.direction);
         const object = access.object(rule.sfObject);
         if (!object.read) {
-            report(rule.name, 'MAPPING.OBJECT_NOT_ACCESSIBLE', rule.sfObject, `the integration user ${username} cannot read ${rule.sfObject}; grant Read in the Clm_Connector_Integration permission set`);
+            report(
+                rule.name,
+                'MAPPING.OBJECT_NOT_ACCESSIBLE',
+                rule.sfObject,
+                `the integration user ${username} cannot read ${rule.sfObject}; grant Read in the Clm_Connector_Integration permission set`
+            );
             continue;
         }
         if (writes && !object.edit) {
-            report(rule.name, 'MAPPING.OBJECT_NOT_EDITABLE', rule.sfObject, `the integration user ${username} cannot edit ${rule.sfObject}; grant Edit in the Clm_Connector_Integration permission set`);
+            report(
+                rule.name,
+                'MAPPING.OBJECT_NOT_EDITABLE',
+                rule.sfObject,
+                `the integration user ${username} cannot edit ${rule.sfObject}; grant Edit in the Clm_Connector_Integration permission set`
+            );
         }
         for (const name of salesforceSourceFields(rule.transform, { sfField: rule.sfField, sf })) {
             const field = describedField(input.describes, rule.sfObject, name);
             if (field && !access.field(rule.sfObject, field).read) {
-                report(rule.name, 'MAPPING.FIELD_NOT_VISIBLE', `${rule.sfObject}.${name}`, `${rule.sfObject}.${name} is hidden from the integration user ${username} (field-level security); grant Read in the Clm_Connector_Integration permission set`);
+                report(
+                    rule.name,
+                    'MAPPING.FIELD_NOT_VISIBLE',
+                    `${rule.sfObject}.${name}`,
+                    `${rule.sfObject}.${name} is hidden from the integration user ${username} (field-level security); grant Read in the Clm_Connector_Integration permission set`
+                );
             }
         }
         if (writes) {
@@ -134,20 +158,35 @@ export function preflight(input: PreflightInput): PreflightResult {
                 if (!field || field.calculated || field.autoNumber || !(field.createable || field.updateable)) continue;
                 const fieldAccess = access.field(rule.sfObject, field);
                 if (fieldAccess.read && object.edit && !fieldAccess.edit) {
-                    report(rule.name, 'MAPPING.FIELD_NOT_EDITABLE', `${rule.sfObject}.${name}`, `${rule.sfObject}.${name} is read-only for the integration user ${username} (field-level security); grant Edit in the Clm_Connector_Integration permission set`);
+                    report(
+                        rule.name,
+                        'MAPPING.FIELD_NOT_EDITABLE',
+                        `${rule.sfObject}.${name}`,
+                        `${rule.sfObject}.${name} is read-only for the integration user ${username} (field-level security); grant Edit in the Clm_Connector_Integration permission set`
+                    );
                 }
             }
             if (sf.picklist?.restricted) {
                 for (const value of identityStatusValues(rule)) {
                     if (!sf.picklist.values.includes(value)) {
-                        report(rule.name, 'MAPPING.PICKLIST_VALUE_REJECTED', at, `${at} does not accept "${value}" (add the value to the picklist or map it with transform.map)`);
+                        report(
+                            rule.name,
+                            'MAPPING.PICKLIST_VALUE_REJECTED',
+                            at,
+                            `${at} does not accept "${value}" (add the value to the picklist or map it with transform.map)`
+                        );
                     }
                 }
                 for (const picklist of input.recordTypePicklists ?? []) {
                     if (picklist.object !== rule.sfObject || picklist.field !== rule.sfField) continue;
                     for (const value of writtenValues(rule)) {
                         if (sf.picklist.values.includes(value) && !picklist.values.includes(value)) {
-                            report(rule.name, 'MAPPING.PICKLIST_VALUE_REJECTED', at, `${at} does not accept "${value}" for record type ${picklist.recordType}`);
+                            report(
+                                rule.name,
+                                'MAPPING.PICKLIST_VALUE_REJECTED',
+                                at,
+                                `${at} does not accept "${value}" for record type ${picklist.recordType}`
+                            );
                         }
                     }
                 }
@@ -155,19 +194,39 @@ export function preflight(input: PreflightInput): PreflightResult {
             if (sf.length && ['string', 'textarea', 'picklist'].includes(sf.type)) {
                 for (const value of writtenValues(rule)) {
                     if (value.length > sf.length) {
-                        report(rule.name, 'MAPPING.VALUE_TOO_LONG', at, `"${value}" is longer than ${at} (${sf.length} characters)`);
+                        report(
+                            rule.name,
+                            'MAPPING.VALUE_TOO_LONG',
+                            at,
+                            `"${value}" is longer than ${at} (${sf.length} characters)`
+                        );
                     }
                 }
             }
             if (rule.transform.kind === 'money' && rule.transform.currencyField) {
                 const currency = salesforceField(catalog, rule.sfObject, rule.transform.currencyField);
                 if (currency?.length !== undefined && currency.length < 3) {
-                    report(rule.name, 'MAPPING.VALUE_TOO_LONG', `${rule.sfObject}.${rule.transform.currencyField}`, `${rule.sfObject}.${rule.transform.currencyField} holds ${currency.length} characters; an ISO 4217 code needs 3`);
+                    report(
+                        rule.name,
+                        'MAPPING.VALUE_TOO_LONG',
+                        `${rule.sfObject}.${rule.transform.currencyField}`,
+                        `${rule.sfObject}.${rule.transform.currencyField} holds ${currency.length} characters; an ISO 4217 code needs 3`
+                    );
                 }
             }
         }
-        if (multiCurrency && rule.transform.kind === 'money' && sf.type === 'currency' && rule.transform.currencyField !== 'CurrencyIsoCode') {
-            report(rule.name, 'MAPPING.CURRENCY_ISO_CODE_REQUIRED', at, `the org is multi-currency, so ${at} is in the record's CurrencyIsoCode; set transform.currencyField to "CurrencyIsoCode"`);
+        if (
+            multiCurrency &&
+            rule.transform.kind === 'money' &&
+            sf.type === 'currency' &&
+            rule.transform.currencyField !== 'CurrencyIsoCode'
+        ) {
+            report(
+                rule.name,
+                'MAPPING.CURRENCY_ISO_CODE_REQUIRED',
+                at,
+                `the org is multi-currency, so ${at} is in the record's CurrencyIsoCode; set transform.currencyField to "CurrencyIsoCode"`
+            );
         }
     }
 
@@ -179,15 +238,29 @@ export function preflight(input: PreflightInput): PreflightResult {
             continue;
         }
         if (!access.object(object).create) {
-            report(owner, 'MAPPING.OBJECT_NOT_CREATEABLE', object, `the integration user ${username} cannot create ${object}; grant Create in the Clm_Connector_Integration permission set`);
+            report(
+                owner,
+                'MAPPING.OBJECT_NOT_CREATEABLE',
+                object,
+                `the integration user ${username} cannot create ${object}; grant Create in the Clm_Connector_Integration permission set`
+            );
         }
         for (const field of describe.fields) {
-            const required = field.createable && !field.nillable && !field.defaultedOnCreate && field.type !== 'boolean';
+            const required =
+                field.createable && !field.nillable && !field.defaultedOnCreate && field.type !== 'boolean';
             if (required && !writtenToSalesforce.has(`${object}.${field.name}`)) {
-                report(owner, 'MAPPING.REQUIRED_FIELD_UNMAPPED', `${object}.${field.name}`, `creating a ${object} needs ${field.name}, which no rule writes from the CLM`);
+                report(
+                    owner,
+                    'MAPPING.REQUIRED_FIELD_UNMAPPED',
+                    `${object}.${field.name}`,
+                    `creating a ${object} needs ${field.name}, which no rule writes from the CLM`
+                );
             }
         }
     }
-    problems.sort((a, b) => a.rule.localeCompare(b.rule) || a.code.localeCompare(b.code) || (a.field ?? '').localeCompare(b.field ?? ''));
+    problems.sort(
+        (a, b) =>
+            a.rule.localeCompare(b.rule) || a.code.localeCompare(b.code) || (a.field ?? '').localeCompare(b.field ?? '')
+    );
     return { problems, multiCurrency, catalog };
 }

@@ -20,7 +20,9 @@ export type RuleSource = z.infer<typeof RuleSource>;
 
 export const RulesValidateResult = z.object({
     valid: z.boolean(),
-    source: RuleSource.describe('org: the Clm_Field_Mapping__mdt records; defaults: none deployed yet; file: --rules-file'),
+    source: RuleSource.describe(
+        'org: the Clm_Field_Mapping__mdt records; defaults: none deployed yet; file: --rules-file'
+    ),
     rulesChecked: z.number().int(),
     integrationUser: z.object({ id: z.string(), username: z.string() }),
     multiCurrency: z.boolean(),
@@ -74,7 +76,9 @@ const QueueCounts = z.object({
 export const SyncStatusResult = z.object({
     orgId: z.string(),
     connector: z.string().describe('Connector name and version'),
-    subscriptions: z.array(z.object({ channel: z.string(), replayId: z.string().nullable(), holder: z.string().nullable() })),
+    subscriptions: z.array(
+        z.object({ channel: z.string(), replayId: z.string().nullable(), holder: z.string().nullable() })
+    ),
     queues: z.object({ inbox: QueueCounts, outbox: QueueCounts }),
     apiBudget: z.object({ used: z.number().int(), max: z.number().int(), paused: z.boolean() })
 });

@@ -28,31 +28,81 @@ const CONTRACT_FIELDS: FakeField[] = [
     { name: 'ContractTerm', type: 'int' },
     { name: 'SpecialTerms', type: 'textarea', length: 4000 },
     { name: 'EndDate', type: 'date', calculated: true },
-    { name: 'Status', type: 'picklist', length: 40, restrictedPicklist: true, picklistValues: ['Draft', 'Activated'], nillable: false, defaultedOnCreate: true, permissionable: false },
-    { name: 'CLM_Lifecycle__c', type: 'picklist', length: 255, restrictedPicklist: true, picklistValues: [...LIFECYCLES] },
+    {
+        name: 'Status',
+        type: 'picklist',
+        length: 40,
+        restrictedPicklist: true,
+        picklistValues: ['Draft', 'Activated'],
+        nillable: false,
+        defaultedOnCreate: true,
+        permissionable: false
+    },
+    {
+        name: 'CLM_Lifecycle__c',
+        type: 'picklist',
+        length: 255,
+        restrictedPicklist: true,
+        picklistValues: [...LIFECYCLES]
+    },
     { name: 'CLM_Contract_Value__c', type: 'currency' },
     { name: 'CLM_Currency__c', type: 'string', length: 3 },
     { name: 'Geo__c', type: 'location' }
 ];
-const GRANTED = ['StartDate', 'ContractTerm', 'SpecialTerms', 'EndDate', 'CLM_Lifecycle__c', 'CLM_Contract_Value__c', 'CLM_Currency__c', 'CurrencyIsoCode', 'Geo__c'];
+const GRANTED = [
+    'StartDate',
+    'ContractTerm',
+    'SpecialTerms',
+    'EndDate',
+    'CLM_Lifecycle__c',
+    'CLM_Contract_Value__c',
+    'CLM_Currency__c',
+    'CurrencyIsoCode',
+    'Geo__c'
+];
 
-function org(overrides: { fields?: FakeField[]; grants?: Row[]; tables?: Record<string, Row[]>; denied?: string[] } = {}): FakeOrgData {
+function org(
+    overrides: { fields?: FakeField[]; grants?: Row[]; tables?: Record<string, Row[]>; denied?: string[] } = {}
+): FakeOrgData {
     return {
         objects: [
             {
                 name: 'Contract',
                 fields: overrides.fields ?? CONTRACT_FIELDS,
-                recordTypes: [{ recordTypeId: '012000000000009AAA', developerName: 'Renewal', picklists: { Status: ['Draft'] } }]
+                recordTypes: [
+                    { recordTypeId: '012000000000009AAA', developerName: 'Renewal', picklists: { Status: ['Draft'] } }
+                ]
             }
         ],
         tables: {
             User: [INTEGRATION, { Id: '005000000000001AAA', Username: 'admin@example.com', IsActive: true }],
-            PermissionSet: [{ Id: INTEGRATION_SET, Name: 'Clm_Connector_Integration', PermissionsModifyAllData: false, PermissionsViewAllData: false }],
+            PermissionSet: [
+                {
+                    Id: INTEGRATION_SET,
+                    Name: 'Clm_Connector_Integration',
+                    PermissionsModifyAllData: false,
+                    PermissionsViewAllData: false
+                }
+            ],
             PermissionSetAssignment: [{ AssigneeId: INTEGRATION.Id, PermissionSetId: INTEGRATION_SET }],
-            ObjectPermissions: [{ ParentId: INTEGRATION_SET, SobjectType: 'Contract', PermissionsRead: true, PermissionsCreate: true, PermissionsEdit: true }],
+            ObjectPermissions: [
+                {
+                    ParentId: INTEGRATION_SET,
+                    SobjectType: 'Contract',
+                    PermissionsRead: true,
+                    PermissionsCreate: true,
+                    PermissionsEdit: true
+                }
+            ],
             FieldPermissions:
                 overrides.grants ??
-                GRANTED.map((name) => ({ ParentId: INTEGRATION_SET, SobjectType: 'Contract', Field: `Contract.${name}`, PermissionsRead: true, PermissionsEdit: true })),
+                GRANTED.map((name) => ({
+                    ParentId: INTEGRATION_SET,
+                    SobjectType: 'Contract',
+                    Field: `Contract.${name}`,
+                    PermissionsRead: true,
+                    PermissionsEdit: true
+                })),
             Clm_Field_Mapping__mdt: [],
             ...overrides.tables
         },
@@ -60,9 +110,22 @@ function org(overrides: { fields?: FakeField[]; grants?: Row[]; tables?: Record<
     };
 }
 
-const rule = (input: Partial<FieldRuleInput> & Pick<FieldRuleInput, 'name' | 'sfField' | 'clmField' | 'direction'>): FieldRuleInput => ({ sfObject: 'Contract', ...input });
-const START = rule({ name: 'Contract_Start_Date', sfField: 'StartDate', clmField: 'effectiveDate', direction: 'ClmToSalesforce', transform: { kind: 'date' } });
-const TERM = rule({ name: 'Contract_Term', sfField: 'ContractTerm', clmField: 'termMonths', direction: 'ClmToSalesforce' });
+const rule = (
+    input: Partial<FieldRuleInput> & Pick<FieldRuleInput, 'name' | 'sfField' | 'clmField' | 'direction'>
+): FieldRuleInput => ({ sfObject: 'Contract', ...input });
+const START = rule({
+    name: 'Contract_Start_Date',
+    sfField: 'StartDate',
+    clmField: 'effectiveDate',
+    direction: 'ClmToSalesforce',
+    transform: { kind: 'date' }
+});
+const TERM = rule({
+    name: 'Contract_Term',
+    sfField: 'ContractTerm',
+    clmField: 'termMonths',
+    direction: 'ClmToSalesforce'
+});
 
 describe('sf clm rules validate', () => {
     const $$ = new TestContext({ setup: false });
@@ -99,22 +162,51 @@ describe('sf clm rules validate', () => {
         expect(schemaErrors('clm rules validate', result)).toEqual([]);
         return result;
     };
-    const codes = (result: RulesValidateResult) => result.problems.map((p) => `${p.rule} ${p.code} ${p.field ?? ''}`.trim());
+    const codes = (result: RulesValidateResult) =>
+        result.problems.map((p) => `${p.rule} ${p.code} ${p.field ?? ''}`.trim());
 
     it('passes sound rules with exit code 0, as the integration user found by its permission set', async () => {
         const result = await validate(org(), ['--rules-file', rulesFile([START, TERM])]);
-        expect(result).toEqual({ valid: true, source: 'file', rulesChecked: 2, integrationUser: { id: INTEGRATION.Id, username: INTEGRATION.Username }, multiCurrency: false, problems: [] });
+        expect(result).toEqual({
+            valid: true,
+            source: 'file',
+            rulesChecked: 2,
+            integrationUser: { id: INTEGRATION.Id, username: INTEGRATION.Username },
+            multiCurrency: false,
+            problems: []
+        });
         expect(process.exitCode).toBeUndefined();
     });
 
     it('reports fields hidden from or read-only for the integration user (field-level security)', async () => {
         const grants: Row[] = [
-            { ParentId: INTEGRATION_SET, SobjectType: 'Contract', Field: 'Contract.StartDate', PermissionsRead: true, PermissionsEdit: false },
-            { ParentId: INTEGRATION_SET, SobjectType: 'Contract', Field: 'Contract.ContractTerm', PermissionsRead: true, PermissionsEdit: true }
+            {
+                ParentId: INTEGRATION_SET,
+                SobjectType: 'Contract',
+                Field: 'Contract.StartDate',
+                PermissionsRead: true,
+                PermissionsEdit: false
+            },
+            {
+                ParentId: INTEGRATION_SET,
+                SobjectType: 'Contract',
+                Field: 'Contract.ContractTerm',
+                PermissionsRead: true,
+                PermissionsEdit: true
+            }
         ];
-        const special = rule({ name: 'Special_Terms', sfField: 'SpecialTerms', clmField: 'custom.specialTerms', direction: 'Bidirectional', conflictPolicy: 'Manual' });
+        const special = rule({
+            name: 'Special_Terms',
+            sfField: 'SpecialTerms',
+            clmField: 'custom.specialTerms',
+            direction: 'Bidirectional',
+            conflictPolicy: 'Manual'
+        });
         const result = await validate(org({ grants }), ['--rules-file', rulesFile([START, TERM, special])]);
-        expect(codes(result)).toEqual(['Contract_Start_Date MAPPING.FIELD_NOT_EDITABLE Contract.StartDate', 'Special_Terms MAPPING.FIELD_NOT_VISIBLE Contract.SpecialTerms']);
+        expect(codes(result)).toEqual([
+            'Contract_Start_Date MAPPING.FIELD_NOT_EDITABLE Contract.StartDate',
+            'Special_Terms MAPPING.FIELD_NOT_VISIBLE Contract.SpecialTerms'
+        ]);
         expect(result.problems[1]!.message).toBe(
             'Special_Terms: Contract.SpecialTerms is hidden from the integration user integration@example.com (field-level security); grant Read in the Clm_Connector_Integration permission set'
         );
@@ -123,8 +215,20 @@ describe('sf clm rules validate', () => {
 
     it('runs the domain checks on the live describe: formula targets, restricted values, unsupported types', async () => {
         const rules = [
-            rule({ name: 'End_Date', sfField: 'EndDate', clmField: 'expirationDate', direction: 'ClmToSalesforce', transform: { kind: 'date' } }),
-            rule({ name: 'Status_Label', sfField: 'Status', clmField: 'custom.status', direction: 'ClmToSalesforce', transform: { kind: 'picklistMap', map: { Draft: 'draft', Terminated: 'gone' } } }),
+            rule({
+                name: 'End_Date',
+                sfField: 'EndDate',
+                clmField: 'expirationDate',
+                direction: 'ClmToSalesforce',
+                transform: { kind: 'date' }
+            }),
+            rule({
+                name: 'Status_Label',
+                sfField: 'Status',
+                clmField: 'custom.status',
+                direction: 'ClmToSalesforce',
+                transform: { kind: 'picklistMap', map: { Draft: 'draft', Terminated: 'gone' } }
+            }),
             rule({ name: 'Geo', sfField: 'Geo__c', clmField: 'custom.geo', direction: 'SalesforceToClm' }),
             rule({ name: 'Nope', sfField: 'Nope__c', clmField: 'custom.nope', direction: 'SalesforceToClm' })
         ];
@@ -139,32 +243,74 @@ describe('sf clm rules validate', () => {
     });
 
     it('checks restricted picklist values per record type and canonical statuses written unmapped', async () => {
-        const fields = CONTRACT_FIELDS.map((f) => (f.name === 'CLM_Lifecycle__c' ? { ...f, picklistValues: LIFECYCLES.filter((v) => v !== 'Expired') } : f));
+        const fields = CONTRACT_FIELDS.map((f) =>
+            f.name === 'CLM_Lifecycle__c' ? { ...f, picklistValues: LIFECYCLES.filter((v) => v !== 'Expired') } : f
+        );
         const rules = [
-            rule({ name: 'Status_Label', sfField: 'Status', clmField: 'custom.status', direction: 'ClmToSalesforce', transform: { kind: 'picklistMap', map: { Draft: 'draft', Activated: 'active' } } }),
-            rule({ name: 'Lifecycle', sfField: 'CLM_Lifecycle__c', clmField: 'status.lifecycle', direction: 'ClmToSalesforce', transform: { kind: 'statusMap' } })
+            rule({
+                name: 'Status_Label',
+                sfField: 'Status',
+                clmField: 'custom.status',
+                direction: 'ClmToSalesforce',
+                transform: { kind: 'picklistMap', map: { Draft: 'draft', Activated: 'active' } }
+            }),
+            rule({
+                name: 'Lifecycle',
+                sfField: 'CLM_Lifecycle__c',
+                clmField: 'status.lifecycle',
+                direction: 'ClmToSalesforce',
+                transform: { kind: 'statusMap' }
+            })
         ];
         const result = await validate(org({ fields }), ['--rules-file', rulesFile(rules)]);
         expect(result.problems.map((p) => p.message)).toEqual([
             'Lifecycle: Contract.CLM_Lifecycle__c does not accept "Expired" (add the value to the picklist or map it with transform.map)',
             'Status_Label: Contract.Status does not accept "Activated" for record type Renewal'
         ]);
-        expect(requests.some((url) => url.includes('/ui-api/object-info/Contract/picklist-values/012000000000009AAA'))).toBe(true);
+        expect(
+            requests.some((url) => url.includes('/ui-api/object-info/Contract/picklist-values/012000000000009AAA'))
+        ).toBe(true);
     });
 
     it('asks for CurrencyIsoCode in a multi-currency org and for required fields of created records', async () => {
-        const fields = [...CONTRACT_FIELDS, { name: 'CurrencyIsoCode', type: 'picklist', length: 3, picklistValues: ['EUR', 'USD'], restrictedPicklist: true }];
-        const value = rule({ name: 'Contract_Value', sfField: 'CLM_Contract_Value__c', clmField: 'value', direction: 'ClmToSalesforce', transform: { kind: 'money', currencyField: 'CLM_Currency__c' } });
-        const result = await validate(org({ fields }), ['--rules-file', rulesFile([START, value]), '--creates', 'Contract']);
+        const fields = [
+            ...CONTRACT_FIELDS,
+            {
+                name: 'CurrencyIsoCode',
+                type: 'picklist',
+                length: 3,
+                picklistValues: ['EUR', 'USD'],
+                restrictedPicklist: true
+            }
+        ];
+        const value = rule({
+            name: 'Contract_Value',
+            sfField: 'CLM_Contract_Value__c',
+            clmField: 'value',
+            direction: 'ClmToSalesforce',
+            transform: { kind: 'money', currencyField: 'CLM_Currency__c' }
+        });
+        const result = await validate(org({ fields }), [
+            '--rules-file',
+            rulesFile([START, value]),
+            '--creates',
+            'Contract'
+        ]);
         expect(result.multiCurrency).toBe(true);
-        expect(codes(result)).toEqual(['Contract (create) MAPPING.REQUIRED_FIELD_UNMAPPED Contract.AccountId', 'Contract_Value MAPPING.CURRENCY_ISO_CODE_REQUIRED Contract.CLM_Contract_Value__c']);
+        expect(codes(result)).toEqual([
+            'Contract (create) MAPPING.REQUIRED_FIELD_UNMAPPED Contract.AccountId',
+            'Contract_Value MAPPING.CURRENCY_ISO_CODE_REQUIRED Contract.CLM_Contract_Value__c'
+        ]);
 
         const fixed = { ...value, transform: { kind: 'money', currencyField: 'CurrencyIsoCode' } };
         expect(codes(await validate(org({ fields }), ['--rules-file', rulesFile([START, fixed])]))).toEqual([]);
     });
 
     it("reads the org's rule records and names a record whose transform is not JSON", async () => {
-        const records = [ruleToRecord(START), { ...ruleToRecord(TERM), values: { ...ruleToRecord(TERM).values, Transform__c: '{kind:' } }].map((r) => ({ DeveloperName: r.developerName, ...r.values }) as Row);
+        const records = [
+            ruleToRecord(START),
+            { ...ruleToRecord(TERM), values: { ...ruleToRecord(TERM).values, Transform__c: '{kind:' } }
+        ].map((r) => ({ DeveloperName: r.developerName, ...r.values }) as Row);
         const result = await validate(org({ tables: { Clm_Field_Mapping__mdt: records } }), []);
         expect(result.source).toBe('org');
         expect(codes(result)).toEqual(['Contract_Term MAPPING.INVALID_TRANSFORM_JSON Transform__c']);
@@ -180,22 +326,45 @@ describe('sf clm rules validate', () => {
         const noPackage = org();
         delete noPackage.tables.Clm_Field_Mapping__mdt;
         $$.fakeConnectionRequest = fakeOrg(noPackage);
-        const missing = await RulesValidate.run(['--target-org', testOrg.username, '--json'], config).catch((e: unknown) => e);
-        expect(missing).toMatchObject({ name: 'PackageNotDeployedError', message: 'The CLM package is not deployed to this org (Clm_Field_Mapping__mdt is missing).' });
+        const missing = await RulesValidate.run(['--target-org', testOrg.username, '--json'], config).catch(
+            (e: unknown) => e
+        );
+        expect(missing).toMatchObject({
+            name: 'PackageNotDeployedError',
+            message: 'The CLM package is not deployed to this org (Clm_Field_Mapping__mdt is missing).'
+        });
         expect((missing as { actions: string[] }).actions[0]).toContain('sf clm org setup');
 
         $$.fakeConnectionRequest = fakeOrg(org({ denied: ['FieldPermissions'] }));
-        const denied = await RulesValidate.run(['--target-org', testOrg.username, '--json', '--rules-file', rulesFile([START])], config).catch((e: unknown) => e);
-        expect(denied).toMatchObject({ name: 'InsufficientAccessError', message: `You (${testOrg.username}) lack the permission this command needs: read field permissions` });
+        const denied = await RulesValidate.run(
+            ['--target-org', testOrg.username, '--json', '--rules-file', rulesFile([START])],
+            config
+        ).catch((e: unknown) => e);
+        expect(denied).toMatchObject({
+            name: 'InsufficientAccessError',
+            message: `You (${testOrg.username}) lack the permission this command needs: read field permissions`
+        });
 
         $$.fakeConnectionRequest = fakeOrg(org());
-        const unknown = await RulesValidate.run(['--target-org', testOrg.username, '--json', '--integration-user', 'nobody@example.com'], config).catch((e: unknown) => e);
-        expect(unknown).toMatchObject({ name: 'IntegrationUserNotFoundError', message: 'No active user nobody@example.com.' });
+        const unknown = await RulesValidate.run(
+            ['--target-org', testOrg.username, '--json', '--integration-user', 'nobody@example.com'],
+            config
+        ).catch((e: unknown) => e);
+        expect(unknown).toMatchObject({
+            name: 'IntegrationUserNotFoundError',
+            message: 'No active user nobody@example.com.'
+        });
     });
 
     it('prints a table of the problems with the rule names', async () => {
         $$.fakeConnectionRequest = fakeOrg(org());
-        const end = rule({ name: 'End_Date', sfField: 'EndDate', clmField: 'expirationDate', direction: 'ClmToSalesforce', transform: { kind: 'date' } });
+        const end = rule({
+            name: 'End_Date',
+            sfField: 'EndDate',
+            clmField: 'expirationDate',
+            direction: 'ClmToSalesforce',
+            transform: { kind: 'date' }
+        });
         await RulesValidate.run(['--target-org', testOrg.username, '--rules-file', rulesFile([START, end])], config);
         const table = ux.table.firstCall.args[0] as { data: { rule: string; code: string }[] };
         expect(table.data).toEqual([expect.objectContaining({ rule: 'End_Date', code: 'MAPPING.READ_ONLY_TARGET' })]);
@@ -232,8 +401,12 @@ describe('sf clm rules list', () => {
             transform: 'copy',
             enabled: true
         });
-        const rows = (ux.table.firstCall.args[0] as { data: { rule: string; direction: string; policy: string }[] }).data;
-        expect(rows.find((r) => r.rule === 'Contract_Special_Terms')).toMatchObject({ direction: 'both ways', policy: 'Manual' });
+        const rows = (ux.table.firstCall.args[0] as { data: { rule: string; direction: string; policy: string }[] })
+            .data;
+        expect(rows.find((r) => r.rule === 'Contract_Special_Terms')).toMatchObject({
+            direction: 'both ways',
+            policy: 'Manual'
+        });
         expect(rows.find((r) => r.rule === 'Opportunity_Stage')).toMatchObject({ direction: 'Salesforce → CLM' });
     });
 
@@ -241,6 +414,19 @@ describe('sf clm rules list', () => {
         const records = [ruleToRecord(TERM)].map((r) => ({ DeveloperName: r.developerName, ...r.values }) as Row);
         $$.fakeConnectionRequest = fakeOrg(org({ tables: { Clm_Field_Mapping__mdt: records } }));
         const result = await RulesList.run(['--target-org', testOrg.username, '--json'], config);
-        expect(result).toEqual({ source: 'org', rules: [{ name: 'Contract_Term', sfObject: 'Contract', sfField: 'ContractTerm', clmField: 'termMonths', direction: 'ClmToSalesforce', transform: 'copy', enabled: true }] });
+        expect(result).toEqual({
+            source: 'org',
+            rules: [
+                {
+                    name: 'Contract_Term',
+                    sfObject: 'Contract',
+                    sfField: 'ContractTerm',
+                    clmField: 'termMonths',
+                    direction: 'ClmToSalesforce',
+                    transform: 'copy',
+                    enabled: true
+                }
+            ]
+        });
     });
 });

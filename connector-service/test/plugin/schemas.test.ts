@@ -20,16 +20,26 @@ function commandIds(dir = COMMANDS_DIR, prefix: string[] = []): string[] {
 }
 
 describe('--json schemas', () => {
-    it.each(Object.keys(RESULT_SCHEMAS) as CommandId[])('schemas/%s is the one generated from its result type', (id) => {
-        const file = path.join(SCHEMAS_DIR, schemaFileName(id));
-        expect(existsSync(file), `${file} is missing: run npx tsx connector-service/src/plugin/jsonSchemas.ts`).toBe(true);
-        expect(readFileSync(file, 'utf8'), `${schemaFileName(id)} drifted from its result type: run npx tsx connector-service/src/plugin/jsonSchemas.ts`).toBe(jsonSchemaText(id));
-    });
+    it.each(Object.keys(RESULT_SCHEMAS) as CommandId[])(
+        'schemas/%s is the one generated from its result type',
+        async (id) => {
+            const file = path.join(SCHEMAS_DIR, schemaFileName(id));
+            expect(
+                existsSync(file),
+                `${file} is missing: run npx tsx connector-service/src/plugin/jsonSchemas.ts`
+            ).toBe(true);
+            expect(
+                readFileSync(file, 'utf8'),
+                `${schemaFileName(id)} drifted from its result type: run npx tsx connector-service/src/plugin/jsonSchemas.ts`
+            ).toBe(await jsonSchemaText(id));
+        }
+    );
 
     it('every command has a result schema and a messages file, and no schema lacks its command', () => {
         const ids = commandIds().sort();
         expect(ids).toEqual(Object.keys(RESULT_SCHEMAS).sort());
-        for (const id of ids) expect(existsSync(path.join(PLUGIN_ROOT, 'messages', `${id.replace(/ /g, '.')}.md`)), id).toBe(true);
+        for (const id of ids)
+            expect(existsSync(path.join(PLUGIN_ROOT, 'messages', `${id.replace(/ /g, '.')}.md`)), id).toBe(true);
         expect(readdirSync(SCHEMAS_DIR).sort()).toEqual(ids.map((id) => schemaFileName(id as CommandId)).sort());
     });
 });

@@ -19,14 +19,26 @@ if (args[0] === 'data' && args.includes('Account')) console.log(JSON.stringify({
 else if (args[0] === 'data') console.log(JSON.stringify({ status: 0, result: { id: '006000000000001AAA' } }));
 `;
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; calls: string[][] }> {
+function run(
+    args: string[],
+    env: Record<string, string> = {}
+): Promise<{ code: number; stdout: string; stderr: string; calls: string[][] }> {
     const log = path.join(dir, `calls-${Math.random().toString(36).slice(2)}.log`);
     writeFileSync(log, '');
     return new Promise((resolve) => {
-        execFile('bash', [SCRIPT, ...args], { env: { PATH: process.env.PATH ?? '', SF: path.join(dir, 'sf'), SF_LOG: log, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
-            const calls = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]);
-            resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr, calls });
-        });
+        execFile(
+            'bash',
+            [SCRIPT, ...args],
+            { env: { PATH: process.env.PATH ?? '', SF: path.join(dir, 'sf'), SF_LOG: log, ...env }, timeout: 30_000 },
+            (error, stdout, stderr) => {
+                const calls = readFileSync(log, 'utf8')
+                    .trim()
+                    .split('\n')
+                    .filter(Boolean)
+                    .map((line) => JSON.parse(line) as string[]);
+                resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr, calls });
+            }
+        );
     });
 }
 
@@ -51,7 +63,16 @@ describe('scripts/setup-scratch-org.sh', () => {
             'data create record',
             'clm rules validate'
         ]);
-        expect(calls[0]).toEqual(expect.arrayContaining(['--definition-file', 'config/project-scratch-def.json', '--alias', 'demo', '--target-dev-hub', 'hub']));
+        expect(calls[0]).toEqual(
+            expect.arrayContaining([
+                '--definition-file',
+                'config/project-scratch-def.json',
+                '--alias',
+                'demo',
+                '--target-dev-hub',
+                'hub'
+            ])
+        );
         const user = calls[1]!.find((a) => a.startsWith('username='))!.slice('username='.length);
         expect(calls[1]).toContain('profileName=Minimum Access - API Only Integrations');
         expect(calls[2]).toEqual(['clm', 'org', 'setup', '--target-org', 'demo', '--integration-user', user]);

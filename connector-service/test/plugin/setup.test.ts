@@ -13,7 +13,11 @@ import { schemaErrors } from './support/schemas.ts';
 
 const PLUGIN_ROOT = path.resolve(import.meta.dirname, '../..');
 const REPO_ROOT = path.resolve(PLUGIN_ROOT, '..');
-const SETS = { Clm_Connector_Admin: '0PS00000000000AAAA', Clm_Connector_User: '0PS00000000000BAAA', Clm_Connector_Integration: '0PS00000000000CAAA' };
+const SETS = {
+    Clm_Connector_Admin: '0PS00000000000AAAA',
+    Clm_Connector_User: '0PS00000000000BAAA',
+    Clm_Connector_Integration: '0PS00000000000CAAA'
+};
 const INTEGRATION = { Id: '005000000000002AAA', Username: 'integration@example.com', IsActive: true };
 const REP = { Id: '005000000000003AAA', Username: 'rep@example.com', IsActive: true };
 const DEFAULT_ENTITIES = ['AccountChangeEvent', 'ContactChangeEvent', 'ContractChangeEvent', 'OpportunityChangeEvent'];
@@ -33,12 +37,24 @@ describe('sf clm org setup', () => {
             PermissionSetAssignment: extra.assignments ?? [],
             Clm_Field_Mapping__mdt: []
         },
-        ...(extra.enabled === null ? {} : { tooling: { PlatformEventChannelMember: (extra.enabled ?? []).map((SelectedEntity) => ({ SelectedEntity, EventChannel: 'ChangeEvents' })) } }),
+        ...(extra.enabled === null
+            ? {}
+            : {
+                  tooling: {
+                      PlatformEventChannelMember: (extra.enabled ?? []).map((SelectedEntity) => ({
+                          SelectedEntity,
+                          EventChannel: 'ChangeEvents'
+                      }))
+                  }
+              }),
         deploys: []
     });
     const run = async (data: FakeOrgData, args: string[] = []) => {
         $$.fakeConnectionRequest = fakeOrg(data);
-        const result = await OrgSetup.run(['--target-org', testOrg.username, '--project-dir', REPO_ROOT, '--json', ...args], config);
+        const result = await OrgSetup.run(
+            ['--target-org', testOrg.username, '--project-dir', REPO_ROOT, '--json', ...args],
+            config
+        );
         expect(schemaErrors('clm org setup', result)).toEqual([]);
         return result;
     };
@@ -61,19 +77,45 @@ describe('sf clm org setup', () => {
     });
 
     it('deploys the core package with the change events, assigns the sets and leaves the integration user only its own', async () => {
-        const data = org({ assignments: [{ Id: '0Pa000000000009AAA', AssigneeId: INTEGRATION.Id, PermissionSetId: SETS.Clm_Connector_User }] });
-        const result: OrgSetupResult = await run(data, ['--integration-user', INTEGRATION.Username, '--user', REP.Username]);
-        expect(result.deploy).toEqual({ id: '0Af000000000001AAA', status: 'Succeeded', directories: ['force-app'], components: expect.any(Number), cpq: false });
+        const data = org({
+            assignments: [
+                { Id: '0Pa000000000009AAA', AssigneeId: INTEGRATION.Id, PermissionSetId: SETS.Clm_Connector_User }
+            ]
+        });
+        const result: OrgSetupResult = await run(data, [
+            '--integration-user',
+            INTEGRATION.Username,
+            '--user',
+            REP.Username
+        ]);
+        expect(result.deploy).toEqual({
+            id: '0Af000000000001AAA',
+            status: 'Succeeded',
+            directories: ['force-app'],
+            components: expect.any(Number),
+            cpq: false
+        });
         expect(result.assignments).toEqual([
             { username: testOrg.username, permissionSet: 'Clm_Connector_Admin', status: 'assigned' },
             { username: REP.Username, permissionSet: 'Clm_Connector_User', status: 'assigned' },
             { username: INTEGRATION.Username, permissionSet: 'Clm_Connector_Integration', status: 'assigned' },
             { username: INTEGRATION.Username, permissionSet: 'Clm_Connector_User', status: 'removed' }
         ]);
-        expect(data.tables.PermissionSetAssignment!.filter((a) => a.AssigneeId === INTEGRATION.Id).map((a) => a.PermissionSetId)).toEqual([SETS.Clm_Connector_Integration]);
-        expect(result.changeDataCapture).toEqual({ entities: DEFAULT_ENTITIES, alreadyEnabled: [], enabled: DEFAULT_ENTITIES, allocation: 5, exceedsAllocation: false });
+        expect(
+            data.tables
+                .PermissionSetAssignment!.filter((a) => a.AssigneeId === INTEGRATION.Id)
+                .map((a) => a.PermissionSetId)
+        ).toEqual([SETS.Clm_Connector_Integration]);
+        expect(result.changeDataCapture).toEqual({
+            entities: DEFAULT_ENTITIES,
+            alreadyEnabled: [],
+            enabled: DEFAULT_ENTITIES,
+            allocation: 5,
+            exceedsAllocation: false
+        });
         const [zip] = deployedFiles(data);
-        for (const entity of DEFAULT_ENTITIES) expect(zip).toContain(`platformEventChannelMembers/ChangeEvents_${entity}.platformEventChannelMember`);
+        for (const entity of DEFAULT_ENTITIES)
+            expect(zip).toContain(`platformEventChannelMembers/ChangeEvents_${entity}.platformEventChannelMember`);
         expect(zip).toContain('permissionsets/Clm_Connector_Integration.permissionset');
         expect(zip).not.toContain('SBQQ');
         expect(result.rules).toEqual({ source: 'defaults', count: DEFAULT_RULES.length });
@@ -98,18 +140,28 @@ describe('sf clm org setup', () => {
 
     it('warns when change data capture would exceed the entity allocation', async () => {
         const result = await run(org({ enabled: ['CaseChangeEvent', 'LeadChangeEvent'] }));
-        expect(result.changeDataCapture).toMatchObject({ alreadyEnabled: ['CaseChangeEvent', 'LeadChangeEvent'], enabled: DEFAULT_ENTITIES, exceedsAllocation: true });
+        expect(result.changeDataCapture).toMatchObject({
+            alreadyEnabled: ['CaseChangeEvent', 'LeadChangeEvent'],
+            enabled: DEFAULT_ENTITIES,
+            exceedsAllocation: true
+        });
         expect(ux.warn.args.flat().join('\n')).toContain('Change Data Capture would need 6 entities');
         expect(result.nextSteps[0]).toContain('--integration-user');
     });
 
     it('stops with the failing components when the deploy fails, and without a project', async () => {
         const data = org();
-        data.deployFailures = [{ componentType: 'CustomField', fullName: 'Contract.CLM_Lifecycle__c', problem: 'Field is in use' }];
+        data.deployFailures = [
+            { componentType: 'CustomField', fullName: 'Contract.CLM_Lifecycle__c', problem: 'Field is in use' }
+        ];
         $$.fakeConnectionRequest = fakeOrg(data);
-        await expect(OrgSetup.run(['--target-org', testOrg.username, '--project-dir', REPO_ROOT, '--json'], config)).rejects.toThrow(
+        await expect(
+            OrgSetup.run(['--target-org', testOrg.username, '--project-dir', REPO_ROOT, '--json'], config)
+        ).rejects.toThrow(
             /The package deploy failed \(1 component errors\):\n- CustomField Contract\.CLM_Lifecycle__c: Field is in use/
         );
-        await expect(OrgSetup.run(['--target-org', testOrg.username, '--project-dir', PLUGIN_ROOT, '--json'], config)).rejects.toThrow(`No sfdx-project.json in ${PLUGIN_ROOT}.`);
+        await expect(
+            OrgSetup.run(['--target-org', testOrg.username, '--project-dir', PLUGIN_ROOT, '--json'], config)
+        ).rejects.toThrow(`No sfdx-project.json in ${PLUGIN_ROOT}.`);
     });
 });

@@ -9,7 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../../../test/emulators/salesforce/src/index.ts';
+import {
+    startSalesforceEmulator,
+    type RunningSalesforceEmulator
+} from '../../../test/emulators/salesforce/src/index.ts';
 import { repoRoot, requireOrSkip } from '../../../test/support/requirements.ts';
 import type { CommandId, OrgSetupResult, RulesValidateResult } from '../../src/plugin/results.ts';
 import { schemaErrors } from './support/schemas.ts';
@@ -49,10 +52,15 @@ function sf(args: string[], env: Record<string, string> = {}): Promise<SfRun> {
         ...env
     };
     return new Promise((resolve, reject) => {
-        execFile(SF_BIN, args, { cwd: repoRoot, env: fullEnv, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-            if (error && typeof error.code !== 'number') return reject(error);
-            resolve({ exitCode: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-        });
+        execFile(
+            SF_BIN,
+            args,
+            { cwd: repoRoot, env: fullEnv, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024 },
+            (error, stdout, stderr) => {
+                if (error && typeof error.code !== 'number') return reject(error);
+                resolve({ exitCode: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+            }
+        );
     });
 }
 
@@ -76,13 +84,24 @@ async function sfJson<T>(id: CommandId | string, args: string[]): Promise<{ exit
 /** A JWT bearer login, done the way any client does it. */
 async function accessToken(username: string): Promise<string> {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const claims = { iss: emulator.jwtConsumerKey, sub: username, aud: emulator.loginUrl, exp: Math.floor(Date.now() / 1000) + 120 };
+    const claims = {
+        iss: emulator.jwtConsumerKey,
+        sub: username,
+        aud: emulator.loginUrl,
+        exp: Math.floor(Date.now() / 1000) + 120
+    };
     const unsigned = `${b64({ alg: 'RS256' })}.${b64(claims)}`;
-    const signature = createSign('RSA-SHA256').update(unsigned).sign(readFileSync(emulator.jwtPrivateKeyPath)).toString('base64url');
+    const signature = createSign('RSA-SHA256')
+        .update(unsigned)
+        .sign(readFileSync(emulator.jwtPrivateKeyPath))
+        .toString('base64url');
     const response = await fetch(`${emulator.loginUrl}/services/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${unsigned}.${signature}` })
+        body: new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+            assertion: `${unsigned}.${signature}`
+        })
     });
     const body = (await response.json()) as { access_token?: string };
     if (!body.access_token) throw new Error(`JWT login failed for ${username}`);
@@ -91,7 +110,10 @@ async function accessToken(username: string): Promise<string> {
 
 async function login(alias: string, username: string): Promise<void> {
     const token = await accessToken(username);
-    const run = await sf(['org', 'login', 'access-token', '--instance-url', emulator.instanceUrl, '--no-prompt', '--alias', alias], { SF_ACCESS_TOKEN: token });
+    const run = await sf(
+        ['org', 'login', 'access-token', '--instance-url', emulator.instanceUrl, '--no-prompt', '--alias', alias],
+        { SF_ACCESS_TOKEN: token }
+    );
     if (run.exitCode !== 0) throw new Error(`login as ${username} failed:\n${run.stdout}\n${run.stderr}`);
 }
 
@@ -127,7 +149,12 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
             { username: emulator.username, permissionSet: 'Clm_Connector_Admin', status: 'assigned' },
             { username: integration, permissionSet: 'Clm_Connector_Integration', status: 'assigned' }
         ]);
-        expect(result.changeDataCapture.enabled).toEqual(['AccountChangeEvent', 'ContactChangeEvent', 'ContractChangeEvent', 'OpportunityChangeEvent']);
+        expect(result.changeDataCapture.enabled).toEqual([
+            'AccountChangeEvent',
+            'ContactChangeEvent',
+            'ContractChangeEvent',
+            'OpportunityChangeEvent'
+        ]);
         expect(result.changeDataCapture.exceedsAllocation).toBe(false);
         expect(emulator.org.schema.objectExists('Clm_Field_Mapping__mdt')).toBe(true);
 
@@ -143,7 +170,11 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
         expect(run.json.result?.problems ?? run.json).toEqual([]);
         expect(run.exitCode).toBe(0);
         expect(schemaErrors('clm rules validate', run.json.result)).toEqual([]);
-        expect(run.json.result).toMatchObject({ valid: true, rulesChecked: 19, integrationUser: { username: emulator.users.integration.username } });
+        expect(run.json.result).toMatchObject({
+            valid: true,
+            rulesChecked: 19,
+            integrationUser: { username: emulator.users.integration.username }
+        });
 
         const list = await sfJson('clm rules list', ['-o', 'emu']);
         expect(list.exitCode).toBe(0);
@@ -152,25 +183,66 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
 
     it('reports a hidden field, a missing restricted picklist value and a formula target, each with its rule', async () => {
         const admin = async (pathname: string, body: unknown) => {
-            const response = await fetch(`${emulator.adminUrl}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+            const response = await fetch(`${emulator.adminUrl}${pathname}`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify(body)
+            });
             expect(response.status, await response.clone().text()).toBe(201);
         };
         // A custom field nobody granted to the integration user, and a restricted picklist it may edit.
         await admin('/schema/Contract/fields', { name: 'Secret_Terms__c', type: 'textarea', length: 4000 });
-        await admin('/schema/Contract/fields', { name: 'Clm_Region__c', type: 'picklist', picklistValues: ['EMEA', 'AMER'], restrictedPicklist: true });
-        const integrationSet = emulator.org.store.rows('PermissionSet').find((p) => p.Name === 'Clm_Connector_Integration')!;
-        emulator.org.seedRecord('FieldPermissions', { ParentId: String(integrationSet.Id), SobjectType: 'Contract', Field: 'Contract.Clm_Region__c', PermissionsRead: true, PermissionsEdit: true });
+        await admin('/schema/Contract/fields', {
+            name: 'Clm_Region__c',
+            type: 'picklist',
+            picklistValues: ['EMEA', 'AMER'],
+            restrictedPicklist: true
+        });
+        const integrationSet = emulator.org.store
+            .rows('PermissionSet')
+            .find((p) => p.Name === 'Clm_Connector_Integration')!;
+        emulator.org.seedRecord('FieldPermissions', {
+            ParentId: String(integrationSet.Id),
+            SobjectType: 'Contract',
+            Field: 'Contract.Clm_Region__c',
+            PermissionsRead: true,
+            PermissionsEdit: true
+        });
         // The admin deploys three more rule records next to the defaults (the org's records replace the defaults).
         const { DEFAULT_RULES } = await import('../../src/domain/defaultRules.ts');
         const { ruleToRecord } = await import('../../src/domain/ruleRecords.ts');
         const extra = [
-            { name: 'Contract_Secret_Terms', sfObject: 'Contract', sfField: 'Secret_Terms__c', clmField: 'custom.secretTerms', direction: 'SalesforceToClm' },
-            { name: 'Contract_Region', sfObject: 'Contract', sfField: 'Clm_Region__c', clmField: 'custom.region', direction: 'ClmToSalesforce', transform: { kind: 'picklistMap', map: { EMEA: 'emea', APAC: 'apac' } } },
-            { name: 'Contract_End_Formula', sfObject: 'Contract', sfField: 'EndDate', clmField: 'expirationDate', direction: 'ClmToSalesforce', transform: { kind: 'date' } }
+            {
+                name: 'Contract_Secret_Terms',
+                sfObject: 'Contract',
+                sfField: 'Secret_Terms__c',
+                clmField: 'custom.secretTerms',
+                direction: 'SalesforceToClm'
+            },
+            {
+                name: 'Contract_Region',
+                sfObject: 'Contract',
+                sfField: 'Clm_Region__c',
+                clmField: 'custom.region',
+                direction: 'ClmToSalesforce',
+                transform: { kind: 'picklistMap', map: { EMEA: 'emea', APAC: 'apac' } }
+            },
+            {
+                name: 'Contract_End_Formula',
+                sfObject: 'Contract',
+                sfField: 'EndDate',
+                clmField: 'expirationDate',
+                direction: 'ClmToSalesforce',
+                transform: { kind: 'date' }
+            }
         ] as const;
         for (const rule of [...DEFAULT_RULES, ...extra]) {
             const record = ruleToRecord(rule);
-            emulator.org.seedRecord('Clm_Field_Mapping__mdt', { DeveloperName: record.developerName, MasterLabel: record.label, ...record.values });
+            emulator.org.seedRecord('Clm_Field_Mapping__mdt', {
+                DeveloperName: record.developerName,
+                MasterLabel: record.label,
+                ...record.values
+            });
         }
 
         const run = await sfJson<RulesValidateResult>('clm rules validate', ['-o', 'emu']);
@@ -183,19 +255,28 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
         expect(byRule('Contract_Region')).toEqual(['MAPPING.PICKLIST_VALUE_REJECTED']);
         expect(result.problems.find((p) => p.rule === 'Contract_Region')!.message).toContain('"APAC"');
         expect(byRule('Contract_End_Formula')).toContain('MAPPING.READ_ONLY_TARGET');
-        expect(result.problems.find((p) => p.code === 'MAPPING.READ_ONLY_TARGET')!.message).toMatch(/^Contract_End_Formula: Contract\.EndDate is a formula/);
-        expect(result.problems.every((p) => ['Contract_Secret_Terms', 'Contract_Region', 'Contract_End_Formula'].includes(p.rule))).toBe(true);
+        expect(result.problems.find((p) => p.code === 'MAPPING.READ_ONLY_TARGET')!.message).toMatch(
+            /^Contract_End_Formula: Contract\.EndDate is a formula/
+        );
+        expect(
+            result.problems.every((p) =>
+                ['Contract_Secret_Terms', 'Contract_Region', 'Contract_End_Formula'].includes(p.rule)
+            )
+        ).toBe(true);
 
         // The human output: a table of the problems with the rule names, and a non-zero exit.
         const human = await sf(['clm', 'rules', 'validate', '-o', 'emu']);
         expect(human.exitCode).toBe(1);
-        for (const rule of ['Contract_Secret_Terms', 'Contract_Region', 'Contract_End_Formula']) expect(human.stdout).toContain(rule);
+        for (const rule of ['Contract_Secret_Terms', 'Contract_Region', 'Contract_End_Formula'])
+            expect(human.stdout).toContain(rule);
     }, 120_000);
 
     it('explains a missing permission and a missing org with the fix', async () => {
         const denied = await sfJson('clm org setup', ['-o', 'emu-rep']);
         expect(denied.exitCode).not.toBe(0);
-        expect(denied.json.message).toMatch(/sales\.rep@clm-emulator\.example\) lack the permission this command needs: deploy metadata/);
+        expect(denied.json.message).toMatch(
+            /sales\.rep@clm-emulator\.example\) lack the permission this command needs: deploy metadata/
+        );
         expect(denied.json.actions?.join(' ')).toMatch(/System Administrator/);
 
         const noOrg = await sfJson('clm rules validate', ['-o', 'no-such-org']);

@@ -24,11 +24,30 @@ const STATUS = {
     orgId: '00D000000000001AAA',
     connector: 'clm-connector 0.1.0',
     subscriptions: [{ channel: '/data/ContractChangeEvent', replayId: '1042', holder: 'worker-1' }],
-    queues: { inbox: { pending: 3, processing: 1, failed: 2, quarantined: 1 }, outbox: { pending: 0, processing: 0, failed: 0, quarantined: 0 } },
+    queues: {
+        inbox: { pending: 3, processing: 1, failed: 2, quarantined: 1 },
+        outbox: { pending: 0, processing: 0, failed: 0, quarantined: 0 }
+    },
     apiBudget: { used: 1200, max: 15000, paused: false }
 };
-const ERROR_ITEM = { id: '42', kind: 'outbox', code: 'SF.FIELD_INTEGRITY', message: 'bad value', correlationId: 'c-1', attempts: 5, nextAttemptAt: null, quarantined: true };
-const CONFLICT = { id: 'k1', pairId: 'p1', rule: 'Contract_Special_Terms', salesforceValue: 'Net 30', clmValue: { text: 'Net 45' }, detectedAt: '2026-11-20T10:00:00Z' };
+const ERROR_ITEM = {
+    id: '42',
+    kind: 'outbox',
+    code: 'SF.FIELD_INTEGRITY',
+    message: 'bad value',
+    correlationId: 'c-1',
+    attempts: 5,
+    nextAttemptAt: null,
+    quarantined: true
+};
+const CONFLICT = {
+    id: 'k1',
+    pairId: 'p1',
+    rule: 'Contract_Special_Terms',
+    salesforceValue: 'Net 30',
+    clmValue: { text: 'Net 45' },
+    detectedAt: '2026-11-20T10:00:00Z'
+};
 
 interface Recorded {
     method: string;
@@ -57,23 +76,33 @@ beforeAll(async () => {
             response.writeHead(status, { 'content-type': 'application/json' });
             response.end(JSON.stringify(value));
         };
-        if (request.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { code: 'ADMIN.UNAUTHORIZED', message: 'bearer token required' });
+        if (request.headers.authorization !== `Bearer ${TOKEN}`)
+            return send(401, { code: 'ADMIN.UNAUTHORIZED', message: 'bearer token required' });
         const url = new URL(request.url ?? '/', 'http://x');
         if (request.method === 'GET' && url.pathname === '/admin/status') return send(200, statusBody);
-        if (request.method === 'GET' && url.pathname === '/admin/errors') return send(200, { items: [ERROR_ITEM].slice(0, Number(url.searchParams.get('limit'))) });
+        if (request.method === 'GET' && url.pathname === '/admin/errors')
+            return send(200, { items: [ERROR_ITEM].slice(0, Number(url.searchParams.get('limit'))) });
         if (request.method === 'POST' && url.pathname === '/admin/replay') {
             const { ids, all } = body as { ids?: string[]; all?: boolean };
             return send(200, { replayed: all ? 7 : (ids?.length ?? 0) });
         }
         if (request.method === 'POST' && url.pathname === '/admin/backfill') {
-            if ((body as { object?: string }).object === 'Nope__c') return send(400, { code: 'ADMIN.UNKNOWN_OBJECT', message: 'object Nope__c is not synced' });
+            if ((body as { object?: string }).object === 'Nope__c')
+                return send(400, { code: 'ADMIN.UNKNOWN_OBJECT', message: 'object Nope__c is not synced' });
             backfillPolls = 0;
             return send(202, { jobId: 'job-1' });
         }
         if (request.method === 'GET' && url.pathname === '/admin/backfill/job-1') {
             backfillPolls += 1;
             const done = backfillPolls >= 3;
-            return send(200, { jobId: 'job-1', object: 'Contract', state: done ? 'Completed' : 'Running', processed: done ? 40 : 10 * backfillPolls, total: 40, errors: 0 });
+            return send(200, {
+                jobId: 'job-1',
+                object: 'Contract',
+                state: done ? 'Completed' : 'Running',
+                processed: done ? 40 : 10 * backfillPolls,
+                total: 40,
+                errors: 0
+            });
         }
         if (request.method === 'GET' && url.pathname === '/admin/conflicts') return send(200, { items: [CONFLICT] });
         return send(404, { code: 'ADMIN.NOT_FOUND', message: 'no such route' });
@@ -150,20 +179,40 @@ describe('sf clm sync and conflicts commands', () => {
     });
 
     it('sync replay needs exactly one of --id and --all', async () => {
-        await expect(SyncReplay.run(['--connector-url', baseUrl], config)).rejects.toThrow(/Exactly one of the following must be provided: --all, --id/);
-        await expect(SyncReplay.run(['--connector-url', baseUrl, '--all', '--id', '1'], config)).rejects.toThrow(/cannot also be provided/);
+        await expect(SyncReplay.run(['--connector-url', baseUrl], config)).rejects.toThrow(
+            /Exactly one of the following must be provided: --all, --id/
+        );
+        await expect(SyncReplay.run(['--connector-url', baseUrl, '--all', '--id', '1'], config)).rejects.toThrow(
+            /cannot also be provided/
+        );
         expect(recorded).toEqual([]);
     });
 
     it('sync backfill follows the job with a progress bar until it completes', async () => {
-        const result = await SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Contract', '--since', '2024-01-01', '--poll-interval', '1'], config);
-        expect(result).toEqual({ jobId: 'job-1', object: 'Contract', state: 'Completed', processed: 40, total: 40, errors: 0 });
+        const result = await SyncBackfill.run(
+            ['--connector-url', baseUrl, '--object', 'Contract', '--since', '2024-01-01', '--poll-interval', '1'],
+            config
+        );
+        expect(result).toEqual({
+            jobId: 'job-1',
+            object: 'Contract',
+            state: 'Completed',
+            processed: 40,
+            total: 40,
+            errors: 0
+        });
         expect(schemaErrors('clm sync backfill', result)).toEqual([]);
-        expect(recorded[0]).toEqual({ method: 'POST', url: '/admin/backfill', body: { object: 'Contract', since: '2024-01-01' } });
+        expect(recorded[0]).toEqual({
+            method: 'POST',
+            url: '/admin/backfill',
+            body: { object: 'Contract', since: '2024-01-01' }
+        });
         expect(recorded.filter((r) => r.url === '/admin/backfill/job-1')).toHaveLength(3);
         expect(process.exitCode).toBeUndefined();
 
-        await expect(SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Contract', '--since', 'yesterday'], config)).rejects.toThrow(/--since must be an ISO 8601 date/);
+        await expect(
+            SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Contract', '--since', 'yesterday'], config)
+        ).rejects.toThrow(/--since must be an ISO 8601 date/);
         await expect(SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Nope__c'], config)).rejects.toThrow(
             `The connector at ${baseUrl} answered POST /admin/backfill with HTTP 400: object Nope__c is not synced`
         );
@@ -183,7 +232,11 @@ describe('sf clm sync and conflicts commands', () => {
     });
 
     it('explains a missing URL, a missing or wrong token, an unreachable connector and a bad answer — never echoing the token', async () => {
-        const failure = (args: string[]) => SyncStatus.run(args, config).then(() => expect.unreachable('the command should fail'), (error: unknown) => error as Error & { actions?: string[] });
+        const failure = (args: string[]) =>
+            SyncStatus.run(args, config).then(
+                () => expect.unreachable('the command should fail'),
+                (error: unknown) => error as Error & { actions?: string[] }
+            );
 
         const noUrl = await failure([]);
         expect(noUrl.message).toBe("The connector's admin API URL is not set.");
@@ -210,7 +263,9 @@ describe('sf clm sync and conflicts commands', () => {
 
         statusBody = { ...STATUS, queues: { inbox: STATUS.queues.inbox } };
         const bad = await failure(['--connector-url', baseUrl]);
-        expect(bad.message).toBe(`The connector at ${baseUrl} answered GET /admin/status with an unexpected body (queues.outbox: Invalid input: expected object, received undefined).`);
+        expect(bad.message).toBe(
+            `The connector at ${baseUrl} answered GET /admin/status with an unexpected body (queues.outbox: Invalid input: expected object, received undefined).`
+        );
         expect(printed()).not.toContain(TOKEN);
     });
 });

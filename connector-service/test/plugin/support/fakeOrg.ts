@@ -55,7 +55,12 @@ function describeField(field: FakeField): AnyJson {
         defaultedOnCreate: field.defaultedOnCreate ?? false,
         permissionable: field.permissionable ?? true,
         restrictedPicklist: field.restrictedPicklist ?? false,
-        picklistValues: (field.picklistValues ?? []).map((value) => ({ value, label: value, active: true, defaultValue: false })),
+        picklistValues: (field.picklistValues ?? []).map((value) => ({
+            value,
+            label: value,
+            active: true,
+            defaultValue: false
+        })),
         referenceTo: [],
         compoundFieldName: field.compoundFieldName ?? null,
         externalId: false,
@@ -90,13 +95,19 @@ const fakeId = (prefix: string) => `${prefix}${String(nextId++).padStart(12, '0'
 export function fakeOrg(data: FakeOrgData, requests: string[] = []): (request: AnyJson) => Promise<AnyJson> {
     return async (request) => {
         const url = typeof request === 'string' ? request : String((request as { url: string }).url);
-        const method = typeof request === 'string' ? 'GET' : String((request as { method?: string }).method ?? 'GET').toUpperCase();
+        const method =
+            typeof request === 'string'
+                ? 'GET'
+                : String((request as { method?: string }).method ?? 'GET').toUpperCase();
         requests.push(`${method} ${url}`);
         const pathname = new URL(url, 'http://org.example').pathname;
         if (method === 'POST' && pathname.endsWith('/metadata/deployRequest')) {
             const body = (request as { body?: Buffer | string }).body;
             data.deploys?.push(Buffer.isBuffer(body) ? body : Buffer.from(String(body ?? '')));
-            return { id: '0Af000000000001AAA', deployResult: { id: '0Af000000000001AAA', status: 'Pending', done: false } } as AnyJson;
+            return {
+                id: '0Af000000000001AAA',
+                deployResult: { id: '0Af000000000001AAA', status: 'Pending', done: false }
+            } as AnyJson;
         }
         const deployStatus = /\/metadata\/deployRequest\/([^/?]+)$/.exec(pathname);
         if (deployStatus) {
@@ -114,14 +125,24 @@ export function fakeOrg(data: FakeOrgData, requests: string[] = []): (request: A
                     numberComponentsTotal: 1,
                     details: {
                         componentSuccesses: [],
-                        componentFailures: failures.map((f) => ({ componentType: f.componentType, fullName: f.fullName, problem: f.problem, problemType: 'Error', success: false, fileName: '' }))
+                        componentFailures: failures.map((f) => ({
+                            componentType: f.componentType,
+                            fullName: f.fullName,
+                            problem: f.problem,
+                            problemType: 'Error',
+                            success: false,
+                            fileName: ''
+                        }))
                     }
                 }
             } as AnyJson;
         }
         const create = /\/sobjects\/([^/]+)\/?$/.exec(pathname);
         if (method === 'POST' && create) {
-            const row: Row = { Id: fakeId('0Pa'), ...(JSON.parse(String((request as { body?: string }).body ?? '{}')) as Row) };
+            const row: Row = {
+                Id: fakeId('0Pa'),
+                ...(JSON.parse(String((request as { body?: string }).body ?? '{}')) as Row)
+            };
             (data.tables[create[1]!] ??= []).push(row);
             return { id: row.Id, success: true, errors: [] } as AnyJson;
         }
@@ -131,7 +152,11 @@ export function fakeOrg(data: FakeOrgData, requests: string[] = []): (request: A
             return undefined as unknown as AnyJson;
         }
         if (/\/sobjects\/?$/.test(pathname)) {
-            return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: data.objects.map((o) => ({ name: o.name })) } as AnyJson;
+            return {
+                encoding: 'UTF-8',
+                maxBatchSize: 200,
+                sobjects: data.objects.map((o) => ({ name: o.name }))
+            } as AnyJson;
         }
         const describe = /\/sobjects\/([^/]+)\/describe\/?$/.exec(pathname);
         if (describe) {
@@ -141,27 +166,49 @@ export function fakeOrg(data: FakeOrgData, requests: string[] = []): (request: A
                 name: object.name,
                 fields: object.fields.map(describeField),
                 recordTypeInfos: [
-                    { recordTypeId: '012000000000000AAA', name: 'Master', developerName: 'Master', active: true, master: true },
-                    ...(object.recordTypes ?? []).map((rt) => ({ recordTypeId: rt.recordTypeId, name: rt.developerName, developerName: rt.developerName, active: true, master: false }))
+                    {
+                        recordTypeId: '012000000000000AAA',
+                        name: 'Master',
+                        developerName: 'Master',
+                        active: true,
+                        master: true
+                    },
+                    ...(object.recordTypes ?? []).map((rt) => ({
+                        recordTypeId: rt.recordTypeId,
+                        name: rt.developerName,
+                        developerName: rt.developerName,
+                        active: true,
+                        master: false
+                    }))
                 ]
             } as AnyJson;
         }
         const picklists = /\/ui-api\/object-info\/([^/]+)\/picklist-values\/([^/]+)$/.exec(pathname);
         if (picklists) {
-            const recordType = data.objects.find((o) => o.name === picklists[1])?.recordTypes?.find((rt) => rt.recordTypeId === picklists[2]);
+            const recordType = data.objects
+                .find((o) => o.name === picklists[1])
+                ?.recordTypes?.find((rt) => rt.recordTypeId === picklists[2]);
             if (!recordType) throw refusal('NOT_FOUND', 'no such record type');
             return {
-                picklistFieldValues: Object.fromEntries(Object.entries(recordType.picklists).map(([field, values]) => [field, { values: values.map((value) => ({ value, label: value })) }]))
+                picklistFieldValues: Object.fromEntries(
+                    Object.entries(recordType.picklists).map(([field, values]) => [
+                        field,
+                        { values: values.map((value) => ({ value, label: value })) }
+                    ])
+                )
             } as AnyJson;
         }
         if (/\/query\/?$/.test(pathname)) {
             const soql = new URL(url, 'http://org.example').searchParams.get('q') ?? '';
             const query = parseQuery(soql);
-            if (data.denied?.includes(query.sObject ?? '')) throw refusal('INSUFFICIENT_ACCESS', 'insufficient access rights on object id');
+            if (data.denied?.includes(query.sObject ?? ''))
+                throw refusal('INSUFFICIENT_ACCESS', 'insufficient access rights on object id');
             const tables = pathname.includes('/tooling/') ? (data.tooling ?? {}) : data.tables;
             const table = tables[query.sObject ?? ''];
             if (!table) throw refusal('INVALID_TYPE', `sObject type '${query.sObject}' is not supported.`);
-            const records = table.filter((row) => matches(row, query.where)).map((row) => ({ attributes: { type: query.sObject }, ...row }));
+            const records = table
+                .filter((row) => matches(row, query.where))
+                .map((row) => ({ attributes: { type: query.sObject }, ...row }));
             return { done: true, totalSize: records.length, records } as AnyJson;
         }
         throw new Error(`fake org: unexpected request ${url}`);

@@ -6,7 +6,7 @@ import { ConflictsListResult } from '../../../plugin/results.ts';
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@clm/connector-service', 'clm.conflicts.list');
 
-const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+const show = (value: unknown) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
 
 export default class ConflictsList extends SfCommand<ConflictsListResult> {
     public static override readonly summary = messages.getMessage('summary');
@@ -16,10 +16,20 @@ export default class ConflictsList extends SfCommand<ConflictsListResult> {
 
     public async run(): Promise<ConflictsListResult> {
         const { flags } = await this.parse(ConflictsList);
-        const result = await new AdminApi(resolveAdminApi(flags['connector-url'])).get('/admin/conflicts', ConflictsListResult);
+        const result = await new AdminApi(resolveAdminApi(flags['connector-url'])).get(
+            '/admin/conflicts',
+            ConflictsListResult
+        );
         this.table({
             title: `Open conflicts (${result.items.length})`,
-            data: result.items.map((c) => ({ id: c.id, pair: c.pairId, rule: c.rule, salesforce: show(c.salesforceValue), clm: show(c.clmValue), detected: c.detectedAt })),
+            data: result.items.map((c) => ({
+                id: c.id,
+                pair: c.pairId,
+                rule: c.rule,
+                salesforce: show(c.salesforceValue),
+                clm: show(c.clmValue),
+                detected: c.detectedAt
+            })),
             columns: [
                 { key: 'id', name: 'Id' },
                 { key: 'pair', name: 'Pair' },

@@ -6,7 +6,14 @@ import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { ComponentSet } from '@salesforce/source-deploy-retrieve';
 import { z } from 'zod';
 import { FieldRule, writesToClm } from '../../../domain/rules.ts';
-import { INTEGRATION_PERMISSION_SET, explainOrgError, findUser, loadRules, usersWithPermissionSet, type UserRow } from '../../../plugin/orgReader.ts';
+import {
+    INTEGRATION_PERMISSION_SET,
+    explainOrgError,
+    findUser,
+    loadRules,
+    usersWithPermissionSet,
+    type UserRow
+} from '../../../plugin/orgReader.ts';
 import type { OrgSetupResult } from '../../../plugin/results.ts';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
@@ -28,7 +35,9 @@ export function changeEventEntity(sobject: string): string {
 export function changeDataCaptureObjects(rules: readonly unknown[]): string[] {
     const objects = rules.flatMap((raw) => {
         const parsed = FieldRule.safeParse(raw);
-        return parsed.success && parsed.data.enabled && writesToClm(parsed.data.direction) ? [parsed.data.sfObject] : [];
+        return parsed.success && parsed.data.enabled && writesToClm(parsed.data.direction)
+            ? [parsed.data.sfObject]
+            : [];
     });
     return [...new Set(objects)].sort();
 }
@@ -56,7 +65,11 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         user: Flags.string({ summary: messages.getMessage('flags.user.summary'), multiple: true }),
         'project-dir': Flags.directory({ summary: messages.getMessage('flags.project-dir.summary'), exists: true }),
         wait: Flags.integer({ summary: messages.getMessage('flags.wait.summary'), min: 1, default: 33 }),
-        'cdc-allocation': Flags.integer({ summary: messages.getMessage('flags.cdc-allocation.summary'), min: 0, default: 5 })
+        'cdc-allocation': Flags.integer({
+            summary: messages.getMessage('flags.cdc-allocation.summary'),
+            min: 0,
+            default: 5
+        })
     };
 
     public async run(): Promise<OrgSetupResult> {
@@ -68,11 +81,15 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         const projectDir = path.resolve(flags['project-dir'] ?? process.cwd());
         const projectFile = path.join(projectDir, 'sfdx-project.json');
         if (!existsSync(projectFile)) throw messages.createError('error.noProject', [projectDir]);
-        const directories = ProjectJson.parse(JSON.parse(readFileSync(projectFile, 'utf8'))).packageDirectories.map((d) => d.path);
+        const directories = ProjectJson.parse(JSON.parse(readFileSync(projectFile, 'utf8'))).packageDirectories.map(
+            (d) => d.path
+        );
 
         const global = await conn.describeGlobal();
         const cpq = global.sobjects.some((s) => s.name === CPQ_OBJECT);
-        const deployDirs = directories.filter((dir) => cpq || !/cpq/i.test(dir)).filter((dir) => existsSync(path.join(projectDir, dir)));
+        const deployDirs = directories
+            .filter((dir) => cpq || !/cpq/i.test(dir))
+            .filter((dir) => existsSync(path.join(projectDir, dir)));
 
         // Change Data Capture for the objects the default rules read from Salesforce.
         const packageRules = (await loadRules(undefined)).rules;
@@ -81,7 +98,14 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         const otherEnabled = alreadyEnabled.filter((e) => !entities.includes(e));
         const wanted = [...otherEnabled, ...entities];
         const exceedsAllocation = wanted.length > flags['cdc-allocation'];
-        if (exceedsAllocation) this.warn(messages.getMessage('warn.allocation', [String(wanted.length), wanted.join(', '), String(flags['cdc-allocation'])]));
+        if (exceedsAllocation)
+            this.warn(
+                messages.getMessage('warn.allocation', [
+                    String(wanted.length),
+                    wanted.join(', '),
+                    String(flags['cdc-allocation'])
+                ])
+            );
         const toEnable = entities.filter((e) => !alreadyEnabled.includes(e));
 
         const cdcDir = mkdtempSync(path.join(os.tmpdir(), 'clm-cdc-'));
@@ -89,9 +113,23 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         try {
             mkdirSync(path.join(cdcDir, 'platformEventChannelMembers'));
             for (const entity of toEnable) {
-                writeFileSync(path.join(cdcDir, 'platformEventChannelMembers', `ChangeEvents_${entity}.platformEventChannelMember-meta.xml`), channelMemberXml(entity));
+                writeFileSync(
+                    path.join(
+                        cdcDir,
+                        'platformEventChannelMembers',
+                        `ChangeEvents_${entity}.platformEventChannelMember-meta.xml`
+                    ),
+                    channelMemberXml(entity)
+                );
             }
-            deploy = await this.deployPackage(conn, projectDir, deployDirs, toEnable.length ? cdcDir : undefined, flags.wait, cpq);
+            deploy = await this.deployPackage(
+                conn,
+                projectDir,
+                deployDirs,
+                toEnable.length ? cdcDir : undefined,
+                flags.wait,
+                cpq
+            );
         } finally {
             rmSync(cdcDir, { recursive: true, force: true });
         }
@@ -100,7 +138,9 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         const rules = await loadRules(conn);
 
         const nextSteps = [
-            ...(assignments.some((a) => a.permissionSet === INTEGRATION_PERMISSION_SET) ? [] : [messages.getMessage('next.integrationUser', [alias])]),
+            ...(assignments.some((a) => a.permissionSet === INTEGRATION_PERMISSION_SET)
+                ? []
+                : [messages.getMessage('next.integrationUser', [alias])]),
             messages.getMessage('next.connectedApp'),
             messages.getMessage('next.config'),
             messages.getMessage('next.clm'),
@@ -110,7 +150,13 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
             deploy,
             assignments,
             rules: { source: rules.source, count: rules.rules.length },
-            changeDataCapture: { entities, alreadyEnabled, enabled: toEnable, allocation: flags['cdc-allocation'], exceedsAllocation },
+            changeDataCapture: {
+                entities,
+                alreadyEnabled,
+                enabled: toEnable,
+                allocation: flags['cdc-allocation'],
+                exceedsAllocation
+            },
             nextSteps
         };
         this.table({
@@ -122,7 +168,9 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
                 { key: 'status', name: 'Status' }
             ]
         });
-        this.log(`Deployed ${deploy.components} components from ${deploy.directories.join(', ')}; ${rules.rules.length} field rules (${rules.source}); Change Data Capture: ${entities.join(', ')}.`);
+        this.log(
+            `Deployed ${deploy.components} components from ${deploy.directories.join(', ')}; ${rules.rules.length} field rules (${rules.source}); Change Data Capture: ${entities.join(', ')}.`
+        );
         this.styledHeader('Next steps');
         nextSteps.forEach((step, i) => this.log(`${i + 1}. ${step}`));
         return result;
@@ -131,7 +179,9 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
     /** Change events already selected on the ChangeEvents channel (Tooling API); none when it cannot be read. */
     private async enabledChangeEvents(conn: Connection): Promise<string[]> {
         try {
-            const result = await conn.tooling.query<{ SelectedEntity: string }>("SELECT SelectedEntity FROM PlatformEventChannelMember WHERE EventChannel = 'ChangeEvents'");
+            const result = await conn.tooling.query<{ SelectedEntity: string }>(
+                "SELECT SelectedEntity FROM PlatformEventChannelMember WHERE EventChannel = 'ChangeEvents'"
+            );
             return result.records.map((r) => r.SelectedEntity).sort();
         } catch {
             this.debug('PlatformEventChannelMember is not readable; treating every change event as not yet enabled');
@@ -139,8 +189,18 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         }
     }
 
-    private async deployPackage(conn: Connection, projectDir: string, dirs: string[], cdcDir: string | undefined, waitMinutes: number, cpq: boolean): Promise<OrgSetupResult['deploy']> {
-        const components = ComponentSet.fromSource([...dirs.map((d) => path.join(projectDir, d)), ...(cdcDir ? [cdcDir] : [])]);
+    private async deployPackage(
+        conn: Connection,
+        projectDir: string,
+        dirs: string[],
+        cdcDir: string | undefined,
+        waitMinutes: number,
+        cpq: boolean
+    ): Promise<OrgSetupResult['deploy']> {
+        const components = ComponentSet.fromSource([
+            ...dirs.map((d) => path.join(projectDir, d)),
+            ...(cdcDir ? [cdcDir] : [])
+        ]);
         components.apiVersion = conn.getApiVersion();
         components.sourceApiVersion = conn.getApiVersion();
         this.spinner.start(`Deploying ${components.size} components`);
@@ -156,28 +216,49 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         if (!result.response.success) {
             const failures = result.getFileResponses().filter((f) => f.state === 'Failed');
             const lines = failures.slice(0, 20).map((f) => `- ${f.type} ${f.fullName}: ${'error' in f ? f.error : ''}`);
-            throw messages.createError('error.deployFailed', [String(failures.length || result.response.numberComponentErrors), lines.join('\n') || (result.response.errorMessage ?? '')]);
+            throw messages.createError('error.deployFailed', [
+                String(failures.length || result.response.numberComponentErrors),
+                lines.join('\n') || (result.response.errorMessage ?? '')
+            ]);
         }
-        return { id: result.response.id, status: result.response.status, directories: dirs, components: components.size, cpq };
+        return {
+            id: result.response.id,
+            status: result.response.status,
+            directories: dirs,
+            components: components.size,
+            cpq
+        };
     }
 
-    private async assignPermissionSets(conn: Connection, integrationUsername: string | undefined, usernames: string[]): Promise<OrgSetupResult['assignments']> {
+    private async assignPermissionSets(
+        conn: Connection,
+        integrationUsername: string | undefined,
+        usernames: string[]
+    ): Promise<OrgSetupResult['assignments']> {
         const out: OrgSetupResult['assignments'] = [];
         const ids = new Map<string, string>();
         for (const name of [ADMIN_PERMISSION_SET, USER_PERMISSION_SET, INTEGRATION_PERMISSION_SET]) {
-            const row = (await conn.query<{ Id: string }>(`SELECT Id FROM PermissionSet WHERE Name = '${name}'`)).records[0];
+            const row = (await conn.query<{ Id: string }>(`SELECT Id FROM PermissionSet WHERE Name = '${name}'`))
+                .records[0];
             if (!row) throw errors.createError('packageNotDeployed', [`permission set ${name}`]);
             ids.set(name, row.Id);
         }
         const assigned = async (user: UserRow) =>
             new Map(
-                (await conn.query<{ Id: string; PermissionSetId: string }>(`SELECT Id, PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = '${user.Id}'`)).records.map((r) => [r.PermissionSetId, r.Id])
+                (
+                    await conn.query<{ Id: string; PermissionSetId: string }>(
+                        `SELECT Id, PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = '${user.Id}'`
+                    )
+                ).records.map((r) => [r.PermissionSetId, r.Id])
             );
         const ensure = async (user: UserRow, permissionSet: string) => {
             const current = await assigned(user);
-            if (current.has(ids.get(permissionSet)!)) return out.push({ username: user.Username, permissionSet, status: 'alreadyAssigned' });
+            if (current.has(ids.get(permissionSet)!))
+                return out.push({ username: user.Username, permissionSet, status: 'alreadyAssigned' });
             try {
-                await conn.sobject('PermissionSetAssignment').create({ AssigneeId: user.Id, PermissionSetId: ids.get(permissionSet)! });
+                await conn
+                    .sobject('PermissionSetAssignment')
+                    .create({ AssigneeId: user.Id, PermissionSetId: ids.get(permissionSet)! });
             } catch (error) {
                 explainOrgError(error, conn, `assign ${permissionSet} (Assign Permission Sets)`);
             }

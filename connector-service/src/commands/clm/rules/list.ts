@@ -26,18 +26,38 @@ export default class RulesList extends SfCommand<RulesListResult> {
         const rules = loaded.rules.flatMap((raw) => {
             const parsed = FieldRule.safeParse(raw);
             if (!parsed.success) {
-                this.warn(`Skipped an invalid rule (${String((raw as { name?: unknown })?.name ?? '?')}); run "sf clm rules validate" for details.`);
+                this.warn(
+                    `Skipped an invalid rule (${String((raw as { name?: unknown })?.name ?? '?')}); run "sf clm rules validate" for details.`
+                );
                 return [];
             }
             const { name, sfObject, sfField, clmField, direction, conflictPolicy, transform, enabled } = parsed.data;
-            return [{ name, sfObject, sfField, clmField, direction, ...(conflictPolicy ? { conflictPolicy } : {}), transform: transform.kind, enabled }];
+            return [
+                {
+                    name,
+                    sfObject,
+                    sfField,
+                    clmField,
+                    direction,
+                    ...(conflictPolicy ? { conflictPolicy } : {}),
+                    transform: transform.kind,
+                    enabled
+                }
+            ];
         });
         this.table({
             title: `Field rules (${loaded.source})`,
             data: rules.map((r) => ({
                 rule: r.name,
                 salesforce: `${r.sfObject}.${r.sfField}`,
-                direction: r.direction === 'SalesforceToClm' ? 'Salesforce → CLM' : r.direction === 'ClmToSalesforce' ? 'CLM → Salesforce' : r.direction === 'Bidirectional' ? 'both ways' : 'not synced',
+                direction:
+                    r.direction === 'SalesforceToClm'
+                        ? 'Salesforce → CLM'
+                        : r.direction === 'ClmToSalesforce'
+                          ? 'CLM → Salesforce'
+                          : r.direction === 'Bidirectional'
+                            ? 'both ways'
+                            : 'not synced',
                 clm: r.clmField,
                 policy: r.conflictPolicy ?? '',
                 transform: r.transform,

@@ -1,7 +1,13 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { writesToSalesforce } from '../../../domain/rules.ts';
-import { describeObjects, loadRules, readRecordTypePicklists, readUserAccess, resolveIntegrationUser } from '../../../plugin/orgReader.ts';
+import {
+    describeObjects,
+    loadRules,
+    readRecordTypePicklists,
+    readUserAccess,
+    resolveIntegrationUser
+} from '../../../plugin/orgReader.ts';
 import { preflight } from '../../../plugin/preflight.ts';
 import type { RulesValidateResult } from '../../../plugin/results.ts';
 import { problemTable } from '../../../plugin/tables.ts';
@@ -49,7 +55,10 @@ export default class RulesValidate extends SfCommand<RulesValidateResult> {
                 return typeof r.sfObject === 'string' && writesToSalesforce(r.direction as never) ? [r.sfObject] : [];
             })
         );
-        const recordTypePicklists = await readRecordTypePicklists(conn, describes.filter((d) => written.has(d.name)));
+        const recordTypePicklists = await readRecordTypePicklists(
+            conn,
+            describes.filter((d) => written.has(d.name))
+        );
         this.spinner.stop();
 
         const { problems, multiCurrency } = preflight({
@@ -66,10 +75,22 @@ export default class RulesValidate extends SfCommand<RulesValidateResult> {
             rulesChecked: loaded.rules.length,
             integrationUser: { id: user.Id, username: user.Username },
             multiCurrency,
-            problems: problems.map(({ code, rule, field, message }) => ({ code, rule, ...(field ? { field } : {}), message }))
+            problems: problems.map(({ code, rule, field, message }) => ({
+                code,
+                rule,
+                ...(field ? { field } : {}),
+                message
+            }))
         };
         if (problems.length === 0) {
-            this.logSuccess(messages.getMessage('info.valid', [String(result.rulesChecked), loaded.source, conn.getUsername() ?? 'the org', user.Username]));
+            this.logSuccess(
+                messages.getMessage('info.valid', [
+                    String(result.rulesChecked),
+                    loaded.source,
+                    conn.getUsername() ?? 'the org',
+                    user.Username
+                ])
+            );
         } else {
             this.table(problemTable(result.problems));
             this.logToStderr(messages.getMessage('error.invalid', [String(problems.length)]));

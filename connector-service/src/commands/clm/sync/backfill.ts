@@ -19,25 +19,42 @@ export default class SyncBackfill extends SfCommand<SyncBackfillResult> {
         since: Flags.string({
             summary: messages.getMessage('flags.since.summary'),
             parse: async (value) => {
-                if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value))) {
-                    throw new Error(`--since must be an ISO 8601 date or date-time (2024-01-31 or 2024-01-31T08:00:00Z), not "${value}"`);
+                if (
+                    !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ||
+                    Number.isNaN(Date.parse(value))
+                ) {
+                    throw new Error(
+                        `--since must be an ISO 8601 date or date-time (2024-01-31 or 2024-01-31T08:00:00Z), not "${value}"`
+                    );
                 }
                 return value;
             }
         }),
         wait: Flags.integer({ summary: messages.getMessage('flags.wait.summary'), min: 0, default: 30 }),
-        'poll-interval': Flags.integer({ summary: messages.getMessage('flags.poll-interval.summary'), min: 1, default: 2 })
+        'poll-interval': Flags.integer({
+            summary: messages.getMessage('flags.poll-interval.summary'),
+            min: 1,
+            default: 2
+        })
     };
 
     public async run(): Promise<SyncBackfillResult> {
         const { flags } = await this.parse(SyncBackfill);
         const api = new AdminApi(resolveAdminApi(flags['connector-url']));
-        const { jobId } = await api.post('/admin/backfill', { object: flags.object, ...(flags.since ? { since: flags.since } : {}) }, BackfillStarted);
+        const { jobId } = await api.post(
+            '/admin/backfill',
+            { object: flags.object, ...(flags.since ? { since: flags.since } : {}) },
+            BackfillStarted
+        );
         const poll = () => api.get(`/admin/backfill/${encodeURIComponent(jobId)}`, SyncBackfillResult);
         let job = await poll();
         // Bounded: at most wait/interval checks.
         const checks = Math.floor((flags.wait * 60) / flags['poll-interval']);
-        this.progress.start(job.total ?? 0, { jobId, state: job.state }, { title: `Backfill ${flags.object}`, format: '%s | {bar} | {value}/{total} records | {state}' });
+        this.progress.start(
+            job.total ?? 0,
+            { jobId, state: job.state },
+            { title: `Backfill ${flags.object}`, format: '%s | {bar} | {value}/{total} records | {state}' }
+        );
         for (let i = 0; i < checks && !FINISHED.has(job.state); i++) {
             this.progress.update(job.processed, { state: job.state });
             if (job.total !== null) this.progress.setTotal(job.total);
@@ -48,7 +65,9 @@ export default class SyncBackfill extends SfCommand<SyncBackfillResult> {
         this.progress.stop();
         if (!FINISHED.has(job.state)) this.warn(messages.getMessage('info.timedOut', [job.state]));
         else if (job.state === 'Failed' || job.errors > 0) {
-            this.logToStderr(`Backfill ${jobId} ${job.state === 'Failed' ? 'failed' : 'finished'} with ${job.errors} error(s); see "sf clm sync errors".`);
+            this.logToStderr(
+                `Backfill ${jobId} ${job.state === 'Failed' ? 'failed' : 'finished'} with ${job.errors} error(s); see "sf clm sync errors".`
+            );
             process.exitCode = 1;
         } else this.logSuccess(`Backfill ${jobId} synced ${job.processed} ${flags.object} record(s).`);
         return job;

@@ -17,7 +17,10 @@ export default class SyncErrors extends SfCommand<SyncErrorsResult> {
 
     public async run(): Promise<SyncErrorsResult> {
         const { flags } = await this.parse(SyncErrors);
-        const result = await new AdminApi(resolveAdminApi(flags['connector-url'])).get(`/admin/errors?limit=${flags.limit}`, SyncErrorsResult);
+        const result = await new AdminApi(resolveAdminApi(flags['connector-url'])).get(
+            `/admin/errors?limit=${flags.limit}`,
+            SyncErrorsResult
+        );
         this.table({
             title: `Sync errors (${result.items.length})`,
             data: result.items.map((e) => ({

@@ -14,11 +14,18 @@ export default class SyncStatus extends SfCommand<SyncStatusResult> {
 
     public async run(): Promise<SyncStatusResult> {
         const { flags } = await this.parse(SyncStatus);
-        const status = await new AdminApi(resolveAdminApi(flags['connector-url'])).get('/admin/status', SyncStatusResult);
+        const status = await new AdminApi(resolveAdminApi(flags['connector-url'])).get(
+            '/admin/status',
+            SyncStatusResult
+        );
         this.styledHeader(`${status.connector} · org ${status.orgId}`);
         this.table({
             title: 'Subscriptions',
-            data: status.subscriptions.map((s) => ({ channel: s.channel, replayId: s.replayId ?? '', holder: s.holder ?? '(none)' })),
+            data: status.subscriptions.map((s) => ({
+                channel: s.channel,
+                replayId: s.replayId ?? '',
+                holder: s.holder ?? '(none)'
+            })),
             columns: [
                 { key: 'channel', name: 'Channel' },
                 { key: 'replayId', name: 'Replay id' },
