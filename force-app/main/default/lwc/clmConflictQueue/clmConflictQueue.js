@@ -33,11 +33,9 @@ export default class ClmConflictQueue extends LightningElement {
         }
     }
 
-    handleKeepSalesforce(event) {
-        this.decide(event.target.dataset.id, 'SalesforceValue');
-    }
-    handleKeepClm(event) {
-        this.decide(event.target.dataset.id, 'ClmValue');
+    /** Keep one side's value: the button says which (SalesforceValue or ClmValue). */
+    handleKeep(event) {
+        this.decide(event.target.dataset.id, event.target.dataset.resolution);
     }
     handleEdit(event) {
         const conflict = this.conflicts.find((row) => row.Id === event.target.dataset.id);
@@ -88,7 +86,30 @@ export default class ClmConflictQueue extends LightningElement {
             editing: conflict.Id === this.editingId,
             busy: conflict.Id === this.busyId,
             rowError: this.rowErrors[conflict.Id],
-            editLabel: `Value to keep for ${conflict.Field__c}`
+            editLabel: `Value to keep for ${conflict.Field__c}`,
+            sides: [
+                side(
+                    'salesforce',
+                    'Salesforce',
+                    conflict.Salesforce_Value__c,
+                    conflict.Salesforce_Changed_At__c,
+                    'SalesforceValue'
+                ),
+                side('clm', 'CLM', conflict.Clm_Value__c, conflict.Clm_Changed_At__c, 'ClmValue')
+            ]
         }));
     }
+}
+
+function side(key, label, value, changedAt, resolution) {
+    return {
+        key,
+        label,
+        value,
+        changedAt,
+        resolution,
+        keepLabel: `Keep ${label} value`,
+        className: `slds-col slds-size_1-of-2 side ${key}-side`,
+        buttonClass: `keep-${key} slds-m-top_x-small`
+    };
 }

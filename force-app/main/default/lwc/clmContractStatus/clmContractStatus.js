@@ -238,6 +238,18 @@ export default class ClmContractStatus extends LightningElement {
     get liveUnavailable() {
         return this.liveState === 'unavailable';
     }
+    get keyDates() {
+        const status = this.status || {};
+        return [
+            { key: 'executed-date', label: 'Executed', value: status.executedDate },
+            { key: 'expiration-date', label: 'Expires', value: status.expirationDate },
+            { key: 'notice-deadline', label: 'Notice deadline', value: status.noticeDeadline }
+        ].map((entry) => ({
+            ...entry,
+            labelKey: `${entry.key}-label`,
+            className: `slds-dl_horizontal__detail ${entry.key}`
+        }));
+    }
     get hasValue() {
         return this.status && this.status.contractValue !== null && this.status.contractValue !== undefined;
     }
