@@ -1,5 +1,7 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORE_ERROR } from '../../src/ports/store.ts';
 import { openPostgresStore } from '../../src/adapters/store/postgres/postgresStore.ts';
 import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
 import { storeSuite } from './storeSuite.ts';
@@ -30,6 +32,20 @@ if (database) {
             return () => raw(`DROP TRIGGER fail_${table} ON ${table}`);
         }
     }));
+    it('reports a server it cannot reach as STORE.UNAVAILABLE', async () => {
+        const closedPort = await new Promise<number>((resolve) => {
+            const server = net.createServer().listen(0, '127.0.0.1', () => {
+                const { port } = server.address() as net.AddressInfo;
+                server.close(() => resolve(port));
+            });
+        });
+        await expect(
+            openPostgresStore({
+                connectionString: `postgres://postgres@127.0.0.1:${closedPort}/postgres`,
+                connectTimeoutMs: 2_000
+            })
+        ).rejects.toMatchObject({ code: STORE_ERROR.UNAVAILABLE, details: { dialect: 'postgres' } });
+    });
 } else {
     describe.skip('store port on PostgreSQL', () => it('needs PostgreSQL', () => undefined));
 }

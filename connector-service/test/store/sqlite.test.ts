@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { STORE_ERROR } from '../../src/ports/store.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import { storeSuite } from './storeSuite.ts';
 
@@ -39,3 +40,14 @@ storeSuite('SQLite', () => ({
             raw((db) => void db.exec(`DROP TRIGGER fail_INSERT_${table}; DROP TRIGGER fail_UPDATE_${table};`));
     }
 }));
+
+it('reports a database it cannot open as STORE.UNAVAILABLE', async () => {
+    await expect(openSqliteStore({ file: path.join(dir, 'missing-dir', 'store.db') })).rejects.toMatchObject({
+        code: STORE_ERROR.UNAVAILABLE,
+        details: { dialect: 'sqlite' }
+    });
+    await expect(openSqliteStore({ file: '' })).rejects.toMatchObject({
+        code: STORE_ERROR.VALIDATION,
+        details: { field: 'file' }
+    });
+});

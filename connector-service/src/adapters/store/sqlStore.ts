@@ -4,7 +4,7 @@
  * `FOR UPDATE`; SQLite runs one writer at a time, so neither is needed there.
  */
 import { z } from 'zod';
-import { isConnectorError } from '../../domain/errors.ts';
+import { isConnectorError, type ConnectorError } from '../../domain/errors.ts';
 import type { ChangeOutcome } from '../../domain/planner.ts';
 import { emptyPairState, PairState, SIDES, Version } from '../../domain/syncState.ts';
 import type { Json } from '../../domain/transforms.ts';
@@ -202,6 +202,13 @@ function clmRefType(ref: Pick<ClmRef, 'vendor' | 'objectType'>): string {
     return `clm:${ref.vendor}:${ref.objectType}`;
 }
 
+/** A database failure as STORE.UNAVAILABLE (a ConnectorError raised inside a transaction passes through). */
+export function unavailable(dialect: string, what: string, error: unknown): ConnectorError {
+    if (isConnectorError(error)) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return storeError(STORE_ERROR.UNAVAILABLE, `${dialect} ${what}: ${reason}`, { dialect }, error);
+}
+
 /** `a = $1 AND b = $2` for the filters that are set, with their parameters. */
 function whereEquals(filters: Record<string, SqlParam | undefined>): { sql: string; params: SqlParam[] } {
     const params: SqlParam[] = [];
@@ -249,19 +256,18 @@ export class SqlStore implements StorePort {
     /** Creates or upgrades the schema, then returns the store. */
     static async open(driver: SqlDriver, options: StoreOptions = {}): Promise<SqlStore> {
         const store = new SqlStore(driver, options);
-        await driver.migrate(migrations(driver.dialect));
+        try {
+            await driver.migrate(migrations(driver.dialect));
+        } catch (error) {
+            await driver.close().catch(() => undefined);
+            throw unavailable(driver.dialect, 'could not open the store', error);
+        }
         return store;
     }
 
     private tx<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
         return this.driver.transaction(work).catch((error: unknown) => {
-            if (isConnectorError(error)) throw error;
-            throw storeError(
-                STORE_ERROR.UNAVAILABLE,
-                `${this.kind} store failed: ${String((error as Error)?.message ?? error)}`,
-                {},
-                error
-            );
+            throw unavailable(this.kind, 'store operation failed', error);
         });
     }
 

@@ -4,7 +4,9 @@
  * Transactions run at READ COMMITTED: every check that guards a write is in the write's own WHERE clause.
  */
 import pg from 'pg';
+import { z } from 'zod';
 import type { StoreOptions } from '../../../ports/store.ts';
+import { check } from '../inputs.ts';
 import { SqlStore } from '../sqlStore.ts';
 import type { SqlDriver, SqlParam, SqlTx } from '../sqlDriver.ts';
 
@@ -75,16 +77,19 @@ export interface PostgresStoreOptions extends StoreOptions {
     connectionString: string;
     /** Connections in this instance's pool. */
     poolSize?: number;
+    /** How long to wait for a connection before the call fails with STORE.UNAVAILABLE. */
+    connectTimeoutMs?: number;
 }
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<SqlStore> {
-    const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 5 });
+    const connectionString = check(z.string().min(1), options.connectionString, 'connectionString');
+    const poolSize = check(z.number().int().min(1).max(100), options.poolSize ?? 5, 'poolSize');
+    const pool = new pg.Pool({
+        connectionString,
+        max: poolSize,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000
+    });
     // An idle client's network error must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
-    try {
-        return await SqlStore.open(new PostgresDriver(pool), options);
-    } catch (error) {
-        await pool.end().catch(() => undefined);
-        throw error;
-    }
+    return SqlStore.open(new PostgresDriver(pool), options);
 }

@@ -8,8 +8,10 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import type { StoreOptions } from '../../../ports/store.ts';
-import { SqlStore } from '../sqlStore.ts';
+import { check } from '../inputs.ts';
+import { SqlStore, unavailable } from '../sqlStore.ts';
 import type { SqlDriver, SqlParam, SqlTx } from '../sqlDriver.ts';
 
 /** Runs tasks one at a time, in arrival order. */
@@ -126,5 +128,12 @@ export interface SqliteStoreOptions extends StoreOptions {
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqlStore> {
-    return SqlStore.open(new SqliteDriver(options.file), options);
+    const file = check(z.string().min(1), options.file, 'file');
+    let driver: SqliteDriver;
+    try {
+        driver = new SqliteDriver(file);
+    } catch (error) {
+        throw unavailable('sqlite', `could not open ${file}`, error);
+    }
+    return SqlStore.open(driver, options);
 }
