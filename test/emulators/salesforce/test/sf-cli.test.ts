@@ -2,7 +2,6 @@
 // it logs in with an access token, queries, and dry-runs a deploy of the package — which succeeds for the package
 // as it is and fails, naming the file and the problem, when one component is broken in a copy of it.
 import { execFile } from 'node:child_process';
-import { createSign } from 'node:crypto';
 import {
     cpSync,
     existsSync,
@@ -19,6 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, requireOrSkip } from '../../../support/requirements.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
+import { tokenFor } from './helpers.ts';
 
 const SF_BIN = path.join(repoRoot, 'node_modules', '.bin', 'sf');
 const COMMAND_TIMEOUT_MS = 120_000;
@@ -80,33 +80,6 @@ function sf(args: string[], options: { cwd?: string; env?: Record<string, string
     });
 }
 
-/** A JWT bearer login as the org's admin (deploys need Modify All Data), done the way any client does it. */
-async function adminAccessToken(): Promise<string> {
-    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const claims = {
-        iss: emulator.jwtConsumerKey,
-        sub: emulator.username,
-        aud: emulator.loginUrl,
-        exp: Math.floor(Date.now() / 1000) + 120
-    };
-    const unsigned = `${b64({ alg: 'RS256' })}.${b64(claims)}`;
-    const signature = createSign('RSA-SHA256')
-        .update(unsigned)
-        .sign(readFileSync(emulator.jwtPrivateKeyPath))
-        .toString('base64url');
-    const response = await fetch(`${emulator.loginUrl}/services/oauth2/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-            assertion: `${unsigned}.${signature}`
-        })
-    });
-    const body = (await response.json()) as { access_token?: string };
-    if (!body.access_token) throw new Error(`JWT login failed: ${JSON.stringify(body)}`);
-    return body.access_token;
-}
-
 /** A copy of the SFDX project (sfdx-project.json, .forceignore and every package directory) to deploy from. */
 function copyProject(): string {
     const dir = mkdtempSync(path.join(workDir, 'project-'));
@@ -162,11 +135,11 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
         workDir = mkdtempSync(path.join(os.tmpdir(), 'sf-cli-test-'));
         sfHome = path.join(workDir, 'home');
         emulator = await startSalesforceEmulator({ port: 0 });
+        // Logged in as the admin (JWT bearer): deploys need Modify All Data.
+        const accessToken = await tokenFor(emulator);
         const login = await sf(
             ['org', 'login', 'access-token', '--instance-url', emulator.instanceUrl, '--no-prompt', '--alias', ALIAS],
-            {
-                env: { SF_ACCESS_TOKEN: await adminAccessToken() }
-            }
+            { env: { SF_ACCESS_TOKEN: accessToken } }
         );
         expect(login.exitCode, JSON.stringify(login.json)).toBe(0);
         expect(login.json.result).toMatchObject({ username: emulator.username, orgId: emulator.orgId });
