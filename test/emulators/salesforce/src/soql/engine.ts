@@ -71,6 +71,19 @@ interface ParsedQuery {
     having?: unknown;
 }
 
+/** Parses SOQL; a syntax error is 400 MALFORMED_QUERY with the parser's first line. */
+function parseSoql(soql: string): ParsedQuery {
+    try {
+        return parseQuery(soql) as unknown as ParsedQuery;
+    } catch (e) {
+        throw new SfError(
+            400,
+            'MALFORMED_QUERY',
+            `\n${soql}\n${e instanceof Error ? e.message.split('\n')[0] : 'unexpected token'}`
+        );
+    }
+}
+
 export class QueryEngine {
     constructor(
         private readonly org: Org,
@@ -82,16 +95,7 @@ export class QueryEngine {
     }
 
     run(access: AccessView, soql: string, version: string, includeDeleted: boolean): QueryOutput {
-        let parsed: ParsedQuery;
-        try {
-            parsed = parseQuery(soql) as unknown as ParsedQuery;
-        } catch (e) {
-            throw new SfError(
-                400,
-                'MALFORMED_QUERY',
-                `\n${soql}\n${e instanceof Error ? e.message.split('\n')[0] : 'unexpected token'}`
-            );
-        }
+        const parsed = parseSoql(soql);
         if (parsed.groupBy || parsed.having)
             throw new SfError(400, 'MALFORMED_QUERY', 'GROUP BY and HAVING are not supported by this emulator');
         const def = this.object(access, parsed.sObject ?? '');
@@ -116,16 +120,7 @@ export class QueryEngine {
      * per selected item, parent relationships as nested joinColumns.
      */
     columns(access: AccessView, soql: string): Record<string, unknown> {
-        let parsed: ParsedQuery;
-        try {
-            parsed = parseQuery(soql) as unknown as ParsedQuery;
-        } catch (e) {
-            throw new SfError(
-                400,
-                'MALFORMED_QUERY',
-                `\n${soql}\n${e instanceof Error ? e.message.split('\n')[0] : 'unexpected token'}`
-            );
-        }
+        const parsed = parseSoql(soql);
         const def = this.object(access, parsed.sObject ?? '');
         const plan = this.plan(access, parsed, def);
         const column = (
