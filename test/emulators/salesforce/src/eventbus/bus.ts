@@ -134,6 +134,14 @@ export function encodeReplayId(id: bigint): Buffer {
     return buf;
 }
 
+function limitExceeded(): BusError {
+    return new BusError(
+        'RESOURCE_EXHAUSTED',
+        ERROR_CODES.limitExceeded,
+        'You have exceeded the event delivery limit for your org.'
+    );
+}
+
 export class EventBus {
     private log: RetainedEvent[] = [];
     private lastReplayId = 0n;
@@ -449,14 +457,7 @@ export class EventBus {
             if (due.length === 0) continue;
             const room = this.deliveryAllocation - this.deliveredInWindow();
             if (room <= 0) {
-                this.fail(
-                    sub,
-                    new BusError(
-                        'RESOURCE_EXHAUSTED',
-                        ERROR_CODES.limitExceeded,
-                        'You have exceeded the event delivery limit for your org.'
-                    )
-                );
+                this.fail(sub, limitExceeded());
                 continue;
             }
             const batch: RetainedEvent[] = [];
@@ -478,6 +479,8 @@ export class EventBus {
             this.deliveries.push({ at: this.now(), count: batch.length });
             if (batch.length > 0)
                 sub.sink.send({ events: batch, latestReplayId: sub.cursor, pendingNumRequested: sub.pending });
+            // More was owed than the allocation allowed: the subscriber is disconnected at once.
+            if (due.length > room) this.fail(sub, limitExceeded());
         }
     }
 
