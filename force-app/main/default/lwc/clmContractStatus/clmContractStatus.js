@@ -15,7 +15,7 @@ export const LIFECYCLE_PATH = [
     { value: 'Signed', label: 'Signed' },
     { value: 'Active', label: 'Active' }
 ];
-const OFF_PATH = {
+export const OFF_PATH = {
     Amended: 'Amended',
     Expired: 'Expired',
     Terminated: 'Terminated',
@@ -23,7 +23,7 @@ const OFF_PATH = {
     OnHold: 'On hold',
     Unknown: 'Unknown'
 };
-const SIGNATURE = {
+export const SIGNATURE = {
     None: { percent: 0, label: 'Not sent for signature' },
     Sent: { percent: 33, label: 'Sent for signature' },
     PartiallySigned: { percent: 66, label: 'Partially signed' },

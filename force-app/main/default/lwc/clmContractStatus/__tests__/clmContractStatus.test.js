@@ -1,6 +1,8 @@
 import { createElement } from 'lwc';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import ClmContractStatus, { STATUS_CHANNEL } from 'c/clmContractStatus';
+import ClmContractStatus, { LIFECYCLE_PATH, OFF_PATH, SIGNATURE, STATUS_CHANNEL } from 'c/clmContractStatus';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import getStatus from '@salesforce/apex/ClmStatusController.getStatus';
 import { empApiMock, subscribe, unsubscribe } from 'lightning/empApi';
 import { all, expectAccessible, flushPromises, resetDom, text } from '../../../../../test/lwc/testUtils.js';
@@ -32,7 +34,20 @@ function statusEvent(overrides = {}) {
     };
 }
 
+/** The values a restricted picklist of the package allows, read from its field definition. */
+function picklistValues(object, field) {
+    const file = path.join(process.cwd(), 'force-app/main/default/objects', object, 'fields', `${field}.field-meta.xml`);
+    const xml = readFileSync(file, 'utf8');
+    return [...xml.matchAll(/<value>\s*<fullName>([^<]+)<\/fullName>/g)].map((match) => match[1]).sort();
+}
+
 describe('c-clm-contract-status', () => {
+    it('has a place for every lifecycle and signature value the fields allow', () => {
+        const shown = [...LIFECYCLE_PATH.map((step) => step.value), ...Object.keys(OFF_PATH)].sort();
+        expect(shown).toEqual(picklistValues('Opportunity', 'CLM_Lifecycle__c'));
+        expect(Object.keys(SIGNATURE).sort()).toEqual(picklistValues('Opportunity', 'CLM_Signature_Status__c'));
+    });
+
     beforeEach(() => {
         empApiMock.reset();
     });
