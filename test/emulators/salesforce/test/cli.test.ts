@@ -42,7 +42,8 @@ function start(args: string[]): {
     return { child, ready, exit };
 }
 
-describe('npm run emulator:salesforce', () => {
+// Each case starts a fresh Node process through tsx, which takes seconds on a busy machine.
+describe('npm run emulator:salesforce', { timeout: 90_000 }, () => {
     it('prints the ready line, serves, and stops cleanly on SIGTERM', async () => {
         const { child, ready, exit } = start([
             '--port',
