@@ -32,6 +32,11 @@ const NONE: ObjectAccess = { read: false, create: false, edit: false, delete: fa
 const ALL: ObjectAccess = { read: true, create: true, edit: true, delete: true, viewAll: true, modifyAll: true };
 const READ_ONLY: ObjectAccess = { ...NONE, read: true };
 const EVERYONE_READS = new Set(['User', 'Profile', 'Organization']);
+/**
+ * Files are not governed by object permissions (a permission set has no ContentVersion setting): every API user
+ * may upload a file and link it to a record they can see; access to each file follows its links.
+ */
+const FILES = new Set(['ContentVersion', 'ContentDocument', 'ContentDocumentLink']);
 
 export class AccessView {
     readonly permissionSetIds: Set<string>;
@@ -78,6 +83,7 @@ export class AccessView {
         if (this.modifyAllData)
             return def.kind === 'platformEvent' ? { ...NONE, read: true, create: true } : limit(ALL);
         if (def.kind === 'setup' || def.kind === 'customMetadata' || EVERYONE_READS.has(def.name)) return READ_ONLY;
+        if (FILES.has(def.name)) return limit({ ...NONE, read: true, create: true, edit: true });
         const out = { ...NONE };
         for (const row of this.store.rows('ObjectPermissions')) {
             if (row.SobjectType !== def.name || !this.permissionSetIds.has(String(row.ParentId))) continue;
@@ -102,6 +108,9 @@ export class AccessView {
         let access: FieldAccess;
         if (!obj.read) access = { read: false, edit: false };
         else if (this.modifyAllData || !field.permissionable) access = { read: true, edit: obj.edit || obj.create };
+        // Platform event fields have no field-level security: whoever may publish the event sets every field
+        // (Platform Events Developer Guide, "Considerations for Defining and Publishing Platform Events").
+        else if (def.kind === 'platformEvent') access = { read: true, edit: obj.create };
         else if (!field.custom) access = { read: true, edit: obj.edit || obj.create };
         else {
             access = { read: this.viewAllData, edit: false };
