@@ -3,6 +3,9 @@
  * (The port kit and contract tests run against the real CLM emulator instead.)
  */
 import type { FetchLike } from '../../src/adapters/clm/http.ts';
+import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
+import type { SpotdraftConfigInput } from '../../src/adapters/clm/spotdraft/config.ts';
+import { SpotdraftAdapter } from '../../src/adapters/clm/spotdraft/spotdraftAdapter.ts';
 import type { Clock } from '../../src/adapters/clm/rateLimit.ts';
 
 export class ManualClock implements Clock {
@@ -47,4 +50,37 @@ export function scriptedFetch(route: Route): { fetch: FetchLike; calls: Recorded
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** An Ironclad adapter over a scripted fetch (hosts under .test never resolve: nothing leaves the process). */
+export function scriptedIronclad(fetch: FetchLike, clock: Clock = new ManualClock()): IroncladAdapter {
+    return new IroncladAdapter(
+        {
+            baseUrl: 'http://ironclad.test/public/api/v1',
+            tokenUrl: 'http://ironclad.test/oauth/token',
+            clientId: 'client',
+            clientSecret: 'secret',
+            actorEmail: 'integration@example.com',
+            templateName: 'Sales Agreement'
+        },
+        { fetch, clock }
+    );
+}
+
+export function scriptedSpotdraft(
+    fetch: FetchLike,
+    clock: Clock = new ManualClock(),
+    extra: Partial<SpotdraftConfigInput> = {}
+): SpotdraftAdapter {
+    return new SpotdraftAdapter(
+        {
+            baseUrl: 'http://spotdraft.test/api',
+            clientId: 'client',
+            clientSecret: 'secret',
+            userEmail: 'integration@example.com',
+            templateName: 'Master Services Agreement',
+            ...extra
+        },
+        { fetch, clock }
+    );
 }

@@ -1,10 +1,8 @@
 // Malformed vendor payloads (missing field, unknown status, wrong type) become CLM.VALIDATION naming the
 // field: never a crash, never a half-parsed contract. The vendor answers are scripted from a well-formed one.
 import { describe, expect, it } from 'vitest';
-import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
-import { SpotdraftAdapter } from '../../src/adapters/clm/spotdraft/spotdraftAdapter.ts';
 import { CLM_ERROR } from '../../src/ports/clm.ts';
-import { json, ManualClock, scriptedFetch } from './fakes.ts';
+import { json, scriptedFetch, scriptedIronclad, scriptedSpotdraft } from './fakes.ts';
 import { expectClmError } from './portKit.ts';
 
 const WORKFLOW_ID = '64f0aa00bb11cc22dd33ee44';
@@ -43,17 +41,7 @@ function ironcladWith(answer: Record<string, unknown>) {
         if (call.url.pathname.endsWith(`/workflows/${WORKFLOW_ID}`)) return json(answer);
         return json({ code: 'NOT_FOUND', message: 'no route' }, 404);
     });
-    return new IroncladAdapter(
-        {
-            baseUrl: 'http://ironclad.test/public/api/v1',
-            tokenUrl: 'http://ironclad.test/oauth/token',
-            clientId: 'c',
-            clientSecret: 's',
-            actorEmail: 'integration@example.com',
-            templateName: 'Sales Agreement'
-        },
-        { fetch, clock: new ManualClock() }
-    );
+    return scriptedIronclad(fetch);
 }
 
 describe('Ironclad: malformed workflow payloads', () => {
@@ -129,16 +117,7 @@ function spotdraftWith(answers: { status?: unknown; keyPointers?: unknown; list?
         }
         return json({ detail: 'Not found.' }, 404);
     });
-    return new SpotdraftAdapter(
-        {
-            baseUrl: 'http://spotdraft.test/api',
-            clientId: 'c',
-            clientSecret: 's',
-            userEmail: 'integration@example.com',
-            templateName: 'Master Services Agreement'
-        },
-        { fetch, clock: new ManualClock() }
-    );
+    return scriptedSpotdraft(fetch);
 }
 
 const pointer = (field_name: string, value: unknown) => ({

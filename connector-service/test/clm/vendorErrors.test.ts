@@ -2,10 +2,8 @@
 // after the adapter's own state check passed. Each must surface as CLM.NOT_WRITABLE_IN_STATE, not as a crash or a
 // generic error.
 import { describe, expect, it } from 'vitest';
-import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
-import { SpotdraftAdapter } from '../../src/adapters/clm/spotdraft/spotdraftAdapter.ts';
 import { CLM_ERROR } from '../../src/ports/clm.ts';
-import { json, ManualClock, scriptedFetch } from './fakes.ts';
+import { json, scriptedFetch, scriptedIronclad, scriptedSpotdraft } from './fakes.ts';
 import { expectClmError } from './portKit.ts';
 
 describe('state refusals from the vendor', () => {
@@ -37,17 +35,7 @@ describe('state refusals from the vendor', () => {
             }
             return json(workflow);
         });
-        const adapter = new IroncladAdapter(
-            {
-                baseUrl: 'http://ironclad.test/public/api/v1',
-                tokenUrl: 'http://ironclad.test/oauth/token',
-                clientId: 'c',
-                clientSecret: 's',
-                actorEmail: 'integration@example.com',
-                templateName: 'Sales Agreement'
-            },
-            { fetch, clock: new ManualClock() }
-        );
+        const adapter = scriptedIronclad(fetch);
         await expectClmError(
             adapter.updateContract('w1', { counterpartyName: 'Acme Ltd' }),
             CLM_ERROR.NOT_WRITABLE_IN_STATE
@@ -90,16 +78,7 @@ describe('state refusals from the vendor', () => {
                     ]
                 });
             });
-            const adapter = new SpotdraftAdapter(
-                {
-                    baseUrl: 'http://spotdraft.test/api',
-                    clientId: 'c',
-                    clientSecret: 's',
-                    userEmail: 'integration@example.com',
-                    templateName: 'Master Services Agreement'
-                },
-                { fetch, clock: new ManualClock() }
-            );
+            const adapter = scriptedSpotdraft(fetch);
             await expectClmError(
                 adapter.updateContract('T-7', { expirationDate: '2027-01-31' }),
                 CLM_ERROR.NOT_WRITABLE_IN_STATE

@@ -3,14 +3,9 @@
 // over the raw body. Keys are generated at test start.
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
-import { SpotdraftAdapter } from '../../src/adapters/clm/spotdraft/spotdraftAdapter.ts';
 import { CLM_ERROR } from '../../src/ports/clm.ts';
-import { json, ManualClock, scriptedFetch } from './fakes.ts';
+import { json, ManualClock, scriptedFetch, scriptedIronclad, scriptedSpotdraft } from './fakes.ts';
 import { expectClmError } from './portKit.ts';
-
-const IRONCLAD_BASE = 'http://ironclad.test/public/api/v1';
-const SPOTDRAFT_BASE = 'http://spotdraft.test/api';
 
 function rsaKeys(): { publicPem: string; privateKey: KeyObject } {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -23,7 +18,7 @@ describe('Ironclad webhook verification', () => {
     let served: string;
     let clock: ManualClock;
     let keyFetches: number;
-    let adapter: IroncladAdapter;
+    let adapter: ReturnType<typeof scriptedIronclad>;
 
     beforeEach(() => {
         served = first.publicPem;
@@ -38,17 +33,7 @@ describe('Ironclad webhook verification', () => {
             }
             return json({ code: 'NOT_FOUND', message: 'no route' }, 404);
         });
-        adapter = new IroncladAdapter(
-            {
-                baseUrl: IRONCLAD_BASE,
-                tokenUrl: 'http://ironclad.test/oauth/token',
-                clientId: 'client',
-                clientSecret: 'secret',
-                actorEmail: 'integration@example.com',
-                templateName: 'Sales Agreement'
-            },
-            { fetch, clock }
-        );
+        adapter = scriptedIronclad(fetch, clock);
     });
 
     function delivery(options: { key?: KeyObject; timestamp?: string; eventId?: string; event?: string } = {}) {
@@ -168,7 +153,7 @@ describe('SpotDraft webhook verification', () => {
     let hmacKey: Buffer;
     let clock: ManualClock;
     let keyFetches: number;
-    let adapter: SpotdraftAdapter;
+    let adapter: ReturnType<typeof scriptedSpotdraft>;
     const callbackSecret = randomBytes(24).toString('hex');
 
     beforeEach(() => {
@@ -182,17 +167,7 @@ describe('SpotDraft webhook verification', () => {
             }
             return json({ detail: 'not found' }, 404);
         });
-        adapter = new SpotdraftAdapter(
-            {
-                baseUrl: SPOTDRAFT_BASE,
-                clientId: 'client',
-                clientSecret: 'secret',
-                userEmail: 'integration@example.com',
-                templateName: 'Master Services Agreement',
-                webhookCallbackSecret: callbackSecret
-            },
-            { fetch, clock }
-        );
+        adapter = scriptedSpotdraft(fetch, clock, { webhookCallbackSecret: callbackSecret });
     });
 
     function body(overrides: Record<string, unknown> = {}): Buffer {
