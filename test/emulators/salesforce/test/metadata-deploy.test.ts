@@ -394,6 +394,20 @@ describe('metadata deploy: a valid package', () => {
     });
 });
 
+describe('metadata deploy: limits', () => {
+    it('refuses a zip of more than 10,000 files as a whole, with LIMIT_EXCEEDED', async () => {
+        const files = basePackage();
+        for (let i = 0; i < 10_001; i++) files[`classes/Filler${i}.cls`] = '';
+        const result = await deploy(files);
+        expect(result).toMatchObject({
+            status: 'Failed',
+            success: false,
+            errorStatusCode: 'LIMIT_EXCEEDED',
+            numberComponentsTotal: 0
+        });
+    }, 60_000);
+});
+
 describe('metadata deploy: package.xml', () => {
     it('fails without package.xml', async () => {
         const result = await deploy(edit((f) => delete f['package.xml']));

@@ -36,7 +36,21 @@ export interface CheckOutcome {
     permissionSets: DeployedPermissionSet[];
 }
 
-export class UnreadableZipError extends Error {}
+/** A zip the org refuses as a whole (the deploy fails with this errorStatusCode and no component results). */
+export class ZipRejectedError extends Error {
+    constructor(
+        readonly errorStatusCode: string,
+        message: string
+    ) {
+        super(message);
+    }
+}
+
+// Documented Metadata API limits ("Deploy Metadata with Apex Testing Using REST"): 10,000 files, a 39 MB zip,
+// 600 MB uncompressed.
+const MAX_FILES = 10_000;
+const MAX_ZIP_BYTES = 39 * 1024 * 1024;
+const MAX_UNCOMPRESSED_BYTES = 600 * 1024 * 1024;
 
 interface ZipComponent {
     type: RegistryType;
@@ -57,16 +71,34 @@ function problem(text: string, line?: number, column?: number): Problem {
 }
 
 async function readZip(bytes: Buffer): Promise<Map<string, string>> {
+    if (bytes.length > MAX_ZIP_BYTES) {
+        throw new ZipRejectedError('LIMIT_EXCEEDED', `The zip is ${bytes.length} bytes; the limit is 39 MB`);
+    }
     let zip: JSZip;
     try {
         zip = await JSZip.loadAsync(bytes);
     } catch (error) {
-        throw new UnreadableZipError(`The file part is not a readable zip archive: ${(error as Error).message}`);
+        throw new ZipRejectedError(
+            'INVALID_ZIP_FILE',
+            `The file part is not a readable zip archive: ${(error as Error).message}`
+        );
+    }
+    const entries = Object.values(zip.files).filter((entry) => !entry.dir);
+    if (entries.length > MAX_FILES) {
+        throw new ZipRejectedError(
+            'LIMIT_EXCEEDED',
+            `The zip holds ${entries.length} files; the limit is ${MAX_FILES}`
+        );
     }
     const files = new Map<string, string>();
-    for (const entry of Object.values(zip.files)) {
-        if (entry.dir) continue;
-        files.set(entry.name, BINARY_SUFFIXES.test(entry.name) ? '' : await entry.async('string'));
+    let uncompressed = 0;
+    for (const entry of entries) {
+        const text = BINARY_SUFFIXES.test(entry.name) ? '' : await entry.async('string');
+        uncompressed += text.length;
+        if (uncompressed > MAX_UNCOMPRESSED_BYTES) {
+            throw new ZipRejectedError('LIMIT_EXCEEDED', 'The zip holds more than 600 MB uncompressed');
+        }
+        files.set(entry.name, text);
     }
     // A zip may wrap everything in one folder (unpackaged/package.xml); paths are relative to package.xml.
     if (!files.has(PACKAGE_XML)) {

@@ -6,7 +6,7 @@
 import { SfError, notFound } from '../errors.ts';
 import { IdGenerator, normalizeId } from '../ids.ts';
 import type { CheckOutcome, OrgView } from './check.ts';
-import { UnreadableZipError, checkDeployZip } from './check.ts';
+import { ZipRejectedError, checkDeployZip } from './check.ts';
 import type { CheckedComponent, DeployedComponents, DeployedObject, OrgSchema } from './model.ts';
 import type { DeployOptions } from './request.ts';
 import { parseDeployRequest } from './request.ts';
@@ -164,7 +164,7 @@ export class MetadataDeployService {
                 this.orgView()
             );
         } catch (error) {
-            record.errorStatusCode = error instanceof UnreadableZipError ? 'INVALID_ZIP_FILE' : 'UNKNOWN_EXCEPTION';
+            record.errorStatusCode = error instanceof ZipRejectedError ? error.errorStatusCode : 'UNKNOWN_EXCEPTION';
             record.errorMessage = (error as Error).message;
         }
         record.completedDate = this.opts.now();
