@@ -65,7 +65,6 @@ async function main(): Promise<void> {
     const problems = emulator.org.loaded.flatMap((l) => l.problems);
     for (const p of problems) process.stderr.write(`[salesforce-emulator] metadata: ${p}\n`);
     const { hook: _hook, org: _org, app: _app, eventBus: _eventBus, close, ...info } = emulator;
-    process.stdout.write(`${JSON.stringify(info)}\n`);
     let stopping = false;
     const stop = (signal: string) => {
         if (stopping) return;
@@ -78,6 +77,8 @@ async function main(): Promise<void> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // Ready only once a signal can stop it cleanly: callers may send one as soon as they read this line.
+    process.stdout.write(`${JSON.stringify(info)}\n`);
 }
 
 main().catch((e: unknown) => {
