@@ -56,6 +56,8 @@ export interface SyncEngineOptions {
     random?: () => number;
     /** The currency of amounts in a single-currency org (sent with the deal value). */
     orgCurrency?: string;
+    /** Custom properties the CLM's template has (the adapter's field map); others are left out of a create. */
+    clmCustomFields?: readonly string[];
     /** Link to a contract in the CLM's UI, stored on the Opportunity and Contract. */
     contractUrl?: (contract: ClmContract) => string | null;
     log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
@@ -263,7 +265,7 @@ export class SyncEngine {
                     ? { amount: String(opportunity.Amount), currency: this.options.orgCurrency }
                     : null,
             lineItems: await this.quoteLines(opportunityId),
-            custom: { dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null }
+            custom: this.customForCreate({ dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null })
         };
         if (!existing) await this.store.createPair(this.orgId, pairId, { salesforce: { opportunity: opportunityId } }, this.now());
         await this.store.commitPlan({
@@ -280,6 +282,11 @@ export class SyncEngine {
             ],
             now: this.now()
         });
+    }
+
+    private customForCreate(values: Record<string, string | null>): Record<string, string | null> {
+        const allowed = this.options.clmCustomFields;
+        return allowed ? Object.fromEntries(Object.entries(values).filter(([name]) => allowed.includes(name))) : values;
     }
 
     /** The primary CPQ quote's lines, when CPQ is installed. */

@@ -1,0 +1,182 @@
+/**
+ * The sync engine over the real pieces it runs on: the SQLite store, the Salesforce org emulator (REST) and the
+ * in-memory CLM. Inbox items are appended the way the ingest (Pub/Sub, webhooks) appends them.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULES, loadRuleSet, select, type SalesforceChange } from '../../src/domain/index.ts';
+import { MemoryClm } from '../../src/adapters/clm/memory/memoryClm.ts';
+import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
+import type { StorePort } from '../../src/ports/store.ts';
+import { SyncEngine } from '../../src/app/syncEngine.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator, type PublishedEvent } from '../../../test/emulators/salesforce/src/index.ts';
+
+let emu: RunningSalesforceEmulator;
+let admin: JsforceSalesforce;
+let store: StorePort;
+let clm: MemoryClm;
+let engine: SyncEngine;
+let dir: string;
+let opportunityId: string;
+let clock = Date.parse('2026-11-23T09:00:00.000Z');
+const published: PublishedEvent[] = [];
+const ORG = '00D000000000001AAA';
+const ORIGIN = (version: string) => `com/salesforce/api/rest/${version};client=clm-connector`;
+
+async function connect(username: string): Promise<JsforceSalesforce> {
+    const conn = await connectWithJwt({
+        loginUrl: emu.loginUrl,
+        clientId: emu.jwtConsumerKey,
+        username,
+        privateKeyPem: readFileSync(emu.jwtPrivateKeyPath, 'utf8'),
+        apiVersion: emu.apiVersion
+    });
+    return new JsforceSalesforce(conn, { connectorClientId: 'clm-connector', apiVersion: emu.apiVersion });
+}
+
+async function record(sfObject: string, id: string, fields: string[]) {
+    const [row] = await admin.readByIds(sfObject, fields, [id]);
+    return row!;
+}
+
+async function seed(name: string, withContact = true): Promise<string> {
+    const [account] = await admin.write([
+        { ref: 'a', sfObject: 'Account', fields: { Name: `${name} Inc`, BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingCountry: 'US' } }
+    ]);
+    if (withContact) {
+        await admin.write([{ ref: 'c', sfObject: 'Contact', fields: { LastName: 'Signer', FirstName: 'Sam', Email: `sam@${name.toLowerCase()}.example`, AccountId: account!.id! } }]);
+    }
+    const [opportunity] = await admin.write([
+        { ref: 'o', sfObject: 'Opportunity', fields: { Name: `${name} platform deal`, StageName: 'Proposal/Price Quote', CloseDate: '2027-03-31', Amount: 120000, AccountId: account!.id! } }
+    ]);
+    return opportunity!.id!;
+}
+
+async function request(opportunity: string, requestId: string) {
+    await store.appendInbox(ORG, [
+        { source: 'salesforce:/event/Clm_Sync_Request__e', eventId: requestId, orderingKey: `opp:${opportunity}`, payload: { kind: 'sf.syncRequest', opportunityId: opportunity, requestId }, correlationId: `corr-${requestId}` }
+    ]);
+}
+
+async function clmEvent(contractId: string, eventId: string) {
+    await store.appendInbox(ORG, [
+        { source: 'clm:memory:webhook', eventId, orderingKey: `opp:${opportunityId}`, payload: { kind: 'clm.event', contractId, vendorEventId: eventId }, correlationId: `corr-${eventId}` }
+    ]);
+}
+
+async function sfChange(change: Omit<SalesforceChange, 'source' | 'correlationId'>) {
+    await store.appendInbox(ORG, [
+        { source: 'salesforce:/data/OpportunityChangeEvent', eventId: change.eventId, orderingKey: `opp:${change.recordId}`, payload: { kind: 'sf.change', change: { source: 'salesforce', correlationId: `corr-${change.eventId}`, ...change } }, correlationId: `corr-${change.eventId}` }
+    ]);
+}
+
+beforeAll(async () => {
+    emu = await startSalesforceEmulator();
+    emu.hook.subscribe((tx) => published.push(...tx.events));
+    dir = mkdtempSync(path.join(os.tmpdir(), 'clm-engine-'));
+    store = await openSqliteStore({ file: path.join(dir, 'store.db'), maxAttempts: 3 });
+    admin = await connect(emu.username);
+    clm = new MemoryClm(() => new Date(clock));
+    engine = new SyncEngine({
+        orgId: ORG,
+        store,
+        salesforce: await connect(emu.users.integration.username),
+        clm,
+        rules: loadRuleSet(DEFAULT_RULES),
+        context: { connectorClientId: 'clm-connector', transform: { orgCurrency: 'USD' } },
+        orgCurrency: 'USD',
+        now: () => clock,
+        random: () => 0,
+        contractUrl: (contract) => `https://clm.example/contracts/${contract.id}`
+    });
+    opportunityId = await seed('Acme');
+});
+
+afterAll(async () => {
+    await store?.close();
+    await emu?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sync engine', () => {
+    it('sends a deal to the CLM prefilled from the Opportunity, Account and contact, and links both ways', async () => {
+        await request(opportunityId, 'req-1');
+        await engine.runUntilIdle();
+        const contract = await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId });
+        expect(contract).toMatchObject({
+            title: 'Acme platform deal',
+            counterparty: { name: 'Acme Inc', address: { street: '1 Market St', city: 'San Francisco', country: 'US' } },
+            value: { amount: '120000', currency: 'USD' },
+            contacts: [{ email: 'sam@acme.example', role: 'signer', side: 'theirs' }]
+        });
+        const opportunity = await record('Opportunity', opportunityId, ['CLM_Contract_Id__c', 'CLM_Contract_Url__c', 'ContractId', 'CLM_Lifecycle__c']);
+        expect(opportunity).toMatchObject({ CLM_Contract_Id__c: contract!.id, CLM_Contract_Url__c: `https://clm.example/contracts/${contract!.id}`, CLM_Lifecycle__c: 'Draft' });
+        const sfContract = await record('Contract', String(opportunity.ContractId), ['CLM_Contract_Id__c', 'CLM_Lifecycle__c', 'Status']);
+        expect(sfContract).toMatchObject({ CLM_Contract_Id__c: contract!.id, CLM_Lifecycle__c: 'Draft', Status: 'Draft' });
+    });
+
+    it('a repeated request creates nothing twice', async () => {
+        await request(opportunityId, 'req-1');
+        await request(opportunityId, 'req-2');
+        await engine.runUntilIdle();
+        expect(clm.countByRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId })).toBe(1);
+    });
+
+    it('carries CLM lifecycle changes and the signed PDF into Salesforce and publishes the status', async () => {
+        const contract = (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
+        clock += 60_000;
+        await clm.transition(contract.id, 'submit');
+        await clm.transition(contract.id, 'requestSignature');
+        clock += 60_000;
+        clm.completeSignature(contract.id);
+        await clmEvent(contract.id, 'wh-signed');
+        await engine.runUntilIdle();
+        const opportunity = await record('Opportunity', opportunityId, ['CLM_Lifecycle__c', 'CLM_Signature_Status__c', 'ContractId']);
+        expect(opportunity).toMatchObject({ CLM_Lifecycle__c: 'Signed', CLM_Signature_Status__c: 'FullySigned' });
+        const sfContract = await record('Contract', String(opportunity.ContractId), ['CLM_Lifecycle__c', 'CLM_Executed_Date__c']);
+        expect(sfContract.CLM_Lifecycle__c).toBe('Signed');
+        expect(sfContract.CLM_Executed_Date__c).toBe('2026-11-23');
+        expect(published.some((event) => event.fields?.Lifecycle__c === 'Signed' && event.fields?.Record_Id__c === opportunityId)).toBe(true);
+        const files = await admin.query(select(['Id', 'Title'], 'ContentVersion'));
+        expect(files.map((file) => file.Title)).toContain('Acme platform deal');
+    });
+
+    it('recognises its own write coming back and writes nothing to the CLM', async () => {
+        const before = (await store.stats(ORG, clock)).outbox.byStatus;
+        clock += 1000;
+        await sfChange({ sfObject: 'Opportunity', recordId: opportunityId, eventId: 'cdc-echo', version: { at: new Date(clock).toISOString(), seq: 1 }, origin: ORIGIN(emu.apiVersion), values: { CLM_Lifecycle__c: 'Signed' } });
+        await engine.runUntilIdle();
+        const after = (await store.stats(ORG, clock)).outbox.byStatus;
+        expect(after.done + after.pending + after.failed).toBe(before.done + before.pending + before.failed);
+    });
+
+    it('quarantines a malformed inbox item with a coded error and records it in the org', async () => {
+        await store.appendInbox(ORG, [{ source: 'clm:memory:webhook', eventId: 'bad-1', orderingKey: 'opp:x', payload: { kind: 'clm.event' }, correlationId: 'corr-bad' }]);
+        await engine.runUntilIdle();
+        const quarantinedItems = await store.listQuarantined(ORG);
+        // Only the malformed item: everything the earlier flows did went through.
+        expect(quarantinedItems).toHaveLength(1);
+        const quarantined = quarantinedItems.find((q) => q.queue === 'inbox');
+        expect(quarantined).toMatchObject({ queue: 'inbox', lastError: { code: 'PIPELINE.INVALID_INBOX_PAYLOAD' }, correlationId: 'corr-bad' });
+        const errors = await admin.query(select(['Code__c', 'Status__c', 'Correlation_Id__c'], 'Clm_Sync_Error__c'));
+        expect(errors).toContainEqual(expect.objectContaining({ Code__c: 'PIPELINE.INVALID_INBOX_PAYLOAD', Status__c: 'Quarantined', Correlation_Id__c: 'corr-bad' }));
+    });
+
+    it('refuses to send a deal with nobody to sign, before writing anything, and tells the rep why', async () => {
+        const lonely = await seed('Nobody', false);
+        await request(lonely, 'req-lonely');
+        await engine.runUntilIdle();
+        expect(clm.countByRef({ system: 'salesforce', objectType: 'Opportunity', id: lonely })).toBe(0);
+        const rejection = published.find((event) => event.fields?.Request_Id__c === 'req-lonely');
+        expect(rejection?.fields).toMatchObject({ Kind__c: 'RequestRejected', Sync_Result__c: 'Error' });
+        expect(String(rejection?.fields?.Message__c)).toContain('no contact with an email');
+    });
+
+    it('keeps the change log hash-chained', async () => {
+        expect(await store.verifyChangeLog(ORG)).toMatchObject({ ok: true });
+        expect((await store.readChangeLog(ORG)).length).toBeGreaterThan(0);
+    });
+});
