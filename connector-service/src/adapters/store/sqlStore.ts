@@ -255,14 +255,14 @@ export class SqlStore implements StorePort {
 
     /** Creates or upgrades the schema, then returns the store. */
     static async open(driver: SqlDriver, options: StoreOptions = {}): Promise<SqlStore> {
-        const store = new SqlStore(driver, options);
         try {
+            const store = new SqlStore(driver, options);
             await driver.migrate(migrations(driver.dialect));
+            return store;
         } catch (error) {
             await driver.close().catch(() => undefined);
             throw unavailable(driver.dialect, 'could not open the store', error);
         }
-        return store;
     }
 
     private tx<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
