@@ -12,6 +12,7 @@ import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
+import { asJson } from '../../src/app/payloads.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator, type PublishedEvent } from '../../../test/emulators/salesforce/src/index.ts';
 
 let emu: RunningSalesforceEmulator;
@@ -69,7 +70,7 @@ async function clmEvent(contractId: string, eventId: string) {
 
 async function sfChange(change: Omit<SalesforceChange, 'source' | 'correlationId'>) {
     await store.appendInbox(ORG, [
-        { source: 'salesforce:/data/OpportunityChangeEvent', eventId: change.eventId, orderingKey: `opp:${change.recordId}`, payload: { kind: 'sf.change', change: { source: 'salesforce', correlationId: `corr-${change.eventId}`, ...change } }, correlationId: `corr-${change.eventId}` }
+        { source: 'salesforce:/data/OpportunityChangeEvent', eventId: change.eventId, orderingKey: `opp:${change.recordId}`, payload: asJson({ kind: 'sf.change', change: { source: 'salesforce', correlationId: `corr-${change.eventId}`, ...change } }), correlationId: `corr-${change.eventId}` }
     ]);
 }
 
