@@ -17,6 +17,8 @@ import {
 } from '../emulators/salesforce/src/index.ts';
 import { connectAs } from '../emulators/salesforce/test/helpers.ts';
 import { ensurePreviewBuilt } from './build.ts';
+import { seedAdminItems, seedDeal } from './demoData.ts';
+import { EMULATOR_WORKAROUNDS, grantEventFieldAccess } from './emulatorWorkarounds.ts';
 import { startPreview, type RunningPreview } from './server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,14 +29,8 @@ const chromiumPresent = requireOrSkip({
 });
 const SHOTS = path.join(repoRoot, 'test-results', 'preview');
 const AXE = path.join(repoRoot, 'node_modules/axe-core/axe.min.js');
-/**
- * Workaround, see the file: the emulator checks field-level security on platform event fields, which the
- * platform does not; this test-only permission set gives the seeded users that access until it is fixed.
- */
 /** Waits for the page to catch up; generous, because CI machines run several suites at once. */
 const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000, interval: 100 });
-
-const EMULATOR_WORKAROUNDS = path.join(import.meta.dirname, 'emulator-metadata');
 
 describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the admin console', () => {
     let emulator: RunningSalesforceEmulator;
@@ -50,30 +46,11 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
         mkdirSync(SHOTS, { recursive: true });
         await ensurePreviewBuilt();
         emulator = await startSalesforceEmulator({ metadataDirs: [EMULATOR_WORKAROUNDS] });
-        for (const user of Object.values(emulator.users)) {
-            const assigned = await fetch(`${emulator.adminUrl}/assignments`, {
-                method: 'POST',
-                headers: { 'Content-Type': 'application/json' },
-                body: JSON.stringify({ username: user.username, permissionSet: 'Clm_Preview_Event_Field_Access' })
-            });
-            expect(assigned.ok).toBe(true);
-        }
+        await grantEventFieldAccess(emulator);
         emulator.hook.subscribe((transaction) => published.push(...transaction.events));
         const admin = await connectAs(emulator, emulator.users.admin.username);
         integration = await connectAs(emulator, emulator.users.integration.username);
-        accountId = (
-            await admin.sobject('Account').create({ Name: 'Acme GmbH', BillingCity: 'Berlin', BillingCountry: 'DE' })
-        ).id as string;
-        opportunityId = (
-            await admin.sobject('Opportunity').create({
-                Name: 'Acme platform renewal',
-                StageName: 'Negotiation/Review',
-                CloseDate: '2026-12-15',
-                Amount: 120000,
-                AccountId: accountId,
-                OwnerId: emulator.users.salesRep.id
-            })
-        ).id as string;
+        ({ accountId, opportunityId } = await seedDeal(admin, emulator.users.salesRep.id));
         preview = await startPreview({ emulator, opportunityId });
         browser = await chromium.launch({
             executablePath: CHROMIUM,
@@ -124,13 +101,13 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
     it('renders the record page with the real base components; the status card says the deal is not sent yet', async () => {
         await page.goto(preview.url);
         const card = page.locator('c-clm-contract-status');
-        await expect
-            .poll(() => card.locator('.not-linked').textContent())
-            .toBe('This deal has not been sent to the CLM yet.');
+        await eventually(() => card.locator('.not-linked').textContent()).toBe(
+            'This deal has not been sent to the CLM yet.'
+        );
         // Real lightning-card markup (SLDS), not a stub: its title is a heading inside the card's shadow tree.
-        await expect
-            .poll(() => card.locator('lightning-card .slds-card__header-title').textContent())
-            .toContain('Contract status');
+        await eventually(() => card.locator('lightning-card .slds-card__header-title').textContent()).toContain(
+            'Contract status'
+        );
         await eventually(() => card.locator('.live-badge').count()).toBe(1);
         await card.screenshot({ path: path.join(SHOTS, 'contract-status-not-linked.png') });
         expect(await axeViolations('c-clm-contract-status')).toEqual([]);
@@ -148,9 +125,9 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
         expect(await axeViolations('c-clm-send-to-clm')).toEqual([]);
 
         await action.locator('lightning-button.send-button button').click();
-        await expect
-            .poll(() => action.locator('.outcome').textContent())
-            .toMatch(/^\s*Sent\. The CLM will create the contract; request [0-9a-f-]{36}\.\s*$/);
+        await eventually(() => action.locator('.outcome').textContent()).toMatch(
+            /^\s*Sent\. The CLM will create the contract; request [0-9a-f-]{36}\.\s*$/
+        );
         await action.screenshot({ path: path.join(SHOTS, 'send-to-clm-sent.png') });
 
         const requests = published.filter((event) => event.sobject === 'Clm_Sync_Request__e');
@@ -220,16 +197,16 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
 
         const card = page.locator('c-clm-contract-status');
         await eventually(() => card.locator('.lifecycle').textContent()).toBe('Lifecycle: Review');
-        await expect
-            .poll(() => card.locator('.last-event').textContent())
-            .toContain('Contract IC-1001 created in the CLM.');
+        await eventually(() => card.locator('.last-event').textContent()).toContain(
+            'Contract IC-1001 created in the CLM.'
+        );
         const shadowText = (selector: string) => () =>
             card.locator(selector).evaluate((element) => element.shadowRoot?.textContent ?? '');
         await eventually(shadowText('.contract-value lightning-formatted-number')).toMatch(/EUR\s*120,000\.00/);
         await eventually(shadowText('.notice-deadline lightning-formatted-date-time')).toMatch(/Oct\w* 1, 2027/);
-        await expect
-            .poll(() => card.locator('.provenance-entry').first().textContent())
-            .toMatch(/Notice deadline: by CLM at/);
+        await eventually(() => card.locator('.provenance-entry').first().textContent()).toMatch(
+            /Notice deadline: by CLM at/
+        );
         expect(await card.locator('a.clm-link').getAttribute('href')).toBe(
             'https://clm.example.test/contracts/IC-1001'
         );
@@ -267,36 +244,13 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
 
     it('the admin console shows sync health, the conflict queue and the field rules from the emulator, and retries', async () => {
         const admin = await connectAs(emulator, emulator.users.admin.username);
-        await integration.sobject('Clm_Conflict__c').create({
-            Conflict_Key__c: 'IC-1001:SpecialTerms:v3',
-            Record_Id__c: opportunityId,
-            Object_Api_Name__c: 'Contract',
-            Field__c: 'SpecialTerms',
-            Clm_Field__c: 'custom.specialTerms',
-            Salesforce_Value__c: 'Net 30',
-            Clm_Value__c: 'Net 45',
-            Rule__c: 'Contract_Special_Terms',
-            Conflict_Policy__c: 'Manual',
-            Status__c: 'Open'
-        });
-        const errorId = (
-            await integration.sobject('Clm_Sync_Error__c').create({
-                Error_Key__c: 'evt-77:Opportunity',
-                Record_Id__c: opportunityId,
-                Object_Api_Name__c: 'Opportunity',
-                Code__c: 'MAPPING.PICKLIST_VALUE_REJECTED',
-                Message__c: 'Stage "Closed Won" has no CLM value.',
-                Correlation_Id__c: 'corr-77',
-                Attempts__c: 5,
-                Status__c: 'Quarantined'
-            })
-        ).id as string;
+        const { errorId } = await seedAdminItems(integration, opportunityId);
 
         await page.goto(`${preview.url}/admin`);
         const health = page.locator('c-clm-sync-health');
-        await expect
-            .poll(() => health.locator('.summary').textContent())
-            .toBe('1 conflicts wait for review; 1 items are quarantined.');
+        await eventually(() => health.locator('.summary').textContent()).toBe(
+            '1 conflicts wait for review; 1 items are quarantined.'
+        );
         await eventually(() => health.locator('lightning-datatable tbody tr').count()).toBe(1);
         await health.screenshot({ path: path.join(SHOTS, 'sync-health.png') });
 
@@ -311,9 +265,9 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
 
         const before = published.length;
         await health.locator('lightning-datatable tbody tr button').filter({ hasText: 'Retry' }).click();
-        await expect
-            .poll(() => published.slice(before).filter((event) => event.sobject === 'Clm_Sync_Request__e').length)
-            .toBe(1);
+        await eventually(
+            () => published.slice(before).filter((event) => event.sobject === 'Clm_Sync_Request__e').length
+        ).toBe(1);
         expect(published.slice(before).find((event) => event.sobject === 'Clm_Sync_Request__e')?.fields).toMatchObject({
             Action__c: 'RetryItem',
             Subject_Id__c: errorId,
