@@ -15,6 +15,7 @@ import {
 } from '../../../test/emulators/salesforce/src/index.ts';
 import { repoRoot, requireOrSkip } from '../../../test/support/requirements.ts';
 import type { CommandId, OrgSetupResult, RulesValidateResult } from '../../src/plugin/results.ts';
+import { BACKFILL_POLLS, startFakeAdminApi } from './support/fakeAdminApi.ts';
 import { schemaErrors } from './support/schemas.ts';
 
 const SF_BIN = path.join(repoRoot, 'node_modules', '.bin', 'sf');
@@ -72,10 +73,19 @@ interface JsonOutput<T> {
     actions?: string[];
 }
 
-async function sfJson<T>(id: CommandId | string, args: string[]): Promise<{ exitCode: number; json: JsonOutput<T> }> {
-    const run = await sf([...id.split(' '), ...args, '--json']);
+async function sfJson<T>(
+    id: CommandId | string,
+    args: string[],
+    env: Record<string, string> = {}
+): Promise<{ exitCode: number; json: JsonOutput<T>; stdout: string; stderr: string }> {
+    const run = await sf([...id.split(' '), ...args, '--json'], env);
     try {
-        return { exitCode: run.exitCode, json: JSON.parse(run.stdout) as JsonOutput<T> };
+        return {
+            exitCode: run.exitCode,
+            json: JSON.parse(run.stdout) as JsonOutput<T>,
+            stdout: run.stdout,
+            stderr: run.stderr
+        };
     } catch {
         throw new Error(`sf ${id} printed no JSON (exit ${run.exitCode}):\n${run.stdout}\n${run.stderr}`);
     }
@@ -284,4 +294,33 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
         expect(noOrg.json.name).toBe('NamedOrgNotFoundError');
         expect(noOrg.json.message).toContain('no-such-org');
     }, 120_000);
+
+    it('runs the connector commands through the CLI: --json per schema, the token never printed', async () => {
+        const token = `cli-token-${process.pid}-${Date.now().toString(36)}`;
+        const api = await startFakeAdminApi(token);
+        try {
+            const env = { CLM_CONNECTOR_URL: api.url, CLM_CONNECTOR_TOKEN: token };
+            const commands: [CommandId, string[]][] = [
+                ['clm sync status', []],
+                ['clm sync errors', ['--limit', '10']],
+                ['clm sync replay', ['--all']],
+                ['clm sync backfill', ['--object', 'Contract', '--poll-interval', '1']],
+                ['clm conflicts list', []]
+            ];
+            for (const [id, args] of commands) {
+                const run = await sfJson(id, args, env);
+                expect(run.exitCode, `${id}: ${run.stdout}${run.stderr}`).toBe(0);
+                expect(schemaErrors(id, run.json.result), id).toEqual([]);
+                expect(`${run.stdout}${run.stderr}`).not.toContain(token);
+            }
+            expect(api.recorded.filter((r) => r.url === '/admin/backfill/job-1')).toHaveLength(BACKFILL_POLLS);
+
+            const refused = await sfJson('clm sync status', [], { ...env, CLM_CONNECTOR_TOKEN: `${token}-stale` });
+            expect(refused.exitCode).not.toBe(0);
+            expect(refused.json.message).toBe(`The connector at ${api.url} refused the admin token (HTTP 401).`);
+            expect(`${refused.stdout}${refused.stderr}`).not.toContain(token);
+        } finally {
+            await api.close();
+        }
+    }, 180_000);
 });

@@ -2,7 +2,7 @@
 // admin API (docs/admin-api.md) on 127.0.0.1: bearer auth, the documented bodies, a backfill job that advances
 // on each poll. Every result is checked against its schema; the token never shows up in output or errors.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,104 +15,29 @@ import SyncBackfill from '../../src/commands/clm/sync/backfill.ts';
 import SyncErrors from '../../src/commands/clm/sync/errors.ts';
 import SyncReplay from '../../src/commands/clm/sync/replay.ts';
 import SyncStatus from '../../src/commands/clm/sync/status.ts';
+import {
+    CONFLICT,
+    ERROR_ITEM,
+    STATUS,
+    startFakeAdminApi,
+    type FakeAdminApi,
+    type RecordedRequest
+} from './support/fakeAdminApi.ts';
 import { schemaErrors } from './support/schemas.ts';
 
 const PLUGIN_ROOT = path.resolve(import.meta.dirname, '../..');
 const TOKEN = `tok-${process.pid}-${Date.now().toString(36)}-secret`;
 
-const STATUS = {
-    orgId: '00D000000000001AAA',
-    connector: 'clm-connector 0.1.0',
-    subscriptions: [{ channel: '/data/ContractChangeEvent', replayId: '1042', holder: 'worker-1' }],
-    queues: {
-        inbox: { pending: 3, processing: 1, failed: 2, quarantined: 1 },
-        outbox: { pending: 0, processing: 0, failed: 0, quarantined: 0 }
-    },
-    apiBudget: { used: 1200, max: 15000, paused: false }
-};
-const ERROR_ITEM = {
-    id: '42',
-    kind: 'outbox',
-    code: 'SF.FIELD_INTEGRITY',
-    message: 'bad value',
-    correlationId: 'c-1',
-    attempts: 5,
-    nextAttemptAt: null,
-    quarantined: true
-};
-const CONFLICT = {
-    id: 'k1',
-    pairId: 'p1',
-    rule: 'Contract_Special_Terms',
-    salesforceValue: 'Net 30',
-    clmValue: { text: 'Net 45' },
-    detectedAt: '2026-11-20T10:00:00Z'
-};
-
-interface Recorded {
-    method: string;
-    url: string;
-    body: unknown;
-}
-
-async function readBody(request: IncomingMessage): Promise<unknown> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    return text ? JSON.parse(text) : undefined;
-}
-
-let server: Server;
+let admin: FakeAdminApi;
 let baseUrl: string;
-const recorded: Recorded[] = [];
-let backfillPolls = 0;
-let statusBody: unknown = STATUS;
+let recorded: RecordedRequest[];
 
 beforeAll(async () => {
-    server = createServer(async (request, response) => {
-        const body = await readBody(request);
-        recorded.push({ method: request.method ?? '', url: request.url ?? '', body });
-        const send = (status: number, value: unknown) => {
-            response.writeHead(status, { 'content-type': 'application/json' });
-            response.end(JSON.stringify(value));
-        };
-        if (request.headers.authorization !== `Bearer ${TOKEN}`)
-            return send(401, { code: 'ADMIN.UNAUTHORIZED', message: 'bearer token required' });
-        const url = new URL(request.url ?? '/', 'http://x');
-        if (request.method === 'GET' && url.pathname === '/admin/status') return send(200, statusBody);
-        if (request.method === 'GET' && url.pathname === '/admin/errors')
-            return send(200, { items: [ERROR_ITEM].slice(0, Number(url.searchParams.get('limit'))) });
-        if (request.method === 'POST' && url.pathname === '/admin/replay') {
-            const { ids, all } = body as { ids?: string[]; all?: boolean };
-            return send(200, { replayed: all ? 7 : (ids?.length ?? 0) });
-        }
-        if (request.method === 'POST' && url.pathname === '/admin/backfill') {
-            if ((body as { object?: string }).object === 'Nope__c')
-                return send(400, { code: 'ADMIN.UNKNOWN_OBJECT', message: 'object Nope__c is not synced' });
-            backfillPolls = 0;
-            return send(202, { jobId: 'job-1' });
-        }
-        if (request.method === 'GET' && url.pathname === '/admin/backfill/job-1') {
-            backfillPolls += 1;
-            const done = backfillPolls >= 3;
-            return send(200, {
-                jobId: 'job-1',
-                object: 'Contract',
-                state: done ? 'Completed' : 'Running',
-                processed: done ? 40 : 10 * backfillPolls,
-                total: 40,
-                errors: 0
-            });
-        }
-        if (request.method === 'GET' && url.pathname === '/admin/conflicts') return send(200, { items: [CONFLICT] });
-        return send(404, { code: 'ADMIN.NOT_FOUND', message: 'no such route' });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    admin = await startFakeAdminApi(TOKEN);
+    baseUrl = admin.url;
+    recorded = admin.recorded;
 });
-afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => admin.close());
 
 describe('sf clm sync and conflicts commands', () => {
     const $$ = new TestContext({ setup: false });
@@ -138,7 +63,7 @@ describe('sf clm sync and conflicts commands', () => {
         process.env.CLM_CONNECTOR_CONFIG = path.join(os.tmpdir(), `clm-no-config-${process.pid}.json`);
         delete process.env.CLM_CONNECTOR_URL;
         recorded.length = 0;
-        statusBody = STATUS;
+        admin.statusBody = STATUS;
     });
     afterEach(() => {
         $$.restore();
@@ -261,7 +186,7 @@ describe('sf clm sync and conflicts commands', () => {
         expect(unreachable.message).toBe(`The connector at ${deadUrl} cannot be reached (ECONNREFUSED).`);
         expect(unreachable.actions?.[0]).toContain('running');
 
-        statusBody = { ...STATUS, queues: { inbox: STATUS.queues.inbox } };
+        admin.statusBody = { ...STATUS, queues: { inbox: STATUS.queues.inbox } };
         const bad = await failure(['--connector-url', baseUrl]);
         expect(bad.message).toBe(
             `The connector at ${baseUrl} answered GET /admin/status with an unexpected body (queues.outbox: Invalid input: expected object, received undefined).`
