@@ -20,6 +20,21 @@ interface FetchResponse {
     pendingNumRequested: number;
 }
 type Client = ReturnType<typeof pubSubClient>;
+interface Header {
+    entityName: string;
+    recordIds: string[];
+    changeType: string;
+    transactionKey: string;
+    sequenceNumber: number;
+    commitUser: string;
+    changedFields: string[];
+    nulledFields: string[];
+}
+type Decoded = { ChangeEventHeader: Header } & Record<string, unknown>;
+interface AdminError {
+    errorCode: string;
+    fields: string[];
+}
 
 let emu: RunningSalesforceEmulator;
 let client: Client;
@@ -60,25 +75,25 @@ async function subscribe(first: Record<string, unknown>, metadata = meta()) {
 }
 
 const schemas = new Map<string, avro.Type>();
-async function decode(e: ConsumerEvent): Promise<Record<string, any>> {
+async function decode(e: ConsumerEvent): Promise<Decoded> {
     let type = schemas.get(e.event.schemaId);
     if (!type) {
         const info = await unary<{ schemaJson: string }>('GetSchema', { schemaId: e.event.schemaId });
         type = avro.Type.forSchema(JSON.parse(info.schemaJson) as avro.Schema);
         schemas.set(e.event.schemaId, type);
     }
-    return type.fromBuffer(e.event.payload) as Record<string, any>;
+    return type.fromBuffer(e.event.payload) as Decoded;
 }
 
 const rest = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     call(emu, method, `/services/data/v${API_VERSION}${path}`, { token, body, headers });
-const admin = async (method: string, path: string, body?: unknown) => {
+const admin = async <T = unknown>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${emu.adminUrl}${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body)
     });
-    return { status: res.status, json: (await res.json()) as any };
+    return { status: res.status, json: (await res.json()) as T };
 };
 const accounts = (names: string[], extra: Record<string, unknown> = {}) =>
     rest('POST', '/composite/sobjects', {
@@ -141,7 +156,7 @@ describe('change events', () => {
         const type = schemas.get(sub.events()[1]!.event.schemaId)!;
         const fields = (type as avro.types.RecordType).fields;
         const pos = fields.findIndex((f) => f.name === 'BillingAddress');
-        const child = ((fields[pos]!.type as avro.types.UnionType).types[1] as avro.types.RecordType).fields;
+        const child = ((fields[pos]!.type as avro.types.UnwrappedUnionType).types[1] as avro.types.RecordType).fields;
         const header = update!.ChangeEventHeader;
         const expectedTop =
             (1n << BigInt(fields.findIndex((f) => f.name === 'Description'))) |
@@ -217,7 +232,7 @@ describe('change events', () => {
             changeType: 'GAP_OVERFLOW',
             recordIds: []
         });
-        const bad = await admin('POST', '/eventbus/gap', { entity: 'Contract', changeType: 'UPDATE' });
+        const bad = await admin<AdminError[]>('POST', '/eventbus/gap', { entity: 'Contract', changeType: 'UPDATE' });
         expect(bad.status).toBe(400);
         expect(bad.json[0]).toMatchObject({ errorCode: 'INVALID_INPUT', fields: ['changeType'] });
     });
@@ -300,7 +315,7 @@ describe('Subscribe', () => {
         expect(sub.state.error!.metadata.get('error-code')).toEqual([
             'sfdc.platform.eventbus.grpc.subscription.limit.exceeded'
         ]);
-        const counters = await admin('GET', '/eventbus/deliveries');
+        const counters = await admin<{ subscribers: unknown[] }>('GET', '/eventbus/deliveries');
         const mine = counters.json.subscribers.at(-1);
         expect(mine).toMatchObject({
             topic: '/data/AccountChangeEvent',
@@ -371,6 +386,28 @@ describe('topics, schemas and publishing', () => {
         });
     });
 
+    it('platform events published by a collection arrive once the call commits', async () => {
+        const sub = await subscribe({ topicName: '/event/Clm_Sync_Status__e', numRequested: 5 });
+        const res = await rest('POST', '/composite/sobjects', {
+            allOrNone: true,
+            records: ['First', 'Second'].map((Kind__c) => ({ attributes: { type: 'Clm_Sync_Status__e' }, Kind__c }))
+        });
+        expect(res.status).toBe(200);
+        await until('two events', () => sub.events().length === 2);
+        expect((await Promise.all(sub.events().map(decode))).map((d) => d.Kind__c)).toEqual(['First', 'Second']);
+        const rolledBack = await rest('POST', '/composite/sobjects', {
+            allOrNone: true,
+            records: [
+                { attributes: { type: 'Clm_Sync_Status__e' }, Kind__c: 'Never' },
+                { attributes: { type: 'Account' }, Bogus__c: 'x' }
+            ]
+        });
+        expect(rolledBack.status).toBe(200);
+        await rest('POST', '/sobjects/Clm_Sync_Status__e', { Kind__c: 'Third' });
+        await until('the third', () => sub.events().length === 3);
+        expect((await decode(sub.events()[2]!)).Kind__c).toBe('Third');
+    });
+
     it('PublishStream answers each request and keeps its first topic', async () => {
         const topic = await unary<{ schemaId: string }>('GetTopic', { topicName: '/event/Clm_Sync_Request__e' });
         const type = avro.Type.forSchema(
@@ -410,8 +447,8 @@ describe('topics, schemas and publishing', () => {
 
 describe('admin API', () => {
     it('lists topics and retained events, and refuses more CDC entities than the allocation', async () => {
-        const topics = await admin('GET', '/eventbus/topics');
-        const names = topics.json.map((t: { topicName: string }) => t.topicName);
+        const topics = await admin<{ topicName: string }[]>('GET', '/eventbus/topics');
+        const names = topics.json.map((t) => t.topicName);
         expect(names).toEqual(
             expect.arrayContaining([
                 '/data/ChangeEvents',
@@ -420,7 +457,7 @@ describe('admin API', () => {
                 '/event/Clm_Sync_Status__e'
             ])
         );
-        const events = await admin('GET', '/eventbus/events?topic=/data/AccountChangeEvent');
+        const events = await admin<unknown[]>('GET', '/eventbus/events?topic=/data/AccountChangeEvent');
         expect(events.json.length).toBeGreaterThan(0);
         expect(events.json[0]).toMatchObject({
             channel: '/data/AccountChangeEvent',
@@ -428,11 +465,11 @@ describe('admin API', () => {
         });
 
         const six = ['Account', 'Contact', 'Opportunity', 'Contract', 'SBQQ__Quote__c', 'SBQQ__QuoteLine__c'];
-        const refused = await admin('PUT', '/eventbus/cdc', { entities: six });
+        const refused = await admin<AdminError[]>('PUT', '/eventbus/cdc', { entities: six });
         expect(refused.status).toBe(400);
         expect(refused.json[0]).toMatchObject({ errorCode: 'CDC_ENTITY_LIMIT_EXCEEDED', fields: ['entities'] });
-        expect((await admin('GET', '/eventbus/cdc')).json.entities).toHaveLength(5);
-        const unknown = await admin('PUT', '/eventbus/cdc', { entities: ['Nope__c'] });
+        expect((await admin<{ entities: string[] }>('GET', '/eventbus/cdc')).json.entities).toHaveLength(5);
+        const unknown = await admin<AdminError[]>('PUT', '/eventbus/cdc', { entities: ['Nope__c'] });
         expect(unknown.json[0]).toMatchObject({ errorCode: 'UNKNOWN_ENTITY', fields: ['entities'] });
         expect((await admin('PUT', '/eventbus/cdc', { entities: six, allocation: 6 })).status).toBe(200);
         expect(
