@@ -22,6 +22,9 @@ describe.skipIf(!ready)('Pub/Sub conformance cases (sf-wire.md §5, §9)', () =>
         const lines: string[] = [];
         const results = await runGrpcConformance(casesDir, (l) => lines.push(l));
         expect(results.map((r) => r.file)).toEqual(grpcFiles.sort());
-        expect(results.filter((r) => r.outcome !== 'passed'), lines.join('\n')).toEqual([]);
+        expect(
+            results.filter((r) => r.outcome !== 'passed'),
+            lines.join('\n')
+        ).toEqual([]);
     }, 120_000);
 });
