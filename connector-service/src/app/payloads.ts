@@ -43,7 +43,7 @@ export const OutboxPayload = z.discriminatedUnion('kind', [
         linkAs: z.enum(['opportunity', 'contract', 'quote']).optional()
     }),
     z.object({ kind: z.literal('clm.create'), pairId: z.string(), opportunityId: z.string(), accountId: z.string().nullable(), input: JsonRecord }),
-    z.object({ kind: z.literal('clm.update'), pairId: z.string(), contractId: z.string(), fields: JsonRecord }),
+    z.object({ kind: z.literal('clm.update'), pairId: z.string(), contractId: z.string(), fields: JsonRecord, ifVersion: z.string().optional() }),
     z.object({ kind: z.literal('sf.publishStatus'), fields: z.record(z.string(), SalesforceValue) }),
     /** Copy a signed document from the CLM onto the Opportunity as a file. */
     z.object({ kind: z.literal('clm.attachSigned'), contractId: z.string(), documentId: z.string(), recordId: z.string() })

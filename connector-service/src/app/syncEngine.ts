@@ -169,6 +169,7 @@ export class SyncEngine {
             this.options.rules,
             this.options.context
         );
+        plan.newState.clmVersion = contract.version;
         const extra: OutboxInput[] = [];
         const opportunityId = pair.salesforce.opportunity;
         if (opportunityId && ['Signed', 'Active'].includes(contract.status.lifecycle)) {
@@ -356,7 +357,8 @@ export class SyncEngine {
                         kind: 'clm.update',
                         pairId: pair.pairId,
                         contractId,
-                        fields: plan.writes.clm.fields
+                        fields: plan.writes.clm.fields,
+                        ...(plan.newState.clmVersion ? { ifVersion: plan.newState.clmVersion } : {})
                     })
                 );
             }
@@ -474,7 +476,24 @@ export class SyncEngine {
                     await this.createInClm(item, payload);
                     break;
                 case 'clm.update':
-                    await this.options.clm.updateContract(payload.contractId, contractPatch(payload.fields as Record<string, Json>));
+                    try {
+                        await this.options.clm.updateContract(payload.contractId, contractPatch(payload.fields as Record<string, Json>), {
+                            ...(payload.ifVersion ? { ifVersion: payload.ifVersion } : {})
+                        });
+                    } catch (error) {
+                        if (!isConnectorError(error, 'CLM.CONFLICT')) throw error;
+                        // The contract changed since we read it: read it again and let the planner decide (a
+                        // concurrent edit of a bidirectional field becomes a conflict), instead of overwriting it.
+                        await this.store.appendInbox(this.orgId, [
+                            {
+                                source: 'connector:refetch',
+                                eventId: `refetch:${item.id}:${item.attempts}`,
+                                orderingKey: item.orderingKey,
+                                payload: { kind: 'clm.event', contractId: payload.contractId, vendorEventId: `refetch:${item.id}:${item.attempts}` },
+                                correlationId: item.correlationId
+                            }
+                        ]);
+                    }
                     break;
                 case 'sf.publishStatus':
                     await this.options.salesforce.publish('Clm_Sync_Status__e', payload.fields);

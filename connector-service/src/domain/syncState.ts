@@ -55,7 +55,9 @@ export type FieldState = z.infer<typeof FieldState>;
 export const PairState = z.object({
     /** The connector's own id for the linked pair (stable while the vendor ids change). */
     pairId: z.string(),
-    fields: z.record(z.string(), FieldState)
+    fields: z.record(z.string(), FieldState),
+    /** The CLM's concurrency token as last read; CLM writes carry it so a contract changed meanwhile is re-read, not overwritten. */
+    clmVersion: z.string().optional()
 });
 export type PairState = z.infer<typeof PairState>;
 

@@ -126,6 +126,45 @@ describe('sync engine', () => {
         expect(clm.countByRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId })).toBe(1);
     });
 
+    it("sends a rep's stage change to the CLM", async () => {
+        clock += 1000;
+        await sfChange({ sfObject: 'Opportunity', recordId: opportunityId, eventId: 'cdc-stage', version: { at: new Date(clock).toISOString(), seq: 2 }, values: { StageName: 'Negotiation/Review' } });
+        await engine.runUntilIdle();
+        const contract = (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
+        expect(contract.custom.dealStage).toBe('Negotiation/Review');
+    });
+
+    it('turns concurrent edits of special terms into a conflict in the org, and applies its resolution', async () => {
+        const contract = (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
+        const opportunity = await record('Opportunity', opportunityId, ['ContractId']);
+        const contractRecordId = String(opportunity.ContractId);
+        // Legal edits the terms in the CLM while a rep edits them in Salesforce; the CLM's webhook comes later.
+        clock += 1000;
+        await clm.updateContract(contract.id, { custom: { specialTerms: 'Net 45' } });
+        await store.appendInbox(ORG, [
+            {
+                source: 'salesforce:/data/ContractChangeEvent',
+                eventId: 'cdc-terms',
+                orderingKey: `opp:${opportunityId}`,
+                payload: asJson({ kind: 'sf.change', change: { source: 'salesforce', sfObject: 'Contract', recordId: contractRecordId, eventId: 'cdc-terms', correlationId: 'corr-terms', version: { at: new Date(clock).toISOString(), seq: 3 }, values: { SpecialTerms: 'Net 30' } } }),
+                correlationId: 'corr-terms'
+            }
+        ]);
+        await engine.runUntilIdle();
+        await clmEvent(contract.id, 'wh-terms');
+        await engine.runUntilIdle();
+        // Our write was refused (the contract had moved on), the contract re-read, and the clash queued for people.
+        expect((await clm.getContract(contract.id)).custom.specialTerms).toBe('Net 45');
+        const conflicts = await admin.query(select(['Rule__c', 'Salesforce_Value__c', 'Clm_Value__c', 'Status__c'], 'Clm_Conflict__c'));
+        expect(conflicts).toEqual([expect.objectContaining({ Rule__c: 'Contract_Special_Terms', Salesforce_Value__c: 'Net 30', Clm_Value__c: 'Net 45', Status__c: 'Open' })]);
+        // Legal accepts the CLM's wording in the org's conflict queue.
+        await store.appendInbox(ORG, [
+            { source: 'salesforce:/event/Clm_Sync_Request__e', eventId: 'resolve-1', orderingKey: `opp:${opportunityId}`, payload: { kind: 'sf.conflictResolution', pairId: `opp:${opportunityId}`, rule: 'Contract_Special_Terms', resolution: { take: 'clm' } }, correlationId: 'corr-resolve' }
+        ]);
+        await engine.runUntilIdle();
+        expect((await record('Contract', contractRecordId, ['SpecialTerms'])).SpecialTerms).toBe('Net 45');
+    });
+
     it('carries CLM lifecycle changes and the signed PDF into Salesforce and publishes the status', async () => {
         const contract = (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
         clock += 60_000;
