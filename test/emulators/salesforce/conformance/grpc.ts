@@ -5,7 +5,6 @@
 // bodyShape as sf-wire.md §9 defines. Preconditions and triggers named in a case's notes are set up here.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSign } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Ajv } from 'ajv';
@@ -13,6 +12,7 @@ import avro from 'avsc';
 import { z } from 'zod';
 import { PUBSUB_PROTO } from '../src/eventbus/grpc.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
+import { tokenFor } from '../test/helpers.ts';
 import type { CaseResult } from './runner.ts';
 
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
@@ -132,17 +132,6 @@ export function callRpc(
             )
         );
     });
-}
-
-function signedJwt(emu: RunningSalesforceEmulator): string {
-    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    const exp = Math.floor(emu.org.clock.peekMs() / 1000) + 150;
-    const unsigned = `${b64({ alg: 'RS256' })}.${b64({ iss: emu.jwtConsumerKey, sub: emu.username, aud: emu.loginUrl, exp })}`;
-    const sig = createSign('RSA-SHA256')
-        .update(unsigned)
-        .sign(readFileSync(emu.jwtPrivateKeyPath, 'utf8'))
-        .toString('base64url');
-    return `${unsigned}.${sig}`;
 }
 
 async function rest(
@@ -285,12 +274,7 @@ export async function runGrpcConformance(dir: string, log: (line: string) => voi
     const client = pubSubClient(emu.pubsubEndpoint!, readFileSync(emu.tlsCertPath!, 'utf8'));
     const ajv = new Ajv({ strict: false, allErrors: true });
     try {
-        const login = await fetch(`${emu.loginUrl}/services/oauth2/token`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-            body: `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${signedJwt(emu)}`
-        });
-        const token = ((await login.json()) as { access_token: string }).access_token;
+        const token = await tokenFor(emu);
         const vars = { accessToken: token, instanceUrl: emu.instanceUrl, orgId: emu.orgId };
         for (const { file, c } of cases) {
             const problems: string[] = [];

@@ -101,6 +101,16 @@ const accounts = (names: string[], extra: Record<string, unknown> = {}) =>
         records: names.map((Name) => ({ attributes: { type: 'Account' }, Name, ...extra }))
     });
 
+/** An allOrNone collection whose second record fails, so `first` is rolled back. */
+async function rolledBack(first: Record<string, unknown>): Promise<void> {
+    const res = await rest('POST', '/composite/sobjects', {
+        allOrNone: true,
+        records: [first, { attributes: { type: 'Account' }, Bogus__c: 'x' }]
+    });
+    expect(res.status).toBe(200);
+    expect((res.json as { success: boolean }[]).every((r) => !r.success)).toBe(true);
+}
+
 beforeAll(async () => {
     emu = await startFixtureOrg({ includePackage: true, pubsub: { keepaliveMs: 300 } });
     client = pubSubClient(emu.pubsubEndpoint!, readFileSync(emu.tlsCertPath!, 'utf8'), false);
@@ -194,14 +204,7 @@ describe('change events', () => {
 
     it('announces nothing for a rolled-back collection', async () => {
         const sub = await subscribe({ topicName: '/data/AccountChangeEvent', numRequested: 10 });
-        const res = await rest('POST', '/composite/sobjects', {
-            allOrNone: true,
-            records: [
-                { attributes: { type: 'Account' }, Name: 'Kept?' },
-                { attributes: { type: 'Account' }, Bogus__c: 'x' }
-            ]
-        });
-        expect(res.status).toBe(200);
+        await rolledBack({ attributes: { type: 'Account' }, Name: 'Kept?' });
         await accounts(['After rollback']);
         await until('the later event', () => sub.events().length === 1);
         expect((await decode(sub.events()[0]!)).Name).toBe('After rollback');
@@ -395,14 +398,7 @@ describe('topics, schemas and publishing', () => {
         expect(res.status).toBe(200);
         await until('two events', () => sub.events().length === 2);
         expect((await Promise.all(sub.events().map(decode))).map((d) => d.Kind__c)).toEqual(['First', 'Second']);
-        const rolledBack = await rest('POST', '/composite/sobjects', {
-            allOrNone: true,
-            records: [
-                { attributes: { type: 'Clm_Sync_Status__e' }, Kind__c: 'Never' },
-                { attributes: { type: 'Account' }, Bogus__c: 'x' }
-            ]
-        });
-        expect(rolledBack.status).toBe(200);
+        await rolledBack({ attributes: { type: 'Clm_Sync_Status__e' }, Kind__c: 'Never' });
         await rest('POST', '/sobjects/Clm_Sync_Status__e', { Kind__c: 'Third' });
         await until('the third', () => sub.events().length === 3);
         expect((await decode(sub.events()[2]!)).Kind__c).toBe('Third');
