@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { openPostgresStore } from '../src/adapters/store/postgres/postgresStore.ts';
 import { openSqliteStore } from '../src/adapters/store/sqlite/sqliteStore.ts';
 import type { InboxInput, StorePort } from '../src/ports/store.ts';
-import { startTestPostgres } from '../../test/support/postgres.ts';
+import { postgresAvailable, startTestPostgres } from '../../test/support/postgres.ts';
 
 const SINGLE = Number(process.env.BENCH_STORE_SINGLE ?? 2_000);
 const BATCHES = Number(process.env.BENCH_STORE_BATCHES ?? 100);
@@ -89,8 +89,8 @@ try {
     rmSync(dir, { recursive: true, force: true });
 }
 
-const database = await startTestPostgres('bench');
-if (database) {
+if (postgresAvailable()) {
+    const database = await startTestPostgres('bench');
     try {
         const postgres = await openPostgresStore({ connectionString: database.url });
         await measure(`PostgreSQL (${database.origin}, synchronous_commit=on)`, postgres);

@@ -83,28 +83,41 @@ async function startPrivateCluster(bin: string): Promise<{ adminUrl: string; sto
     };
 }
 
-/** A database for this suite, or null when PostgreSQL is unavailable here (the skip line is printed). */
-export async function startTestPostgres(label: string): Promise<TestPostgres | null> {
-    const configured = process.env.CLM_TEST_DATABASE_URL;
-    const bin = configured ? null : findPgBin();
-    const present = Boolean(configured || bin);
-    if (
-        !requireOrSkip({
-            what: 'PostgreSQL (CLM_TEST_DATABASE_URL, or initdb under /usr/lib/postgresql/*/bin)',
-            how: 'apt-get install postgresql, or point CLM_TEST_DATABASE_URL at a server where the user may create databases',
-            present
-        })
-    ) {
-        return null;
-    }
-    const cluster = configured ? { adminUrl: configured, stop: () => undefined } : await startPrivateCluster(bin!);
-    const database = `clm_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: cluster.adminUrl });
+/**
+ * Whether PostgreSQL can be had here; prints the skip line (or throws under CI=true) when not. Cheap: call it
+ * when the suite is collected, and start the database in `beforeAll`, so a filtered-out suite starts nothing.
+ */
+export function postgresAvailable(): boolean {
+    return requireOrSkip({
+        what: 'PostgreSQL (CLM_TEST_DATABASE_URL, or initdb under /usr/lib/postgresql/*/bin)',
+        how: 'apt-get install postgresql, or point CLM_TEST_DATABASE_URL at a server where the user may create databases',
+        present: Boolean(process.env.CLM_TEST_DATABASE_URL || findPgBin())
+    });
+}
+
+/** Runs SQL once on its own connection (administration, and tests that act outside the code under test). */
+export async function runSql(url: string, sql: string): Promise<void> {
+    const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
-        await admin.query(`CREATE DATABASE ${database}`);
+        await admin.query(sql);
     } finally {
         await admin.end();
+    }
+}
+
+/** A database of its own for this suite (on CLM_TEST_DATABASE_URL's server, or a private cluster). */
+export async function startTestPostgres(label: string): Promise<TestPostgres> {
+    const configured = process.env.CLM_TEST_DATABASE_URL;
+    const bin = configured ? null : findPgBin();
+    if (!configured && !bin) throw new Error('PostgreSQL is not available: check postgresAvailable() first');
+    const cluster = configured ? { adminUrl: configured, stop: () => undefined } : await startPrivateCluster(bin!);
+    const database = `clm_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${randomBytes(4).toString('hex')}`;
+    try {
+        await runSql(cluster.adminUrl, `CREATE DATABASE ${database}`);
+    } catch (error) {
+        cluster.stop();
+        throw error;
     }
     const url = new URL(cluster.adminUrl);
     url.pathname = `/${database}`;
@@ -113,13 +126,7 @@ export async function startTestPostgres(label: string): Promise<TestPostgres | n
         origin: configured ? 'CLM_TEST_DATABASE_URL' : 'private cluster',
         stop: async () => {
             try {
-                const cleanup = new pg.Client({ connectionString: cluster.adminUrl });
-                await cleanup.connect();
-                try {
-                    await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-                } finally {
-                    await cleanup.end();
-                }
+                await runSql(cluster.adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
             } finally {
                 cluster.stop();
             }

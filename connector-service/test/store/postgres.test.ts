@@ -1,30 +1,24 @@
-import pg from 'pg';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_ERROR } from '../../src/ports/store.ts';
 import { openPostgresStore } from '../../src/adapters/store/postgres/postgresStore.ts';
-import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
+import { postgresAvailable, runSql, startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
 import { storeSuite } from './storeSuite.ts';
 
 // A database of its own for this run (a private cluster, or CLM_TEST_DATABASE_URL under CI); every open()
 // is a separate pool, as a second connector instance would have.
-const database: TestPostgres | null = await startTestPostgres('store');
-afterAll(async () => database?.stop());
+let database: TestPostgres | undefined;
 
-async function raw(sql: string): Promise<void> {
-    const client = new pg.Client({ connectionString: database!.url });
-    await client.connect();
-    try {
-        await client.query(sql);
-    } finally {
-        await client.end();
-    }
-}
+const raw = (sql: string) => runSql(database!.url, sql);
 
-if (database) {
-    beforeAll(() => console.info(`[store] PostgreSQL from ${database.origin}`));
+if (postgresAvailable()) {
+    beforeAll(async () => {
+        database = await startTestPostgres('store');
+        console.info(`[store] PostgreSQL from ${database.origin}`);
+    });
+    afterAll(async () => database?.stop());
     storeSuite('PostgreSQL', () => ({
-        open: (options) => openPostgresStore({ connectionString: database.url, ...options }),
+        open: (options) => openPostgresStore({ connectionString: database!.url, ...options }),
         exec: raw,
         failWrites: async (table) => {
             await raw(`CREATE OR REPLACE FUNCTION fail_injected() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql;

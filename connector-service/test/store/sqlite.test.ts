@@ -2,14 +2,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STORE_ERROR } from '../../src/ports/store.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import { storeSuite } from './storeSuite.ts';
 
 // One database file for the suite; every open() is its own connection, as a second store would be.
-const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-store-sqlite-'));
-const file = path.join(dir, 'store.db');
+let dir = '';
+let file = '';
+beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'clm-store-sqlite-'));
+    file = path.join(dir, 'store.db');
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function raw<T>(work: (db: Database.Database) => T): T {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import { repoRoot } from '../../../test/support/requirements.ts';
 
@@ -15,8 +15,6 @@ const ROUNDS = 4;
 const CHANNEL = '/data/OpportunityChangeEvent';
 const EVENTS_PER_BATCH = 5;
 const seed = Number(process.env.CLM_STORE_CRASH_SEED ?? Date.now() % 100_000);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-store-crash-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** mulberry32: a small seeded generator. */
 function random(state: number): () => number {
@@ -66,6 +64,8 @@ function runAndKill(file: string, orgId: string, acks: number): Promise<number> 
 
 it(`keeps the checkpoint and the inbox rows together across SIGKILLs (seed ${seed})`, async () => {
     const next = random(seed);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-store-crash-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'crash.db');
     const orgId = '00Dcrash';
     for (let round = 0; round < ROUNDS; round++) {
