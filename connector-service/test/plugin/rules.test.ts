@@ -3,10 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Config } from '@oclif/core';
-import { MockTestOrgData, TestContext } from '@salesforce/core/testSetup';
-import { stubSfCommandUx } from '@salesforce/sf-plugins-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import RulesList from '../../src/commands/clm/rules/list.ts';
 import RulesValidate from '../../src/commands/clm/rules/validate.ts';
 import { DEFAULT_RULES } from '../../src/domain/defaultRules.ts';
@@ -14,10 +11,10 @@ import { LIFECYCLES } from '../../src/domain/clm.ts';
 import { ruleToRecord } from '../../src/domain/ruleRecords.ts';
 import type { FieldRuleInput } from '../../src/domain/rules.ts';
 import type { RulesValidateResult } from '../../src/plugin/results.ts';
+import { useCommandContext } from './support/commandContext.ts';
 import { fakeOrg, type FakeField, type FakeOrgData, type Row } from './support/fakeOrg.ts';
 import { schemaErrors } from './support/schemas.ts';
 
-const PLUGIN_ROOT = path.resolve(import.meta.dirname, '../..');
 const INTEGRATION = { Id: '005000000000002AAA', Username: 'integration@example.com', IsActive: true };
 const INTEGRATION_SET = '0PS000000000002AAA';
 
@@ -128,28 +125,16 @@ const TERM = rule({
 });
 
 describe('sf clm rules validate', () => {
-    const $$ = new TestContext({ setup: false });
-    const testOrg = new MockTestOrgData();
-    let config: Config;
+    const ctx = useCommandContext();
+    const { $$, testOrg } = ctx;
     let dir: string;
     let requests: string[];
-    let ux: ReturnType<typeof stubSfCommandUx>;
 
-    beforeAll(async () => {
-        config = await Config.load(PLUGIN_ROOT);
-    });
-    beforeEach(async () => {
-        $$.init();
-        ux = stubSfCommandUx($$.SANDBOX);
-        await $$.stubAuths(testOrg);
+    beforeEach(() => {
         dir = mkdtempSync(path.join(os.tmpdir(), 'clm-rules-'));
         requests = [];
     });
-    afterEach(() => {
-        $$.restore();
-        rmSync(dir, { recursive: true, force: true });
-        process.exitCode = undefined;
-    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     const rulesFile = (rules: unknown[]) => {
         const file = path.join(dir, 'rules.json');
@@ -158,7 +143,7 @@ describe('sf clm rules validate', () => {
     };
     const validate = async (data: FakeOrgData, args: string[]) => {
         $$.fakeConnectionRequest = fakeOrg(data, requests);
-        const result = await RulesValidate.run(['--target-org', testOrg.username, '--json', ...args], config);
+        const result = await RulesValidate.run(['--target-org', testOrg.username, '--json', ...args], ctx.config);
         expect(schemaErrors('clm rules validate', result)).toEqual([]);
         return result;
     };
@@ -326,7 +311,7 @@ describe('sf clm rules validate', () => {
         const noPackage = org();
         delete noPackage.tables.Clm_Field_Mapping__mdt;
         $$.fakeConnectionRequest = fakeOrg(noPackage);
-        const missing = await RulesValidate.run(['--target-org', testOrg.username, '--json'], config).catch(
+        const missing = await RulesValidate.run(['--target-org', testOrg.username, '--json'], ctx.config).catch(
             (e: unknown) => e
         );
         expect(missing).toMatchObject({
@@ -338,7 +323,7 @@ describe('sf clm rules validate', () => {
         $$.fakeConnectionRequest = fakeOrg(org({ denied: ['FieldPermissions'] }));
         const denied = await RulesValidate.run(
             ['--target-org', testOrg.username, '--json', '--rules-file', rulesFile([START])],
-            config
+            ctx.config
         ).catch((e: unknown) => e);
         expect(denied).toMatchObject({
             name: 'InsufficientAccessError',
@@ -348,7 +333,7 @@ describe('sf clm rules validate', () => {
         $$.fakeConnectionRequest = fakeOrg(org());
         const unknown = await RulesValidate.run(
             ['--target-org', testOrg.username, '--json', '--integration-user', 'nobody@example.com'],
-            config
+            ctx.config
         ).catch((e: unknown) => e);
         expect(unknown).toMatchObject({
             name: 'IntegrationUserNotFoundError',
@@ -365,29 +350,22 @@ describe('sf clm rules validate', () => {
             direction: 'ClmToSalesforce',
             transform: { kind: 'date' }
         });
-        await RulesValidate.run(['--target-org', testOrg.username, '--rules-file', rulesFile([START, end])], config);
-        const table = ux.table.firstCall.args[0] as { data: { rule: string; code: string }[] };
+        await RulesValidate.run(
+            ['--target-org', testOrg.username, '--rules-file', rulesFile([START, end])],
+            ctx.config
+        );
+        const table = ctx.ux.table.firstCall.args[0] as { data: { rule: string; code: string }[] };
         expect(table.data).toEqual([expect.objectContaining({ rule: 'End_Date', code: 'MAPPING.READ_ONLY_TARGET' })]);
         expect(process.exitCode).toBe(1);
     });
 });
 
 describe('sf clm rules list', () => {
-    const $$ = new TestContext({ setup: false });
-    const testOrg = new MockTestOrgData();
-    let config: Config;
-    beforeAll(async () => {
-        config = await Config.load(PLUGIN_ROOT);
-    });
-    beforeEach(async () => {
-        $$.init();
-        await $$.stubAuths(testOrg);
-    });
-    afterEach(() => $$.restore());
+    const ctx = useCommandContext();
+    const { $$, testOrg } = ctx;
 
     it('lists the package defaults without an org, as a direction/policy matrix', async () => {
-        const ux = stubSfCommandUx($$.SANDBOX);
-        const result = await RulesList.run([], config);
+        const result = await RulesList.run([], ctx.config);
         expect(schemaErrors('clm rules list', result)).toEqual([]);
         expect(result.source).toBe('defaults');
         expect(result.rules).toHaveLength(DEFAULT_RULES.length);
@@ -401,7 +379,7 @@ describe('sf clm rules list', () => {
             transform: 'copy',
             enabled: true
         });
-        const rows = (ux.table.firstCall.args[0] as { data: { rule: string; direction: string; policy: string }[] })
+        const rows = (ctx.ux.table.firstCall.args[0] as { data: { rule: string; direction: string; policy: string }[] })
             .data;
         expect(rows.find((r) => r.rule === 'Contract_Special_Terms')).toMatchObject({
             direction: 'both ways',
@@ -413,7 +391,7 @@ describe('sf clm rules list', () => {
     it("lists the org's records", async () => {
         const records = [ruleToRecord(TERM)].map((r) => ({ DeveloperName: r.developerName, ...r.values }) as Row);
         $$.fakeConnectionRequest = fakeOrg(org({ tables: { Clm_Field_Mapping__mdt: records } }));
-        const result = await RulesList.run(['--target-org', testOrg.username, '--json'], config);
+        const result = await RulesList.run(['--target-org', testOrg.username, '--json'], ctx.config);
         expect(result).toEqual({
             source: 'org',
             rules: [

@@ -1,17 +1,14 @@
 // `sf clm org setup` as a unit test: TestContext with stubbed auth and a fake org that takes the REST metadata
 // deploy, PermissionSetAssignment writes and the Tooling API's PlatformEventChannelMember query.
 import path from 'node:path';
-import { Config } from '@oclif/core';
-import { MockTestOrgData, TestContext } from '@salesforce/core/testSetup';
-import { stubSfCommandUx } from '@salesforce/sf-plugins-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import OrgSetup, { changeDataCaptureObjects, changeEventEntity } from '../../src/commands/clm/org/setup.ts';
 import { DEFAULT_RULES } from '../../src/domain/defaultRules.ts';
 import type { OrgSetupResult } from '../../src/plugin/results.ts';
+import { PLUGIN_ROOT, useCommandContext } from './support/commandContext.ts';
 import { fakeOrg, type FakeOrgData, type Row } from './support/fakeOrg.ts';
 import { schemaErrors } from './support/schemas.ts';
 
-const PLUGIN_ROOT = path.resolve(import.meta.dirname, '../..');
 const REPO_ROOT = path.resolve(PLUGIN_ROOT, '..');
 const SETS = {
     Clm_Connector_Admin: '0PS00000000000AAAA',
@@ -23,10 +20,8 @@ const REP = { Id: '005000000000003AAA', Username: 'rep@example.com', IsActive: t
 const DEFAULT_ENTITIES = ['AccountChangeEvent', 'ContactChangeEvent', 'ContractChangeEvent', 'OpportunityChangeEvent'];
 
 describe('sf clm org setup', () => {
-    const $$ = new TestContext({ setup: false });
-    const testOrg = new MockTestOrgData();
-    let config: Config;
-    let ux: ReturnType<typeof stubSfCommandUx>;
+    const ctx = useCommandContext();
+    const { $$, testOrg } = ctx;
     let admin: Row;
 
     const org = (extra: { assignments?: Row[]; enabled?: string[] | null } = {}): FakeOrgData => ({
@@ -53,23 +48,16 @@ describe('sf clm org setup', () => {
         $$.fakeConnectionRequest = fakeOrg(data);
         const result = await OrgSetup.run(
             ['--target-org', testOrg.username, '--project-dir', REPO_ROOT, '--json', ...args],
-            config
+            ctx.config
         );
         expect(schemaErrors('clm org setup', result)).toEqual([]);
         return result;
     };
     const deployedFiles = (data: FakeOrgData) => (data.deploys ?? []).map((zip) => zip.toString('latin1'));
 
-    beforeAll(async () => {
-        config = await Config.load(PLUGIN_ROOT);
-    });
-    beforeEach(async () => {
-        $$.init();
-        ux = stubSfCommandUx($$.SANDBOX);
-        await $$.stubAuths(testOrg);
+    beforeEach(() => {
         admin = { Id: '005000000000001AAA', Username: testOrg.username, IsActive: true };
     });
-    afterEach(() => $$.restore());
 
     it('derives the change events from the rules that read Salesforce', () => {
         expect(changeDataCaptureObjects(DEFAULT_RULES).map(changeEventEntity)).toEqual(DEFAULT_ENTITIES);
@@ -145,7 +133,7 @@ describe('sf clm org setup', () => {
             enabled: DEFAULT_ENTITIES,
             exceedsAllocation: true
         });
-        expect(ux.warn.args.flat().join('\n')).toContain('Change Data Capture would need 6 entities');
+        expect(ctx.ux.warn.args.flat().join('\n')).toContain('Change Data Capture would need 6 entities');
         expect(result.nextSteps[0]).toContain('--integration-user');
     });
 
@@ -156,12 +144,12 @@ describe('sf clm org setup', () => {
         ];
         $$.fakeConnectionRequest = fakeOrg(data);
         await expect(
-            OrgSetup.run(['--target-org', testOrg.username, '--project-dir', REPO_ROOT, '--json'], config)
+            OrgSetup.run(['--target-org', testOrg.username, '--project-dir', REPO_ROOT, '--json'], ctx.config)
         ).rejects.toThrow(
             /The package deploy failed \(1 component errors\):\n- CustomField Contract\.CLM_Lifecycle__c: Field is in use/
         );
         await expect(
-            OrgSetup.run(['--target-org', testOrg.username, '--project-dir', PLUGIN_ROOT, '--json'], config)
+            OrgSetup.run(['--target-org', testOrg.username, '--project-dir', PLUGIN_ROOT, '--json'], ctx.config)
         ).rejects.toThrow(`No sfdx-project.json in ${PLUGIN_ROOT}.`);
     });
 });

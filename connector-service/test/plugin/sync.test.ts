@@ -6,9 +6,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Config } from '@oclif/core';
-import { TestContext } from '@salesforce/core/testSetup';
-import { stubSfCommandUx } from '@salesforce/sf-plugins-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import ConflictsList from '../../src/commands/clm/conflicts/list.ts';
 import SyncBackfill from '../../src/commands/clm/sync/backfill.ts';
@@ -23,9 +20,9 @@ import {
     type FakeAdminApi,
     type RecordedRequest
 } from './support/fakeAdminApi.ts';
+import { useCommandContext } from './support/commandContext.ts';
 import { schemaErrors } from './support/schemas.ts';
 
-const PLUGIN_ROOT = path.resolve(import.meta.dirname, '../..');
 const TOKEN = `tok-${process.pid}-${Date.now().toString(36)}-secret`;
 
 let admin: FakeAdminApi;
@@ -40,25 +37,18 @@ beforeAll(async () => {
 afterAll(() => admin.close());
 
 describe('sf clm sync and conflicts commands', () => {
-    const $$ = new TestContext({ setup: false });
-    let config: Config;
-    let ux: ReturnType<typeof stubSfCommandUx>;
+    const ctx = useCommandContext();
     const savedEnv = { ...process.env };
 
     /** Everything the commands printed (tables, logs, warnings, JSON). */
     const printed = () =>
         JSON.stringify(
-            Object.values(ux)
+            Object.values(ctx.ux)
                 .map((stub) => stub.args)
                 .flat()
         );
 
-    beforeAll(async () => {
-        config = await Config.load(PLUGIN_ROOT);
-    });
     beforeEach(() => {
-        $$.init();
-        ux = stubSfCommandUx($$.SANDBOX);
         process.env.CLM_CONNECTOR_TOKEN = TOKEN;
         process.env.CLM_CONNECTOR_CONFIG = path.join(os.tmpdir(), `clm-no-config-${process.pid}.json`);
         delete process.env.CLM_CONNECTOR_URL;
@@ -66,32 +56,30 @@ describe('sf clm sync and conflicts commands', () => {
         admin.statusBody = STATUS;
     });
     afterEach(() => {
-        $$.restore();
         process.env = { ...savedEnv };
-        process.exitCode = undefined;
     });
 
     it('sync status: health as tables, the result as the API gave it', async () => {
-        const result = await SyncStatus.run(['--connector-url', baseUrl], config);
+        const result = await SyncStatus.run(['--connector-url', baseUrl], ctx.config);
         expect(result).toEqual(STATUS);
         expect(schemaErrors('clm sync status', result)).toEqual([]);
-        expect(ux.table.callCount).toBe(2);
+        expect(ctx.ux.table.callCount).toBe(2);
         expect(recorded).toEqual([{ method: 'GET', url: '/admin/status', body: undefined }]);
         expect(printed()).not.toContain(TOKEN);
     });
 
     it('sync errors, replay and conflicts list send the documented requests', async () => {
-        const errors = await SyncErrors.run(['--connector-url', baseUrl, '--limit', '5'], config);
+        const errors = await SyncErrors.run(['--connector-url', baseUrl, '--limit', '5'], ctx.config);
         expect(errors).toEqual({ items: [ERROR_ITEM] });
         expect(schemaErrors('clm sync errors', errors)).toEqual([]);
 
-        const replayIds = await SyncReplay.run(['--connector-url', baseUrl, '--id', '42', '--id', '43'], config);
+        const replayIds = await SyncReplay.run(['--connector-url', baseUrl, '--id', '42', '--id', '43'], ctx.config);
         expect(replayIds).toEqual({ replayed: 2 });
-        const replayAll = await SyncReplay.run(['--connector-url', baseUrl, '--all'], config);
+        const replayAll = await SyncReplay.run(['--connector-url', baseUrl, '--all'], ctx.config);
         expect(replayAll).toEqual({ replayed: 7 });
         expect(schemaErrors('clm sync replay', replayAll)).toEqual([]);
 
-        const conflicts = await ConflictsList.run(['--connector-url', baseUrl], config);
+        const conflicts = await ConflictsList.run(['--connector-url', baseUrl], ctx.config);
         expect(conflicts).toEqual({ items: [CONFLICT] });
         expect(schemaErrors('clm conflicts list', conflicts)).toEqual([]);
 
@@ -104,10 +92,10 @@ describe('sf clm sync and conflicts commands', () => {
     });
 
     it('sync replay needs exactly one of --id and --all', async () => {
-        await expect(SyncReplay.run(['--connector-url', baseUrl], config)).rejects.toThrow(
+        await expect(SyncReplay.run(['--connector-url', baseUrl], ctx.config)).rejects.toThrow(
             /Exactly one of the following must be provided: --all, --id/
         );
-        await expect(SyncReplay.run(['--connector-url', baseUrl, '--all', '--id', '1'], config)).rejects.toThrow(
+        await expect(SyncReplay.run(['--connector-url', baseUrl, '--all', '--id', '1'], ctx.config)).rejects.toThrow(
             /cannot also be provided/
         );
         expect(recorded).toEqual([]);
@@ -116,7 +104,7 @@ describe('sf clm sync and conflicts commands', () => {
     it('sync backfill follows the job with a progress bar until it completes', async () => {
         const result = await SyncBackfill.run(
             ['--connector-url', baseUrl, '--object', 'Contract', '--since', '2024-01-01', '--poll-interval', '1'],
-            config
+            ctx.config
         );
         expect(result).toEqual({
             jobId: 'job-1',
@@ -136,9 +124,9 @@ describe('sf clm sync and conflicts commands', () => {
         expect(process.exitCode).toBeUndefined();
 
         await expect(
-            SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Contract', '--since', 'yesterday'], config)
+            SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Contract', '--since', 'yesterday'], ctx.config)
         ).rejects.toThrow(/--since must be an ISO 8601 date/);
-        await expect(SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Nope__c'], config)).rejects.toThrow(
+        await expect(SyncBackfill.run(['--connector-url', baseUrl, '--object', 'Nope__c'], ctx.config)).rejects.toThrow(
             `The connector at ${baseUrl} answered POST /admin/backfill with HTTP 400: object Nope__c is not synced`
         );
     });
@@ -150,7 +138,7 @@ describe('sf clm sync and conflicts commands', () => {
             writeFileSync(file, JSON.stringify({ url: baseUrl, token: TOKEN }), { mode: 0o600 });
             process.env.CLM_CONNECTOR_CONFIG = file;
             delete process.env.CLM_CONNECTOR_TOKEN;
-            expect(await SyncStatus.run([], config)).toEqual(STATUS);
+            expect(await SyncStatus.run([], ctx.config)).toEqual(STATUS);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
@@ -158,7 +146,7 @@ describe('sf clm sync and conflicts commands', () => {
 
     it('explains a missing URL, a missing or wrong token, an unreachable connector and a bad answer — never echoing the token', async () => {
         const failure = (args: string[]) =>
-            SyncStatus.run(args, config).then(
+            SyncStatus.run(args, ctx.config).then(
                 () => expect.unreachable('the command should fail'),
                 (error: unknown) => error as Error & { actions?: string[] }
             );
