@@ -1,6 +1,6 @@
 import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
-import { writesToSalesforce } from '../../../domain/rules.ts';
+import { FieldRule, writesToSalesforce } from '../../../domain/rules.ts';
 import {
     describeObjects,
     loadRules,
@@ -49,10 +49,11 @@ export default class RulesValidate extends SfCommand<RulesValidateResult> {
         ];
         const describes = await describeObjects(conn, objects);
         const access = await readUserAccess(conn, user.Id, objects);
+        // Picklist values per record type matter only where a rule writes into Salesforce.
         const written = new Set(
-            loaded.rules.flatMap((rule) => {
-                const r = rule as { sfObject?: unknown; direction?: unknown };
-                return typeof r.sfObject === 'string' && writesToSalesforce(r.direction as never) ? [r.sfObject] : [];
+            loaded.rules.flatMap((raw) => {
+                const rule = FieldRule.safeParse(raw);
+                return rule.success && writesToSalesforce(rule.data.direction) ? [rule.data.sfObject] : [];
             })
         );
         const recordTypePicklists = await readRecordTypePicklists(
