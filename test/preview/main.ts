@@ -4,12 +4,10 @@ import { startSalesforceEmulator } from '../emulators/salesforce/src/index.ts';
 import { connectAs } from '../emulators/salesforce/test/helpers.ts';
 import { ensurePreviewBuilt } from './build.ts';
 import { seedAdminItems, seedDeal } from './demoData.ts';
-import { EMULATOR_WORKAROUNDS, grantEventFieldAccess } from './emulatorWorkarounds.ts';
 import { startPreview } from './server.ts';
 
 const built = await ensurePreviewBuilt();
-const emulator = await startSalesforceEmulator({ metadataDirs: [EMULATOR_WORKAROUNDS] });
-await grantEventFieldAccess(emulator);
+const emulator = await startSalesforceEmulator();
 const admin = await connectAs(emulator, emulator.users.admin.username);
 const integration = await connectAs(emulator, emulator.users.integration.username);
 const { opportunityId } = await seedDeal(admin, emulator.users.salesRep.id);

@@ -18,7 +18,6 @@ import {
 import { connectAs } from '../emulators/salesforce/test/helpers.ts';
 import { ensurePreviewBuilt } from './build.ts';
 import { seedAdminItems, seedDeal } from './demoData.ts';
-import { EMULATOR_WORKAROUNDS, grantEventFieldAccess } from './emulatorWorkarounds.ts';
 import { startPreview, type RunningPreview } from './server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -45,8 +44,7 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
     beforeAll(async () => {
         mkdirSync(SHOTS, { recursive: true });
         await ensurePreviewBuilt();
-        emulator = await startSalesforceEmulator({ metadataDirs: [EMULATOR_WORKAROUNDS] });
-        await grantEventFieldAccess(emulator);
+        emulator = await startSalesforceEmulator();
         emulator.hook.subscribe((transaction) => published.push(...transaction.events));
         const admin = await connectAs(emulator, emulator.users.admin.username);
         integration = await connectAs(emulator, emulator.users.integration.username);
