@@ -371,6 +371,18 @@ describe('topics, schemas and publishing', () => {
         await expect(unary('GetSchema', { schemaId: 'unknown' })).rejects.toMatchObject({
             code: grpc.status.NOT_FOUND
         });
+
+        // A field added at run time: a new schema (and id) with the field; the old id stays servable.
+        expect(
+            (await admin('POST', '/schema/Opportunity/fields', { name: 'Bus_Probe__c', type: 'string' })).status
+        ).toBe(201);
+        const changed = await unary<{ schemaId: string }>('GetTopic', { topicName: '/data/OpportunityChangeEvent' });
+        expect(changed.schemaId).not.toBe(topic.schemaId);
+        const fresh = JSON.parse((await unary<{ schemaJson: string }>('GetSchema', changed)).schemaJson);
+        expect(fresh.fields.map((f: { name: string }) => f.name)).toContain('Bus_Probe__c');
+        expect((await unary<{ schemaId: string }>('GetSchema', { schemaId: topic.schemaId })).schemaId).toBe(
+            topic.schemaId
+        );
     });
 
     it('Publish rejects a wrong schema id per event and refuses change-event topics', async () => {

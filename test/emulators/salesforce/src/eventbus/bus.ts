@@ -214,16 +214,23 @@ export class EventBus {
 
     // ---- topics and schemas ----
 
-    private remember(schema: EventSchema): EventSchema {
-        const cached = this.schemaCache.get(schema.json);
-        if (cached) return cached;
-        this.schemaCache.set(schema.json, schema);
-        this.schemasById.set(schema.id, schema);
-        return schema;
-    }
-
+    /**
+     * The schema of an object's events, built once per shape of its definition (a field added at run time
+     * gives a new schema and id; the old one stays servable for events already retained).
+     */
     schemaFor(def: ObjectDef): EventSchema {
-        return this.remember(def.kind === 'platformEvent' ? platformEventSchema(def) : changeEventSchema(def));
+        const shape = JSON.stringify([
+            def.name,
+            def.kind,
+            def.fields.map((f) => [f.name, f.type, f.calculated, f.custom, f.compoundFieldName])
+        ]);
+        let schema = this.schemaCache.get(shape);
+        if (!schema) {
+            schema = def.kind === 'platformEvent' ? platformEventSchema(def) : changeEventSchema(def);
+            this.schemaCache.set(shape, schema);
+            this.schemasById.set(schema.id, schema);
+        }
+        return schema;
     }
 
     schemaById(id: string): EventSchema | undefined {
