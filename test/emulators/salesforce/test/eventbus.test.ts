@@ -484,4 +484,24 @@ describe('admin API', () => {
             (await unary<{ canSubscribe: boolean }>('GetTopic', { topicName: '/data/ContactChangeEvent' })).canSubscribe
         ).toBe(true);
     });
+
+    it('reset empties the bus; replay ids from before it are refused as expired', async () => {
+        const before = await admin<{ replayId: string }[]>('GET', '/eventbus/events');
+        expect(before.json.length).toBeGreaterThan(0);
+        const old = Buffer.alloc(8);
+        old.writeBigUInt64BE(BigInt(before.json.at(-1)!.replayId));
+        expect((await admin('POST', '/reset')).status).toBe(200);
+        expect((await admin<unknown[]>('GET', '/eventbus/events')).json).toEqual([]);
+        expect((await admin<{ entities: string[] }>('GET', '/eventbus/cdc')).json.entities).toHaveLength(5);
+        const sub = await subscribe({
+            topicName: '/data/AccountChangeEvent',
+            replayPreset: 'CUSTOM',
+            replayId: old,
+            numRequested: 1
+        });
+        expect(sub.state.error!.code).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(sub.state.error!.metadata.get('error-code')).toEqual([
+            'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted'
+        ]);
+    });
 });
