@@ -327,11 +327,17 @@ export class SyncEngine {
             { eventId: item.eventId, correlationId: item.correlationId, at: new Date(this.now()).toISOString() },
             this.options.context
         );
-        await this.commit(item, pair, plan, []);
+        await this.commit(item, pair, plan, [], [{ pairId: pair.pairId, rule: payload.rule }]);
     }
 
     /** One transaction: the inbox item done, the pair's new state, the change log, conflicts and the outbox. */
-    private async commit(item: InboxItem, pair: LinkedPair, plan: Plan, extra: OutboxInput[]): Promise<void> {
+    private async commit(
+        item: InboxItem,
+        pair: LinkedPair,
+        plan: Plan,
+        extra: OutboxInput[],
+        resolvedConflicts: { pairId: string; rule: string }[] = []
+    ): Promise<void> {
         const outbox: OutboxInput[] = [];
         for (const write of plan.writes.salesforce) {
             const kind = LINK_KIND[write.sfObject];
@@ -374,6 +380,7 @@ export class SyncEngine {
             changeLog: plan.changeLog.map((entry) => ({ ...entry, pairId: pair.pairId })),
             conflicts: plan.conflicts.map((conflict) => ({ ...conflict, pairId: pair.pairId })),
             outbox: [...outbox, ...extra],
+            ...(resolvedConflicts.length > 0 ? { resolvedConflicts } : {}),
             now: this.now()
         });
     }

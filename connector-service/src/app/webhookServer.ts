@@ -18,45 +18,78 @@ export interface WebhookServerOptions {
 }
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
-    const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 256 * 1024 });
-    // Every content type arrives as raw bytes: signatures are over the bytes, never over re-serialised JSON.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-
-    app.post<{ Params: { vendor: string } }>('/webhooks/:vendor', async (request, reply) => {
-        const { clm, store, orgId } = options;
-        if (request.params.vendor !== clm.vendor) {
-            return reply.code(404).send({ code: 'WEBHOOK.UNKNOWN_VENDOR', message: `No ${request.params.vendor} connection is configured` });
-        }
-        const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const webhook = { headers: request.headers, rawBody };
-        const verification = await clm.verifyWebhook(webhook);
-        if (!verification.ok && verification.reason !== 'replayed') {
-            options.log?.('warn', 'webhook refused', { vendor: clm.vendor, reason: verification.reason });
-            return reply.code(401).send({ code: `WEBHOOK.${verification.reason.toUpperCase().replace(/-/g, '_')}`, message: 'The delivery is not signed by the configured CLM' });
-        }
-        let events;
-        try {
-            events = clm.parseWebhook(webhook);
-        } catch (error) {
-            const code = isConnectorError(error) ? error.code : 'WEBHOOK.MALFORMED';
-            const field = isConnectorError(error) ? error.details.field : undefined;
-            return reply.code(400).send({ code, message: 'The delivery could not be read', field });
-        }
-        const items = [];
-        for (const event of events) {
-            const pair = await store.findPair(orgId, { clm: { vendor: event.contractRef.system, objectType: event.contractRef.objectType, id: event.contractRef.id } });
-            items.push({
-                source: `clm:${clm.vendor}:webhook`,
-                eventId: event.vendorEventId,
-                orderingKey: pair ? pair.pairId : `clm:${event.contractRef.id}`,
-                objectType: event.contractRef.objectType,
-                payload: { kind: 'clm.event', contractId: event.contractRef.id, vendorEventId: event.vendorEventId },
-                correlationId: `wh-${event.vendorEventId}`.slice(0, 64)
-            });
-        }
-        const result = await store.appendInbox(orgId, items);
-        return reply.code(200).send({ received: result.insertedIds.length, duplicates: result.duplicates });
-    });
+    const app = Fastify({ logger: false });
+    registerWebhookRoutes(app, options);
     return app;
+}
+
+/**
+ * Adds `POST /webhooks/:vendor` to a server, in its own scope: there every content type arrives as raw bytes
+ * (signatures are over the bytes, never over re-serialised JSON), with the body limit given.
+ */
+export function registerWebhookRoutes(server: FastifyInstance, options: WebhookServerOptions): void {
+    void server.register(async (app) => {
+        app.removeAllContentTypeParsers();
+        app.addContentTypeParser(
+            '*',
+            { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes ?? 256 * 1024 },
+            (_request, body, done) => done(null, body)
+        );
+
+        app.post<{ Params: { vendor: string } }>('/webhooks/:vendor', async (request, reply) => {
+            const { clm, store, orgId } = options;
+            if (request.params.vendor !== clm.vendor) {
+                return reply
+                    .code(404)
+                    .send({
+                        code: 'WEBHOOK.UNKNOWN_VENDOR',
+                        message: `No ${request.params.vendor} connection is configured`
+                    });
+            }
+            const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+            const webhook = { headers: request.headers, rawBody };
+            const verification = await clm.verifyWebhook(webhook);
+            if (!verification.ok && verification.reason !== 'replayed') {
+                options.log?.('warn', 'webhook refused', { vendor: clm.vendor, reason: verification.reason });
+                return reply
+                    .code(401)
+                    .send({
+                        code: `WEBHOOK.${verification.reason.toUpperCase().replace(/-/g, '_')}`,
+                        message: 'The delivery is not signed by the configured CLM'
+                    });
+            }
+            let events;
+            try {
+                events = clm.parseWebhook(webhook);
+            } catch (error) {
+                const code = isConnectorError(error) ? error.code : 'WEBHOOK.MALFORMED';
+                const field = isConnectorError(error) ? error.details.field : undefined;
+                return reply.code(400).send({ code, message: 'The delivery could not be read', field });
+            }
+            const items = [];
+            for (const event of events) {
+                const pair = await store.findPair(orgId, {
+                    clm: {
+                        vendor: event.contractRef.system,
+                        objectType: event.contractRef.objectType,
+                        id: event.contractRef.id
+                    }
+                });
+                items.push({
+                    source: `clm:${clm.vendor}:webhook`,
+                    eventId: event.vendorEventId,
+                    orderingKey: pair ? pair.pairId : `clm:${event.contractRef.id}`,
+                    objectType: event.contractRef.objectType,
+                    payload: {
+                        kind: 'clm.event',
+                        contractId: event.contractRef.id,
+                        vendorEventId: event.vendorEventId
+                    },
+                    correlationId: `wh-${event.vendorEventId}`.slice(0, 64)
+                });
+            }
+            const result = await store.appendInbox(orgId, items);
+            return reply.code(200).send({ received: result.insertedIds.length, duplicates: result.duplicates });
+        });
+    });
 }

@@ -14,7 +14,10 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts'
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { buildWebhookServer } from '../../src/app/webhookServer.ts';
-import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../../../test/emulators/salesforce/src/index.ts';
+import {
+    startSalesforceEmulator,
+    type RunningSalesforceEmulator
+} from '../../../test/emulators/salesforce/src/index.ts';
 import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
 
 const ORG = '00D000000000001AAA';
@@ -90,10 +93,28 @@ beforeAll(async () => {
     webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/ironclad`;
     await ironclad.ensureWebhookSubscription(webhookUrl);
 
-    const [account] = await admin.write([{ ref: 'a', sfObject: 'Account', fields: { Name: 'Globex', BillingCity: 'Springfield', BillingCountry: 'US' } }]);
-    await admin.write([{ ref: 'c', sfObject: 'Contact', fields: { LastName: 'Scorpio', FirstName: 'Hank', Email: 'hank@globex.example', AccountId: account!.id! } }]);
+    const [account] = await admin.write([
+        { ref: 'a', sfObject: 'Account', fields: { Name: 'Globex', BillingCity: 'Springfield', BillingCountry: 'US' } }
+    ]);
+    await admin.write([
+        {
+            ref: 'c',
+            sfObject: 'Contact',
+            fields: { LastName: 'Scorpio', FirstName: 'Hank', Email: 'hank@globex.example', AccountId: account!.id! }
+        }
+    ]);
     const [created] = await admin.write([
-        { ref: 'o', sfObject: 'Opportunity', fields: { Name: 'Globex renewal', StageName: 'Negotiation/Review', CloseDate: '2027-01-31', Amount: 48000, AccountId: account!.id! } }
+        {
+            ref: 'o',
+            sfObject: 'Opportunity',
+            fields: {
+                Name: 'Globex renewal',
+                StageName: 'Negotiation/Review',
+                CloseDate: '2027-01-31',
+                Amount: 48000,
+                AccountId: account!.id!
+            }
+        }
     ]);
     opportunityId = created!.id!;
 });
@@ -111,15 +132,27 @@ describe('Salesforce → Ironclad → Salesforce', () => {
 
     it('launches an Ironclad workflow from the deal and links it to the Opportunity', async () => {
         await store.appendInbox(ORG, [
-            { source: 'salesforce:/event/Clm_Sync_Request__e', eventId: 'req-1', orderingKey: `opp:${opportunityId}`, payload: { kind: 'sf.syncRequest', opportunityId, requestId: 'req-1' }, correlationId: 'corr-req-1' }
+            {
+                source: 'salesforce:/event/Clm_Sync_Request__e',
+                eventId: 'req-1',
+                orderingKey: `opp:${opportunityId}`,
+                payload: { kind: 'sf.syncRequest', opportunityId, requestId: 'req-1' },
+                correlationId: 'corr-req-1'
+            }
         ]);
         await engine.runUntilIdle();
         const linked = await opportunity(['CLM_Contract_Id__c', 'CLM_Lifecycle__c']);
         workflowId = String(linked.CLM_Contract_Id__c);
         expect(workflowId).not.toBe('undefined');
         expect(linked.CLM_Lifecycle__c).toBe('InReview');
-        const workflow = (await clmAdmin('GET', `/contracts/ironclad/${workflowId}`)) as { data: Record<string, unknown> };
-        expect(workflow.data).toMatchObject({ counterpartyName: 'Globex', counterpartySignerEmail: 'hank@globex.example', sfOpportunityId: opportunityId });
+        const workflow = (await clmAdmin('GET', `/contracts/ironclad/${workflowId}`)) as {
+            data: Record<string, unknown>;
+        };
+        expect(workflow.data).toMatchObject({
+            counterpartyName: 'Globex',
+            counterpartySignerEmail: 'hank@globex.example',
+            sfOpportunityId: opportunityId
+        });
     });
 
     it('hears signed webhooks and moves the Opportunity through signature to Signed', async () => {
@@ -127,7 +160,9 @@ describe('Salesforce → Ironclad → Salesforce', () => {
         await clmAdmin('POST', `/contracts/ironclad/${workflowId}/actions`, { action: 'approve' });
         await clmAdmin('POST', `/contracts/ironclad/${workflowId}/actions`, { action: 'send-for-signature' });
         for (let signer = 0; signer < 5; signer += 1) {
-            const state = (await clmAdmin('POST', `/contracts/ironclad/${workflowId}/actions`, { action: 'sign' })) as { signers: { status: string }[] };
+            const state = (await clmAdmin('POST', `/contracts/ironclad/${workflowId}/actions`, { action: 'sign' })) as {
+                signers: { status: string }[];
+            };
             if (state.signers.every((candidate) => candidate.status === 'signed')) break;
         }
         await clmAdmin('POST', '/webhooks/settle');
@@ -135,7 +170,10 @@ describe('Salesforce → Ironclad → Salesforce', () => {
         expect(deliveries.length).toBeGreaterThan(0);
         expect(deliveries.map((attempt) => attempt.outcome)).toEqual(deliveries.map(() => 'delivered'));
         await engine.runUntilIdle();
-        expect(await opportunity(['CLM_Lifecycle__c', 'CLM_Signature_Status__c'])).toMatchObject({ CLM_Lifecycle__c: 'Signed', CLM_Signature_Status__c: 'FullySigned' });
+        expect(await opportunity(['CLM_Lifecycle__c', 'CLM_Signature_Status__c'])).toMatchObject({
+            CLM_Lifecycle__c: 'Signed',
+            CLM_Signature_Status__c: 'FullySigned'
+        });
         // Nothing failed on the way: status events published, the signed copy attached.
         expect(await store.listQuarantined(ORG)).toEqual([]);
     });
@@ -147,9 +185,18 @@ describe('Salesforce → Ironclad → Salesforce', () => {
             headers: {
                 'content-type': 'application/json',
                 'x-ironclad-webhook-event-id': 'evt-forged',
-                'x-ironclad-webhook-verification': JSON.stringify({ nonce: 'n', signAlgorithm: 'sha256', signature: 'AAAA', encoding: 'base64' })
+                'x-ironclad-webhook-verification': JSON.stringify({
+                    nonce: 'n',
+                    signAlgorithm: 'sha256',
+                    signature: 'AAAA',
+                    encoding: 'base64'
+                })
             },
-            body: JSON.stringify({ payload: { event: 'workflow_completed', workflowID: workflowId }, timestamp: new Date().toISOString(), webhookID: 'x' })
+            body: JSON.stringify({
+                payload: { event: 'workflow_completed', workflowID: workflowId },
+                timestamp: new Date().toISOString(),
+                webhookID: 'x'
+            })
         });
         expect(response.status).toBe(401);
         expect(((await response.json()) as { code: string }).code).toBe('WEBHOOK.BAD_SIGNATURE');

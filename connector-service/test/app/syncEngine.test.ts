@@ -13,7 +13,11 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts'
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { asJson } from '../../src/app/payloads.ts';
-import { startSalesforceEmulator, type RunningSalesforceEmulator, type PublishedEvent } from '../../../test/emulators/salesforce/src/index.ts';
+import {
+    startSalesforceEmulator,
+    type RunningSalesforceEmulator,
+    type PublishedEvent
+} from '../../../test/emulators/salesforce/src/index.ts';
 
 let emu: RunningSalesforceEmulator;
 let admin: JsforceSalesforce;
@@ -45,32 +49,83 @@ async function record(sfObject: string, id: string, fields: string[]) {
 
 async function seed(name: string, withContact = true): Promise<string> {
     const [account] = await admin.write([
-        { ref: 'a', sfObject: 'Account', fields: { Name: `${name} Inc`, BillingStreet: '1 Market St', BillingCity: 'San Francisco', BillingCountry: 'US' } }
+        {
+            ref: 'a',
+            sfObject: 'Account',
+            fields: {
+                Name: `${name} Inc`,
+                BillingStreet: '1 Market St',
+                BillingCity: 'San Francisco',
+                BillingCountry: 'US'
+            }
+        }
     ]);
     if (withContact) {
-        await admin.write([{ ref: 'c', sfObject: 'Contact', fields: { LastName: 'Signer', FirstName: 'Sam', Email: `sam@${name.toLowerCase()}.example`, AccountId: account!.id! } }]);
+        await admin.write([
+            {
+                ref: 'c',
+                sfObject: 'Contact',
+                fields: {
+                    LastName: 'Signer',
+                    FirstName: 'Sam',
+                    Email: `sam@${name.toLowerCase()}.example`,
+                    AccountId: account!.id!
+                }
+            }
+        ]);
     }
     const [opportunity] = await admin.write([
-        { ref: 'o', sfObject: 'Opportunity', fields: { Name: `${name} platform deal`, StageName: 'Proposal/Price Quote', CloseDate: '2027-03-31', Amount: 120000, AccountId: account!.id! } }
+        {
+            ref: 'o',
+            sfObject: 'Opportunity',
+            fields: {
+                Name: `${name} platform deal`,
+                StageName: 'Proposal/Price Quote',
+                CloseDate: '2027-03-31',
+                Amount: 120000,
+                AccountId: account!.id!
+            }
+        }
     ]);
     return opportunity!.id!;
 }
 
 async function request(opportunity: string, requestId: string) {
     await store.appendInbox(ORG, [
-        { source: 'salesforce:/event/Clm_Sync_Request__e', eventId: requestId, orderingKey: `opp:${opportunity}`, payload: { kind: 'sf.syncRequest', opportunityId: opportunity, requestId }, correlationId: `corr-${requestId}` }
+        {
+            source: 'salesforce:/event/Clm_Sync_Request__e',
+            eventId: requestId,
+            orderingKey: `opp:${opportunity}`,
+            payload: { kind: 'sf.syncRequest', opportunityId: opportunity, requestId },
+            correlationId: `corr-${requestId}`
+        }
     ]);
 }
 
 async function clmEvent(contractId: string, eventId: string) {
     await store.appendInbox(ORG, [
-        { source: 'clm:memory:webhook', eventId, orderingKey: `opp:${opportunityId}`, payload: { kind: 'clm.event', contractId, vendorEventId: eventId }, correlationId: `corr-${eventId}` }
+        {
+            source: 'clm:memory:webhook',
+            eventId,
+            orderingKey: `opp:${opportunityId}`,
+            payload: { kind: 'clm.event', contractId, vendorEventId: eventId },
+            correlationId: `corr-${eventId}`
+        }
     ]);
 }
 
 async function sfChange(change: Omit<SalesforceChange, 'source' | 'correlationId'>) {
     await store.appendInbox(ORG, [
-        { source: 'salesforce:/data/OpportunityChangeEvent', eventId: change.eventId, orderingKey: `opp:${change.recordId}`, payload: asJson({ kind: 'sf.change', change: { source: 'salesforce', correlationId: `corr-${change.eventId}`, ...change } }), correlationId: `corr-${change.eventId}` }
+        {
+            source: 'salesforce:/data/OpportunityChangeEvent',
+            eventId: change.eventId,
+            orderingKey: `opp:${change.recordId}`,
+            payload: asJson({
+                kind: 'sf.change',
+                change: { source: 'salesforce', correlationId: `corr-${change.eventId}`, ...change }
+            }),
+            correlationId: `corr-${change.eventId}`
+        }
     ]);
 }
 
@@ -106,17 +161,41 @@ describe('sync engine', () => {
     it('sends a deal to the CLM prefilled from the Opportunity, Account and contact, and links both ways', async () => {
         await request(opportunityId, 'req-1');
         await engine.runUntilIdle();
-        const contract = await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId });
+        const contract = await clm.findByExternalRef({
+            system: 'salesforce',
+            objectType: 'Opportunity',
+            id: opportunityId
+        });
         expect(contract).toMatchObject({
             title: 'Acme platform deal',
-            counterparty: { name: 'Acme Inc', address: { street: '1 Market St', city: 'San Francisco', country: 'US' } },
+            counterparty: {
+                name: 'Acme Inc',
+                address: { street: '1 Market St', city: 'San Francisco', country: 'US' }
+            },
             value: { amount: '120000', currency: 'USD' },
             contacts: [{ email: 'sam@acme.example', role: 'signer', side: 'theirs' }]
         });
-        const opportunity = await record('Opportunity', opportunityId, ['CLM_Contract_Id__c', 'CLM_Contract_Url__c', 'ContractId', 'CLM_Lifecycle__c']);
-        expect(opportunity).toMatchObject({ CLM_Contract_Id__c: contract!.id, CLM_Contract_Url__c: `https://clm.example/contracts/${contract!.id}`, CLM_Lifecycle__c: 'Draft' });
-        const sfContract = await record('Contract', String(opportunity.ContractId), ['CLM_Contract_Id__c', 'CLM_Lifecycle__c', 'Status']);
-        expect(sfContract).toMatchObject({ CLM_Contract_Id__c: contract!.id, CLM_Lifecycle__c: 'Draft', Status: 'Draft' });
+        const opportunity = await record('Opportunity', opportunityId, [
+            'CLM_Contract_Id__c',
+            'CLM_Contract_Url__c',
+            'ContractId',
+            'CLM_Lifecycle__c'
+        ]);
+        expect(opportunity).toMatchObject({
+            CLM_Contract_Id__c: contract!.id,
+            CLM_Contract_Url__c: `https://clm.example/contracts/${contract!.id}`,
+            CLM_Lifecycle__c: 'Draft'
+        });
+        const sfContract = await record('Contract', String(opportunity.ContractId), [
+            'CLM_Contract_Id__c',
+            'CLM_Lifecycle__c',
+            'Status'
+        ]);
+        expect(sfContract).toMatchObject({
+            CLM_Contract_Id__c: contract!.id,
+            CLM_Lifecycle__c: 'Draft',
+            Status: 'Draft'
+        });
     });
 
     it('a repeated request creates nothing twice', async () => {
@@ -128,14 +207,28 @@ describe('sync engine', () => {
 
     it("sends a rep's stage change to the CLM", async () => {
         clock += 1000;
-        await sfChange({ sfObject: 'Opportunity', recordId: opportunityId, eventId: 'cdc-stage', version: { at: new Date(clock).toISOString(), seq: 2 }, values: { StageName: 'Negotiation/Review' } });
+        await sfChange({
+            sfObject: 'Opportunity',
+            recordId: opportunityId,
+            eventId: 'cdc-stage',
+            version: { at: new Date(clock).toISOString(), seq: 2 },
+            values: { StageName: 'Negotiation/Review' }
+        });
         await engine.runUntilIdle();
-        const contract = (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
+        const contract = (await clm.findByExternalRef({
+            system: 'salesforce',
+            objectType: 'Opportunity',
+            id: opportunityId
+        }))!;
         expect(contract.custom.dealStage).toBe('Negotiation/Review');
     });
 
     it('turns concurrent edits of special terms into a conflict in the org, and applies its resolution', async () => {
-        const contract = (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
+        const contract = (await clm.findByExternalRef({
+            system: 'salesforce',
+            objectType: 'Opportunity',
+            id: opportunityId
+        }))!;
         const opportunity = await record('Opportunity', opportunityId, ['ContractId']);
         const contractRecordId = String(opportunity.ContractId);
         // Legal edits the terms in the CLM while a rep edits them in Salesforce; the CLM's webhook comes later.
@@ -146,7 +239,18 @@ describe('sync engine', () => {
                 source: 'salesforce:/data/ContractChangeEvent',
                 eventId: 'cdc-terms',
                 orderingKey: `opp:${opportunityId}`,
-                payload: asJson({ kind: 'sf.change', change: { source: 'salesforce', sfObject: 'Contract', recordId: contractRecordId, eventId: 'cdc-terms', correlationId: 'corr-terms', version: { at: new Date(clock).toISOString(), seq: 3 }, values: { SpecialTerms: 'Net 30' } } }),
+                payload: asJson({
+                    kind: 'sf.change',
+                    change: {
+                        source: 'salesforce',
+                        sfObject: 'Contract',
+                        recordId: contractRecordId,
+                        eventId: 'cdc-terms',
+                        correlationId: 'corr-terms',
+                        version: { at: new Date(clock).toISOString(), seq: 3 },
+                        values: { SpecialTerms: 'Net 30' }
+                    }
+                }),
                 correlationId: 'corr-terms'
             }
         ]);
@@ -155,18 +259,44 @@ describe('sync engine', () => {
         await engine.runUntilIdle();
         // Our write was refused (the contract had moved on), the contract re-read, and the clash queued for people.
         expect((await clm.getContract(contract.id)).custom.specialTerms).toBe('Net 45');
-        const conflicts = await admin.query(select(['Rule__c', 'Salesforce_Value__c', 'Clm_Value__c', 'Status__c'], 'Clm_Conflict__c'));
-        expect(conflicts).toEqual([expect.objectContaining({ Rule__c: 'Contract_Special_Terms', Salesforce_Value__c: 'Net 30', Clm_Value__c: 'Net 45', Status__c: 'Open' })]);
+        const conflicts = await admin.query(
+            select(['Rule__c', 'Salesforce_Value__c', 'Clm_Value__c', 'Status__c'], 'Clm_Conflict__c')
+        );
+        expect(conflicts).toEqual([
+            expect.objectContaining({
+                Rule__c: 'Contract_Special_Terms',
+                Salesforce_Value__c: 'Net 30',
+                Clm_Value__c: 'Net 45',
+                Status__c: 'Open'
+            })
+        ]);
         // Legal accepts the CLM's wording in the org's conflict queue.
         await store.appendInbox(ORG, [
-            { source: 'salesforce:/event/Clm_Sync_Request__e', eventId: 'resolve-1', orderingKey: `opp:${opportunityId}`, payload: { kind: 'sf.conflictResolution', pairId: `opp:${opportunityId}`, rule: 'Contract_Special_Terms', resolution: { take: 'clm' } }, correlationId: 'corr-resolve' }
+            {
+                source: 'salesforce:/event/Clm_Sync_Request__e',
+                eventId: 'resolve-1',
+                orderingKey: `opp:${opportunityId}`,
+                payload: {
+                    kind: 'sf.conflictResolution',
+                    pairId: `opp:${opportunityId}`,
+                    rule: 'Contract_Special_Terms',
+                    resolution: { take: 'clm' }
+                },
+                correlationId: 'corr-resolve'
+            }
         ]);
         await engine.runUntilIdle();
         expect((await record('Contract', contractRecordId, ['SpecialTerms'])).SpecialTerms).toBe('Net 45');
+        expect(await store.listConflicts(ORG, { status: 'open' })).toEqual([]);
+        expect(await store.listConflicts(ORG, { status: 'resolved' })).toHaveLength(1);
     });
 
     it('carries CLM lifecycle changes and the signed PDF into Salesforce and publishes the status', async () => {
-        const contract = (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
+        const contract = (await clm.findByExternalRef({
+            system: 'salesforce',
+            objectType: 'Opportunity',
+            id: opportunityId
+        }))!;
         clock += 60_000;
         await clm.transition(contract.id, 'submit');
         await clm.transition(contract.id, 'requestSignature');
@@ -174,12 +304,23 @@ describe('sync engine', () => {
         clm.completeSignature(contract.id);
         await clmEvent(contract.id, 'wh-signed');
         await engine.runUntilIdle();
-        const opportunity = await record('Opportunity', opportunityId, ['CLM_Lifecycle__c', 'CLM_Signature_Status__c', 'ContractId']);
+        const opportunity = await record('Opportunity', opportunityId, [
+            'CLM_Lifecycle__c',
+            'CLM_Signature_Status__c',
+            'ContractId'
+        ]);
         expect(opportunity).toMatchObject({ CLM_Lifecycle__c: 'Signed', CLM_Signature_Status__c: 'FullySigned' });
-        const sfContract = await record('Contract', String(opportunity.ContractId), ['CLM_Lifecycle__c', 'CLM_Executed_Date__c']);
+        const sfContract = await record('Contract', String(opportunity.ContractId), [
+            'CLM_Lifecycle__c',
+            'CLM_Executed_Date__c'
+        ]);
         expect(sfContract.CLM_Lifecycle__c).toBe('Signed');
         expect(sfContract.CLM_Executed_Date__c).toBe('2026-11-23');
-        expect(published.some((event) => event.fields?.Lifecycle__c === 'Signed' && event.fields?.Record_Id__c === opportunityId)).toBe(true);
+        expect(
+            published.some(
+                (event) => event.fields?.Lifecycle__c === 'Signed' && event.fields?.Record_Id__c === opportunityId
+            )
+        ).toBe(true);
         const files = await admin.query(select(['Id', 'Title'], 'ContentVersion'));
         expect(files.map((file) => file.Title)).toContain('Acme platform deal');
     });
@@ -187,22 +328,47 @@ describe('sync engine', () => {
     it('recognises its own write coming back and writes nothing to the CLM', async () => {
         const before = (await store.stats(ORG, clock)).outbox.byStatus;
         clock += 1000;
-        await sfChange({ sfObject: 'Opportunity', recordId: opportunityId, eventId: 'cdc-echo', version: { at: new Date(clock).toISOString(), seq: 1 }, origin: ORIGIN(emu.apiVersion), values: { CLM_Lifecycle__c: 'Signed' } });
+        await sfChange({
+            sfObject: 'Opportunity',
+            recordId: opportunityId,
+            eventId: 'cdc-echo',
+            version: { at: new Date(clock).toISOString(), seq: 1 },
+            origin: ORIGIN(emu.apiVersion),
+            values: { CLM_Lifecycle__c: 'Signed' }
+        });
         await engine.runUntilIdle();
         const after = (await store.stats(ORG, clock)).outbox.byStatus;
         expect(after.done + after.pending + after.failed).toBe(before.done + before.pending + before.failed);
     });
 
     it('quarantines a malformed inbox item with a coded error and records it in the org', async () => {
-        await store.appendInbox(ORG, [{ source: 'clm:memory:webhook', eventId: 'bad-1', orderingKey: 'opp:x', payload: { kind: 'clm.event' }, correlationId: 'corr-bad' }]);
+        await store.appendInbox(ORG, [
+            {
+                source: 'clm:memory:webhook',
+                eventId: 'bad-1',
+                orderingKey: 'opp:x',
+                payload: { kind: 'clm.event' },
+                correlationId: 'corr-bad'
+            }
+        ]);
         await engine.runUntilIdle();
         const quarantinedItems = await store.listQuarantined(ORG);
         // Only the malformed item: everything the earlier flows did went through.
         expect(quarantinedItems).toHaveLength(1);
         const quarantined = quarantinedItems.find((q) => q.queue === 'inbox');
-        expect(quarantined).toMatchObject({ queue: 'inbox', lastError: { code: 'PIPELINE.INVALID_INBOX_PAYLOAD' }, correlationId: 'corr-bad' });
+        expect(quarantined).toMatchObject({
+            queue: 'inbox',
+            lastError: { code: 'PIPELINE.INVALID_INBOX_PAYLOAD' },
+            correlationId: 'corr-bad'
+        });
         const errors = await admin.query(select(['Code__c', 'Status__c', 'Correlation_Id__c'], 'Clm_Sync_Error__c'));
-        expect(errors).toContainEqual(expect.objectContaining({ Code__c: 'PIPELINE.INVALID_INBOX_PAYLOAD', Status__c: 'Quarantined', Correlation_Id__c: 'corr-bad' }));
+        expect(errors).toContainEqual(
+            expect.objectContaining({
+                Code__c: 'PIPELINE.INVALID_INBOX_PAYLOAD',
+                Status__c: 'Quarantined',
+                Correlation_Id__c: 'corr-bad'
+            })
+        );
     });
 
     it('refuses to send a deal with nobody to sign, before writing anything, and tells the rep why', async () => {

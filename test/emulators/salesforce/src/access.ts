@@ -111,6 +111,8 @@ export class AccessView {
         // Platform event fields have no field-level security: whoever may publish the event sets every field
         // (Platform Events Developer Guide, "Considerations for Defining and Publishing Platform Events").
         else if (def.kind === 'platformEvent') access = { read: true, edit: obj.create };
+        // Custom metadata is granted per type (customMetadataTypeAccesses), not per field; records change by deploy.
+        else if (def.kind === 'customMetadata') access = { read: true, edit: false };
         else if (!field.custom) access = { read: true, edit: obj.edit || obj.create };
         else {
             access = { read: this.viewAllData, edit: false };

@@ -1,0 +1,180 @@
+/**
+ * The service's configuration: one zod schema, parsed once at start from a JSON file and the environment.
+ * This module is the only reader of `process.env` (main.ts passes it in). Secrets come from the environment or
+ * from files named in it — never from the config file — and `redactedConfig` is what may be logged.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConnectorError } from '../domain/index.ts';
+
+const Secret = z.string().min(1);
+
+export const ConnectorConfig = z.object({
+    /** Names this connector's state (one store may serve several connectors, each bound to one org). */
+    name: z.string().min(1).default('clm-connector'),
+    salesforce: z.object({
+        loginUrl: z.url(),
+        /** The connected app's consumer key (JWT bearer). */
+        clientId: z.string().min(1),
+        /** The integration user. */
+        username: z.string().min(1),
+        privateKeyPem: Secret,
+        apiVersion: z
+            .string()
+            .regex(/^\d+\.0$/)
+            .default('62.0'),
+        /** Sent as `Sforce-Call-Options: client=<id>`; CDC reports it, so the connector knows its own echoes. */
+        connectorClientId: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]{1,40}$/)
+            .default('clm-connector'),
+        /** The org's currency when it is not multi-currency. */
+        orgCurrency: z
+            .string()
+            .regex(/^[A-Z]{3}$/)
+            .optional(),
+        pubsub: z.object({ endpoint: z.string().min(1), tlsCertPath: z.string().optional() }).optional()
+    }),
+    clm: z.discriminatedUnion('vendor', [
+        z.object({
+            vendor: z.literal('ironclad'),
+            ironclad: z.record(z.string(), z.unknown()),
+            customFields: z.array(z.string()).optional(),
+            contractUrlTemplate: z.string().optional()
+        }),
+        z.object({
+            vendor: z.literal('spotdraft'),
+            spotdraft: z.record(z.string(), z.unknown()),
+            customFields: z.array(z.string()).optional(),
+            contractUrlTemplate: z.string().optional()
+        })
+    ]),
+    store: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('sqlite'), file: z.string().min(1) }),
+        z.object({ kind: z.literal('postgres'), url: Secret })
+    ]),
+    http: z
+        .object({
+            host: z.string().default('127.0.0.1'),
+            port: z.number().int().min(0).max(65535).default(8787),
+            publicUrl: z.url().optional()
+        })
+        .prefault({}),
+    admin: z.object({ token: Secret }),
+    sync: z
+        .object({
+            maxAttempts: z.number().int().min(1).max(100).default(8),
+            pollIntervalMs: z.number().int().min(10).default(500),
+            retryBaseDelayMs: z.number().int().min(1).default(1000),
+            retryMaxDelayMs: z
+                .number()
+                .int()
+                .min(1)
+                .default(15 * 60_000)
+        })
+        .prefault({}),
+    alerts: z
+        .object({ webhookUrl: z.url().optional(), format: z.enum(['slack', 'teams']).default('slack') })
+        .prefault({}),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({})
+});
+export type ConnectorConfig = z.infer<typeof ConnectorConfig>;
+
+/** Environment variables that supply secrets (directly, or as a path to a file holding the value). */
+const SECRET_ENV: readonly { env: string; path: string[] }[] = [
+    { env: 'CLM_SF_PRIVATE_KEY', path: ['salesforce', 'privateKeyPem'] },
+    { env: 'CLM_ADMIN_TOKEN', path: ['admin', 'token'] },
+    { env: 'CLM_DATABASE_URL', path: ['store', 'url'] },
+    { env: 'CLM_IRONCLAD_CLIENT_SECRET', path: ['clm', 'ironclad', 'clientSecret'] },
+    { env: 'CLM_SPOTDRAFT_CLIENT_SECRET', path: ['clm', 'spotdraft', 'clientSecret'] },
+    { env: 'CLM_ALERT_WEBHOOK_URL', path: ['alerts', 'webhookUrl'] }
+];
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+    let node = target;
+    for (const key of path.slice(0, -1)) {
+        if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+        node = node[key] as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = value;
+}
+
+function readSecret(env: Record<string, string | undefined>, name: string): string | undefined {
+    if (env[name] !== undefined) return env[name];
+    const file = env[`${name}_FILE`];
+    if (file === undefined) return undefined;
+    try {
+        return readFileSync(file, 'utf8').trim();
+    } catch {
+        throw new ConnectorError('CONFIG.SECRET_FILE_UNREADABLE', `${name}_FILE names a file that cannot be read`, {
+            field: `${name}_FILE`
+        });
+    }
+}
+
+/**
+ * Reads the config file (`CLM_CONFIG`), fills secrets from the environment, and validates everything at once.
+ * Throws CONFIG.INVALID listing each problem with its field path; secrets found in the file are refused.
+ */
+export function loadConfig(env: Record<string, string | undefined>, file = env.CLM_CONFIG): ConnectorConfig {
+    let raw: Record<string, unknown> = {};
+    if (file) {
+        try {
+            raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+        } catch (error) {
+            throw new ConnectorError(
+                'CONFIG.UNREADABLE',
+                `The config file ${file} is not readable JSON`,
+                { field: 'CLM_CONFIG' },
+                { cause: error }
+            );
+        }
+    }
+    for (const secret of SECRET_ENV) {
+        let node: unknown = raw;
+        for (const key of secret.path) node = (node as Record<string, unknown> | undefined)?.[key];
+        if (node !== undefined) {
+            throw new ConnectorError(
+                'CONFIG.SECRET_IN_FILE',
+                `${secret.path.join('.')} is a secret: set ${secret.env} (or ${secret.env}_FILE) instead`,
+                {
+                    field: secret.path.join('.')
+                }
+            );
+        }
+        const value = readSecret(env, secret.env);
+        if (value !== undefined) setPath(raw, secret.path, value);
+    }
+    if (env.CLM_LOG_LEVEL) setPath(raw, ['log', 'level'], env.CLM_LOG_LEVEL);
+    if (env.PORT) setPath(raw, ['http', 'port'], Number(env.PORT));
+    return parseConfig(raw);
+}
+
+export function parseConfig(raw: unknown): ConnectorConfig {
+    const parsed = ConnectorConfig.safeParse(raw);
+    if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
+        throw new ConnectorError(
+            'CONFIG.INVALID',
+            `The configuration is invalid:\n${problems.map((problem) => `- ${problem.field || '(root)'}: ${problem.message}`).join('\n')}`,
+            { problems }
+        );
+    }
+    return parsed.data;
+}
+
+const SECRET_KEYS = /secret|token|password|privatekey|private_key|webhookurl/i;
+
+/** The config with every secret replaced (and credentials stripped from URLs), safe to log or show. */
+export function redactedConfig(config: ConnectorConfig): unknown {
+    const walk = (value: unknown, key = ''): unknown => {
+        if (SECRET_KEYS.test(key) && typeof value === 'string') return '[redacted]';
+        if (/url$/i.test(key) && typeof value === 'string' && value.includes('@'))
+            return value.replace(/\/\/[^@]*@/, '//[redacted]@');
+        if (Array.isArray(value)) return value.map((item) => walk(item));
+        if (value && typeof value === 'object')
+            return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+        return value;
+    };
+    return walk(config);
+}

@@ -1,0 +1,195 @@
+/**
+ * Composition root: reads the config, opens the store, connects to Salesforce and the CLM, loads the org's field
+ * rules, and runs the connector until SIGTERM/SIGINT. Everything else receives its dependencies from here.
+ */
+import pino from 'pino';
+import {
+    DEFAULT_RULES,
+    isConnectorError,
+    loadRuleSet,
+    ruleFromRecord,
+    select,
+    type FieldRuleInput,
+    type RuleSet
+} from './domain/index.ts';
+import { loadConfig, redactedConfig, type ConnectorConfig } from './config/config.ts';
+import { IroncladAdapter } from './adapters/clm/ironclad/ironcladAdapter.ts';
+import { SpotdraftAdapter } from './adapters/clm/spotdraft/spotdraftAdapter.ts';
+import { connectWithJwt, JsforceSalesforce } from './adapters/salesforce/jsforceSalesforce.ts';
+import { openPostgresStore } from './adapters/store/postgres/postgresStore.ts';
+import { openSqliteStore } from './adapters/store/sqlite/sqliteStore.ts';
+import type { ClmPort } from './ports/clm.ts';
+import type { SalesforcePort } from './ports/salesforce.ts';
+import type { StorePort } from './ports/store.ts';
+import { ConnectorService, webhookAlert } from './app/service.ts';
+import { SyncEngine } from './app/syncEngine.ts';
+
+export const CONNECTOR_VERSION = '0.1.0';
+
+/** Paths pino blanks out wherever they appear in a log line. */
+export const REDACT_PATHS = [
+    '*.token',
+    '*.accessToken',
+    '*.clientSecret',
+    '*.privateKeyPem',
+    '*.authorization',
+    'headers.authorization',
+    '*.password',
+    '*.webhookUrl'
+];
+
+export function createLogger(config: Pick<ConnectorConfig, 'log'>, destination?: pino.DestinationStream): pino.Logger {
+    return pino(
+        {
+            level: config.log.level,
+            redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+            base: { service: 'clm-connector' }
+        },
+        destination
+    );
+}
+
+export function createClm(config: ConnectorConfig): ClmPort {
+    return config.clm.vendor === 'ironclad'
+        ? new IroncladAdapter(config.clm.ironclad as ConstructorParameters<typeof IroncladAdapter>[0])
+        : new SpotdraftAdapter(config.clm.spotdraft as ConstructorParameters<typeof SpotdraftAdapter>[0]);
+}
+
+export async function openStore(config: ConnectorConfig): Promise<StorePort> {
+    const options = { maxAttempts: config.sync.maxAttempts };
+    return config.store.kind === 'sqlite'
+        ? openSqliteStore({ file: config.store.file, ...options })
+        : openPostgresStore({ connectionString: config.store.url, ...options });
+}
+
+/** The org's rules (Clm_Field_Mapping__mdt), or the packaged defaults when the org has none deployed yet. */
+export async function loadOrgRules(
+    salesforce: SalesforcePort
+): Promise<{ rules: RuleSet; source: 'org' | 'defaults' }> {
+    let records: FieldRuleInput[] = [];
+    try {
+        const rows = await salesforce.query(
+            select(
+                [
+                    'DeveloperName',
+                    'Object__c',
+                    'Field__c',
+                    'Clm_Field__c',
+                    'Direction__c',
+                    'Conflict_Policy__c',
+                    'Transform__c',
+                    'Enabled__c',
+                    'Description__c'
+                ],
+                'Clm_Field_Mapping__mdt'
+            )
+        );
+        records = rows.map(ruleFromRecord);
+    } catch (error) {
+        if (!isConnectorError(error, 'SF.INVALID_TYPE')) throw error;
+    }
+    return records.length > 0
+        ? { rules: loadRuleSet(records), source: 'org' }
+        : { rules: loadRuleSet(DEFAULT_RULES), source: 'defaults' };
+}
+
+export interface RunningConnector {
+    service: ConnectorService;
+    url: string;
+    orgId: string;
+    stop(): Promise<void>;
+}
+
+/** Starts the connector from a parsed config (main() below, `npm start` and the end-to-end tests use this). */
+export async function startConnector(config: ConnectorConfig, logger: pino.Logger): Promise<RunningConnector> {
+    logger.info({ config: redactedConfig(config) }, 'starting');
+    const conn = await connectWithJwt({
+        loginUrl: config.salesforce.loginUrl,
+        clientId: config.salesforce.clientId,
+        username: config.salesforce.username,
+        privateKeyPem: config.salesforce.privateKeyPem,
+        apiVersion: config.salesforce.apiVersion
+    });
+    const orgId = conn.userInfo?.organizationId;
+    if (!orgId) throw new Error('Salesforce did not report the org id after login');
+    const salesforce = new JsforceSalesforce(conn, {
+        connectorClientId: config.salesforce.connectorClientId,
+        apiVersion: config.salesforce.apiVersion
+    });
+    const store = await openStore(config);
+    const clm = createClm(config);
+    const { rules, source } = await loadOrgRules(salesforce);
+    logger.info(
+        { orgId, rules: rules.rules.length, rulesFrom: source, clm: clm.vendor, store: store.kind },
+        'connected'
+    );
+    const template = config.clm.contractUrlTemplate;
+    const engine = new SyncEngine({
+        orgId,
+        store,
+        salesforce,
+        clm,
+        rules,
+        context: {
+            connectorClientId: config.salesforce.connectorClientId,
+            transform: { ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}) }
+        },
+        ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}),
+        ...(config.clm.customFields ? { clmCustomFields: config.clm.customFields } : {}),
+        ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
+        retry: { baseDelayMs: config.sync.retryBaseDelayMs, maxDelayMs: config.sync.retryMaxDelayMs },
+        log: (level, message, fields) => logger[level](fields, message)
+    });
+    const service = new ConnectorService({
+        name: config.name,
+        version: CONNECTOR_VERSION,
+        orgId,
+        store,
+        salesforce,
+        clm,
+        engine,
+        adminToken: config.admin.token,
+        logger,
+        pollIntervalMs: config.sync.pollIntervalMs,
+        ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
+    });
+    const url = await service.start(config.http.port, config.http.host);
+    if (config.http.publicUrl) await clm.ensureWebhookSubscription(`${config.http.publicUrl}/webhooks/${clm.vendor}`);
+    logger.info({ url }, 'listening');
+    return {
+        service,
+        url,
+        orgId,
+        async stop() {
+            await service.stop();
+            await store.close();
+        }
+    };
+}
+
+async function main(): Promise<void> {
+    let config: ConnectorConfig;
+    try {
+        config = loadConfig(process.env);
+    } catch (error) {
+        process.stderr.write(
+            `${isConnectorError(error) ? `[${error.code}] ` : ''}${error instanceof Error ? error.message : String(error)}\n`
+        );
+        process.exit(2);
+    }
+    const logger = createLogger(config);
+    const running = await startConnector(config, logger);
+    const stop = () => {
+        logger.info({}, 'stopping');
+        running.stop().then(
+            () => process.exit(0),
+            () => process.exit(1)
+        );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+    void main();
+}
