@@ -89,7 +89,10 @@ export function contractPatch(fields: Readonly<Record<string, Json>>): ContractP
         if (!slot) {
             throw new ConnectorError('CLM.UNSUPPORTED', `The CLM port cannot write ${path}`, { field: path });
         }
-        custom[slot] = value !== null && typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean | null);
+        custom[slot] =
+            value !== null && typeof value === 'object'
+                ? JSON.stringify(value)
+                : (value as string | number | boolean | null);
     }
     if (Object.keys(custom).length > 0) patch.custom = custom;
     return patch;

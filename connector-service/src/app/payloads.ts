@@ -9,7 +9,8 @@ const JsonRecord = z.record(z.string(), z.unknown());
 
 export const InboxPayload = z.discriminatedUnion('kind', [
     /** A Salesforce record change (CDC, or the SystemModstamp reconcile). */
-    z.object({ kind: z.literal('sf.change'), change: SalesforceChange }),
+    /** `pairId` is set when an Account or Contact change was fanned out to the deals it belongs to. */
+    z.object({ kind: z.literal('sf.change'), change: SalesforceChange, pairId: z.string().optional() }),
     /** A rep asked to send an Opportunity to the CLM (Clm_Sync_Request__e). */
     z.object({
         kind: z.literal('sf.syncRequest'),
@@ -42,11 +43,28 @@ export const OutboxPayload = z.discriminatedUnion('kind', [
         pairId: z.string().optional(),
         linkAs: z.enum(['opportunity', 'contract', 'quote']).optional()
     }),
-    z.object({ kind: z.literal('clm.create'), pairId: z.string(), opportunityId: z.string(), accountId: z.string().nullable(), input: JsonRecord }),
-    z.object({ kind: z.literal('clm.update'), pairId: z.string(), contractId: z.string(), fields: JsonRecord, ifVersion: z.string().optional() }),
+    z.object({
+        kind: z.literal('clm.create'),
+        pairId: z.string(),
+        opportunityId: z.string(),
+        accountId: z.string().nullable(),
+        input: JsonRecord
+    }),
+    z.object({
+        kind: z.literal('clm.update'),
+        pairId: z.string(),
+        contractId: z.string(),
+        fields: JsonRecord,
+        ifVersion: z.string().optional()
+    }),
     z.object({ kind: z.literal('sf.publishStatus'), fields: z.record(z.string(), SalesforceValue) }),
     /** Copy a signed document from the CLM onto the Opportunity as a file. */
-    z.object({ kind: z.literal('clm.attachSigned'), contractId: z.string(), documentId: z.string(), recordId: z.string() })
+    z.object({
+        kind: z.literal('clm.attachSigned'),
+        contractId: z.string(),
+        documentId: z.string(),
+        recordId: z.string()
+    })
 ]);
 export type OutboxPayload = z.infer<typeof OutboxPayload>;
 
@@ -54,10 +72,14 @@ export function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, queue: '
     const parsed = schema.safeParse(payload);
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new ConnectorError(`PIPELINE.INVALID_${queue.toUpperCase()}_PAYLOAD`, `${queue} payload: ${issue?.path.join('.') || 'payload'} — ${issue?.message}`, {
-            field: issue?.path.join('.'),
-            retryable: false
-        });
+        throw new ConnectorError(
+            `PIPELINE.INVALID_${queue.toUpperCase()}_PAYLOAD`,
+            `${queue} payload: ${issue?.path.join('.') || 'payload'} — ${issue?.message}`,
+            {
+                field: issue?.path.join('.'),
+                retryable: false
+            }
+        );
     }
     return parsed.data;
 }

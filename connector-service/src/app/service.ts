@@ -162,12 +162,10 @@ export class ConnectorService {
     private registerAdmin(): void {
         const { store, orgId } = this.options;
         const deny = (reply: FastifyReply) =>
-            reply
-                .code(401)
-                .send({
-                    code: 'ADMIN.UNAUTHORIZED',
-                    message: 'A valid admin token is required (Authorization: Bearer …)'
-                });
+            reply.code(401).send({
+                code: 'ADMIN.UNAUTHORIZED',
+                message: 'A valid admin token is required (Authorization: Bearer …)'
+            });
         void this.app.register(async (admin) => {
             admin.addHook('onRequest', async (request, reply) => {
                 if (!this.authorized(request)) return deny(reply);
@@ -192,12 +190,10 @@ export class ConnectorService {
             admin.get<{ Querystring: { limit?: string } }>('/admin/errors', async (request, reply) => {
                 const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
                 if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-                    return reply
-                        .code(400)
-                        .send({
-                            code: 'ADMIN.INVALID_REQUEST',
-                            message: 'limit must be a whole number from 1 to 1000'
-                        });
+                    return reply.code(400).send({
+                        code: 'ADMIN.INVALID_REQUEST',
+                        message: 'limit must be a whole number from 1 to 1000'
+                    });
                 }
                 const items = await store.listQuarantined(orgId, { limit });
                 return {
@@ -216,12 +212,10 @@ export class ConnectorService {
             admin.post('/admin/replay', async (request, reply) => {
                 const body = ReplayBody.safeParse(request.body);
                 if (!body.success) {
-                    return reply
-                        .code(400)
-                        .send({
-                            code: 'ADMIN.INVALID_REQUEST',
-                            message: 'Send {"ids": ["inbox:1", "outbox:2"]} or {"all": true}'
-                        });
+                    return reply.code(400).send({
+                        code: 'ADMIN.INVALID_REQUEST',
+                        message: 'Send {"ids": ["inbox:1", "outbox:2"]} or {"all": true}'
+                    });
                 }
                 const refs: QueueRef[] | 'all' =
                     'all' in body.data

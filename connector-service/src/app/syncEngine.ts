@@ -24,6 +24,7 @@ import type { ClmPort, CreateContractInput } from '../ports/clm.ts';
 import type { RecordWrite, SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
 import type {
     ClaimRef,
+    InboxInput,
     InboxItem,
     LinkedPair,
     OutboxInput,
@@ -91,7 +92,8 @@ export class SyncEngine {
         const items = await this.store.claimOutbox(this.orgId, this.worker, limit, this.now());
         const sfWrites = items.filter((item) => item.operation === 'sf.write');
         if (sfWrites.length > 0) await this.dispatchSalesforceWrites(sfWrites);
-        for (const item of items.filter((candidate) => candidate.operation !== 'sf.write')) await this.dispatchOne(item);
+        for (const item of items.filter((candidate) => candidate.operation !== 'sf.write'))
+            await this.dispatchOne(item);
         return items.length;
     }
 
@@ -114,7 +116,7 @@ export class SyncEngine {
             const payload = parsePayload(InboxPayload, item.payload, 'inbox');
             switch (payload.kind) {
                 case 'sf.change':
-                    return await this.onSalesforceChange(item, payload.change);
+                    return await this.onSalesforceChange(item, payload.change, payload.pairId);
                 case 'sf.syncRequest':
                     return await this.onSyncRequest(item, payload.opportunityId, payload.requestId);
                 case 'clm.event':
@@ -127,12 +129,51 @@ export class SyncEngine {
         }
     }
 
-    private async onSalesforceChange(item: InboxItem, change: SalesforceChange): Promise<void> {
-        const pair = await this.store.findPair(this.orgId, { salesforceId: change.recordId });
-        if (!pair) return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+    private async onSalesforceChange(item: InboxItem, change: SalesforceChange, pairId?: string): Promise<void> {
+        const pair = await this.store.findPair(this.orgId, pairId ? { pairId } : { salesforceId: change.recordId });
+        if (!pair) {
+            if (!pairId && (change.sfObject === 'Account' || change.sfObject === 'Contact'))
+                return this.fanOut(item, change);
+            return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+        }
         const enriched = await this.enrich(change);
         const plan = planChange(enriched, pair.state, this.options.rules, this.options.context);
         await this.commit(item, pair, plan, []);
+    }
+
+    /**
+     * An Account or Contact belongs to no single pair: its change is queued once for each linked deal of the
+     * account (in one transaction with completing this item), each then planned against that deal's state.
+     */
+    private async fanOut(item: InboxItem, change: SalesforceChange): Promise<void> {
+        const salesforce = this.options.salesforce;
+        let accountId = change.recordId;
+        if (change.sfObject === 'Contact') {
+            const [contact] = await salesforce.readByIds('Contact', ['AccountId'], [change.recordId]);
+            accountId = typeof contact?.AccountId === 'string' ? contact.AccountId : '';
+        }
+        const deals = accountId
+            ? await salesforce.query(
+                  select(['Id'], 'Opportunity', {
+                      where: where.and(where.eq('AccountId', accountId), where.ne('CLM_Contract_Id__c', null))
+                  })
+              )
+            : [];
+        const items: InboxInput[] = [];
+        for (const deal of deals) {
+            const pair = await this.store.findPair(this.orgId, { salesforceId: String(deal.Id) });
+            if (!pair) continue;
+            items.push({
+                source: `${item.source}:fanout`,
+                eventId: `${item.eventId}:${pair.pairId}`,
+                orderingKey: pair.pairId,
+                objectType: change.sfObject,
+                payload: asJson({ kind: 'sf.change', change, pairId: pair.pairId }),
+                correlationId: item.correlationId
+            });
+        }
+        if (items.length > 0) await this.store.appendInbox(this.orgId, items);
+        await this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
     }
 
     /** Reads the fields the touched rules need but the change event did not carry (CDC sends changed fields only). */
@@ -175,12 +216,21 @@ export class SyncEngine {
         if (opportunityId && ['Signed', 'Active'].includes(contract.status.lifecycle)) {
             for (const document of await clm.listDocuments(contractId)) {
                 if (document.kind !== 'signed') continue;
-                extra.push(this.outbox('clm', 'clm.attachSigned', `attach:${contractId}:${document.id}`, pair.pairId, item.correlationId, {
-                    kind: 'clm.attachSigned',
-                    contractId,
-                    documentId: document.id,
-                    recordId: opportunityId
-                }));
+                extra.push(
+                    this.outbox(
+                        'clm',
+                        'clm.attachSigned',
+                        `attach:${contractId}:${document.id}`,
+                        pair.pairId,
+                        item.correlationId,
+                        {
+                            kind: 'clm.attachSigned',
+                            contractId,
+                            documentId: document.id,
+                            recordId: opportunityId
+                        }
+                    )
+                );
             }
         }
         if (plan.writes.salesforce.length > 0 && opportunityId) {
@@ -193,7 +243,9 @@ export class SyncEngine {
     private async pairForContract(contract: ClmContract): Promise<LinkedPair | null> {
         const vendorRefs = contract.refs.filter((ref) => ref.system !== 'salesforce');
         for (const ref of vendorRefs) {
-            const pair = await this.store.findPair(this.orgId, { clm: { vendor: ref.system, objectType: ref.objectType, id: ref.id } });
+            const pair = await this.store.findPair(this.orgId, {
+                clm: { vendor: ref.system, objectType: ref.objectType, id: ref.id }
+            });
             if (pair) return this.linkVendorRefs(pair, contract);
         }
         for (const ref of contract.refs.filter((candidate) => candidate.system === 'salesforce')) {
@@ -219,56 +271,96 @@ export class SyncEngine {
             // Already linked: a resend refreshes from the CLM.
             const contractId = existing.clm.at(-1)!.id;
             await this.store.appendInbox(this.orgId, [
-                { source: 'connector:resync', eventId: `resync:${requestId}`, orderingKey: existing.pairId, payload: { kind: 'clm.event', contractId, vendorEventId: `resync:${requestId}` }, correlationId: item.correlationId }
+                {
+                    source: 'connector:resync',
+                    eventId: `resync:${requestId}`,
+                    orderingKey: existing.pairId,
+                    payload: { kind: 'clm.event', contractId, vendorEventId: `resync:${requestId}` },
+                    correlationId: item.correlationId
+                }
             ]);
             return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
         }
-        const [opportunity] = await salesforce.readByIds('Opportunity', ['Name', 'StageName', 'AccountId', 'Amount', 'CloseDate'], [opportunityId]);
+        const [opportunity] = await salesforce.readByIds(
+            'Opportunity',
+            ['Name', 'StageName', 'AccountId', 'Amount', 'CloseDate'],
+            [opportunityId]
+        );
         const problems: string[] = [];
-        if (!opportunity) problems.push(`Opportunity ${opportunityId} was not found or is not visible to the integration user`);
+        if (!opportunity)
+            problems.push(`Opportunity ${opportunityId} was not found or is not visible to the integration user`);
         const accountId = typeof opportunity?.AccountId === 'string' ? opportunity.AccountId : null;
         const [account] = accountId
-            ? await salesforce.readByIds('Account', ['Name', 'BillingStreet', 'BillingCity', 'BillingState', 'BillingPostalCode', 'BillingCountry'], [accountId])
+            ? await salesforce.readByIds(
+                  'Account',
+                  ['Name', 'BillingStreet', 'BillingCity', 'BillingState', 'BillingPostalCode', 'BillingCountry'],
+                  [accountId]
+              )
             : [];
         if (opportunity && !account) problems.push('The Opportunity has no Account: the CLM needs a counterparty');
         const contacts = accountId
             ? await salesforce.query(
-                  select(['Id', 'Name', 'Email'], 'Contact', { where: where.and(where.eq('AccountId', accountId), where.ne('Email', null)), orderBy: [{ field: 'CreatedDate' }], limit: 1 })
+                  select(['Id', 'Name', 'Email'], 'Contact', {
+                      where: where.and(where.eq('AccountId', accountId), where.ne('Email', null)),
+                      orderBy: [{ field: 'CreatedDate' }],
+                      limit: 1
+                  })
               )
             : [];
-        if (account && contacts.length === 0) problems.push(`Account ${String(account.Name)} has no contact with an email to sign`);
+        if (account && contacts.length === 0)
+            problems.push(`Account ${String(account.Name)} has no contact with an email to sign`);
         const pairId = `opp:${opportunityId}`;
         if (problems.length > 0 || !opportunity || !account) {
             // Refused before anything is written anywhere; the rep sees why on the page.
-            const status = this.outbox('salesforce', 'sf.publishStatus', `status:rejected:${requestId}`, pairId, item.correlationId, {
-                kind: 'sf.publishStatus',
-                fields: {
-                    Kind__c: 'RequestRejected',
-                    Sync_Result__c: 'Error',
-                    Record_Id__c: opportunityId,
-                    Object_Api_Name__c: 'Opportunity',
-                    Request_Id__c: requestId,
-                    Message__c: problems.join('; ').slice(0, 255),
-                    Correlation_Id__c: item.correlationId,
-                    Event_Key__c: `rejected:${requestId}`.slice(0, 64)
+            const status = this.outbox(
+                'salesforce',
+                'sf.publishStatus',
+                `status:rejected:${requestId}`,
+                pairId,
+                item.correlationId,
+                {
+                    kind: 'sf.publishStatus',
+                    fields: {
+                        Kind__c: 'RequestRejected',
+                        Sync_Result__c: 'Error',
+                        Record_Id__c: opportunityId,
+                        Object_Api_Name__c: 'Opportunity',
+                        Request_Id__c: requestId,
+                        Message__c: problems.join('; ').slice(0, 255),
+                        Correlation_Id__c: item.correlationId,
+                        Event_Key__c: `rejected:${requestId}`.slice(0, 64)
+                    }
                 }
+            );
+            await this.store.commitPlan({
+                orgId: this.orgId,
+                inbox: this.claimOf(item),
+                outbox: [status],
+                now: this.now()
             });
-            await this.store.commitPlan({ orgId: this.orgId, inbox: this.claimOf(item), outbox: [status], now: this.now() });
             return;
         }
         const input: CreateContractInput = {
             naturalKey: { system: 'salesforce', objectType: 'Opportunity', id: opportunityId },
             title: String(opportunity.Name),
             counterparty: { name: String(account.Name), address: addressOf(account) },
-            contacts: contacts.map((contact) => ({ name: String(contact.Name), email: String(contact.Email), role: 'signer' as const, side: 'theirs' as const })),
+            contacts: contacts.map((contact) => ({
+                name: String(contact.Name),
+                email: String(contact.Email),
+                role: 'signer' as const,
+                side: 'theirs' as const
+            })),
             value:
                 typeof opportunity.Amount === 'number' && this.options.orgCurrency
                     ? { amount: String(opportunity.Amount), currency: this.options.orgCurrency }
                     : null,
             lineItems: await this.quoteLines(opportunityId),
-            custom: this.customForCreate({ dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null })
+            custom: this.customForCreate({
+                dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null
+            })
         };
-        if (!existing) await this.store.createPair(this.orgId, pairId, { salesforce: { opportunity: opportunityId } }, this.now());
+        if (!existing)
+            await this.store.createPair(this.orgId, pairId, { salesforce: { opportunity: opportunityId } }, this.now());
         await this.store.commitPlan({
             orgId: this.orgId,
             inbox: this.claimOf(item),
@@ -294,11 +386,19 @@ export class SyncEngine {
     private async quoteLines(opportunityId: string): Promise<CreateContractInput['lineItems']> {
         try {
             const quotes = await this.options.salesforce.query(
-                select(['Id'], 'SBQQ__Quote__c', { where: where.and(where.eq('SBQQ__Opportunity2__c', opportunityId), where.eq('SBQQ__Primary__c', true)), limit: 1 })
+                select(['Id'], 'SBQQ__Quote__c', {
+                    where: where.and(
+                        where.eq('SBQQ__Opportunity2__c', opportunityId),
+                        where.eq('SBQQ__Primary__c', true)
+                    ),
+                    limit: 1
+                })
             );
             if (quotes.length === 0) return [];
             const lines = await this.options.salesforce.query(
-                select(['Id', 'SBQQ__Product__c', 'SBQQ__Quantity__c', 'SBQQ__NetPrice__c'], 'SBQQ__QuoteLine__c', { where: where.eq('SBQQ__Quote__c', String(quotes[0]!.Id)) })
+                select(['Id', 'SBQQ__Product__c', 'SBQQ__Quantity__c', 'SBQQ__NetPrice__c'], 'SBQQ__QuoteLine__c', {
+                    where: where.eq('SBQQ__Quote__c', String(quotes[0]!.Id))
+                })
             );
             return lines.map((line) => ({
                 key: String(line.Id),
@@ -316,14 +416,23 @@ export class SyncEngine {
         }
     }
 
-    private async onConflictResolution(item: InboxItem, payload: Extract<InboxPayload, { kind: 'sf.conflictResolution' }>): Promise<void> {
+    private async onConflictResolution(
+        item: InboxItem,
+        payload: Extract<InboxPayload, { kind: 'sf.conflictResolution' }>
+    ): Promise<void> {
         const pair = await this.store.findPair(this.orgId, { pairId: payload.pairId });
-        if (!pair) throw new ConnectorError('PIPELINE.UNKNOWN_PAIR', `No linked pair ${payload.pairId}`, { pairId: payload.pairId, retryable: false });
+        if (!pair)
+            throw new ConnectorError('PIPELINE.UNKNOWN_PAIR', `No linked pair ${payload.pairId}`, {
+                pairId: payload.pairId,
+                retryable: false
+            });
         const plan = resolveConflict(
             pair.state,
             this.options.rules,
             payload.rule,
-            'take' in payload.resolution ? { take: payload.resolution.take } : { value: payload.resolution.value as Json },
+            'take' in payload.resolution
+                ? { take: payload.resolution.take }
+                : { value: payload.resolution.value as Json },
             { eventId: item.eventId, correlationId: item.correlationId, at: new Date(this.now()).toISOString() },
             this.options.context
         );
@@ -343,35 +452,61 @@ export class SyncEngine {
             const kind = LINK_KIND[write.sfObject];
             const id = kind ? pair.salesforce[kind] : undefined;
             if (!id) {
-                this.options.log?.('warn', 'no linked record for a planned write', { object: write.sfObject, pairId: pair.pairId, correlationId: item.correlationId });
+                this.options.log?.('warn', 'no linked record for a planned write', {
+                    object: write.sfObject,
+                    pairId: pair.pairId,
+                    correlationId: item.correlationId
+                });
                 continue;
             }
             outbox.push(
-                this.outbox('salesforce', 'sf.write', `${item.source}:${item.eventId}:${write.sfObject}`, pair.pairId, item.correlationId, {
-                    kind: 'sf.write',
-                    sfObject: write.sfObject,
-                    id,
-                    fields: { ...write.fields, CLM_Last_Sync__c: new Date(this.now()).toISOString(), CLM_Last_Sync_Result__c: 'Synced' }
-                })
+                this.outbox(
+                    'salesforce',
+                    'sf.write',
+                    `${item.source}:${item.eventId}:${write.sfObject}`,
+                    pair.pairId,
+                    item.correlationId,
+                    {
+                        kind: 'sf.write',
+                        sfObject: write.sfObject,
+                        id,
+                        fields: {
+                            ...write.fields,
+                            CLM_Last_Sync__c: new Date(this.now()).toISOString(),
+                            CLM_Last_Sync_Result__c: 'Synced'
+                        }
+                    }
+                )
             );
         }
         if (plan.writes.clm) {
             const contractId = pair.clm.at(-1)?.id;
             if (contractId) {
                 outbox.push(
-                    this.outbox('clm', 'clm.update', `${item.source}:${item.eventId}:clm`, pair.pairId, item.correlationId, {
-                        kind: 'clm.update',
-                        pairId: pair.pairId,
-                        contractId,
-                        fields: plan.writes.clm.fields,
-                        ...(plan.newState.clmVersion ? { ifVersion: plan.newState.clmVersion } : {})
-                    })
+                    this.outbox(
+                        'clm',
+                        'clm.update',
+                        `${item.source}:${item.eventId}:clm`,
+                        pair.pairId,
+                        item.correlationId,
+                        {
+                            kind: 'clm.update',
+                            pairId: pair.pairId,
+                            contractId,
+                            fields: plan.writes.clm.fields,
+                            ...(plan.newState.clmVersion ? { ifVersion: plan.newState.clmVersion } : {})
+                        }
+                    )
                 );
             }
         }
         for (const conflict of plan.conflicts) outbox.push(this.conflictRecord(pair, conflict));
         for (const error of plan.errors) {
-            this.options.log?.('warn', error.message, { code: error.code, pairId: pair.pairId, correlationId: item.correlationId });
+            this.options.log?.('warn', error.message, {
+                code: error.code,
+                pairId: pair.pairId,
+                correlationId: item.correlationId
+            });
         }
         await this.store.commitPlan({
             orgId: this.orgId,
@@ -386,7 +521,8 @@ export class SyncEngine {
     }
 
     private conflictRecord(pair: LinkedPair, conflict: Conflict): OutboxInput {
-        const key = `${pair.pairId}:${conflict.rule}:${conflict.eventId}`.slice(0, 128);
+        // pairId/rule/event: the org sends the key back with a resolution, and the pair id holds a colon.
+        const key = `${pair.pairId}/${conflict.rule}/${conflict.eventId}`.slice(0, 128);
         return this.outbox('salesforce', 'sf.write', `conflict:${key}`, pair.pairId, conflict.correlationId, {
             kind: 'sf.write',
             sfObject: 'Clm_Conflict__c',
@@ -408,7 +544,13 @@ export class SyncEngine {
         });
     }
 
-    private statusEvent(item: InboxItem, pair: LinkedPair, contract: ClmContract, result: string, key: string): OutboxInput {
+    private statusEvent(
+        item: InboxItem,
+        pair: LinkedPair,
+        contract: ClmContract,
+        result: string,
+        key: string
+    ): OutboxInput {
         return this.outbox('salesforce', 'sf.publishStatus', `status:${key}`, pair.pairId, item.correlationId, {
             kind: 'sf.publishStatus',
             fields: {
@@ -428,8 +570,23 @@ export class SyncEngine {
         });
     }
 
-    private outbox(target: 'salesforce' | 'clm', operation: string, idempotencyKey: string, orderingKey: string, correlationId: string, payload: OutboxPayload): OutboxInput {
-        return { target, operation, idempotencyKey, orderingKey, correlationId, payload: asJson(payload), objectType: 'sfObject' in payload ? payload.sfObject : undefined };
+    private outbox(
+        target: 'salesforce' | 'clm',
+        operation: string,
+        idempotencyKey: string,
+        orderingKey: string,
+        correlationId: string,
+        payload: OutboxPayload
+    ): OutboxInput {
+        return {
+            target,
+            operation,
+            idempotencyKey,
+            orderingKey,
+            correlationId,
+            payload: asJson(payload),
+            objectType: 'sfObject' in payload ? payload.sfObject : undefined
+        };
     }
 
     // ----------------------------------------------------------------------------------------------- outbox
@@ -440,7 +597,10 @@ export class SyncEngine {
         for (const item of items) {
             try {
                 const payload = parsePayload(OutboxPayload, item.payload, 'outbox');
-                if (payload.kind !== 'sf.write') throw new ConnectorError('PIPELINE.INVALID_OUTBOX_PAYLOAD', 'not a Salesforce write', { retryable: false });
+                if (payload.kind !== 'sf.write')
+                    throw new ConnectorError('PIPELINE.INVALID_OUTBOX_PAYLOAD', 'not a Salesforce write', {
+                        retryable: false
+                    });
                 parsed.push({ item, payload });
             } catch (error) {
                 await this.failItem('outbox', item, error);
@@ -466,11 +626,20 @@ export class SyncEngine {
             const result = byRef.get(String(item.id));
             if (result?.success) {
                 if (payload.linkAs && payload.pairId && result.id) {
-                    await this.store.linkPair(this.orgId, payload.pairId, { salesforce: { [payload.linkAs]: result.id } }, this.now());
+                    await this.store.linkPair(
+                        this.orgId,
+                        payload.pairId,
+                        { salesforce: { [payload.linkAs]: result.id } },
+                        this.now()
+                    );
                 }
                 await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
             } else {
-                await this.failItem('outbox', item, result?.error ?? new ConnectorError('SF.NO_RESULT', 'no result for the write', { ref: item.id }));
+                await this.failItem(
+                    'outbox',
+                    item,
+                    result?.error ?? new ConnectorError('SF.NO_RESULT', 'no result for the write', { ref: item.id })
+                );
             }
         }
     }
@@ -484,9 +653,14 @@ export class SyncEngine {
                     break;
                 case 'clm.update':
                     try {
-                        await this.options.clm.updateContract(payload.contractId, contractPatch(payload.fields as Record<string, Json>), {
-                            ...(payload.ifVersion ? { ifVersion: payload.ifVersion } : {})
-                        });
+                        const updated = await this.options.clm.updateContract(
+                            payload.contractId,
+                            contractPatch(payload.fields as Record<string, Json>),
+                            {
+                                ...(payload.ifVersion ? { ifVersion: payload.ifVersion } : {})
+                            }
+                        );
+                        await this.rememberClmVersion(payload.pairId, updated.version);
                     } catch (error) {
                         if (!isConnectorError(error, 'CLM.CONFLICT')) throw error;
                         // The contract changed since we read it: read it again and let the planner decide (a
@@ -496,7 +670,11 @@ export class SyncEngine {
                                 source: 'connector:refetch',
                                 eventId: `refetch:${item.id}:${item.attempts}`,
                                 orderingKey: item.orderingKey,
-                                payload: { kind: 'clm.event', contractId: payload.contractId, vendorEventId: `refetch:${item.id}:${item.attempts}` },
+                                payload: {
+                                    kind: 'clm.event',
+                                    contractId: payload.contractId,
+                                    vendorEventId: `refetch:${item.id}:${item.attempts}`
+                                },
                                 correlationId: item.correlationId
                             }
                         ]);
@@ -507,15 +685,41 @@ export class SyncEngine {
                     break;
                 case 'clm.attachSigned': {
                     const document = await this.options.clm.downloadDocument(payload.contractId, payload.documentId);
-                    await this.options.salesforce.attachFile(payload.recordId, { title: document.name.replace(/\.[^.]+$/, ''), fileName: document.name, bytes: document.bytes });
+                    await this.options.salesforce.attachFile(payload.recordId, {
+                        title: document.name.replace(/\.[^.]+$/, ''),
+                        fileName: document.name,
+                        bytes: document.bytes
+                    });
                     break;
                 }
                 case 'sf.write':
-                    throw new ConnectorError('PIPELINE.INVALID_OUTBOX_PAYLOAD', 'Salesforce writes are dispatched in batches', { retryable: false });
+                    throw new ConnectorError(
+                        'PIPELINE.INVALID_OUTBOX_PAYLOAD',
+                        'Salesforce writes are dispatched in batches',
+                        { retryable: false }
+                    );
             }
             await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
         } catch (error) {
             await this.failItem('outbox', item, error);
+        }
+    }
+
+    /** Our own write moved the contract's version: the next write's precondition must name the new one. */
+    private async rememberClmVersion(pairId: string, version: string): Promise<void> {
+        for (let attempt = 0; attempt < 5; attempt += 1) {
+            const pair = await this.store.findPair(this.orgId, { pairId });
+            if (!pair || pair.state.clmVersion === version) return;
+            try {
+                await this.store.commitPlan({
+                    orgId: this.orgId,
+                    pair: { pairId, expectedVersion: pair.version, state: { ...pair.state, clmVersion: version } },
+                    now: this.now()
+                });
+                return;
+            } catch (error) {
+                if (!isConnectorError(error, 'STORE.CONCURRENT_UPDATE')) throw error;
+            }
         }
     }
 
@@ -524,9 +728,15 @@ export class SyncEngine {
      * links the pair, creates or finds the Salesforce Contract by the CLM id, stamps the Opportunity, and queues the
      * contract's first read so its values flow back through the planner.
      */
-    private async createInClm(item: OutboxItem, payload: Extract<OutboxPayload, { kind: 'clm.create' }>): Promise<void> {
+    private async createInClm(
+        item: OutboxItem,
+        payload: Extract<OutboxPayload, { kind: 'clm.create' }>
+    ): Promise<void> {
         const contract = await this.options.clm.createContract(payload.input as unknown as CreateContractInput);
-        const pair = await this.linkVendorRefs((await this.store.findPair(this.orgId, { pairId: payload.pairId }))!, contract);
+        const pair = await this.linkVendorRefs(
+            (await this.store.findPair(this.orgId, { pairId: payload.pairId }))!,
+            contract
+        );
         const url = this.options.contractUrl?.(contract) ?? null;
         const salesforce = this.options.salesforce;
         if (!pair.salesforce.contract && payload.accountId) {
@@ -535,23 +745,45 @@ export class SyncEngine {
                     ref: 'contract',
                     sfObject: 'Contract',
                     externalId: { field: 'CLM_Contract_Id__c', value: contract.id },
-                    fields: { AccountId: payload.accountId, Status: 'Draft', Name: (contract.title ?? 'Contract').slice(0, 80), CLM_Contract_Url__c: url }
+                    fields: {
+                        AccountId: payload.accountId,
+                        Status: 'Draft',
+                        Name: (contract.title ?? 'Contract').slice(0, 80),
+                        CLM_Contract_Url__c: url
+                    }
                 }
             ]);
-            if (!result?.success || !result.id) throw result?.error ?? new ConnectorError('SF.NO_RESULT', 'the Contract upsert returned nothing', {});
+            if (!result?.success || !result.id)
+                throw result?.error ?? new ConnectorError('SF.NO_RESULT', 'the Contract upsert returned nothing', {});
             await this.store.linkPair(this.orgId, pair.pairId, { salesforce: { contract: result.id } }, this.now());
             const [opportunity] = await salesforce.write([
                 {
                     ref: 'opportunity',
                     sfObject: 'Opportunity',
                     id: payload.opportunityId,
-                    fields: { ContractId: result.id, CLM_Contract_Id__c: contract.id, CLM_Contract_Url__c: url, CLM_Last_Sync__c: new Date(this.now()).toISOString(), CLM_Last_Sync_Result__c: 'Synced' }
+                    fields: {
+                        ContractId: result.id,
+                        CLM_Contract_Id__c: contract.id,
+                        CLM_Contract_Url__c: url,
+                        CLM_Last_Sync__c: new Date(this.now()).toISOString(),
+                        CLM_Last_Sync_Result__c: 'Synced'
+                    }
                 }
             ]);
-            if (!opportunity?.success) throw opportunity?.error ?? new ConnectorError('SF.NO_RESULT', 'the Opportunity update returned nothing', {});
+            if (!opportunity?.success)
+                throw (
+                    opportunity?.error ??
+                    new ConnectorError('SF.NO_RESULT', 'the Opportunity update returned nothing', {})
+                );
         }
         await this.store.appendInbox(this.orgId, [
-            { source: 'connector:created', eventId: `created:${contract.id}`, orderingKey: pair.pairId, payload: { kind: 'clm.event', contractId: contract.id, vendorEventId: `created:${contract.id}` }, correlationId: item.correlationId }
+            {
+                source: 'connector:created',
+                eventId: `created:${contract.id}`,
+                orderingKey: pair.pairId,
+                payload: { kind: 'clm.event', contractId: contract.id, vendorEventId: `created:${contract.id}` },
+                correlationId: item.correlationId
+            }
         ]);
     }
 
@@ -561,14 +793,32 @@ export class SyncEngine {
     private async failItem(queue: QueueName, item: InboxItem | OutboxItem, error: unknown): Promise<void> {
         const connectorError = isConnectorError(error)
             ? error
-            : new ConnectorError('PIPELINE.UNEXPECTED', error instanceof Error ? error.message : String(error), {}, { cause: error });
+            : new ConnectorError(
+                  'PIPELINE.UNEXPECTED',
+                  error instanceof Error ? error.message : String(error),
+                  {},
+                  { cause: error }
+              );
         const lastError = { code: connectorError.code, message: connectorError.message.slice(0, 1000) };
         const claim = this.claimOf(item);
-        this.options.log?.('warn', 'item failed', { queue, id: item.id, code: lastError.code, attempt: item.attempts, correlationId: item.correlationId });
+        this.options.log?.('warn', 'item failed', {
+            queue,
+            id: item.id,
+            code: lastError.code,
+            attempt: item.attempts,
+            correlationId: item.correlationId
+        });
         let outcome: 'failed' | 'quarantined';
         try {
             if (isRetryable(connectorError)) {
-                const retryAt = this.now() + retryDelayMs(item.attempts, connectorError, this.options.retry ?? DEFAULT_RETRY_POLICY, this.options.random);
+                const retryAt =
+                    this.now() +
+                    retryDelayMs(
+                        item.attempts,
+                        connectorError,
+                        this.options.retry ?? DEFAULT_RETRY_POLICY,
+                        this.options.random
+                    );
                 outcome = await this.store.fail(queue, this.orgId, claim, { error: lastError, retryAt }, this.now());
             } else {
                 await this.store.quarantine(queue, this.orgId, claim, lastError, this.now());
@@ -580,29 +830,44 @@ export class SyncEngine {
             throw storeError;
         }
         if (outcome === 'quarantined' && !isErrorRecordWrite(item)) {
-            await this.store.commitPlan({ orgId: this.orgId, outbox: [this.errorRecord(queue, item, lastError)], now: this.now() });
+            await this.store.commitPlan({
+                orgId: this.orgId,
+                outbox: [this.errorRecord(queue, item, lastError)],
+                now: this.now()
+            });
         }
     }
 
     /** A Clm_Sync_Error__c row in the org for admins and legal, upserted by a stable key. */
-    private errorRecord(queue: QueueName, item: InboxItem | OutboxItem, error: { code: string; message: string }): OutboxInput {
+    private errorRecord(
+        queue: QueueName,
+        item: InboxItem | OutboxItem,
+        error: { code: string; message: string }
+    ): OutboxInput {
         const key = `${queue}:${item.id}`;
         const recordId = item.orderingKey.startsWith('opp:') ? item.orderingKey.slice(4) : null;
-        return this.outbox('salesforce', 'sf.write', `error:${key}:${item.attempts}`, `error:${key}`, item.correlationId, {
-            kind: 'sf.write',
-            sfObject: 'Clm_Sync_Error__c',
-            externalId: { field: 'Error_Key__c', value: key },
-            fields: {
-                Code__c: error.code.slice(0, 80),
-                Message__c: error.message,
-                Correlation_Id__c: item.correlationId.slice(0, 64),
-                Attempts__c: item.attempts,
-                Status__c: 'Quarantined',
-                Object_Api_Name__c: item.objectType,
-                Record_Id__c: recordId,
-                Last_Attempt_At__c: new Date(this.now()).toISOString()
+        return this.outbox(
+            'salesforce',
+            'sf.write',
+            `error:${key}:${item.attempts}`,
+            `error:${key}`,
+            item.correlationId,
+            {
+                kind: 'sf.write',
+                sfObject: 'Clm_Sync_Error__c',
+                externalId: { field: 'Error_Key__c', value: key },
+                fields: {
+                    Code__c: error.code.slice(0, 80),
+                    Message__c: error.message,
+                    Correlation_Id__c: item.correlationId.slice(0, 64),
+                    Attempts__c: item.attempts,
+                    Status__c: 'Quarantined',
+                    Object_Api_Name__c: item.objectType,
+                    Record_Id__c: recordId,
+                    Last_Attempt_At__c: new Date(this.now()).toISOString()
+                }
             }
-        });
+        );
     }
 }
 

@@ -39,24 +39,20 @@ export function registerWebhookRoutes(server: FastifyInstance, options: WebhookS
         app.post<{ Params: { vendor: string } }>('/webhooks/:vendor', async (request, reply) => {
             const { clm, store, orgId } = options;
             if (request.params.vendor !== clm.vendor) {
-                return reply
-                    .code(404)
-                    .send({
-                        code: 'WEBHOOK.UNKNOWN_VENDOR',
-                        message: `No ${request.params.vendor} connection is configured`
-                    });
+                return reply.code(404).send({
+                    code: 'WEBHOOK.UNKNOWN_VENDOR',
+                    message: `No ${request.params.vendor} connection is configured`
+                });
             }
             const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
             const webhook = { headers: request.headers, rawBody };
             const verification = await clm.verifyWebhook(webhook);
             if (!verification.ok && verification.reason !== 'replayed') {
                 options.log?.('warn', 'webhook refused', { vendor: clm.vendor, reason: verification.reason });
-                return reply
-                    .code(401)
-                    .send({
-                        code: `WEBHOOK.${verification.reason.toUpperCase().replace(/-/g, '_')}`,
-                        message: 'The delivery is not signed by the configured CLM'
-                    });
+                return reply.code(401).send({
+                    code: `WEBHOOK.${verification.reason.toUpperCase().replace(/-/g, '_')}`,
+                    message: 'The delivery is not signed by the configured CLM'
+                });
             }
             let events;
             try {

@@ -283,6 +283,12 @@ export function planChange(change: Change, state: PairState, ruleSet: RuleSet, c
         // (c) the source does not own this field: record, never write
         if (!mayWrite(rule, source)) {
             plan.log(rule, 'notOwned', { value, previous: field.synced?.value });
+            // We are waiting for a write of the owner's value to land here, and this side reports something else:
+            // that write was refused or overwritten, so the owner's value goes out again.
+            if (field.synced && hasPending(field, source) && !sameValue(value, field.synced.value)) {
+                field.pending![source] = [];
+                if (plan.write(rule, source, field.synced.value)) plan.log(rule, 'applied', { value: field.synced.value, previous: value });
+            }
             continue;
         }
 

@@ -1,0 +1,126 @@
+/**
+ * Change Data Capture and platform events, as the Pub/Sub client decodes them, turned into inbox items. Pure:
+ * the subscription (pubsubIngest.ts) feeds it and stores what it returns.
+ */
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog, type SalesforceChange } from '../domain/index.ts';
+import type { InboxPayload } from './payloads.ts';
+
+export interface DecodedEvent {
+    replayId: number | bigint | string;
+    payload: Record<string, unknown>;
+}
+
+interface ChangeEventHeader {
+    entityName: string;
+    recordIds: string[];
+    changeType: string;
+    changeOrigin?: string;
+    transactionKey?: string;
+    sequenceNumber?: number;
+    commitTimestamp: number | string;
+    commitNumber?: number | string;
+    changedFields?: string[];
+    nulledFields?: string[];
+}
+
+/** `BillingAddress.City` → `BillingCity`; `Name.FirstName` → `FirstName`. */
+function flatName(path: string): string {
+    const [parent, child] = path.split('.');
+    if (!child) return path;
+    if (parent?.endsWith('Address')) return `${parent.slice(0, -'Address'.length)}${child}`;
+    return child;
+}
+
+/** An Avro value as the REST API would show it: dates as YYYY-MM-DD, date-times as ISO instants. */
+function restValue(type: string | undefined, value: unknown): unknown {
+    if (value === null || value === undefined) return null;
+    const epoch = typeof value === 'bigint' ? Number(value) : value;
+    if (type === 'datetime' && typeof epoch === 'number') return new Date(epoch).toISOString();
+    if (type === 'date' && typeof epoch === 'number') return new Date(epoch).toISOString().slice(0, 10);
+    return epoch;
+}
+
+function flatten(payload: Record<string, unknown>, sfObject: string, catalog: FieldCatalog): Record<string, unknown> {
+    const fields = catalog[sfObject] ?? {};
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(payload)) {
+        if (key === 'ChangeEventHeader') continue;
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+            for (const [part, partValue] of Object.entries(value as Record<string, unknown>)) {
+                const name = flatName(`${key}.${part}`);
+                out[name] = restValue(fields[name]?.type, partValue);
+            }
+        } else {
+            out[key] = restValue(fields[key]?.type, value);
+        }
+    }
+    return out;
+}
+
+/** One change per record the event names; update events carry only the changed and nulled fields. */
+export function changesFromCdcEvent(
+    channel: string,
+    event: DecodedEvent,
+    catalog: FieldCatalog = DEFAULT_FIELD_CATALOG
+): SalesforceChange[] {
+    const header = event.payload.ChangeEventHeader as ChangeEventHeader | undefined;
+    if (!header || !header.entityName || !Array.isArray(header.recordIds)) return [];
+    const sfObject = header.entityName;
+    const all = flatten(event.payload, sfObject, catalog);
+    const isUpdate = header.changeType === 'UPDATE';
+    const touched = isUpdate
+        ? [...(header.changedFields ?? []), ...(header.nulledFields ?? [])]
+              .map(flatName)
+              .filter((field) => field !== 'LastModifiedDate')
+        : Object.keys(all).filter((field) => all[field] !== null);
+    const values: Record<string, unknown> = {};
+    for (const field of touched) values[field] = all[field] ?? null;
+    const at = new Date(Number(header.commitTimestamp)).toISOString();
+    const replayId = String(event.replayId);
+    return header.recordIds
+        .filter((recordId) => !recordId.includes('*'))
+        .map((recordId) => ({
+            source: 'salesforce' as const,
+            sfObject,
+            recordId,
+            eventId: `${channel}:${replayId}:${recordId}`,
+            correlationId: `cdc-${header.transactionKey ?? replayId}`.slice(0, 64),
+            version: { at, seq: Number(header.commitNumber ?? 0) || 0 },
+            ...(header.changeOrigin ? { origin: header.changeOrigin } : {}),
+            values,
+            changedFields: touched
+        }));
+}
+
+/** What a Clm_Sync_Request__e asks the connector to do. */
+export function payloadFromSyncRequest(event: DecodedEvent): InboxPayload | null {
+    const p = event.payload;
+    const action = String(p.Action__c ?? '');
+    const requestId = String(p.Request_Id__c ?? event.replayId);
+    const recordId = typeof p.Record_Id__c === 'string' ? p.Record_Id__c : '';
+    if (action === 'Send' || action === 'Resync') {
+        return {
+            kind: 'sf.syncRequest',
+            opportunityId: recordId,
+            requestId,
+            ...(typeof p.Requested_By__c === 'string' ? { requestedBy: p.Requested_By__c } : {})
+        };
+    }
+    if (action === 'ResolveConflict' && typeof p.Subject_Key__c === 'string') {
+        const [pairId, rule] = p.Subject_Key__c.split('/');
+        let decision: { resolution?: string; value?: unknown } = {};
+        try {
+            decision = JSON.parse(String(p.Payload__c ?? '{}')) as typeof decision;
+        } catch {
+            return null;
+        }
+        const resolution = /salesforce/i.test(decision.resolution ?? '')
+            ? { take: 'salesforce' as const }
+            : /clm/i.test(decision.resolution ?? '')
+              ? { take: 'clm' as const }
+              : { value: decision.value ?? null };
+        if (!pairId || !rule) return null;
+        return { kind: 'sf.conflictResolution', pairId, rule, resolution };
+    }
+    return null;
+}
