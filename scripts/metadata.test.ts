@@ -32,7 +32,11 @@ describe('metadata generated from the domain', () => {
                 for (const entry of [doc.values].flat()) {
                     const value = entry.value;
                     record[entry.field] =
-                        value?.['@xsi:nil'] === 'true' ? null : value['@xsi:type'] === 'xsd:boolean' ? value['#text'] === true || value['#text'] === 'true' : String(value['#text']);
+                        value?.['@xsi:nil'] === 'true'
+                            ? null
+                            : value['@xsi:type'] === 'xsd:boolean'
+                              ? value['#text'] === true || value['#text'] === 'true'
+                              : String(value['#text']);
                 }
                 return FieldRule.parse(ruleFromRecord(record));
             });

@@ -38,7 +38,8 @@ function valueSet(values: readonly { name: string; label: string }[], restricted
 }
 
 function metadataTypeField(field: MetadataFieldDefinition): string {
-    let body = element('fullName', field.name) + element('description', field.description) + element('externalId', false);
+    let body =
+        element('fullName', field.name) + element('description', field.description) + element('externalId', false);
     body += element('fieldManageability', 'SubscriberControlled');
     body += element('label', field.label);
     if (field.type === 'Checkbox') body += element('defaultValue', field.defaultValue ?? 'false');
@@ -76,12 +77,16 @@ const FIELD_TYPES: Partial<Record<SalesforceField['type'], string>> = {
 function customField(name: string, field: SalesforceField): string {
     const type = FIELD_TYPES[field.type];
     if (!type) throw new Error(`No metadata type for ${name} (${field.type})`);
-    let body = element('fullName', name) + element('description', field.description) + element('inlineHelpText', field.inlineHelpText);
+    let body =
+        element('fullName', name) +
+        element('description', field.description) +
+        element('inlineHelpText', field.inlineHelpText);
     if (type === 'Checkbox') body += element('defaultValue', false);
     if (type === 'Text') body += element('externalId', field.externalId ?? false);
     body += element('label', field.label);
     if (type === 'Text' || type === 'LongTextArea') body += element('length', field.length);
-    if (type === 'Number' || type === 'Currency') body += element('precision', field.precision) + element('scale', field.scale);
+    if (type === 'Number' || type === 'Currency')
+        body += element('precision', field.precision) + element('scale', field.scale);
     if (type !== 'Checkbox') body += element('required', false);
     body += element('trackHistory', false);
     body += element('type', type);
@@ -107,7 +112,8 @@ export function renderGeneratedMetadata(): Map<string, string> {
         `${typeDir}/${RULE_METADATA_TYPE}.object-meta.xml`,
         `${HEADER}<CustomObject xmlns="${NS}">\n${element('description', 'Field rules of the CLM connector: per field, which system owns the value, how conflicts resolve and how the value is transformed. Generated defaults; admins change them in Setup.')}${element('label', 'CLM Field Mapping')}${element('pluralLabel', 'CLM Field Mappings')}${element('visibility', 'Public')}</CustomObject>\n`
     );
-    for (const field of RULE_METADATA_FIELDS) files.set(`${typeDir}/fields/${field.name}.field-meta.xml`, metadataTypeField(field));
+    for (const field of RULE_METADATA_FIELDS)
+        files.set(`${typeDir}/fields/${field.name}.field-meta.xml`, metadataTypeField(field));
 
     for (const rule of DEFAULT_RULES) {
         const record = ruleToRecord(rule);
@@ -124,7 +130,10 @@ export function renderGeneratedMetadata(): Map<string, string> {
         for (const [name, field] of Object.entries(fields) as [string, SalesforceField][]) {
             if (!field.package) continue;
             const root = field.package === 'cpq' ? 'force-app-cpq' : 'force-app';
-            files.set(path.posix.join(root, 'main/default/objects', object, 'fields', `${name}.field-meta.xml`), customField(name, field));
+            files.set(
+                path.posix.join(root, 'main/default/objects', object, 'fields', `${name}.field-meta.xml`),
+                customField(name, field)
+            );
         }
     }
     return files;

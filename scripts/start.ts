@@ -1,161 +1,133 @@
 /**
- * `npm start`: runs what the connector has today on its embedded default — the default field rules loaded and
- * validated, and a short, real history planned by the domain: a CLM lifecycle change, its echo, a rep's edits,
- * a field Salesforce does not own, and a conflict on a field both sides edit. It prints every write, echo and
- * conflict the planner found. (The full local demo with both emulators and the connector comes with the pipeline.)
+ * `npm start`: the whole product on one machine, with nothing installed beyond `npm install` — the Salesforce
+ * emulator (the package's metadata loaded, a sample deal seeded, the Pub/Sub API on), the CLM emulator speaking
+ * Ironclad, the connector on SQLite, and the package preview (the Opportunity record page and the admin console).
+ * It prints the URLs and what to try, then one JSON line with them all (for scripts and tests).
+ * `npm start -- --org <alias or instance URL> --clm <config.json>` runs the connector alone against a real org
+ * and CLM instead (see README, "Running against a real org").
  */
-import {
-    DEFAULT_RULES,
-    emptyPairState,
-    loadRuleSet,
-    planChange,
-    resolveConflict,
-    type Change,
-    type Plan,
-    type PlanContext
-} from '../connector-service/src/domain/index.ts';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, startConnector } from '../connector-service/src/main.ts';
+import { loadConfig, parseConfig } from '../connector-service/src/config/config.ts';
+import { startClmEmulator } from '../test/emulators/clm/src/index.ts';
+import { startSalesforceEmulator } from '../test/emulators/salesforce/src/index.ts';
+import { connectAs } from '../test/emulators/salesforce/test/helpers.ts';
+import { ensurePreviewBuilt } from '../test/preview/build.ts';
+import { seedDeal } from '../test/preview/demoData.ts';
+import { startPreview } from '../test/preview/server.ts';
+import { repoRoot } from '../test/support/requirements.ts';
 
-const ruleSet = loadRuleSet(DEFAULT_RULES);
-const context: PlanContext = { connectorClientId: 'clm-connector', transform: { orgCurrency: 'USD' } };
-const version = (second: number) => ({ at: new Date(Date.UTC(2026, 10, 23, 9, 0, second)).toISOString(), seq: 0 });
-const ORIGIN = 'com/salesforce/api/rest/62.0;client=clm-connector';
+const { values: args } = parseArgs({ options: { org: { type: 'string' }, clm: { type: 'string' } }, strict: true });
 
-const history: { say: string; change: Change }[] = [
-    {
-        say: 'Ironclad moves the contract to signature (webhook → fetch)',
-        change: {
-            source: 'clm',
-            contractId: 'IC-WF-1042',
-            eventId: 'wh-1',
-            correlationId: 'corr-1',
-            version: version(1),
-            values: {
-                'status.lifecycle': 'OutForSignature',
-                'status.signature': 'Sent',
-                effectiveDate: '2027-01-01',
-                expirationDate: '2027-12-31',
-                termMonths: 12,
-                value: { amount: '120000.00', currency: 'USD' },
-                autoRenew: true,
-                renewalTermMonths: 12,
-                noticeDeadline: '2027-10-02'
-            }
-        }
-    },
-    {
-        say: 'Salesforce reports our own write back through CDC (changeOrigin names the connector)',
-        change: {
-            source: 'salesforce',
-            sfObject: 'Opportunity',
-            recordId: '006000000000042AAA',
-            eventId: 'cdc-1',
-            correlationId: 'corr-2',
-            version: version(2),
-            origin: ORIGIN,
-            values: { CLM_Lifecycle__c: 'OutForSignature', CLM_Signature_Status__c: 'Sent' }
-        }
-    },
-    {
-        say: 'The same webhook is delivered again',
-        change: {
-            source: 'clm',
-            contractId: 'IC-WF-1042',
-            eventId: 'wh-1',
-            correlationId: 'corr-1',
-            version: version(1),
-            values: { 'status.lifecycle': 'OutForSignature', 'status.signature': 'Sent' }
-        }
-    },
-    {
-        say: 'A rep moves the stage and renames the deal',
-        change: {
-            source: 'salesforce',
-            sfObject: 'Opportunity',
-            recordId: '006000000000042AAA',
-            eventId: 'cdc-2',
-            correlationId: 'corr-3',
-            version: version(3),
-            values: { StageName: 'Negotiation/Review', Name: 'Acme — Platform renewal 2027' }
-        }
-    },
-    {
-        say: 'A rep edits the contract value in Salesforce (the CLM owns it)',
-        change: {
-            source: 'salesforce',
-            sfObject: 'Contract',
-            recordId: '800000000000042AAA',
-            eventId: 'cdc-3',
-            correlationId: 'corr-4',
-            version: version(4),
-            values: { CLM_Contract_Value__c: 99000, CLM_Currency__c: 'USD' }
-        }
-    },
-    {
-        say: 'Legal edits special terms in Salesforce',
-        change: {
-            source: 'salesforce',
-            sfObject: 'Contract',
-            recordId: '800000000000042AAA',
-            eventId: 'cdc-4',
-            correlationId: 'corr-5',
-            version: version(5),
-            values: { SpecialTerms: 'Net 30; price cap 5%' }
-        }
-    },
-    {
-        say: 'Meanwhile the counterparty edits special terms in the CLM',
-        change: {
-            source: 'clm',
-            contractId: 'IC-WF-1042',
-            eventId: 'wh-2',
-            correlationId: 'corr-6',
-            version: version(6),
-            values: { 'custom.specialTerms': 'Net 45; price cap 5%' }
-        }
-    }
-];
-
-function describePlan(plan: Plan): string[] {
-    const lines: string[] = [];
-    for (const write of plan.writes.salesforce) lines.push(`  write → Salesforce ${write.sfObject}: ${JSON.stringify(write.fields)}`);
-    if (plan.writes.clm) lines.push(`  write → CLM: ${JSON.stringify(plan.writes.clm.fields)}`);
-    for (const entry of plan.changeLog.filter((e) => !['applied'].includes(e.outcome))) {
-        lines.push(`  ${entry.outcome.padEnd(9)} ${entry.rule}${entry.value === undefined ? '' : ` = ${JSON.stringify(entry.value)}`}`);
-    }
-    for (const conflict of plan.conflicts) {
-        lines.push(`  CONFLICT ${conflict.rule}: Salesforce ${JSON.stringify(conflict.salesforceValue)} vs CLM ${JSON.stringify(conflict.clmValue)} → queued for review`);
-    }
-    for (const error of plan.errors) lines.push(`  error    [${error.code}] ${error.message}`);
-    if (lines.length === 0) lines.push('  (nothing to do)');
-    return lines;
+async function realOrg(): Promise<void> {
+    // Against a real org: the connector alone, configured by the file given (secrets from the environment).
+    const config = loadConfig(process.env, args.clm);
+    const logger = createLogger(config);
+    const running = await startConnector(config, logger);
+    console.log(`CLM connector for org ${running.orgId} listening at ${running.url}`);
+    const stop = () => void running.stop().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
 }
 
-console.log(`CLM connector — ${ruleSet.rules.length} default field rules loaded and validated:`);
-for (const rule of ruleSet.rules) {
-    console.log(`  ${rule.name.padEnd(26)} ${`${rule.sfObject}.${rule.sfField}`.padEnd(36)} ${rule.direction.padEnd(16)} ${rule.clmField}${rule.conflictPolicy ? ` (${rule.conflictPolicy})` : ''}`);
+async function demo(): Promise<void> {
+    const demoDir = path.join(repoRoot, '.tmp', 'demo');
+    rmSync(demoDir, { recursive: true, force: true });
+    mkdirSync(demoDir, { recursive: true });
+    const port = (name: string) => Number(process.env[name] ?? 0);
+
+    process.stdout.write('building the package preview (cached after the first run)… ');
+    await ensurePreviewBuilt();
+    console.log('done');
+    const salesforce = await startSalesforceEmulator({
+        pubsub: { port: port('DEMO_PUBSUB_PORT') },
+        port: port('DEMO_SALESFORCE_PORT')
+    });
+    const clm = await startClmEmulator({ port: port('DEMO_CLM_PORT'), clockScale: 1 });
+
+    const admin = await connectAs(salesforce, salesforce.users.admin.username);
+    const { accountId, opportunityId } = await seedDeal(admin, salesforce.users.salesRep.id);
+    await admin
+        .sobject('Contact')
+        .create({ FirstName: 'Greta', LastName: 'Signer', Email: 'greta@acme.example', AccountId: accountId });
+
+    const adminToken = randomBytes(18).toString('base64url');
+    const config = parseConfig({
+        salesforce: {
+            loginUrl: salesforce.loginUrl,
+            clientId: salesforce.jwtConsumerKey,
+            username: salesforce.users.integration.username,
+            privateKeyPem: readFileSync(salesforce.jwtPrivateKeyPath, 'utf8'),
+            orgCurrency: 'USD',
+            pubsub: { endpoint: salesforce.pubsubEndpoint, allowSelfSignedTls: true }
+        },
+        clm: {
+            vendor: 'ironclad',
+            ironclad: {
+                baseUrl: clm.ironcladBaseUrl,
+                tokenUrl: clm.ironcladTokenUrl,
+                clientId: clm.ironcladClientId,
+                clientSecret: clm.ironcladClientSecret,
+                actorEmail: clm.ironcladUserEmail,
+                templateName: clm.ironcladTemplateName,
+                customAttributes: { specialTerms: 'paymentTerms' }
+            },
+            customFields: ['specialTerms'],
+            contractUrlTemplate: `${clm.adminUrl}/contracts/ironclad/{id}`
+        },
+        store: { kind: 'sqlite', file: path.join(demoDir, 'store.db') },
+        http: { port: port('DEMO_CONNECTOR_PORT') },
+        admin: { token: adminToken },
+        sync: { pollIntervalMs: 250 }
+    });
+    const logFile = path.join(demoDir, 'connector.log');
+    const connector = await startConnector(config, createLogger(config, createWriteStream(logFile)));
+    const preview = await startPreview({ emulator: salesforce, opportunityId, port: port('DEMO_PREVIEW_PORT') });
+
+    const urls = {
+        recordPage: `${preview.url}/`,
+        adminConsole: `${preview.url}/admin`,
+        connectorUrl: connector.url,
+        connectorAdminToken: adminToken,
+        salesforceInstanceUrl: salesforce.instanceUrl,
+        salesforceAdminUrl: salesforce.adminUrl,
+        clmAdminUrl: clm.adminUrl,
+        ironcladBaseUrl: clm.ironcladBaseUrl,
+        opportunityId,
+        logFile
+    };
+    writeFileSync(path.join(demoDir, 'ready.json'), JSON.stringify(urls, null, 2));
+    console.log(`
+CLM connector demo — everything runs locally.
+
+  Opportunity record page (rep and legal):  ${urls.recordPage}
+  Admin console (sync health, conflicts):   ${urls.adminConsole}
+  Connector:                                ${urls.connectorUrl}  (/metrics, /healthz; admin API token in .tmp/demo/ready.json)
+  Salesforce emulator:                      ${urls.salesforceInstanceUrl}
+  CLM emulator (Ironclad):                  ${urls.ironcladBaseUrl}
+  Connector log:                            ${path.relative(repoRoot, logFile)}
+
+Try it:
+  1. Open the record page and click "Send to CLM": the deal becomes an Ironclad workflow and the card shows In Review.
+  2. Move it through approval and signature in the CLM:  npm run demo:sign
+     The card follows live: Out for signature, then Signed, with the signed PDF attached to the Opportunity.
+  Ctrl+C stops everything.
+`);
+    console.log(JSON.stringify({ ready: true, ...urls, connectorAdminToken: undefined }));
+
+    const stop = async () => {
+        await preview.close();
+        await connector.stop();
+        salesforce.eventBus?.closeAll();
+        await clm.close();
+        await salesforce.close();
+        process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
 }
-console.log('');
 
-let state = emptyPairState('pair-acme-2027');
-const totals = { writes: 0, echoes: 0, duplicates: 0, notOwned: 0, conflicts: 0 };
-for (const [index, step] of history.entries()) {
-    const plan = planChange(step.change, state, ruleSet, context);
-    state = plan.newState;
-    totals.writes += plan.writes.salesforce.length + (plan.writes.clm ? 1 : 0);
-    totals.echoes += plan.changeLog.filter((e) => e.outcome === 'echo').length;
-    totals.duplicates += plan.changeLog.filter((e) => e.outcome === 'stale').length;
-    totals.notOwned += plan.changeLog.filter((e) => e.outcome === 'notOwned').length;
-    totals.conflicts += plan.conflicts.length;
-    console.log(`${index + 1}. ${step.say}`);
-    describePlan(plan).forEach((line) => console.log(line));
-}
-
-const resolution = resolveConflict(state, ruleSet, 'Contract_Special_Terms', { take: 'clm' }, { eventId: 'res-1', correlationId: 'corr-7', at: version(7).at }, context);
-console.log(`${history.length + 1}. Legal accepts the CLM's special terms in the conflict queue`);
-describePlan(resolution).forEach((line) => console.log(line));
-totals.writes += resolution.writes.salesforce.length + (resolution.writes.clm ? 1 : 0);
-
-console.log('');
-console.log(
-    `Planned ${totals.writes} writes; recognised ${totals.echoes} echoes and ${totals.duplicates} duplicate deliveries; recorded ${totals.notOwned} changes to fields the source does not own; queued ${totals.conflicts} conflict.`
-);
+await (args.org || args.clm ? realOrg() : demo());

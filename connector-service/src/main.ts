@@ -23,6 +23,7 @@ import type { SalesforcePort } from './ports/salesforce.ts';
 import type { StorePort } from './ports/store.ts';
 import { ConnectorService, webhookAlert } from './app/service.ts';
 import { SyncEngine } from './app/syncEngine.ts';
+import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
@@ -95,6 +96,7 @@ export async function loadOrgRules(
 
 export interface RunningConnector {
     service: ConnectorService;
+    ingest: PubSubIngest | null;
     url: string;
     orgId: string;
     stop(): Promise<void>;
@@ -154,13 +156,32 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
     });
     const url = await service.start(config.http.port, config.http.host);
-    if (config.http.publicUrl) await clm.ensureWebhookSubscription(`${config.http.publicUrl}/webhooks/${clm.vendor}`);
+    // The CLM must reach the webhook endpoint: at the public URL when one is set, else where the server listens.
+    if (config.http.registerWebhook)
+        await clm.ensureWebhookSubscription(`${config.http.publicUrl ?? url}/webhooks/${clm.vendor}`);
+    let ingest: PubSubIngest | null = null;
+    if (config.salesforce.pubsub) {
+        ingest = new PubSubIngest({
+            orgId,
+            store,
+            endpoint: config.salesforce.pubsub.endpoint,
+            instanceUrl: conn.instanceUrl,
+            accessToken: () => conn.accessToken ?? '',
+            channels: [SYNC_REQUEST_CHANNEL, ...config.salesforce.pubsub.channels],
+            logger,
+            allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
+            onStored: () => service.kick()
+        });
+        await ingest.start();
+    }
     logger.info({ url }, 'listening');
     return {
         service,
         url,
         orgId,
+        ingest,
         async stop() {
+            ingest?.close();
             await service.stop();
             await store.close();
         }

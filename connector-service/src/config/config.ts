@@ -33,7 +33,18 @@ export const ConnectorConfig = z.object({
             .string()
             .regex(/^[A-Z]{3}$/)
             .optional(),
-        pubsub: z.object({ endpoint: z.string().min(1), tlsCertPath: z.string().optional() }).optional()
+        /** The Pub/Sub API endpoint (api.pubsub.salesforce.com:7443 for a real org). */
+        pubsub: z
+            .object({
+                endpoint: z.string().min(1),
+                /** Accept a self-signed certificate: only for the local emulator. */
+                allowSelfSignedTls: z.boolean().default(false),
+                /** CDC channels to hear, besides the sync request event. */
+                channels: z
+                    .array(z.string().regex(/^\/data\/\w+ChangeEvent$/))
+                    .default(['/data/OpportunityChangeEvent', '/data/ContractChangeEvent', '/data/AccountChangeEvent'])
+            })
+            .optional()
     }),
     clm: z.discriminatedUnion('vendor', [
         z.object({
@@ -57,7 +68,10 @@ export const ConnectorConfig = z.object({
         .object({
             host: z.string().default('127.0.0.1'),
             port: z.number().int().min(0).max(65535).default(8787),
-            publicUrl: z.url().optional()
+            /** Where the CLM reaches this server (behind a proxy or tunnel). */
+            publicUrl: z.url().optional(),
+            /** Subscribe the CLM's webhooks to this server at start (idempotent). */
+            registerWebhook: z.boolean().default(true)
         })
         .prefault({}),
     admin: z.object({ token: Secret }),

@@ -3,13 +3,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/requirements.ts';
 
-describe('npm start', () => {
+describe('npm run plan:sample', () => {
     it('loads the default rules and prints the writes, echoes, duplicates and conflict it plans', () => {
-        const output = execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'scripts/start.ts'], {
-            cwd: repoRoot,
-            encoding: 'utf8',
-            timeout: 60_000
-        });
+        const output = execFileSync(
+            process.execPath,
+            [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'scripts/plan-sample.ts'],
+            {
+                cwd: repoRoot,
+                encoding: 'utf8',
+                timeout: 60_000
+            }
+        );
         expect(output).toContain('19 default field rules loaded and validated');
         expect(output).toMatch(/write → Salesforce Contract: .*"CLM_Lifecycle__c":"OutForSignature"/);
         expect(output).toContain('echo      Opportunity_Lifecycle');

@@ -1,0 +1,109 @@
+/**
+ * `npm start` as a newcomer runs it: it comes up, prints its URLs, and the demo path it prints works end to end in
+ * headless Chromium — send the deal from the record page, the workflow appears in the CLM emulator, sign it there
+ * (`npm run demo:sign`), and the Opportunity shows Signed, live.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { repoRoot, requireOrSkip } from '../support/requirements.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const chromiumPresent = requireOrSkip({
+    what: `Chromium at ${CHROMIUM}`,
+    how: 'apt-get update && apt-get install -y chromium',
+    present: existsSync(CHROMIUM)
+});
+const TSX = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
+const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 200 });
+
+interface Ready {
+    recordPage: string;
+    connectorUrl: string;
+    clmAdminUrl: string;
+    opportunityId: string;
+}
+
+describe.runIf(chromiumPresent)('npm start', () => {
+    let demo: ChildProcess;
+    let ready: Ready;
+    let output = '';
+    let browser: Browser;
+    let page: Page;
+
+    beforeAll(async () => {
+        demo = spawn(process.execPath, [TSX, 'scripts/start.ts'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+        ready = await new Promise<Ready>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`npm start printed no ready line:\n${output}`)), 240_000);
+            demo.stdout!.on('data', (chunk: Buffer) => {
+                output += chunk.toString();
+                const line = output.split('\n').find((candidate) => candidate.startsWith('{"ready":true'));
+                if (line) {
+                    clearTimeout(timer);
+                    resolve(JSON.parse(line) as Ready);
+                }
+            });
+            demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+            demo.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+        });
+        browser = await chromium.launch({
+            executablePath: CHROMIUM,
+            args: [
+                '--headless',
+                '--no-sandbox',
+                '--disable-gpu',
+                '--disable-quic',
+                '--no-first-run',
+                '--disable-background-networking',
+                '--disable-component-update',
+                '--disable-sync'
+            ]
+        });
+        page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        page.setDefaultTimeout(30_000);
+    }, 300_000);
+
+    afterAll(async () => {
+        await browser?.close();
+        if (demo && demo.exitCode === null) {
+            const exited = new Promise((resolve) => demo.once('exit', resolve));
+            demo.kill('SIGTERM');
+            await exited;
+        }
+    });
+
+    it('prints the URLs and what to try', () => {
+        expect(output).toContain('Opportunity record page (rep and legal):');
+        expect(output).toContain('npm run demo:sign');
+        expect(ready.recordPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    });
+
+    it('sends the deal from the record page, and the Opportunity shows Signed once it is signed in the CLM', async () => {
+        await page.goto(ready.recordPage);
+        await page.locator('#send-to-clm').click();
+        const action = page.locator('c-clm-send-to-clm');
+        await eventually(() => action.locator('.field-row').count()).toBeGreaterThan(1);
+        await action.locator('lightning-button.send-button button').click();
+        const card = page.locator('c-clm-contract-status');
+        await eventually(() => card.locator('.lifecycle').textContent()).toBe('Lifecycle: Review');
+        await action.locator('lightning-button.close-button button').click();
+
+        const { contracts } = (await (await fetch(`${ready.clmAdminUrl}/contracts?vendor=ironclad`)).json()) as {
+            contracts: { data: Record<string, unknown> }[];
+        };
+        expect(contracts).toHaveLength(1);
+        expect(contracts[0]!.data.sfOpportunityId).toBe(ready.opportunityId);
+
+        await promisify(execFile)(process.execPath, [TSX, 'scripts/demo-sign.ts'], { cwd: repoRoot, timeout: 60_000 });
+        await eventually(() => card.locator('.lifecycle').textContent()).toBe('Lifecycle: Signed');
+        await eventually(() => card.locator('.signature').textContent()).toBe('Signature: Fully signed');
+        mkdirSync(path.join(repoRoot, 'test-results', 'demo'), { recursive: true });
+        await page.screenshot({
+            path: path.join(repoRoot, 'test-results', 'demo', 'record-page-signed.png'),
+            fullPage: true
+        });
+    });
+});
