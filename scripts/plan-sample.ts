@@ -55,6 +55,30 @@ const history: { say: string; change: Change }[] = [
         }
     },
     {
+        say: '…and the Contract write too',
+        change: {
+            source: 'salesforce',
+            sfObject: 'Contract',
+            recordId: '800000000000042AAA',
+            eventId: 'cdc-1b',
+            correlationId: 'corr-2',
+            version: version(2),
+            origin: ORIGIN,
+            values: {
+                CLM_Lifecycle__c: 'OutForSignature',
+                CLM_Signature_Status__c: 'Sent',
+                StartDate: '2027-01-01',
+                ContractTerm: 12,
+                CLM_Expiration_Date__c: '2027-12-31',
+                CLM_Contract_Value__c: 120000,
+                CLM_Currency__c: 'USD',
+                CLM_Auto_Renew__c: true,
+                CLM_Renewal_Term_Months__c: 12,
+                CLM_Notice_Deadline__c: '2027-10-02'
+            }
+        }
+    },
+    {
         say: 'The same webhook is delivered again',
         change: {
             source: 'clm',

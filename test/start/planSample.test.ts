@@ -21,7 +21,7 @@ describe('npm run plan:sample', () => {
         expect(output).toContain('notOwned  Contract_Value');
         expect(output).toContain('CONFLICT Contract_Special_Terms');
         expect(output.trim().split('\n').at(-1)).toBe(
-            'Planned 5 writes; recognised 2 echoes and 4 duplicate deliveries; recorded 1 changes to fields the source does not own; queued 1 conflict.'
+            'Planned 5 writes; recognised 11 echoes and 4 duplicate deliveries; recorded 1 changes to fields the source does not own; queued 1 conflict.'
         );
     });
 });

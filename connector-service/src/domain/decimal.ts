@@ -77,3 +77,15 @@ export function integerDigits(text: string): number {
     const whole = text.replace(/^-/, '').split('.')[0] ?? '0';
     return whole.replace(/^0+/, '').length;
 }
+
+/** The one written form of a decimal value ("120000.00" and "120000" are the same amount): no padding zeros. */
+export function normalizeDecimal(text: string, field: string): string {
+    const { units, scale } = parseDecimal(text, field);
+    const negative = units < 0n;
+    let digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+    let fraction = scale > 0 ? digits.slice(digits.length - scale) : '';
+    digits = scale > 0 ? digits.slice(0, digits.length - scale) : digits;
+    fraction = fraction.replace(/0+$/, '');
+    const body = fraction ? `${digits}.${fraction}` : digits;
+    return negative && body !== '0' ? `-${body}` : body;
+}

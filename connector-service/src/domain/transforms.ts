@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Address, IsoDate, IsoDateTime, LIFECYCLES, Money, SIGNATURE_STATES, type ClmValueKind } from './clm.ts';
 import { ConnectorError, describeValue } from './errors.ts';
-import { formatDecimal, integerDigits, numberToDecimalText, parseDecimal } from './decimal.ts';
+import { formatDecimal, integerDigits, normalizeDecimal, numberToDecimalText, parseDecimal } from './decimal.ts';
 import type { SalesforceField } from './salesforce.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -84,7 +84,7 @@ export function toCanonical(
             return dateToCanonical(target, raw, transform.timeZone);
         case 'money': {
             if (raw === null || raw === undefined || raw === '') return null;
-            const amount = decimalText(target, raw);
+            const amount = normalizeDecimal(decimalText(target, raw), `${target.sfObject}.${target.sfField}`);
             const currency = transform.currencyField ? values[transform.currencyField] : context.orgCurrency;
             if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
                 fail(
@@ -151,7 +151,7 @@ function copyToCanonical(target: TransformTarget, raw: unknown): Json {
             return Number(text.split('.')[0]);
         }
         case 'decimal':
-            return decimalText(target, raw);
+            return normalizeDecimal(decimalText(target, raw), `${target.sfObject}.${target.sfField}`);
         case 'boolean':
             if (typeof raw !== 'boolean') fail('TRANSFORM.TYPE_MISMATCH', target, 'expected true or false', raw);
             return raw;
@@ -356,12 +356,12 @@ export function checkClmValue(kind: ClmValueKind, field: string, value: unknown)
             return IsoDateTime.safeParse(value).success ? new Date(value as string).toISOString() : bad('an ISO 8601 date-time');
         case 'money': {
             const parsed = Money.safeParse(value);
-            return parsed.success ? { amount: parsed.data.amount, currency: parsed.data.currency } : bad('{amount, currency}');
+            return parsed.success ? { amount: normalizeDecimal(parsed.data.amount, field), currency: parsed.data.currency } : bad('{amount, currency}');
         }
         case 'integer':
             return Number.isInteger(value) ? (value as number) : bad('a whole number');
         case 'decimal':
-            return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? value : bad('a decimal string');
+            return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? normalizeDecimal(value, field) : bad('a decimal string');
         case 'boolean':
             return typeof value === 'boolean' ? value : bad('true or false');
         case 'lifecycle':

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import {
     loadRuleSet,
     planChange,
+    checkClmValue,
     toCanonical,
     toSalesforce,
     writesToClm,
@@ -39,7 +40,8 @@ export const TEST_CATALOG: FieldCatalog = {
         Term__c: { type: 'double', label: 'Term', precision: 4, scale: 0, ...writable },
         Renews__c: { type: 'boolean', label: 'Renews', ...writable, nillable: false },
         Notes__c: { type: 'textarea', label: 'Notes', length: 4000, ...writable },
-        Stage__c: { type: 'string', label: 'Stage', length: 40, ...writable }
+        Stage__c: { type: 'string', label: 'Stage', length: 40, ...writable },
+        Value__c: { type: 'currency', label: 'Value', precision: 16, scale: 2, ...writable }
     }
 };
 
@@ -50,8 +52,27 @@ export const FIELD_PAIRS = [
     { sfField: 'Term__c', clmField: 'termMonths', values: [1, 12, 24, null] },
     { sfField: 'Renews__c', clmField: 'autoRenew', values: [true, false] },
     { sfField: 'Notes__c', clmField: 'custom.notes', values: ['net 30', 'net 60', null] },
-    { sfField: 'Stage__c', clmField: 'dealStage', values: ['Open', 'Won', 'Lost'] }
-] as const satisfies readonly { sfField: string; clmField: string; values: readonly Json[] }[];
+    { sfField: 'Stage__c', clmField: 'dealStage', values: ['Open', 'Won', 'Lost'] },
+    // The CLM writes amounts its own way ("2500.50"); Salesforce reports them as numbers (2500.5).
+    {
+        sfField: 'Value__c',
+        clmField: 'value',
+        values: [{ amount: '100.00', currency: 'USD' }, { amount: '2500.50', currency: 'USD' }, null],
+        transform: { kind: 'money' },
+        sfForm: (value: Json) => (value === null ? null : Number((value as { amount: string }).amount))
+    }
+] as const satisfies readonly {
+    sfField: string;
+    clmField: string;
+    values: readonly Json[];
+    transform?: FieldRuleInput['transform'];
+    /** How a person types the value in Salesforce, when that differs from the CLM's form. */
+    sfForm?: (value: Json) => Json;
+}[];
+
+function sfForm(pair: (typeof FIELD_PAIRS)[number], value: Json): Json {
+    return 'sfForm' in pair ? pair.sfForm(value) : value;
+}
 
 const directionArb = fc.constantFrom<Direction>('SalesforceToClm', 'ClmToSalesforce', 'Bidirectional', 'None');
 /** True four times in five: most generated rules exist and are enabled, so histories exercise them. */
@@ -73,7 +94,8 @@ export const ruleSetArb: fc.Arbitrary<FieldRuleInput[]> = fc
                     clmField: pair.clmField,
                     direction,
                     conflictPolicy: direction === 'Bidirectional' ? policy : undefined,
-                    enabled
+                    enabled,
+                    ...('transform' in pair ? { transform: pair.transform } : {})
                 }
             ];
         })
@@ -129,7 +151,7 @@ export class World {
         this.context = markOwnOrigin ? CONTEXT : VALUE_ONLY_CONTEXT;
         // Both sides start in agreement.
         for (const pair of FIELD_PAIRS) {
-            this.sf[pair.sfField] = pair.values[0] as Json;
+            this.sf[pair.sfField] = sfForm(pair, pair.values[0] as Json);
             this.clm[pair.clmField] = pair.values[0] as Json;
         }
     }
@@ -142,7 +164,13 @@ export class World {
     private emit(side: Side, values: Record<string, Json>, origin?: string): void {
         const at = this.tick();
         this.events += 1;
-        const base = { eventId: `${side}-${this.events}`, correlationId: `c-${this.events}`, version: { at, seq: 0 }, values, origin };
+        const base = {
+            eventId: `${side}-${this.events}`,
+            correlationId: `c-${this.events}`,
+            version: { at, seq: 0 },
+            values,
+            origin
+        };
         this.queues[side].push(
             side === 'salesforce'
                 ? { source: 'salesforce', sfObject: SF_OBJECT, recordId: 'a00000000000001AAA', ...base }
@@ -154,7 +182,8 @@ export class World {
         switch (step.kind) {
             case 'edit': {
                 const pair = FIELD_PAIRS[step.pair]!;
-                const value = pair.values[step.value % pair.values.length] as Json;
+                const typed = pair.values[step.value % pair.values.length] as Json;
+                const value = step.side === 'salesforce' ? sfForm(pair, typed) : typed;
                 const store = step.side === 'salesforce' ? this.sf : this.clm;
                 const key = step.side === 'salesforce' ? pair.sfField : pair.clmField;
                 if (store[key] === value) return; // no change, no event
@@ -178,7 +207,13 @@ export class World {
                 if (!write) return;
                 Object.assign(step.side === 'salesforce' ? this.sf : this.clm, write.values);
                 // Salesforce reports our client id in changeOrigin; the CLM does not say who changed a contract.
-                this.emit(step.side, write.values, step.side === 'salesforce' && this.markOwnOrigin ? 'com/salesforce/api/rest/62.0;client=clm-connector' : undefined);
+                this.emit(
+                    step.side,
+                    write.values,
+                    step.side === 'salesforce' && this.markOwnOrigin
+                        ? 'com/salesforce/api/rest/62.0;client=clm-connector'
+                        : undefined
+                );
                 return;
             }
         }
@@ -190,7 +225,8 @@ export class World {
         this.onPlan(change, before, plan);
         this.state = plan.newState;
         this.delivered.push(change);
-        for (const write of plan.writes.salesforce) this.inFlight.salesforce.push({ side: 'salesforce', values: write.fields });
+        for (const write of plan.writes.salesforce)
+            this.inFlight.salesforce.push({ side: 'salesforce', values: write.fields });
         if (plan.writes.clm) this.inFlight.clm.push({ side: 'clm', values: plan.writes.clm.fields });
         return plan;
     }
@@ -199,7 +235,10 @@ export class World {
     drain(): void {
         for (let round = 0; round < 200; round += 1) {
             const busy =
-                this.inFlight.salesforce.length + this.inFlight.clm.length + this.queues.salesforce.length + this.queues.clm.length;
+                this.inFlight.salesforce.length +
+                this.inFlight.clm.length +
+                this.queues.salesforce.length +
+                this.queues.clm.length;
             if (busy === 0) return;
             this.run({ kind: 'land', side: 'salesforce' });
             this.run({ kind: 'land', side: 'clm' });
@@ -210,7 +249,9 @@ export class World {
     }
 
     canonicalOf(side: Side, rule: CompiledRule): Json {
-        return side === 'salesforce' ? toCanonical(rule.transform, rule.target, this.sf, CONTEXT.transform) : (this.clm[rule.clmField] ?? null);
+        return side === 'salesforce'
+            ? toCanonical(rule.transform, rule.target, this.sf, CONTEXT.transform)
+            : checkClmValue(rule.target.clmKind, rule.clmField, this.clm[rule.clmField] ?? null);
     }
 }
 
@@ -220,12 +261,16 @@ export function writesRespectDirection(plan: Plan, ruleSet: RuleSet): string[] {
     for (const write of plan.writes.salesforce) {
         for (const field of Object.keys(write.fields)) {
             const rule = ruleSet.rules.find((r) => r.sfObject === write.sfObject && r.sourceFields.includes(field));
-            if (!rule || !writesToSalesforce(rule.direction)) problems.push(`wrote ${write.sfObject}.${field} to Salesforce against ${rule?.name}:${rule?.direction}`);
+            if (!rule || !writesToSalesforce(rule.direction))
+                problems.push(
+                    `wrote ${write.sfObject}.${field} to Salesforce against ${rule?.name}:${rule?.direction}`
+                );
         }
     }
     for (const field of Object.keys(plan.writes.clm?.fields ?? {})) {
         const rule = ruleSet.rules.find((r) => r.clmField === field);
-        if (!rule || !writesToClm(rule.direction)) problems.push(`wrote ${field} to the CLM against ${rule?.name}:${rule?.direction}`);
+        if (!rule || !writesToClm(rule.direction))
+            problems.push(`wrote ${field} to the CLM against ${rule?.name}:${rule?.direction}`);
     }
     return problems;
 }
@@ -251,7 +296,14 @@ export function echoOf(plan: Plan, side: Side, at: string, withOrigin: boolean):
         };
     }
     if (!plan.writes.clm) return null;
-    return { source: 'clm', contractId: 'K-1', eventId: `echo-${at}`, correlationId: 'echo', version: { at, seq: 0 }, values: plan.writes.clm.fields };
+    return {
+        source: 'clm',
+        contractId: 'K-1',
+        eventId: `echo-${at}`,
+        correlationId: 'echo',
+        version: { at, seq: 0 },
+        values: plan.writes.clm.fields
+    };
 }
 
 export { toSalesforce };
