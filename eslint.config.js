@@ -14,6 +14,11 @@ export default tseslint.config(
         }
     },
     {
+        // LWC test doubles run under vitest with `jest` aliased to `vi` (vitest.setup.lwc).
+        files: ['force-app/test/jest-mocks/**/*.js'],
+        languageOptions: { globals: { jest: 'readonly', CustomEvent: 'readonly' } }
+    },
+    {
         // The domain is pure: no I/O, no adapters, no process state.
         files: ['connector-service/src/domain/**/*.ts'],
         rules: {
