@@ -26,8 +26,14 @@ export default tseslint.config(
                 'error',
                 {
                     patterns: [
-                        { group: ['**/adapters/**', '**/app/**', '**/config/**'], message: 'The domain imports no adapter.' },
-                        { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process'], message: 'The domain does no I/O.' }
+                        {
+                            group: ['**/adapters/**', '**/app/**', '**/config/**'],
+                            message: 'The domain imports no adapter.'
+                        },
+                        {
+                            group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process'],
+                            message: 'The domain does no I/O.'
+                        }
                     ]
                 }
             ],
