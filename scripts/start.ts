@@ -130,4 +130,10 @@ Try it:
     process.once('SIGTERM', () => void stop());
 }
 
-await (args.org || args.clm ? realOrg() : demo());
+if (args.org) {
+    console.error(
+        '--org is not supported yet: put the org login URL, consumer key and integration user in the --clm config file.'
+    );
+    process.exit(2);
+}
+await (args.clm ? realOrg() : demo());
