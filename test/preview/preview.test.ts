@@ -4,12 +4,13 @@
 // way the connector will read it), then — as the connector will — the test writes the contract back and
 // publishes Clm_Sync_Status__e, and the legal status card changes without a reload. Screenshots of each
 // component go to test-results/preview/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type jsforce from 'jsforce';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { repoRoot, requireOrSkip } from '../support/requirements.ts';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPresent as browserPresent, launchChromium } from '../support/chromium.ts';
+import { repoRoot } from '../support/requirements.ts';
 import {
     startSalesforceEmulator,
     type PublishedEvent,
@@ -20,12 +21,7 @@ import { ensurePreviewBuilt } from './build.ts';
 import { seedAdminItems, seedDeal } from './demoData.ts';
 import { startPreview, type RunningPreview } from './server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumPresent = requireOrSkip({
-    what: `Chromium at ${CHROMIUM}`,
-    how: 'apt-get update && apt-get install -y chromium',
-    present: existsSync(CHROMIUM)
-});
+const chromiumPresent = browserPresent();
 const SHOTS = path.join(repoRoot, 'test-results', 'preview');
 const AXE = path.join(repoRoot, 'node_modules/axe-core/axe.min.js');
 /** Waits for the page to catch up; generous, because CI machines run several suites at once. */
@@ -50,19 +46,7 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
         integration = await connectAs(emulator, emulator.users.integration.username);
         ({ accountId, opportunityId } = await seedDeal(admin, emulator.users.salesRep.id));
         preview = await startPreview({ emulator, opportunityId });
-        browser = await chromium.launch({
-            executablePath: CHROMIUM,
-            args: [
-                '--headless',
-                '--no-sandbox',
-                '--disable-gpu',
-                '--disable-quic',
-                '--no-first-run',
-                '--disable-background-networking',
-                '--disable-component-update',
-                '--disable-sync'
-            ]
-        });
+        browser = await launchChromium();
         page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         page.setDefaultTimeout(15_000);
     }, 300_000);

@@ -4,19 +4,14 @@
  * (`npm run demo:sign`), and the Opportunity shows Signed, live.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { repoRoot, requireOrSkip } from '../support/requirements.ts';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPresent, launchChromium } from '../support/chromium.ts';
+import { repoRoot } from '../support/requirements.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumPresent = requireOrSkip({
-    what: `Chromium at ${CHROMIUM}`,
-    how: 'apt-get update && apt-get install -y chromium',
-    present: existsSync(CHROMIUM)
-});
 const TSX = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
 const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 200 });
 
@@ -27,7 +22,7 @@ interface Ready {
     opportunityId: string;
 }
 
-describe.runIf(chromiumPresent)('npm start', () => {
+describe.runIf(chromiumPresent())('npm start', () => {
     let demo: ChildProcess;
     let ready: Ready;
     let output = '';
@@ -49,19 +44,7 @@ describe.runIf(chromiumPresent)('npm start', () => {
             demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
             demo.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
         });
-        browser = await chromium.launch({
-            executablePath: CHROMIUM,
-            args: [
-                '--headless',
-                '--no-sandbox',
-                '--disable-gpu',
-                '--disable-quic',
-                '--no-first-run',
-                '--disable-background-networking',
-                '--disable-component-update',
-                '--disable-sync'
-            ]
-        });
+        browser = await launchChromium();
         page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         page.setDefaultTimeout(30_000);
     }, 300_000);
