@@ -509,7 +509,7 @@ export class DataService {
         this.requiredMissing(def, values);
         const uuid = randomUUID();
         const id = this.org.ids.next(def.keyPrefix);
-        ctx.tx.events.push({
+        const event = {
             sobject: def.name,
             uuid,
             fields: {
@@ -518,7 +518,9 @@ export class DataService {
                 CreatedById: ctx.userId,
                 EventUuid: uuid
             }
-        });
+        };
+        if (def.publishBehavior === 'PublishImmediately') this.org.publishNow(ctx.tx.context, event);
+        else ctx.tx.events.push(event);
         return { id, created: true, uuid };
     }
 

@@ -1,5 +1,6 @@
 // The org: schema, records, users, permission sets, sessions, limits, counters, faults and the transaction
 // hook, plus the seeded state `reset()` returns to.
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import path from 'node:path';
@@ -14,7 +15,14 @@ import { cpqObjects } from './schema/cpq-objects.ts';
 import { loadMetadataDir, type LoadedMetadata, type PermissionSetDef } from './schema/metadata-loader.ts';
 import { SchemaRegistry } from './schema/registry.ts';
 import { standardObjects } from './schema/standard-objects.ts';
-import { RecordStore, Transaction, type SfRecord, type SfValue, type TransactionContext } from './store.ts';
+import {
+    RecordStore,
+    Transaction,
+    type PublishedEvent,
+    type SfRecord,
+    type SfValue,
+    type TransactionContext
+} from './store.ts';
 import { coerceStored } from './values.ts';
 
 const savedStateSchema = z.object({
@@ -177,6 +185,20 @@ export class Org {
             commitTimestamp: this.clock.peekMs(),
             changes: tx.changes,
             events: tx.events
+        });
+    }
+
+    /**
+     * A PublishImmediately platform event goes out at once, in a transaction of its own, so a later rollback of
+     * the write that published it does not take it back.
+     */
+    publishNow(context: TransactionContext, event: PublishedEvent): void {
+        this.hook.publish({
+            ...context,
+            transactionKey: randomUUID(),
+            commitTimestamp: this.clock.peekMs(),
+            changes: [],
+            events: [event]
         });
     }
 

@@ -401,19 +401,23 @@ describe('topics, schemas and publishing', () => {
         });
     });
 
+    // Clm_Sync_Request__e is PublishAfterCommit; PublishImmediately is eventbus-publish-behavior.test.ts.
     it('platform events published by a collection arrive once the call commits', async () => {
-        const sub = await subscribe({ topicName: '/event/Clm_Sync_Status__e', numRequested: 5 });
+        const sub = await subscribe({ topicName: '/event/Clm_Sync_Request__e', numRequested: 5 });
         const res = await rest('POST', '/composite/sobjects', {
             allOrNone: true,
-            records: ['First', 'Second'].map((Kind__c) => ({ attributes: { type: 'Clm_Sync_Status__e' }, Kind__c }))
+            records: ['First', 'Second'].map((Action__c) => ({
+                attributes: { type: 'Clm_Sync_Request__e' },
+                Action__c
+            }))
         });
         expect(res.status).toBe(200);
         await until('two events', () => sub.events().length === 2);
-        expect((await Promise.all(sub.events().map(decode))).map((d) => d.Kind__c)).toEqual(['First', 'Second']);
-        await rolledBack({ attributes: { type: 'Clm_Sync_Status__e' }, Kind__c: 'Never' });
-        await rest('POST', '/sobjects/Clm_Sync_Status__e', { Kind__c: 'Third' });
+        expect((await Promise.all(sub.events().map(decode))).map((d) => d.Action__c)).toEqual(['First', 'Second']);
+        await rolledBack({ attributes: { type: 'Clm_Sync_Request__e' }, Action__c: 'Never' });
+        await rest('POST', '/sobjects/Clm_Sync_Request__e', { Action__c: 'Third' });
         await until('the third', () => sub.events().length === 3);
-        expect((await decode(sub.events()[2]!)).Kind__c).toBe('Third');
+        expect((await decode(sub.events()[2]!)).Action__c).toBe('Third');
     });
 
     it('PublishStream answers each request and keeps its first topic', async () => {

@@ -148,6 +148,14 @@ export function newCustomObject(name: string, xml: Xml, fields: FieldDef[]): Obj
     }
     const customFields = fields.filter((f) => !head.some((h) => h.name === f.name));
     return {
+        ...(kind === 'platformEvent'
+            ? {
+                  publishBehavior:
+                      text(xml.publishBehavior) === 'PublishImmediately'
+                          ? ('PublishImmediately' as const)
+                          : ('PublishAfterCommit' as const)
+              }
+            : {}),
         name,
         label,
         labelPlural: plural,
