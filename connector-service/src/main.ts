@@ -140,6 +140,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         ...(config.clm.customFields ? { clmCustomFields: config.clm.customFields } : {}),
         ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
         retry: { baseDelayMs: config.sync.retryBaseDelayMs, maxDelayMs: config.sync.retryMaxDelayMs },
+        apiBudget: { pauseAtShare: config.sync.apiBudgetPauseShare, recheckMs: config.sync.apiBudgetRecheckMs },
         log: (level, message, fields) => logger[level](fields, message)
     });
     const service = new ConnectorService({

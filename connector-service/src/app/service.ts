@@ -138,6 +138,15 @@ export class ConnectorService {
                 gauge.set({ queue: 'outbox' }, stats.outbox.oldestPendingAgeMs / 1000);
             }
         );
+        const engine = this.options.engine;
+        new Gauge({
+            name: 'clm_connector_paused',
+            help: '1 while work is paused to spare the org API allocation',
+            registers: [this.metrics],
+            collect() {
+                this.set(engine.isPaused() ? 1 : 0);
+            }
+        });
         new Gauge({
             name: 'clm_connector_salesforce_api_requests',
             help: 'Daily API requests used and allowed, as Salesforce last reported them',
@@ -184,7 +193,11 @@ export class ConnectorService {
                     connector: `${this.options.name} ${this.options.version}`,
                     subscriptions: [],
                     queues: { inbox: counts('inbox'), outbox: counts('outbox') },
-                    apiBudget: { used: budget?.used ?? 0, max: budget?.max ?? 0, paused: false }
+                    apiBudget: {
+                        used: budget?.used ?? 0,
+                        max: budget?.max ?? 0,
+                        paused: this.options.engine.isPaused()
+                    }
                 };
             });
             admin.get<{ Querystring: { limit?: string } }>('/admin/errors', async (request, reply) => {

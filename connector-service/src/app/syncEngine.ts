@@ -62,6 +62,11 @@ export interface SyncEngineOptions {
     /** Link to a contract in the CLM's UI, stored on the Opportunity and Contract. */
     contractUrl?: (contract: ClmContract) => string | null;
     log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    /**
+     * Stop taking work while the org's daily API usage is at or above this share of its allocation, so the
+     * connector never spends the org's last calls; the figure is re-read every `recheckMs` while paused.
+     */
+    apiBudget?: { pauseAtShare: number; recheckMs: number };
 }
 
 export class SyncEngine {
@@ -80,8 +85,43 @@ export class SyncEngine {
         return this.options.orgId;
     }
 
+    private paused = false;
+    private budgetCheckedAt = 0;
+
+    /** True while work is paused to spare the org's API allocation. */
+    isPaused(): boolean {
+        return this.paused;
+    }
+
+    private async budgetAllowsWork(): Promise<boolean> {
+        const limit = this.options.apiBudget;
+        if (!limit) return true;
+        const underLimit = (budget: { used: number; max: number } | undefined) =>
+            !budget || budget.max === 0 || budget.used / budget.max < limit.pauseAtShare;
+        if (underLimit(this.options.salesforce.apiBudget())) return this.setPaused(false);
+        // While paused nothing else calls Salesforce, so the figure only moves when we read it again.
+        if (this.now() - this.budgetCheckedAt >= limit.recheckMs) {
+            this.budgetCheckedAt = this.now();
+            if (underLimit(await this.options.salesforce.refreshApiBudget())) return this.setPaused(false);
+        }
+        this.setPaused(true);
+        return false;
+    }
+
+    private setPaused(paused: boolean): boolean {
+        if (paused !== this.paused)
+            this.options.log?.(
+                paused ? 'warn' : 'info',
+                paused ? 'paused: the org API allocation is nearly spent' : 'resumed',
+                { budget: this.options.salesforce.apiBudget() }
+            );
+        this.paused = paused;
+        return !paused;
+    }
+
     /** Processes up to `limit` due inbox items; returns how many it claimed. */
     async processInbox(limit = 50): Promise<number> {
+        if (!(await this.budgetAllowsWork())) return 0;
         const items = await this.store.claimInbox(this.orgId, this.worker, limit, this.now());
         for (const item of items) await this.handleInbox(item);
         return items.length;
@@ -89,6 +129,7 @@ export class SyncEngine {
 
     /** Dispatches up to `limit` due outbox items; returns how many it claimed. */
     async dispatchOutbox(limit = 1000): Promise<number> {
+        if (!(await this.budgetAllowsWork())) return 0;
         const items = await this.store.claimOutbox(this.orgId, this.worker, limit, this.now());
         const sfWrites = items.filter((item) => item.operation === 'sf.write');
         if (sfWrites.length > 0) await this.dispatchSalesforceWrites(sfWrites);

@@ -84,7 +84,10 @@ export const ConnectorConfig = z.object({
                 .number()
                 .int()
                 .min(1)
-                .default(15 * 60_000)
+                .default(15 * 60_000),
+            /** Pause at this share of the org's daily API allocation; re-check every apiBudgetRecheckMs. */
+            apiBudgetPauseShare: z.number().gt(0).max(1).default(0.9),
+            apiBudgetRecheckMs: z.number().int().min(1000).default(60_000)
         })
         .prefault({}),
     alerts: z

@@ -43,7 +43,10 @@ export type Money = z.infer<typeof Money>;
 export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'an ISO 8601 date (YYYY-MM-DD)');
 export const IsoDateTime = z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/, 'an ISO 8601 date-time with a zone');
+    .regex(
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/,
+        'an ISO 8601 date-time with a zone'
+    );
 
 export const Address = z.object({
     street: z.string().nullable(),

@@ -14,10 +14,14 @@ interface Decimal {
 export function parseDecimal(text: string, field: string): Decimal {
     const match = DECIMAL.exec(text.trim());
     if (!match) {
-        throw new ConnectorError('TRANSFORM.INVALID_NUMBER', `${field}: ${describeValue(text)} is not a decimal number`, {
-            field,
-            value: text
-        });
+        throw new ConnectorError(
+            'TRANSFORM.INVALID_NUMBER',
+            `${field}: ${describeValue(text)} is not a decimal number`,
+            {
+                field,
+                value: text
+            }
+        );
     }
     const [, sign, whole, fraction = ''] = match;
     const units = BigInt(`${whole}${fraction}`) * (sign === '-' ? -1n : 1n);

@@ -151,7 +151,12 @@ class PlanBuilder {
     error(rule: CompiledRule, error: unknown): void {
         const connectorError = isConnectorError(error)
             ? error
-            : new ConnectorError('TRANSFORM.FAILED', `${rule.name}: ${String(error)}`, { rule: rule.name }, { cause: error });
+            : new ConnectorError(
+                  'TRANSFORM.FAILED',
+                  `${rule.name}: ${String(error)}`,
+                  { rule: rule.name },
+                  { cause: error }
+              );
         this.errors.push(connectorError);
         this.log(rule, 'error', { errorCode: connectorError.code });
     }
@@ -167,7 +172,11 @@ class PlanBuilder {
                 write.rules.push(rule.name);
                 this.salesforce.set(rule.sfObject, write);
                 // Expect the echo as Salesforce will report it (rounded to the field's scale, mapped back).
-                expectEcho(fieldState, 'salesforce', toCanonical(rule.transform, rule.target, fields, this.context.transform));
+                expectEcho(
+                    fieldState,
+                    'salesforce',
+                    toCanonical(rule.transform, rule.target, fields, this.context.transform)
+                );
             } else {
                 const checked = checkClmValue(rule.target.clmKind, rule.clmField, value);
                 this.clm ??= { fields: {}, rules: [] };
@@ -241,7 +250,11 @@ function mayWrite(rule: CompiledRule, from: Side): boolean {
 export function planChange(change: Change, state: PairState, ruleSet: RuleSet, context: PlanContext): Plan {
     const source = change.source;
     const target = otherSide(source);
-    const plan = new PlanBuilder(state, context, { eventId: change.eventId, correlationId: change.correlationId, source });
+    const plan = new PlanBuilder(state, context, {
+        eventId: change.eventId,
+        correlationId: change.correlationId,
+        source
+    });
     const ownOrigin = isOwnOrigin(change, context);
 
     for (const rule of rulesTouched(change, ruleSet)) {
@@ -270,8 +283,15 @@ export function planChange(change: Change, state: PairState, ruleSet: RuleSet, c
             // The side now holds what we wrote: that is its side of an open conflict.
             if (field.conflict) field.conflict[source] = value;
             // A write of ours that the decision has since moved past landed last: put the agreed value back.
-            if (ourWrite && field.synced && !field.conflict && !hasPending(field, source) && !sameValue(value, field.synced.value)) {
-                if (plan.write(rule, source, field.synced.value)) plan.log(rule, 'applied', { value: field.synced.value, previous: value });
+            if (
+                ourWrite &&
+                field.synced &&
+                !field.conflict &&
+                !hasPending(field, source) &&
+                !sameValue(value, field.synced.value)
+            ) {
+                if (plan.write(rule, source, field.synced.value))
+                    plan.log(rule, 'applied', { value: field.synced.value, previous: value });
             }
             continue;
         }
@@ -287,7 +307,8 @@ export function planChange(change: Change, state: PairState, ruleSet: RuleSet, c
             // that write was refused or overwritten, so the owner's value goes out again.
             if (field.synced && hasPending(field, source) && !sameValue(value, field.synced.value)) {
                 field.pending![source] = [];
-                if (plan.write(rule, source, field.synced.value)) plan.log(rule, 'applied', { value: field.synced.value, previous: value });
+                if (plan.write(rule, source, field.synced.value))
+                    plan.log(rule, 'applied', { value: field.synced.value, previous: value });
             }
             continue;
         }
@@ -409,7 +430,8 @@ export function resolveConflict(
     context: PlanContext
 ): Plan {
     const rule = ruleSet.byName.get(ruleName);
-    if (!rule) throw new ConnectorError('MAPPING.UNKNOWN_RULE', `No enabled rule named ${ruleName}`, { rule: ruleName });
+    if (!rule)
+        throw new ConnectorError('MAPPING.UNKNOWN_RULE', `No enabled rule named ${ruleName}`, { rule: ruleName });
     const plan = new PlanBuilder(state, context, { ...meta, source: 'salesforce' });
     const field = plan.field(rule);
     if (!field.conflict) {

@@ -21,9 +21,30 @@ export interface MetadataFieldDefinition {
 
 /** The custom metadata type's fields, in the order admins see them. */
 export const RULE_METADATA_FIELDS: readonly MetadataFieldDefinition[] = [
-    { name: 'Object__c', label: 'Salesforce Object', type: 'Text', length: 80, required: true, description: 'API name of the Salesforce object, e.g. Contract.' },
-    { name: 'Field__c', label: 'Salesforce Field', type: 'Text', length: 80, required: true, description: 'API name of the field; for an address, the compound field (BillingAddress).' },
-    { name: 'Clm_Field__c', label: 'CLM Field', type: 'Text', length: 120, required: true, description: 'Canonical CLM field, e.g. status.lifecycle, value, custom.<property>.' },
+    {
+        name: 'Object__c',
+        label: 'Salesforce Object',
+        type: 'Text',
+        length: 80,
+        required: true,
+        description: 'API name of the Salesforce object, e.g. Contract.'
+    },
+    {
+        name: 'Field__c',
+        label: 'Salesforce Field',
+        type: 'Text',
+        length: 80,
+        required: true,
+        description: 'API name of the field; for an address, the compound field (BillingAddress).'
+    },
+    {
+        name: 'Clm_Field__c',
+        label: 'CLM Field',
+        type: 'Text',
+        length: 120,
+        required: true,
+        description: 'Canonical CLM field, e.g. status.lifecycle, value, custom.<property>.'
+    },
     {
         name: 'Direction__c',
         label: 'Direction',
@@ -49,15 +70,31 @@ export const RULE_METADATA_FIELDS: readonly MetadataFieldDefinition[] = [
         ],
         description: 'For fields synced both ways: what happens when both sides change the value.'
     },
-    { name: 'Transform__c', label: 'Transform', type: 'LongTextArea', length: 32768, description: 'JSON transform, e.g. {"kind":"date","timeZone":"Europe/Berlin"}. Empty means copy.' },
-    { name: 'Enabled__c', label: 'Enabled', type: 'Checkbox', defaultValue: 'true', description: 'Switch the rule off without deleting it.' },
+    {
+        name: 'Transform__c',
+        label: 'Transform',
+        type: 'LongTextArea',
+        length: 32768,
+        description: 'JSON transform, e.g. {"kind":"date","timeZone":"Europe/Berlin"}. Empty means copy.'
+    },
+    {
+        name: 'Enabled__c',
+        label: 'Enabled',
+        type: 'Checkbox',
+        defaultValue: 'true',
+        description: 'Switch the rule off without deleting it.'
+    },
     { name: 'Description__c', label: 'Description', type: 'TextArea', description: 'Why the rule exists.' }
 ];
 
 export type RuleRecordValue = string | boolean | null;
 
 /** A rule as a record's field values (plus its DeveloperName and label). */
-export function ruleToRecord(input: FieldRuleInput): { developerName: string; label: string; values: Record<string, RuleRecordValue> } {
+export function ruleToRecord(input: FieldRuleInput): {
+    developerName: string;
+    label: string;
+    values: Record<string, RuleRecordValue>;
+} {
     const rule = FieldRule.parse(input);
     return {
         developerName: rule.name,
@@ -98,7 +135,8 @@ export function ruleFromRecord(record: Record<string, unknown>): FieldRuleInput 
         sfField: String(record.Field__c ?? ''),
         clmField: String(record.Clm_Field__c ?? ''),
         direction: direction as Direction,
-        conflictPolicy: policy === null || policy === undefined || policy === '' ? undefined : (policy as ConflictPolicy),
+        conflictPolicy:
+            policy === null || policy === undefined || policy === '' ? undefined : (policy as ConflictPolicy),
         transform: transform as FieldRuleInput['transform'],
         enabled: record.Enabled__c !== false,
         description: typeof record.Description__c === 'string' ? record.Description__c : undefined

@@ -125,14 +125,23 @@ export function checkRules(rules: readonly FieldRule[], catalog: FieldCatalog = 
             continue;
         }
         if (writesToSalesforce(rule.direction)) {
-            const targets = rule.transform.kind === 'address' && sf.components ? Object.values(sf.components) : [rule.sfField];
-            if (rule.transform.kind === 'money' && rule.transform.currencyField) targets.push(rule.transform.currencyField);
+            const targets =
+                rule.transform.kind === 'address' && sf.components ? Object.values(sf.components) : [rule.sfField];
+            if (rule.transform.kind === 'money' && rule.transform.currencyField)
+                targets.push(rule.transform.currencyField);
             for (const name of targets) {
                 const field = salesforceField(catalog, rule.sfObject, name);
                 if (!field) add('MAPPING.UNKNOWN_FIELD', `Salesforce field ${rule.sfObject}.${name} does not exist`);
                 else if (!isWritableTarget(field)) {
-                    const why = field.calculated ? 'a formula or roll-up' : field.autoNumber ? 'an auto-number' : 'read-only';
-                    add('MAPPING.READ_ONLY_TARGET', `${rule.sfObject}.${name} is ${why} and cannot be written from the CLM`);
+                    const why = field.calculated
+                        ? 'a formula or roll-up'
+                        : field.autoNumber
+                          ? 'an auto-number'
+                          : 'read-only';
+                    add(
+                        'MAPPING.READ_ONLY_TARGET',
+                        `${rule.sfObject}.${name} is ${why} and cannot be written from the CLM`
+                    );
                 }
                 const key = `${rule.sfObject}.${name}`;
                 const other = sfTargets.get(key);
@@ -142,18 +151,31 @@ export function checkRules(rules: readonly FieldRule[], catalog: FieldCatalog = 
             clmWrittenToSalesforce.set(rule.clmField, rule.name);
         }
         if (writesToClm(rule.direction)) {
-            if (clm.readOnly) add('MAPPING.READ_ONLY_TARGET', `CLM field ${rule.clmField} is set by the CLM only`, rule.clmField);
+            if (clm.readOnly)
+                add('MAPPING.READ_ONLY_TARGET', `CLM field ${rule.clmField} is set by the CLM only`, rule.clmField);
             const other = clmTargets.get(rule.clmField);
-            if (other) add('MAPPING.DUPLICATE_TARGET', `CLM field ${rule.clmField} is also written by rule ${other}`, rule.clmField);
+            if (other)
+                add(
+                    'MAPPING.DUPLICATE_TARGET',
+                    `CLM field ${rule.clmField} is also written by rule ${other}`,
+                    rule.clmField
+                );
             clmTargets.set(rule.clmField, rule.name);
         }
         if (rule.transform.kind === 'money' && rule.transform.currencyField) {
             const currency = salesforceField(catalog, rule.sfObject, rule.transform.currencyField);
             if (currency && !['string', 'picklist'].includes(currency.type)) {
-                add('MAPPING.TRANSFORM_TYPE_MISMATCH', `currency field ${rule.transform.currencyField} must hold a text code`);
+                add(
+                    'MAPPING.TRANSFORM_TYPE_MISMATCH',
+                    `currency field ${rule.transform.currencyField} must hold a text code`
+                );
             }
         }
-        if (rule.transform.kind === 'date' && (sf.type === 'date') !== (clm.kind === 'date') && !rule.transform.timeZone) {
+        if (
+            rule.transform.kind === 'date' &&
+            (sf.type === 'date') !== (clm.kind === 'date') &&
+            !rule.transform.timeZone
+        ) {
             add('MAPPING.TIME_ZONE_REQUIRED', 'converting between a date and a date-time needs transform.timeZone');
         }
         if (writesToSalesforce(rule.direction) && sf.picklist?.restricted) {
@@ -165,14 +187,20 @@ export function checkRules(rules: readonly FieldRule[], catalog: FieldCatalog = 
                       : [];
             for (const value of written) {
                 if (!sf.picklist.values.includes(value)) {
-                    add('MAPPING.PICKLIST_VALUE_REJECTED', `${rule.sfObject}.${rule.sfField} does not accept "${value}"`);
+                    add(
+                        'MAPPING.PICKLIST_VALUE_REJECTED',
+                        `${rule.sfObject}.${rule.sfField} does not accept "${value}"`
+                    );
                 }
             }
         }
         if (rule.transform.kind === 'picklistMap' && writesToSalesforce(rule.direction)) {
             const clmValues = Object.values(rule.transform.map);
             if (new Set(clmValues).size !== clmValues.length) {
-                add('MAPPING.AMBIGUOUS_MAP', 'two Salesforce values map to the same CLM value, so it cannot be written back');
+                add(
+                    'MAPPING.AMBIGUOUS_MAP',
+                    'two Salesforce values map to the same CLM value, so it cannot be written back'
+                );
             }
         }
     }
@@ -201,7 +229,10 @@ export function loadRuleSet(input: unknown, catalog: FieldCatalog = DEFAULT_FIEL
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => {
             const [index, ...path] = issue.path;
-            const rule = Array.isArray(input) && typeof index === 'number' ? (input[index] as { name?: unknown })?.name : undefined;
+            const rule =
+                Array.isArray(input) && typeof index === 'number'
+                    ? (input[index] as { name?: unknown })?.name
+                    : undefined;
             return {
                 code: 'MAPPING.INVALID_RULE',
                 rule: typeof rule === 'string' ? rule : `#${String(index)}`,

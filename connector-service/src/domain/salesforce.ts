@@ -65,7 +65,13 @@ function date(label: string, extra: Partial<SalesforceField> = {}): SalesforceFi
     return { type: 'date', label, ...writable, ...extra };
 }
 function picklist(label: string, values: readonly string[], restricted: boolean, extra: Partial<SalesforceField> = {}) {
-    return { type: 'picklist', label, picklist: { values, restricted }, ...writable, ...extra } satisfies SalesforceField;
+    return {
+        type: 'picklist',
+        label,
+        picklist: { values, restricted },
+        ...writable,
+        ...extra
+    } satisfies SalesforceField;
 }
 function address(label: string, prefix: string): SalesforceField {
     return {
@@ -148,7 +154,11 @@ export const SALESFORCE_OBJECTS = {
     Account: {
         ...system,
         Name: text('Account Name', 255, { nillable: false }),
-        Type: picklist('Account Type', ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Partner', 'Other'], false),
+        Type: picklist(
+            'Account Type',
+            ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Partner', 'Other'],
+            false
+        ),
         Industry: picklist('Industry', ['Technology', 'Finance', 'Healthcare', 'Manufacturing', 'Other'], false),
         AccountNumber: text('Account Number', 40),
         Website: { type: 'url', label: 'Website', length: 255, ...writable },
@@ -192,7 +202,14 @@ export const SALESFORCE_OBJECTS = {
         Probability: { type: 'percent', label: 'Probability (%)', precision: 3, scale: 0, ...writable },
         IsClosed: { type: 'boolean', label: 'Closed', ...readOnly, calculated: true, nillable: false },
         IsWon: { type: 'boolean', label: 'Won', ...readOnly, calculated: true, nillable: false },
-        ExpectedRevenue: { type: 'currency', label: 'Expected Amount', precision: 18, scale: 2, ...readOnly, calculated: true },
+        ExpectedRevenue: {
+            type: 'currency',
+            label: 'Expected Amount',
+            precision: 18,
+            scale: 2,
+            ...readOnly,
+            calculated: true
+        },
         AccountId: { type: 'reference', label: 'Account ID', referenceTo: ['Account'], ...writable },
         ContractId: { type: 'reference', label: 'Contract ID', referenceTo: ['Contract'], ...writable },
         Type: picklist('Opportunity Type', ['Existing Business', 'New Business'], false),
@@ -223,7 +240,10 @@ export const SALESFORCE_OBJECTS = {
             package: 'core',
             description: 'Expiration date as the CLM holds it (Contract.EndDate is computed by Salesforce).'
         }),
-        CLM_Executed_Date__c: date('CLM Executed Date', { package: 'core', description: 'Date the contract was fully signed.' }),
+        CLM_Executed_Date__c: date('CLM Executed Date', {
+            package: 'core',
+            description: 'Date the contract was fully signed.'
+        }),
         CLM_Notice_Deadline__c: date('CLM Notice Deadline', {
             package: 'core',
             description: 'Last day to give notice of non-renewal; drives the renewal automation.'
@@ -289,19 +309,34 @@ export const SALESFORCE_OBJECTS = {
     },
     SBQQ__QuoteLine__c: {
         ...system,
-        SBQQ__Quote__c: { type: 'reference', label: 'Quote', referenceTo: ['SBQQ__Quote__c'], ...writable, updateable: false },
+        SBQQ__Quote__c: {
+            type: 'reference',
+            label: 'Quote',
+            referenceTo: ['SBQQ__Quote__c'],
+            ...writable,
+            updateable: false
+        },
         SBQQ__Product__c: { type: 'reference', label: 'Product', referenceTo: ['Product2'], ...writable },
         SBQQ__ProductName__c: { type: 'string', label: 'Product Name', length: 255, ...readOnly, calculated: true },
         SBQQ__Quantity__c: { type: 'double', label: 'Quantity', precision: 18, scale: 2, ...writable },
         SBQQ__NetPrice__c: { type: 'currency', label: 'Net Unit Price', precision: 18, scale: 2, ...writable },
-        SBQQ__NetTotal__c: { type: 'currency', label: 'Net Total', precision: 18, scale: 2, ...readOnly, calculated: true },
+        SBQQ__NetTotal__c: {
+            type: 'currency',
+            label: 'Net Total',
+            precision: 18,
+            scale: 2,
+            ...readOnly,
+            calculated: true
+        },
         SBQQ__Discount__c: { type: 'percent', label: 'Discount (%)', precision: 9, scale: 2, ...writable },
         SBQQ__Group__c: { type: 'reference', label: 'Group', referenceTo: ['SBQQ__QuoteLineGroup__c'], ...writable }
     }
 } as const satisfies Record<string, Record<string, SalesforceField>>;
 
 export type SalesforceObjectName = keyof typeof SALESFORCE_OBJECTS;
-export const SalesforceObjectName = z.enum(Object.keys(SALESFORCE_OBJECTS) as [SalesforceObjectName, ...SalesforceObjectName[]]);
+export const SalesforceObjectName = z.enum(
+    Object.keys(SALESFORCE_OBJECTS) as [SalesforceObjectName, ...SalesforceObjectName[]]
+);
 
 /** Field facts for rule checks: the shape of a describe, reduced to what the domain needs. */
 export type FieldCatalog = Readonly<Record<string, Readonly<Record<string, SalesforceField>>>>;
@@ -312,7 +347,9 @@ export function salesforceField(catalog: FieldCatalog, object: string, field: st
 }
 
 /** A Salesforce id: 15 or 18 case-sensitive alphanumerics. */
-export const SalesforceId = z.string().regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'a 15- or 18-character Salesforce id');
+export const SalesforceId = z
+    .string()
+    .regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'a 15- or 18-character Salesforce id');
 
 /** Key prefixes of the objects in scope (the first three characters of their ids). */
 export const KEY_PREFIXES: Readonly<Record<string, string>> = {

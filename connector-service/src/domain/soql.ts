@@ -16,7 +16,10 @@ const CHECKSUM_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 export function assertIdentifier(name: string, what = 'field'): string {
     const parts = name.split('.');
     if (parts.length === 0 || parts.some((part) => !IDENTIFIER.test(part) || part.length > 80)) {
-        throw new ConnectorError('SF.INVALID_IDENTIFIER', `${describeValue(name)} is not a valid ${what} API name`, { what, value: describeValue(name) });
+        throw new ConnectorError('SF.INVALID_IDENTIFIER', `${describeValue(name)} is not a valid ${what} API name`, {
+            what,
+            value: describeValue(name)
+        });
     }
     return name;
 }
@@ -45,13 +48,19 @@ export function to18(id: string): string {
  */
 export function assertRecordId(id: unknown, sfObject?: string): string {
     const fail = (why: string): never => {
-        throw new ConnectorError('SF.INVALID_ID', `${describeValue(id)} is not a valid ${sfObject ?? 'record'} id: ${why}`, {
-            object: sfObject,
-            value: describeValue(id)
-        });
+        throw new ConnectorError(
+            'SF.INVALID_ID',
+            `${describeValue(id)} is not a valid ${sfObject ?? 'record'} id: ${why}`,
+            {
+                object: sfObject,
+                value: describeValue(id)
+            }
+        );
     };
-    if (typeof id !== 'string' || !/^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$/.test(id)) return fail('expected 15 or 18 letters and digits');
-    if (id.length === 18 && checksum(id.slice(0, 15)) !== id.slice(15)) return fail('the 18-character checksum does not match');
+    if (typeof id !== 'string' || !/^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$/.test(id))
+        return fail('expected 15 or 18 letters and digits');
+    if (id.length === 18 && checksum(id.slice(0, 15)) !== id.slice(15))
+        return fail('the 18-character checksum does not match');
     const prefix = sfObject ? KEY_PREFIXES[sfObject] : undefined;
     if (prefix && !id.startsWith(prefix)) return fail(`a ${sfObject} id starts with ${prefix}`);
     return id;
@@ -94,7 +103,8 @@ function literal(value: Literal): string {
     if (value === null) return 'null';
     if (typeof value === 'boolean') return value ? 'true' : 'false';
     if (typeof value === 'number') {
-        if (!Number.isFinite(value)) throw new ConnectorError('SF.INVALID_VALUE', `${value} is not a finite number`, { value: String(value) });
+        if (!Number.isFinite(value))
+            throw new ConnectorError('SF.INVALID_VALUE', `${value} is not a finite number`, { value: String(value) });
         return String(value);
     }
     if (value instanceof Date) return value.toISOString();
@@ -115,11 +125,15 @@ export const where = {
         sql: `${assertIdentifier(field)} LIKE ${likePattern(value, mode)}`
     }),
     idIn: (field: string, ids: readonly string[], sfObject?: string): Condition => {
-        if (ids.length === 0) throw new ConnectorError('SF.EMPTY_ID_LIST', 'an IN list needs at least one id', { field });
-        return { sql: `${assertIdentifier(field)} IN (${ids.map((id) => quote(assertRecordId(id, sfObject))).join(', ')})` };
+        if (ids.length === 0)
+            throw new ConnectorError('SF.EMPTY_ID_LIST', 'an IN list needs at least one id', { field });
+        return {
+            sql: `${assertIdentifier(field)} IN (${ids.map((id) => quote(assertRecordId(id, sfObject))).join(', ')})`
+        };
     },
     in: (field: string, values: readonly Literal[]): Condition => {
-        if (values.length === 0) throw new ConnectorError('SF.EMPTY_LIST', 'an IN list needs at least one value', { field });
+        if (values.length === 0)
+            throw new ConnectorError('SF.EMPTY_LIST', 'an IN list needs at least one value', { field });
         return { sql: `${assertIdentifier(field)} IN (${values.map(literal).join(', ')})` };
     },
     and: (...conditions: Condition[]): Condition => ({ sql: conditions.map((c) => `(${c.sql})`).join(' AND ') }),
@@ -138,7 +152,8 @@ export interface SelectOptions {
 
 /** SELECT fields FROM object [WHERE …] [ORDER BY …] [LIMIT n]. */
 export function select(fields: readonly string[], sfObject: string, options: SelectOptions = {}): Soql {
-    if (fields.length === 0) throw new ConnectorError('SF.EMPTY_FIELD_LIST', 'a query needs at least one field', { object: sfObject });
+    if (fields.length === 0)
+        throw new ConnectorError('SF.EMPTY_FIELD_LIST', 'a query needs at least one field', { object: sfObject });
     let sql = `SELECT ${[...new Set(fields)].map((field) => assertIdentifier(field)).join(', ')} FROM ${assertIdentifier(sfObject, 'object')}`;
     if (options.where) sql += ` WHERE ${options.where.sql}`;
     if (options.orderBy?.length) {
@@ -146,7 +161,9 @@ export function select(fields: readonly string[], sfObject: string, options: Sel
     }
     if (options.limit !== undefined) {
         if (!Number.isInteger(options.limit) || options.limit < 1) {
-            throw new ConnectorError('SF.INVALID_LIMIT', `${options.limit} is not a positive whole number`, { value: options.limit });
+            throw new ConnectorError('SF.INVALID_LIMIT', `${options.limit} is not a positive whole number`, {
+                value: options.limit
+            });
         }
         sql += ` LIMIT ${options.limit}`;
     }

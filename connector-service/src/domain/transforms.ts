@@ -60,7 +60,10 @@ function fail(code: string, target: TransformTarget, message: string, value: unk
 }
 
 /** The Salesforce fields a rule reads from a record (compound and money rules read more than one). */
-export function salesforceSourceFields(transform: Transform, target: Pick<TransformTarget, 'sfField' | 'sf'>): string[] {
+export function salesforceSourceFields(
+    transform: Transform,
+    target: Pick<TransformTarget, 'sfField' | 'sf'>
+): string[] {
     if (transform.kind === 'address' && target.sf.components) return Object.values(target.sf.components);
     if (transform.kind === 'money' && transform.currencyField) return [target.sfField, transform.currencyField];
     return [target.sfField];
@@ -113,13 +116,25 @@ export function toCanonical(
         case 'multiPicklist': {
             if (raw === null || raw === undefined || raw === '') return [];
             if (typeof raw !== 'string') fail('TRANSFORM.TYPE_MISMATCH', target, 'expected a semicolon list', raw);
-            return [...new Set(raw.split(';').map((part) => part.trim()).filter((part) => part.length > 0))];
+            return [
+                ...new Set(
+                    raw
+                        .split(';')
+                        .map((part) => part.trim())
+                        .filter((part) => part.length > 0)
+                )
+            ];
         }
         case 'picklistMap': {
             if (raw === null || raw === undefined || raw === '') return null;
             const mapped = typeof raw === 'string' ? transform.map[raw] : undefined;
             if (mapped === undefined) {
-                fail('TRANSFORM.UNKNOWN_PICKLIST_VALUE', target, `no CLM value is mapped for ${describeValue(raw)}`, raw);
+                fail(
+                    'TRANSFORM.UNKNOWN_PICKLIST_VALUE',
+                    target,
+                    `no CLM value is mapped for ${describeValue(raw)}`,
+                    raw
+                );
             }
             return mapped;
         }
@@ -129,7 +144,12 @@ export function toCanonical(
             const reverse = Object.entries(transform.map ?? {}).find(([, sfValue]) => sfValue === raw)?.[0];
             const canonical = reverse ?? raw;
             if (typeof canonical !== 'string' || !canonicalValues.includes(canonical)) {
-                fail('TRANSFORM.UNKNOWN_PICKLIST_VALUE', target, `${describeValue(raw)} maps to no ${target.clmKind}`, raw);
+                fail(
+                    'TRANSFORM.UNKNOWN_PICKLIST_VALUE',
+                    target,
+                    `${describeValue(raw)} maps to no ${target.clmKind}`,
+                    raw
+                );
             }
             return canonical;
         }
@@ -229,7 +249,8 @@ export function toSalesforce(
         }
         case 'address': {
             const parts = target.sf.components;
-            if (!parts) fail('TRANSFORM.TYPE_MISMATCH', target, 'address transform on a field without components', value);
+            if (!parts)
+                fail('TRANSFORM.TYPE_MISMATCH', target, 'address transform on a field without components', value);
             if (value === null) {
                 return Object.fromEntries(Object.values(parts).map((field) => [field, null]));
             }
@@ -248,7 +269,8 @@ export function toSalesforce(
             }
             const items = value as string[];
             for (const item of items) {
-                if (item.includes(';')) fail('TRANSFORM.INVALID_VALUE', target, `${describeValue(item)} contains ";"`, item);
+                if (item.includes(';'))
+                    fail('TRANSFORM.INVALID_VALUE', target, `${describeValue(item)} contains ";"`, item);
                 checkPicklistValue(target, item);
             }
             return { [target.sfField]: items.length === 0 ? null : [...new Set(items)].join(';') };
@@ -257,7 +279,12 @@ export function toSalesforce(
             if (value === null) return { [target.sfField]: null };
             const sfValue = Object.entries(transform.map).find(([, clmValue]) => clmValue === value)?.[0];
             if (sfValue === undefined) {
-                fail('TRANSFORM.UNKNOWN_PICKLIST_VALUE', target, `no Salesforce value is mapped for ${describeValue(value)}`, value);
+                fail(
+                    'TRANSFORM.UNKNOWN_PICKLIST_VALUE',
+                    target,
+                    `no Salesforce value is mapped for ${describeValue(value)}`,
+                    value
+                );
             }
             checkPicklistValue(target, sfValue);
             return { [target.sfField]: sfValue };
@@ -266,7 +293,12 @@ export function toSalesforce(
             if (value === null) return { [target.sfField]: null };
             const canonicalValues: readonly string[] = target.clmKind === 'signature' ? SIGNATURE_STATES : LIFECYCLES;
             if (typeof value !== 'string' || !canonicalValues.includes(value)) {
-                fail('TRANSFORM.UNKNOWN_PICKLIST_VALUE', target, `${describeValue(value)} is not a ${target.clmKind}`, value);
+                fail(
+                    'TRANSFORM.UNKNOWN_PICKLIST_VALUE',
+                    target,
+                    `${describeValue(value)} is not a ${target.clmKind}`,
+                    value
+                );
             }
             const sfValue = transform.map?.[value] ?? value;
             checkPicklistValue(target, sfValue);
@@ -286,7 +318,12 @@ function copyToSalesforce(target: TransformTarget, value: Json): string | number
         case 'phone': {
             if (typeof value !== 'string') fail('TRANSFORM.TYPE_MISMATCH', target, 'expected text', value);
             if (sf.length !== undefined && value.length > sf.length) {
-                fail('TRANSFORM.VALUE_TOO_LONG', target, `${value.length} characters exceed the field's ${sf.length}`, value);
+                fail(
+                    'TRANSFORM.VALUE_TOO_LONG',
+                    target,
+                    `${value.length} characters exceed the field's ${sf.length}`,
+                    value
+                );
             }
             return value;
         }
@@ -317,7 +354,12 @@ function numberForSalesforce(target: TransformTarget, amount: string): number {
     const rounded = formatDecimal(amount, scale, `${target.sfObject}.${target.sfField}`);
     const precision = target.sf.precision;
     if (precision !== undefined && integerDigits(rounded) > precision - scale) {
-        fail('TRANSFORM.NUMBER_TOO_LARGE', target, `${amount} has more than ${precision - scale} digits before the point`, amount);
+        fail(
+            'TRANSFORM.NUMBER_TOO_LARGE',
+            target,
+            `${amount} has more than ${precision - scale} digits before the point`,
+            amount
+        );
     }
     const number = Number(rounded);
     if (formatDecimal(numberToDecimalText(number, target.sfField), scale, target.sfField) !== rounded) {
@@ -329,7 +371,12 @@ function numberForSalesforce(target: TransformTarget, amount: string): number {
 function checkPicklistValue(target: TransformTarget, value: string): void {
     const picklist = target.sf.picklist;
     if (picklist?.restricted && !picklist.values.includes(value)) {
-        fail('TRANSFORM.PICKLIST_VALUE_REJECTED', target, `${describeValue(value)} is not a value of this restricted picklist`, value);
+        fail(
+            'TRANSFORM.PICKLIST_VALUE_REJECTED',
+            target,
+            `${describeValue(value)} is not a value of this restricted picklist`,
+            value
+        );
     }
 }
 
@@ -341,10 +388,14 @@ function checkPicklistValue(target: TransformTarget, value: string): void {
 export function checkClmValue(kind: ClmValueKind, field: string, value: unknown): Json {
     if (value === undefined || value === null) return kind === 'stringList' ? [] : null;
     const bad = (expected: string): never => {
-        throw new ConnectorError('TRANSFORM.INVALID_CLM_VALUE', `CLM field ${field}: ${describeValue(value)} is not ${expected}`, {
-            field,
-            value: describeValue(value)
-        });
+        throw new ConnectorError(
+            'TRANSFORM.INVALID_CLM_VALUE',
+            `CLM field ${field}: ${describeValue(value)} is not ${expected}`,
+            {
+                field,
+                value: describeValue(value)
+            }
+        );
     };
     switch (kind) {
         case 'string':
@@ -353,19 +404,27 @@ export function checkClmValue(kind: ClmValueKind, field: string, value: unknown)
         case 'date':
             return IsoDate.safeParse(value).success ? (value as string) : bad('an ISO 8601 date');
         case 'datetime':
-            return IsoDateTime.safeParse(value).success ? new Date(value as string).toISOString() : bad('an ISO 8601 date-time');
+            return IsoDateTime.safeParse(value).success
+                ? new Date(value as string).toISOString()
+                : bad('an ISO 8601 date-time');
         case 'money': {
             const parsed = Money.safeParse(value);
-            return parsed.success ? { amount: normalizeDecimal(parsed.data.amount, field), currency: parsed.data.currency } : bad('{amount, currency}');
+            return parsed.success
+                ? { amount: normalizeDecimal(parsed.data.amount, field), currency: parsed.data.currency }
+                : bad('{amount, currency}');
         }
         case 'integer':
             return Number.isInteger(value) ? (value as number) : bad('a whole number');
         case 'decimal':
-            return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? normalizeDecimal(value, field) : bad('a decimal string');
+            return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)
+                ? normalizeDecimal(value, field)
+                : bad('a decimal string');
         case 'boolean':
             return typeof value === 'boolean' ? value : bad('true or false');
         case 'lifecycle':
-            return typeof value === 'string' && (LIFECYCLES as readonly string[]).includes(value) ? value : bad('a lifecycle');
+            return typeof value === 'string' && (LIFECYCLES as readonly string[]).includes(value)
+                ? value
+                : bad('a lifecycle');
         case 'signature':
             return typeof value === 'string' && (SIGNATURE_STATES as readonly string[]).includes(value)
                 ? value
@@ -375,7 +434,9 @@ export function checkClmValue(kind: ClmValueKind, field: string, value: unknown)
             return parsed.success ? (parsed.data as Json) : bad('an address');
         }
         case 'stringList':
-            return Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : bad('a list of strings');
+            return Array.isArray(value) && value.every((item) => typeof item === 'string')
+                ? (value as string[])
+                : bad('a list of strings');
     }
 }
 
@@ -385,7 +446,12 @@ export function checkClmValue(kind: ClmValueKind, field: string, value: unknown)
 
 function requireZone(target: TransformTarget, timeZone: string | undefined): string {
     if (!timeZone) {
-        fail('TRANSFORM.TIME_ZONE_REQUIRED', target, 'converting between a date and a date-time needs a timeZone', null);
+        fail(
+            'TRANSFORM.TIME_ZONE_REQUIRED',
+            target,
+            'converting between a date and a date-time needs a timeZone',
+            null
+        );
     }
     return timeZone;
 }
@@ -457,7 +523,14 @@ function zonedParts(instant: number, timeZone: string) {
         second: 'numeric'
     });
     const get = (type: string) => Number(format.formatToParts(instant).find((part) => part.type === type)?.value);
-    return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+    return {
+        year: get('year'),
+        month: get('month'),
+        day: get('day'),
+        hour: get('hour'),
+        minute: get('minute'),
+        second: get('second')
+    };
 }
 
 function pad(value: number): string {

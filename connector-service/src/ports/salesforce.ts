@@ -40,9 +40,14 @@ export interface SalesforcePort {
     /** Publishes a platform event (e.g. Clm_Sync_Status__e). */
     publish(eventName: string, payload: Record<string, SalesforceValue>): Promise<void>;
     /** Attaches a file to a record (ContentVersion linked to the record). */
-    attachFile(recordId: string, file: { title: string; fileName: string; bytes: Buffer }): Promise<{ contentVersionId: string }>;
+    attachFile(
+        recordId: string,
+        file: { title: string; fileName: string; bytes: Buffer }
+    ): Promise<{ contentVersionId: string }>;
     /** The org's daily API usage as last reported in Sforce-Limit-Info. */
     apiBudget(): ApiBudget | undefined;
+    /** Reads the org's limits now (one call), refreshing `apiBudget()`. */
+    refreshApiBudget(): Promise<ApiBudget>;
     /** Calls made by this port since it was created (for tests and the benchmark). */
     callCount(): number;
 }

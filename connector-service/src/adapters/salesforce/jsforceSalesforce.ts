@@ -5,8 +5,20 @@
  */
 import { createSign } from 'node:crypto';
 import jsforce from 'jsforce';
-import { ConnectorError, assertIdentifier, assertRecordId, type SalesforceValue, type Soql } from '../../domain/index.ts';
-import type { ApiBudget, RecordWrite, RecordWriteResult, SalesforcePort, SalesforceRecord } from '../../ports/salesforce.ts';
+import {
+    ConnectorError,
+    assertIdentifier,
+    assertRecordId,
+    type SalesforceValue,
+    type Soql
+} from '../../domain/index.ts';
+import type {
+    ApiBudget,
+    RecordWrite,
+    RecordWriteResult,
+    SalesforcePort,
+    SalesforceRecord
+} from '../../ports/salesforce.ts';
 
 export const COLLECTION_SIZE = 200;
 export const COLLECTIONS_PER_COMPOSITE = 5;
@@ -14,7 +26,12 @@ export const COLLECTIONS_PER_COMPOSITE = 5;
 export const IDS_PER_QUERY = 2000;
 
 /** Platform error codes worth retrying later (research/perf-reliability.md §1). */
-export const RETRYABLE_SF_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED', 'SERVER_UNAVAILABLE', 'SERVER_ERROR']);
+export const RETRYABLE_SF_CODES = new Set([
+    'UNABLE_TO_LOCK_ROW',
+    'REQUEST_LIMIT_EXCEEDED',
+    'SERVER_UNAVAILABLE',
+    'SERVER_ERROR'
+]);
 
 export interface JwtLogin {
     loginUrl: string;
@@ -28,7 +45,12 @@ export interface JwtLogin {
 /** Signs a JWT bearer assertion (RS256: iss, sub, aud, exp in 3 minutes), as the OAuth flow requires. */
 export function jwtAssertion(login: JwtLogin, nowMs = Date.now()): string {
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const claims = { iss: login.clientId, sub: login.username, aud: login.loginUrl, exp: Math.floor(nowMs / 1000) + 180 };
+    const claims = {
+        iss: login.clientId,
+        sub: login.username,
+        aud: login.loginUrl,
+        exp: Math.floor(nowMs / 1000) + 180
+    };
     const unsigned = `${encode({ alg: 'RS256' })}.${encode(claims)}`;
     return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(login.privateKeyPem).toString('base64url')}`;
 }
@@ -36,7 +58,10 @@ export function jwtAssertion(login: JwtLogin, nowMs = Date.now()): string {
 /** A connection that logs in by JWT bearer and logs in again when the session expires. */
 export async function connectWithJwt(login: JwtLogin): Promise<jsforce.Connection> {
     const authorize = async (conn: jsforce.Connection) => {
-        const result = await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(login) });
+        const result = await conn.authorize({
+            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+            assertion: jwtAssertion(login)
+        });
         return result;
     };
     const conn: jsforce.Connection = new jsforce.Connection({
@@ -77,8 +102,19 @@ export function toConnectorError(error: unknown, operation: string): ConnectorEr
     if (error instanceof ConnectorError) return error;
     const e = error as { errorCode?: string; name?: string; message?: string; data?: unknown };
     const code = e.errorCode ?? (e.name && /^[A-Z_]+$/.test(e.name) ? e.name : undefined);
-    if (code) return new ConnectorError(`SF.${code}`, e.message ?? code, { operation, retryable: RETRYABLE_SF_CODES.has(code) }, { cause: error });
-    return new ConnectorError('SF.TRANSPORT', `${operation} failed: ${e.message ?? String(error)}`, { operation, retryable: true }, { cause: error });
+    if (code)
+        return new ConnectorError(
+            `SF.${code}`,
+            e.message ?? code,
+            { operation, retryable: RETRYABLE_SF_CODES.has(code) },
+            { cause: error }
+        );
+    return new ConnectorError(
+        'SF.TRANSPORT',
+        `${operation} failed: ${e.message ?? String(error)}`,
+        { operation, retryable: true },
+        { cause: error }
+    );
 }
 
 interface CollectionRequest {
@@ -110,7 +146,10 @@ export class JsforceSalesforce implements SalesforcePort {
                 method: request.method as 'GET',
                 url: request.url,
                 body: request.body === undefined ? undefined : JSON.stringify(request.body),
-                headers: { 'Content-Type': 'application/json', 'Sforce-Call-Options': `client=${this.options.connectorClientId}` }
+                headers: {
+                    'Content-Type': 'application/json',
+                    'Sforce-Call-Options': `client=${this.options.connectorClientId}`
+                }
             })) as T;
         } catch (error) {
             throw toConnectorError(error, operation);
@@ -122,8 +161,20 @@ export class JsforceSalesforce implements SalesforcePort {
     }
 
     apiBudget(): ApiBudget | undefined {
-        const usage = (this.conn as unknown as { limitInfo?: { apiUsage?: { used: number; limit: number } } }).limitInfo?.apiUsage;
+        const usage = (this.conn as unknown as { limitInfo?: { apiUsage?: { used: number; limit: number } } }).limitInfo
+            ?.apiUsage;
         return usage ? { used: usage.used, max: usage.limit } : undefined;
+    }
+
+    async refreshApiBudget(): Promise<ApiBudget> {
+        const limits = await this.request<{ DailyApiRequests?: { Max: number; Remaining: number } }>(
+            { method: 'GET', url: `${this.base}/limits` },
+            'limits'
+        );
+        const daily = limits.DailyApiRequests;
+        if (!daily) throw new ConnectorError('SF.NO_API_LIMIT', 'The org did not report DailyApiRequests', {});
+        // The figure the org reports counts this call too, so it is current.
+        return { used: daily.Max - daily.Remaining, max: daily.Max };
     }
 
     async query(soql: Soql): Promise<SalesforceRecord[]> {
@@ -153,7 +204,11 @@ export class JsforceSalesforce implements SalesforcePort {
         for (let start = 0; start < unique.length; start += IDS_PER_QUERY) {
             const chunk = unique.slice(start, start + IDS_PER_QUERY);
             const rows = await this.request<(SalesforceRecord | null)[]>(
-                { method: 'POST', url: `${this.base}/composite/sobjects/${sfObject}`, body: { ids: chunk, fields: ['Id', ...fields] } },
+                {
+                    method: 'POST',
+                    url: `${this.base}/composite/sobjects/${sfObject}`,
+                    body: { ids: chunk, fields: ['Id', ...fields] }
+                },
                 'readByIds'
             );
             // A deleted or invisible record comes back as null.
@@ -177,7 +232,10 @@ export class JsforceSalesforce implements SalesforcePort {
                             method: collection.method,
                             url: collection.url,
                             referenceId: `c${index}`,
-                            body: { allOrNone: false, records: collection.writes.map((write) => this.recordBody(write)) }
+                            body: {
+                                allOrNone: false,
+                                records: collection.writes.map((write) => this.recordBody(write))
+                            }
                         }))
                     }
                 },
@@ -213,7 +271,10 @@ export class JsforceSalesforce implements SalesforcePort {
             } else if (write.externalId) {
                 assertIdentifier(write.externalId.field);
                 key = `upsert:${write.sfObject}:${write.externalId.field}`;
-                request = { method: 'PATCH', url: `${this.base}/composite/sobjects/${write.sfObject}/${write.externalId.field}` };
+                request = {
+                    method: 'PATCH',
+                    url: `${this.base}/composite/sobjects/${write.sfObject}/${write.externalId.field}`
+                };
             } else {
                 key = 'create';
                 request = { method: 'POST', url: `${this.base}/composite/sobjects` };
@@ -231,7 +292,10 @@ export class JsforceSalesforce implements SalesforcePort {
         });
     }
 
-    private collectionResults(collection: CollectionRequest, sub: CompositeResponse['compositeResponse'][number] | undefined): RecordWriteResult[] {
+    private collectionResults(
+        collection: CollectionRequest,
+        sub: CompositeResponse['compositeResponse'][number] | undefined
+    ): RecordWriteResult[] {
         const body = sub?.body;
         if (!sub || sub.httpStatusCode >= 400 || !Array.isArray(body) || body.length !== collection.writes.length) {
             // The whole collection failed (or was not run): every record carries the same error.
@@ -239,14 +303,22 @@ export class JsforceSalesforce implements SalesforcePort {
             return collection.writes.map((write) => ({
                 ref: write.ref,
                 success: false,
-                error: platformError(first ?? { errorCode: 'PROCESSING_HALTED', message: 'the collection was not processed' }, {
-                    object: write.sfObject,
-                    ref: write.ref
-                })
+                error: platformError(
+                    first ?? { errorCode: 'PROCESSING_HALTED', message: 'the collection was not processed' },
+                    {
+                        object: write.sfObject,
+                        ref: write.ref
+                    }
+                )
             }));
         }
         return collection.writes.map((write, index) => {
-            const result = body[index] as { id?: string; success: boolean; created?: boolean; errors?: PlatformError[] };
+            const result = body[index] as {
+                id?: string;
+                success: boolean;
+                created?: boolean;
+                errors?: PlatformError[];
+            };
             if (result.success) return { ref: write.ref, success: true, id: result.id, created: result.created };
             return {
                 ref: write.ref,
@@ -265,13 +337,21 @@ export class JsforceSalesforce implements SalesforcePort {
         if (!result.success) throw platformError(result.errors?.[0] ?? {}, { object: eventName });
     }
 
-    async attachFile(recordId: string, file: { title: string; fileName: string; bytes: Buffer }): Promise<{ contentVersionId: string }> {
+    async attachFile(
+        recordId: string,
+        file: { title: string; fileName: string; bytes: Buffer }
+    ): Promise<{ contentVersionId: string }> {
         assertRecordId(recordId);
         const result = await this.request<{ id: string; success: boolean; errors?: PlatformError[] }>(
             {
                 method: 'POST',
                 url: `${this.base}/sobjects/ContentVersion`,
-                body: { Title: file.title, PathOnClient: file.fileName, VersionData: file.bytes.toString('base64'), FirstPublishLocationId: recordId }
+                body: {
+                    Title: file.title,
+                    PathOnClient: file.fileName,
+                    VersionData: file.bytes.toString('base64'),
+                    FirstPublishLocationId: recordId
+                }
             },
             'attachFile'
         );

@@ -1,0 +1,99 @@
+/**
+ * The org's API allocation is spared: at the configured share of DailyApiRequests the engine takes no work and spends
+ * only one call per re-check; when the org has allocation again, work resumes.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RULES, loadRuleSet } from '../../src/domain/index.ts';
+import { MemoryClm } from '../../src/adapters/clm/memory/memoryClm.ts';
+import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
+import type { StorePort } from '../../src/ports/store.ts';
+import { SyncEngine } from '../../src/app/syncEngine.ts';
+import {
+    startSalesforceEmulator,
+    type RunningSalesforceEmulator
+} from '../../../test/emulators/salesforce/src/index.ts';
+
+const ORG = '00D000000000001AAA';
+let emu: RunningSalesforceEmulator;
+let store: StorePort;
+let salesforce: JsforceSalesforce;
+let engine: SyncEngine;
+let dir: string;
+let clock = Date.now();
+
+async function setRemaining(remaining: number): Promise<void> {
+    await fetch(`${emu.adminUrl}/limits/DailyApiRequests`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ Max: 1000, Remaining: remaining })
+    });
+}
+async function billed(): Promise<number> {
+    return ((await (await fetch(`${emu.adminUrl}/counters`)).json()) as { billedApiRequests: number })
+        .billedApiRequests;
+}
+
+beforeAll(async () => {
+    emu = await startSalesforceEmulator();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'clm-budget-'));
+    store = await openSqliteStore({ file: path.join(dir, 'store.db') });
+    const conn = await connectWithJwt({
+        loginUrl: emu.loginUrl,
+        clientId: emu.jwtConsumerKey,
+        username: emu.users.integration.username,
+        privateKeyPem: readFileSync(emu.jwtPrivateKeyPath, 'utf8'),
+        apiVersion: emu.apiVersion
+    });
+    salesforce = new JsforceSalesforce(conn, { connectorClientId: 'clm-connector', apiVersion: emu.apiVersion });
+    engine = new SyncEngine({
+        orgId: ORG,
+        store,
+        salesforce,
+        clm: new MemoryClm(),
+        rules: loadRuleSet(DEFAULT_RULES),
+        context: { connectorClientId: 'clm-connector', transform: {} },
+        now: () => clock,
+        apiBudget: { pauseAtShare: 0.9, recheckMs: 60_000 }
+    });
+});
+
+afterAll(async () => {
+    await store?.close();
+    await emu?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('API budget', () => {
+    it('pauses at 90% of the daily allocation, re-checking with one call a minute, and resumes when allocation returns', async () => {
+        await setRemaining(50);
+        await salesforce.refreshApiBudget(); // the connector learns the figure from its own calls
+        await store.appendInbox(ORG, [
+            {
+                source: 'test',
+                eventId: 'e1',
+                orderingKey: 'opp:x',
+                payload: { kind: 'clm.event', contractId: 'M-404', vendorEventId: 'e1' },
+                correlationId: 'c1'
+            }
+        ]);
+
+        const before = await billed();
+        expect(await engine.processInbox()).toBe(0);
+        expect(engine.isPaused()).toBe(true);
+        clock += 10_000;
+        expect(await engine.processInbox()).toBe(0);
+        expect(await engine.dispatchOutbox()).toBe(0);
+        // One re-check call (the first pass), none within the minute.
+        expect((await billed()) - before).toBe(1);
+        expect((await store.stats(ORG, clock)).inbox.byStatus.pending).toBe(1);
+
+        await setRemaining(900);
+        clock += 60_000;
+        expect(await engine.processInbox()).toBe(1);
+        expect(engine.isPaused()).toBe(false);
+    });
+});
