@@ -2,6 +2,7 @@
  * Composition root: reads the config, opens the store, connects to Salesforce and the CLM, loads the org's field
  * rules, and runs the connector until SIGTERM/SIGINT. Everything else receives its dependencies from here.
  */
+import { hostname } from 'node:os';
 import pino from 'pino';
 import {
     DEFAULT_RULES,
@@ -171,7 +172,12 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
             channels: [SYNC_REQUEST_CHANNEL, ...config.salesforce.pubsub.channels],
             logger,
             allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
-            onStored: () => service.kick()
+            onStored: () => service.kick(),
+            // Several instances share a PostgreSQL store: one holds the subscriptions, another takes over within
+            // 20 s of its death. SQLite is one process by design.
+            ...(store.kind === 'postgres'
+                ? { lease: { holder: `${hostname()}:${process.pid}`, ttlMs: 20_000, renewEveryMs: 5_000 } }
+                : {})
         });
         await ingest.start();
     }

@@ -24,6 +24,11 @@ export interface PubSubIngestOptions {
     allowSelfSignedTls?: boolean;
     /** Called after events were stored, so the work loop can start at once. */
     onStored?: () => void;
+    /**
+     * With several instances on one store, only the holder of this lease subscribes (the others wait and take
+     * over when it lapses); renewed every `renewEveryMs`. Without it the instance subscribes at once.
+     */
+    lease?: { holder: string; ttlMs: number; renewEveryMs: number };
 }
 
 type Callback = (subscription: unknown, type: string, data: unknown) => void;
@@ -33,9 +38,65 @@ export class PubSubIngest {
     private readonly chains = new Map<string, Promise<void>>();
     readonly stored = new Map<string, number>();
 
+    private leaseTimer: NodeJS.Timeout | null = null;
+    private stopped = false;
+    private holding = false;
+
     constructor(private readonly options: PubSubIngestOptions) {}
 
+    /** The lease every instance of this org's connector competes for. */
+    get leaseName(): string {
+        return `pubsub:${this.options.orgId}`;
+    }
+
+    /** True while this instance holds the subscriptions. */
+    isSubscribed(): boolean {
+        return this.client !== null;
+    }
+
     async start(): Promise<void> {
+        const lease = this.options.lease;
+        if (!lease) return this.subscribe();
+        await this.tickLease();
+        const loop = () => {
+            this.leaseTimer = setTimeout(() => {
+                void this.tickLease().finally(() => {
+                    if (!this.stopped) loop();
+                });
+            }, lease.renewEveryMs);
+        };
+        loop();
+    }
+
+    /** Takes the lease when free, renews it while held, and lets go of the streams the moment it is lost. */
+    private async tickLease(): Promise<void> {
+        const lease = this.options.lease!;
+        const { store } = this.options;
+        try {
+            if (this.holding) {
+                if (await store.renewLease(this.leaseName, lease.holder, lease.ttlMs, Date.now())) return;
+                this.holding = false;
+                this.options.logger.warn({ lease: this.leaseName }, 'subscription lease lost; closing the streams');
+                this.closeClient();
+                return;
+            }
+            const result = await store.acquireLease(this.leaseName, lease.holder, lease.ttlMs, Date.now());
+            if (!result.acquired) return;
+            this.holding = true;
+            this.options.logger.info(
+                { lease: this.leaseName, generation: result.lease.generation },
+                'subscription lease taken'
+            );
+            await this.subscribe();
+        } catch (error) {
+            this.options.logger.error(
+                { lease: this.leaseName, code: (error as { code?: string }).code ?? 'INGEST.LEASE' },
+                'lease check failed'
+            );
+        }
+    }
+
+    private async subscribe(): Promise<void> {
         const { orgId, store } = this.options;
         this.client = new PubSubApiClient(
             {
@@ -136,8 +197,19 @@ export class PubSubIngest {
         await Promise.all(this.chains.values());
     }
 
-    close(): void {
+    private closeClient(): void {
         this.client?.close();
         this.client = null;
+    }
+
+    /** Stops renewing and closes the streams; the lease lapses after its TTL (or is released here). */
+    close(options: { release?: boolean } = {}): void {
+        this.stopped = true;
+        if (this.leaseTimer) clearTimeout(this.leaseTimer);
+        this.closeClient();
+        if (this.options.lease && this.holding && options.release !== false) {
+            void this.options.store.releaseLease(this.leaseName, this.options.lease.holder).catch(() => undefined);
+        }
+        this.holding = false;
     }
 }
