@@ -2,7 +2,7 @@
 // against one fresh emulator over HTTPS, in file order, and checks status, headers and bodyShape as
 // sf-wire.md §9 defines them. Preconditions a case names in its notes are set up here, through the public
 // REST API and the admin API; values later cases use ({locator}, {jobId}) are taken from earlier answers.
-// gRPC cases belong to the event-bus issue and are reported as "not yet run", never as passed.
+// gRPC (Pub/Sub) cases run through conformance/grpc.ts with a real gRPC client, and count in the same report.
 import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
