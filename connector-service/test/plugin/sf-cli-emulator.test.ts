@@ -17,8 +17,8 @@ import { repoRoot, requireOrSkip } from '../../../test/support/requirements.ts';
 import type { CommandId, OrgSetupResult, RulesValidateResult } from '../../src/plugin/results.ts';
 import { BACKFILL_POLLS, startFakeAdminApi } from './support/fakeAdminApi.ts';
 import { schemaErrors } from './support/schemas.ts';
+import { SF_BIN, sfCliEnv } from '../../../test/support/sfCli.ts';
 
-const SF_BIN = path.join(repoRoot, 'node_modules', '.bin', 'sf');
 const PLUGIN_DIR = path.join(repoRoot, 'connector-service');
 const COMMAND_TIMEOUT_MS = 120_000;
 
@@ -39,19 +39,7 @@ let sfHome: string;
 
 /** Runs sf with a private HOME, no telemetry or update checks, and the REST deploy path (research/toolchain.md §4). */
 function sf(args: string[], env: Record<string, string> = {}): Promise<SfRun> {
-    const fullEnv: Record<string, string> = {
-        PATH: `${path.dirname(SF_BIN)}${path.delimiter}${process.env.PATH ?? ''}`,
-        HOME: sfHome,
-        XDG_CONFIG_HOME: path.join(sfHome, '.config'),
-        XDG_CACHE_HOME: path.join(sfHome, '.cache'),
-        XDG_DATA_HOME: path.join(sfHome, '.local', 'share'),
-        SF_DISABLE_TELEMETRY: 'true',
-        SF_AUTOUPDATE_DISABLE: 'true',
-        SF_SKIP_NEW_VERSION_CHECK: 'true',
-        SF_HIDE_RELEASE_NOTES: 'true',
-        SF_ORG_METADATA_REST_DEPLOY: 'true',
-        ...env
-    };
+    const fullEnv: Record<string, string> = sfCliEnv(sfHome, env);
     return new Promise((resolve, reject) => {
         execFile(
             SF_BIN,

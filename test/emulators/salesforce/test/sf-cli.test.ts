@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, requireOrSkip } from '../../../support/requirements.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
 import { tokenFor } from './helpers.ts';
+import { SF_BIN, sfCliEnv } from '../../../support/sfCli.ts';
 
-const SF_BIN = path.join(repoRoot, 'node_modules', '.bin', 'sf');
 const COMMAND_TIMEOUT_MS = 120_000;
 const ALIAS = 'emu';
 
@@ -42,19 +42,7 @@ let workDir: string;
 
 /** Runs sf with a private HOME, no telemetry, no update checks, and the REST deploy path; always `--json`. */
 function sf(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SfRun> {
-    const env: Record<string, string> = {
-        PATH: `${path.dirname(SF_BIN)}${path.delimiter}${process.env.PATH ?? ''}`,
-        HOME: sfHome,
-        XDG_CONFIG_HOME: path.join(sfHome, '.config'),
-        XDG_CACHE_HOME: path.join(sfHome, '.cache'),
-        XDG_DATA_HOME: path.join(sfHome, '.local', 'share'),
-        SF_DISABLE_TELEMETRY: 'true',
-        SF_AUTOUPDATE_DISABLE: 'true',
-        SF_SKIP_NEW_VERSION_CHECK: 'true',
-        SF_HIDE_RELEASE_NOTES: 'true',
-        SF_ORG_METADATA_REST_DEPLOY: 'true',
-        ...options.env
-    };
+    const env: Record<string, string> = sfCliEnv(sfHome, options.env ?? {});
     return new Promise((resolve, reject) => {
         execFile(
             SF_BIN,
