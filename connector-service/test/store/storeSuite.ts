@@ -777,6 +777,169 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
             expect((await store.stats(org, T0)).inbox.byStatus.pending).toBe(0);
         });
 
+        it('keeps a backfill job: counters and cursor move with each batch, one transaction, refused to a stale runner', async () => {
+            const store = await open();
+            const second = await open();
+            const org = newOrg();
+            const job = await store.createBackfillJob(org, { jobId: 'bf-1', object: 'Opportunity', since: null }, T0);
+            expect(job).toMatchObject({ state: 'Queued', phase: 'read', processed: 0, total: null, queryJobId: null });
+            await expectCode(
+                store.createBackfillJob(org, { jobId: 'bf-1', object: 'Opportunity', since: null }, T0),
+                STORE_ERROR.LINK_CONFLICT
+            );
+            // The Bulk query's id is stored before waiting for it: a restart (another connection) reads it back.
+            await store.updateBackfillJob(
+                org,
+                'bf-1',
+                { state: 'Running', queryJobId: '750000000000001AAA', total: 3, transport: 'bulk', phase: 'plan' },
+                T0 + 1
+            );
+            expect(await second.getBackfillJob(org, 'bf-1')).toMatchObject({
+                state: 'Running',
+                queryJobId: '750000000000001AAA',
+                total: 3,
+                transport: 'bulk'
+            });
+            const [oppA, oppB] = [sfId('006'), sfId('006')];
+            const record = (opportunity: string, extra: Record<string, unknown> = {}) => ({
+                pairId: `opp:${opportunity}`,
+                links: {
+                    salesforce: { opportunity },
+                    clm: [{ vendor: 'memory', objectType: 'contract', id: `M-${opportunity}` }]
+                },
+                expectedVersion: null,
+                state: stateWith(`opp:${opportunity}`, 'Draft'),
+                changeLog: [logEntry(`opp:${opportunity}`, `bf:${opportunity}`)],
+                outbox: [outbox(`bf:clm:${opportunity}`, `opp:${opportunity}`)],
+                writes: [{ sfObject: 'Opportunity', recordId: opportunity, fields: { CLM_Lifecycle__c: 'Draft' } }],
+                correlationId: `corr-${opportunity}`,
+                linked: true,
+                ...extra
+            });
+            let after = await store.commitBackfillBatch({
+                orgId: org,
+                jobId: 'bf-1',
+                expectedProcessed: 0,
+                count: 2,
+                records: [record(oppA), record(oppB)],
+                now: T0 + 2
+            });
+            expect(after).toMatchObject({ processed: 2, linked: 2, errors: 0 });
+            expect(await store.findPair(org, { salesforceId: oppA })).toMatchObject({
+                pairId: `opp:${oppA}`,
+                version: 1,
+                clm: [{ vendor: 'memory', id: `M-${oppA}` }]
+            });
+            // A runner that still thinks the cursor is at 0 (the killed one, say) is refused, and writes nothing.
+            await expectCode(
+                second.commitBackfillBatch({
+                    orgId: org,
+                    jobId: 'bf-1',
+                    expectedProcessed: 0,
+                    count: 1,
+                    records: [record(sfId('006'))],
+                    now: T0 + 3
+                }),
+                STORE_ERROR.CONCURRENT_UPDATE
+            );
+            // A batch that fails part-way (a link owned by another pair) leaves nothing behind, the cursor included.
+            const clash = record(sfId('006'), {
+                links: { clm: [{ vendor: 'memory', objectType: 'contract', id: `M-${oppA}` }] }
+            });
+            await expectCode(
+                store.commitBackfillBatch({
+                    orgId: org,
+                    jobId: 'bf-1',
+                    expectedProcessed: 2,
+                    count: 2,
+                    records: [record(sfId('006')), clash],
+                    now: T0 + 3
+                }),
+                STORE_ERROR.LINK_CONFLICT
+            );
+            after = (await store.getBackfillJob(org, 'bf-1'))!;
+            expect(after.processed).toBe(2);
+            expect((await store.listBackfillWrites(org, 'bf-1', { status: 'pending' })).length).toBe(2);
+            expect((await store.readChangeLog(org)).length).toBe(2);
+            expect((await store.stats(org, T0)).outbox.byStatus.pending).toBe(2);
+            const failed = await store.commitBackfillBatch({
+                orgId: org,
+                jobId: 'bf-1',
+                expectedProcessed: 2,
+                count: 1,
+                records: [{ ...record(sfId('006')), state: undefined, writes: [], linked: false, error: true }],
+                now: T0 + 4
+            });
+            expect(failed).toMatchObject({ processed: 3, linked: 2, errors: 1 });
+            expect(await store.listBackfillJobs(org, { unfinished: true })).toHaveLength(1);
+        });
+
+        it("tracks a backfill's writes through a Bulk job: assigned before sending, settled once, failures to the outbox", async () => {
+            const store = await open();
+            const org = newOrg();
+            await store.createBackfillJob(org, { jobId: 'bf-2', object: 'Opportunity', since: '2024-01-01' }, T0);
+            const opportunities = [sfId('006'), sfId('006'), sfId('006')];
+            await store.commitBackfillBatch({
+                orgId: org,
+                jobId: 'bf-2',
+                expectedProcessed: 0,
+                count: 3,
+                records: opportunities.map((opportunity) => ({
+                    pairId: `opp:${opportunity}`,
+                    links: { salesforce: { opportunity } },
+                    expectedVersion: null,
+                    writes: [{ sfObject: 'Opportunity', recordId: opportunity, fields: { CLM_Lifecycle__c: null } }],
+                    correlationId: `corr-${opportunity}`,
+                    linked: true
+                })),
+                now: T0
+            });
+            const pending = await store.listBackfillWrites(org, 'bf-2', { status: 'pending', sfObject: 'Opportunity' });
+            expect(pending.map((write) => write.recordId)).toEqual(opportunities);
+            expect(pending[0]).toMatchObject({ fields: { CLM_Lifecycle__c: null }, bulkJobId: null });
+            await store.assignBackfillWrites(
+                org,
+                'bf-2',
+                pending.map((write) => write.id),
+                '750000000000002AAA',
+                T0
+            );
+            const sent = await store.listBackfillWrites(org, 'bf-2', {
+                status: 'sent',
+                bulkJobId: '750000000000002AAA'
+            });
+            expect(sent).toHaveLength(3);
+            const settle = () =>
+                store.settleBackfillWrites({
+                    orgId: org,
+                    jobId: 'bf-2',
+                    outcomes: [
+                        { id: sent[0]!.id, ok: true },
+                        { id: sent[1]!.id, ok: true },
+                        { id: sent[2]!.id, ok: false, error: { code: 'SF.FIELD_INTEGRITY', message: 'bad value' } }
+                    ],
+                    outbox: [outbox(`backfill:bf-2:${sent[2]!.id}`, `opp:${opportunities[2]}`)],
+                    now: T0 + 1
+                });
+            expect(await settle()).toMatchObject({ written: 2, errors: 1 });
+            // Settling the same results again (a restart that read them twice) counts nothing twice.
+            expect(await settle()).toMatchObject({ written: 2, errors: 1 });
+            expect((await store.stats(org, T0)).outbox.byStatus.pending).toBe(1);
+            expect(await store.listBackfillWrites(org, 'bf-2', { status: 'failed' })).toHaveLength(1);
+            // Writes can go back to pending (a Bulk job that never got its data).
+            const [open_] = await store.listBackfillWrites(org, 'bf-2', { status: 'done', limit: 1 });
+            await store.assignBackfillWrites(org, 'bf-2', [open_!.id], null, T0 + 2);
+            expect(await store.listBackfillWrites(org, 'bf-2', { status: 'pending' })).toHaveLength(1);
+            await store.updateBackfillJob(
+                org,
+                'bf-2',
+                { state: 'Completed', phase: 'done', finishedAt: T0 + 3 },
+                T0 + 3
+            );
+            expect(await store.listBackfillJobs(org, { unfinished: true })).toHaveLength(0);
+            expect((await store.listBackfillJobs(org))[0]).toMatchObject({ since: '2024-01-01', finishedAt: T0 + 3 });
+        });
+
         it('purges finished rows older than the dedupe window and keeps the rest', async () => {
             const store = await open();
             const org = newOrg();

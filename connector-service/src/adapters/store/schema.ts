@@ -131,8 +131,54 @@ const V1_POSTGRES = ['inbox', 'outbox'].map(
         `ALTER TABLE ${table} SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 200)`
 );
 
+// Backfill jobs and the Salesforce writes they planned: a killed run resumes from the job's cursor and polls the
+// Bulk jobs it already started, so nothing is read or written twice.
+const V2 = [
+    `CREATE TABLE backfill_jobs (
+        org_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        object TEXT NOT NULL,
+        since TEXT,
+        state TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        transport TEXT,
+        total INT8,
+        processed INT8 NOT NULL DEFAULT 0,
+        linked INT8 NOT NULL DEFAULT 0,
+        written INT8 NOT NULL DEFAULT 0,
+        errors INT8 NOT NULL DEFAULT 0,
+        query_job_id TEXT,
+        last_error_code TEXT,
+        last_error_message TEXT,
+        created_at INT8 NOT NULL,
+        updated_at INT8 NOT NULL,
+        finished_at INT8,
+        PRIMARY KEY (org_id, job_id)
+    )`,
+    `CREATE TABLE backfill_writes (
+        id ID,
+        org_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        sf_object TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        pair_id TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        bulk_job_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        updated_at INT8 NOT NULL,
+        UNIQUE (org_id, job_id, sf_object, record_id)
+    )`,
+    `CREATE INDEX backfill_writes_by_status ON backfill_writes (org_id, job_id, status, sf_object, id)`
+];
+
 export function migrations(dialect: Dialect): { version: number; statements: string[] }[] {
     const types = TYPES[dialect];
     const render = (sql: string) => sql.replace(/\bID\b/g, types.id).replace(/\bINT8\b/g, types.int8);
-    return [{ version: 1, statements: [...V1.map(render), ...(dialect === 'postgres' ? V1_POSTGRES : [])] }];
+    return [
+        { version: 1, statements: [...V1.map(render), ...(dialect === 'postgres' ? V1_POSTGRES : [])] },
+        { version: 2, statements: V2.map(render) }
+    ];
 }

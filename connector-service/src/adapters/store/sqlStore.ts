@@ -9,11 +9,18 @@ import type { ChangeOutcome } from '../../domain/planner.ts';
 import { emptyPairState, PairState, SIDES, Version } from '../../domain/syncState.ts';
 import type { Json } from '../../domain/transforms.ts';
 import {
+    BACKFILL_PHASES,
+    BACKFILL_STATES,
     QUEUE_STATUSES,
     SALESFORCE_LINK_KINDS,
     STORE_ERROR,
     storeError,
     type AppendResult,
+    type BackfillBatchCommit,
+    type BackfillJob,
+    type BackfillJobPatch,
+    type BackfillWrite,
+    type BackfillWriteOutcome,
     type ChainVerification,
     type ChangeLogInput,
     type ChangeLogRecord,
@@ -31,6 +38,7 @@ import {
     type LeaseResult,
     type LinkedPair,
     type Millis,
+    type OutboxInput,
     type OutboxItem,
     type OutboxTarget,
     type PairLinks,
@@ -164,6 +172,74 @@ function outboxItem(row: Row): OutboxItem {
 
 function mapItem(queue: QueueName, row: Row): QueueItem {
     return queue === 'inbox' ? inboxItem(row) : outboxItem(row);
+}
+
+const BackfillJobPatchSchema = z
+    .object({
+        state: z.enum(BACKFILL_STATES),
+        phase: z.enum(BACKFILL_PHASES),
+        transport: z.enum(['bulk', 'rest']).nullable(),
+        total: z.number().int().nonnegative().nullable(),
+        queryJobId: schemas.key.nullable(),
+        lastError: LastErrorSchema.nullable(),
+        finishedAt: schemas.millis.nullable()
+    })
+    .partial()
+    .strict() satisfies z.ZodType<BackfillJobPatch>;
+
+const SalesforceFieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const BackfillBatchSchema = z.object({
+    jobId: schemas.key,
+    expectedProcessed: z.number().int().nonnegative(),
+    count: z.number().int().nonnegative(),
+    records: z
+        .array(
+            z.object({
+                pairId: schemas.key,
+                links: PairLinksSchema,
+                expectedVersion: z.number().int().nonnegative().nullable(),
+                state: PairState.optional(),
+                changeLog: z.array(ChangeLogInputSchema).default([]),
+                conflicts: z.array(ConflictInputSchema).default([]),
+                outbox: z.array(OutboxInputSchema).default([]),
+                writes: z
+                    .array(
+                        z.object({
+                            sfObject: schemas.key,
+                            recordId: schemas.key,
+                            fields: z.record(z.string(), SalesforceFieldValue)
+                        })
+                    )
+                    .default([]),
+                correlationId: schemas.key,
+                linked: z.boolean(),
+                error: z.boolean().optional()
+            })
+        )
+        .max(MAX_BATCH)
+});
+
+function backfillJobOf(row: Row): BackfillJob {
+    return {
+        orgId: str(row.org_id),
+        jobId: str(row.job_id),
+        object: str(row.object),
+        since: strOrNull(row.since),
+        state: str(row.state) as BackfillJob['state'],
+        phase: str(row.phase) as BackfillJob['phase'],
+        transport: strOrNull(row.transport) as BackfillJob['transport'],
+        total: numOrNull(row.total),
+        processed: num(row.processed),
+        linked: num(row.linked),
+        written: num(row.written),
+        errors: num(row.errors),
+        queryJobId: strOrNull(row.query_job_id),
+        lastError: lastErrorOf(row),
+        createdAt: num(row.created_at),
+        updatedAt: num(row.updated_at),
+        finishedAt: numOrNull(row.finished_at)
+    };
 }
 
 function leaseOf(row: Row): Lease {
@@ -709,49 +785,66 @@ export class SqlStore implements StorePort {
         );
 
         return this.tx(async (tx) => {
-            const result: CommitResult = { outboxIds: [], outboxDuplicates: 0, changeLogSeqs: [], conflictIds: [] };
             if (inbox) await this.finish(tx, 'inbox', orgId, inbox, `status = 'done', updated_at = $5`, [now]);
-            if (pair) result.pairVersion = await this.writePairState(tx, orgId, pair, now);
-            if (changeLog.length > 0) result.changeLogSeqs = await this.appendChangeLog(tx, orgId, changeLog, now);
-            for (const item of outbox) {
-                const rows = await tx.all(
-                    `INSERT INTO outbox (org_id, target, operation, idempotency_key, ordering_key, object_type, payload, correlation_id,
-                        status, attempts, next_attempt_at, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $9)
-                     ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING id`,
-                    [
-                        orgId,
-                        item.target,
-                        item.operation,
-                        item.idempotencyKey,
-                        item.orderingKey,
-                        item.objectType ?? null,
-                        JSON.stringify(item.payload),
-                        item.correlationId,
-                        now
-                    ]
-                );
-                if (rows[0]) result.outboxIds.push(num(rows[0].id));
-                else result.outboxDuplicates++;
-            }
-            // Settled conflicts close before new ones open, so a plan may close a rule's conflict and raise another.
-            for (const settled of resolvedConflicts) {
-                await tx.run(
-                    `UPDATE conflicts SET status = 'resolved', resolved_at = $4
-                     WHERE org_id = $1 AND pair_id = $2 AND rule = $3 AND status = 'open'`,
-                    [orgId, settled.pairId, settled.rule, now]
-                );
-            }
-            for (const conflict of conflicts) {
-                const rows = await tx.all(
-                    `INSERT INTO conflicts (org_id, pair_id, rule, event_id, body, status, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)
-                     ON CONFLICT (org_id, pair_id, rule, event_id) DO NOTHING RETURNING id`,
-                    [orgId, conflict.pairId, conflict.rule, conflict.eventId, canonicalJson(conflict), now]
-                );
-                if (rows[0]) result.conflictIds.push(num(rows[0].id));
-            }
-            return result;
+            return this.applyPlan(tx, orgId, { pair, changeLog, outbox, conflicts, resolvedConflicts }, now);
         });
+    }
+
+    /** The part of a commit that writes the plan: pair state, change log, outbox, settled and new conflicts. */
+    private async applyPlan(
+        tx: SqlTx,
+        orgId: string,
+        plan: {
+            pair?: { pairId: string; expectedVersion: number; state: PairState };
+            changeLog: ChangeLogInput[];
+            outbox: OutboxInput[];
+            conflicts: ConflictInput[];
+            resolvedConflicts: { pairId: string; rule: string }[];
+        },
+        now: Millis
+    ): Promise<CommitResult> {
+        const { pair, changeLog, outbox, conflicts, resolvedConflicts } = plan;
+        const result: CommitResult = { outboxIds: [], outboxDuplicates: 0, changeLogSeqs: [], conflictIds: [] };
+        if (pair) result.pairVersion = await this.writePairState(tx, orgId, pair, now);
+        if (changeLog.length > 0) result.changeLogSeqs = await this.appendChangeLog(tx, orgId, changeLog, now);
+        for (const item of outbox) {
+            const rows = await tx.all(
+                `INSERT INTO outbox (org_id, target, operation, idempotency_key, ordering_key, object_type, payload, correlation_id,
+                    status, attempts, next_attempt_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $9)
+                 ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING id`,
+                [
+                    orgId,
+                    item.target,
+                    item.operation,
+                    item.idempotencyKey,
+                    item.orderingKey,
+                    item.objectType ?? null,
+                    JSON.stringify(item.payload),
+                    item.correlationId,
+                    now
+                ]
+            );
+            if (rows[0]) result.outboxIds.push(num(rows[0].id));
+            else result.outboxDuplicates++;
+        }
+        // Settled conflicts close before new ones open, so a plan may close a rule's conflict and raise another.
+        for (const settled of resolvedConflicts) {
+            await tx.run(
+                `UPDATE conflicts SET status = 'resolved', resolved_at = $4
+                 WHERE org_id = $1 AND pair_id = $2 AND rule = $3 AND status = 'open'`,
+                [orgId, settled.pairId, settled.rule, now]
+            );
+        }
+        for (const conflict of conflicts) {
+            const rows = await tx.all(
+                `INSERT INTO conflicts (org_id, pair_id, rule, event_id, body, status, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)
+                 ON CONFLICT (org_id, pair_id, rule, event_id) DO NOTHING RETURNING id`,
+                [orgId, conflict.pairId, conflict.rule, conflict.eventId, canonicalJson(conflict), now]
+            );
+            if (rows[0]) result.conflictIds.push(num(rows[0].id));
+        }
+        return result;
     }
 
     private async writePairState(
@@ -997,6 +1090,268 @@ export class SqlStore implements StorePort {
     async boundOrg(connector: string): Promise<string | null> {
         const rows = await this.tx((tx) => tx.all(`SELECT org_id FROM org_bindings WHERE connector = $1`, [connector]));
         return rows[0] ? str(rows[0].org_id) : null;
+    }
+
+    // ---- backfill jobs ----
+
+    async createBackfillJob(
+        orgId: string,
+        input: { jobId: string; object: string; since: string | null },
+        now: Millis
+    ): Promise<BackfillJob> {
+        check(schemas.key, orgId, 'orgId');
+        const job = check(
+            z.object({ jobId: schemas.key, object: schemas.key, since: schemas.key.nullable() }),
+            input,
+            'input'
+        );
+        return this.tx(async (tx) => {
+            const rows = await tx.all(
+                `INSERT INTO backfill_jobs (org_id, job_id, object, since, state, phase, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 'Queued', 'read', $5, $5) ON CONFLICT (org_id, job_id) DO NOTHING RETURNING *`,
+                [orgId, job.jobId, job.object, job.since, now]
+            );
+            if (!rows[0])
+                throw storeError(STORE_ERROR.LINK_CONFLICT, `Backfill job ${job.jobId} already exists`, {
+                    field: 'jobId'
+                });
+            return backfillJobOf(rows[0]);
+        });
+    }
+
+    async getBackfillJob(orgId: string, jobId: string): Promise<BackfillJob | null> {
+        const rows = await this.tx((tx) =>
+            tx.all(`SELECT * FROM backfill_jobs WHERE org_id = $1 AND job_id = $2`, [orgId, jobId])
+        );
+        return rows[0] ? backfillJobOf(rows[0]) : null;
+    }
+
+    async listBackfillJobs(orgId: string, opts: { unfinished?: boolean; limit?: number } = {}): Promise<BackfillJob[]> {
+        const limit = check(z.number().int().positive().max(MAX_BATCH), opts.limit ?? 100, 'limit');
+        const unfinished = opts.unfinished ? `AND state IN ('Queued', 'Running')` : '';
+        const rows = await this.tx((tx) =>
+            tx.all(
+                `SELECT * FROM backfill_jobs WHERE org_id = $1 ${unfinished} ORDER BY created_at DESC, job_id LIMIT $2`,
+                [orgId, limit]
+            )
+        );
+        return rows.map(backfillJobOf);
+    }
+
+    async updateBackfillJob(orgId: string, jobId: string, patch: BackfillJobPatch, now: Millis): Promise<BackfillJob> {
+        const parsed = check(BackfillJobPatchSchema, patch, 'patch');
+        const columns: Record<string, SqlParam> = {};
+        if (parsed.state !== undefined) columns.state = parsed.state;
+        if (parsed.phase !== undefined) columns.phase = parsed.phase;
+        if (parsed.transport !== undefined) columns.transport = parsed.transport;
+        if (parsed.total !== undefined) columns.total = parsed.total;
+        if (parsed.queryJobId !== undefined) columns.query_job_id = parsed.queryJobId;
+        if (parsed.finishedAt !== undefined) columns.finished_at = parsed.finishedAt;
+        if (parsed.lastError !== undefined) {
+            columns.last_error_code = parsed.lastError?.code ?? null;
+            columns.last_error_message = parsed.lastError?.message ?? null;
+        }
+        const names = Object.keys(columns);
+        const set = names.map((name, index) => `${name} = $${index + 4}`).join(', ');
+        return this.tx(async (tx) => {
+            const rows = await tx.all(
+                `UPDATE backfill_jobs SET updated_at = $3${set ? `, ${set}` : ''} WHERE org_id = $1 AND job_id = $2 RETURNING *`,
+                [orgId, jobId, now, ...names.map((name) => columns[name]!)]
+            );
+            if (!rows[0]) throw storeError(STORE_ERROR.NOT_FOUND, `No backfill job ${jobId}`, { jobId });
+            return backfillJobOf(rows[0]);
+        });
+    }
+
+    async commitBackfillBatch(commit: BackfillBatchCommit): Promise<BackfillJob> {
+        const orgId = check(schemas.key, commit.orgId, 'orgId');
+        const now = check(schemas.millis, commit.now, 'now');
+        const batch = check(BackfillBatchSchema, commit, 'commit');
+        return this.tx(async (tx) => {
+            const moved = await tx.all(
+                `UPDATE backfill_jobs SET processed = processed + $4, updated_at = $5,
+                    linked = linked + $6, errors = errors + $7
+                 WHERE org_id = $1 AND job_id = $2 AND processed = $3 RETURNING job_id`,
+                [
+                    orgId,
+                    batch.jobId,
+                    batch.expectedProcessed,
+                    batch.count,
+                    now,
+                    batch.records.filter((record) => record.linked).length,
+                    batch.records.filter((record) => record.error).length
+                ]
+            );
+            if (!moved[0]) {
+                const current = await tx.all(`SELECT processed FROM backfill_jobs WHERE org_id = $1 AND job_id = $2`, [
+                    orgId,
+                    batch.jobId
+                ]);
+                if (!current[0])
+                    throw storeError(STORE_ERROR.NOT_FOUND, `No backfill job ${batch.jobId}`, { jobId: batch.jobId });
+                throw storeError(
+                    STORE_ERROR.CONCURRENT_UPDATE,
+                    `Backfill job ${batch.jobId} moved past ${batch.expectedProcessed} (another runner?)`,
+                    {
+                        jobId: batch.jobId,
+                        expectedProcessed: batch.expectedProcessed,
+                        actual: num(current[0].processed)
+                    }
+                );
+            }
+            const changeLog: ChangeLogInput[] = [];
+            for (const record of batch.records) {
+                if (record.expectedVersion === null) {
+                    await tx.run(
+                        `INSERT INTO pairs (org_id, pair_id, state, version, created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4)`,
+                        [orgId, record.pairId, JSON.stringify(emptyPairState(record.pairId)), now]
+                    );
+                }
+                await this.addLinks(tx, orgId, record.pairId, record.links, now);
+                await this.applyPlan(
+                    tx,
+                    orgId,
+                    {
+                        ...(record.state
+                            ? {
+                                  pair: {
+                                      pairId: record.pairId,
+                                      expectedVersion: record.expectedVersion ?? 0,
+                                      state: record.state
+                                  }
+                              }
+                            : {}),
+                        changeLog: [],
+                        outbox: record.outbox,
+                        conflicts: record.conflicts,
+                        resolvedConflicts: []
+                    },
+                    now
+                );
+                changeLog.push(...record.changeLog);
+                for (const write of record.writes) {
+                    await tx.run(
+                        `INSERT INTO backfill_writes (org_id, job_id, sf_object, record_id, pair_id, fields, correlation_id, status, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
+                         ON CONFLICT (org_id, job_id, sf_object, record_id) DO NOTHING`,
+                        [
+                            orgId,
+                            batch.jobId,
+                            write.sfObject,
+                            write.recordId,
+                            record.pairId,
+                            JSON.stringify(write.fields),
+                            record.correlationId,
+                            now
+                        ]
+                    );
+                }
+            }
+            if (changeLog.length > 0) await this.appendChangeLog(tx, orgId, changeLog, now);
+            const rows = await tx.all(`SELECT * FROM backfill_jobs WHERE org_id = $1 AND job_id = $2`, [
+                orgId,
+                batch.jobId
+            ]);
+            return backfillJobOf(rows[0]!);
+        });
+    }
+
+    async listBackfillWrites(
+        orgId: string,
+        jobId: string,
+        opts: { status: BackfillWrite['status']; sfObject?: string; bulkJobId?: string; limit?: number }
+    ): Promise<BackfillWrite[]> {
+        const limit = check(z.number().int().positive().max(1_000_000), opts.limit ?? 10_000, 'limit');
+        const filter = whereEquals({
+            org_id: orgId,
+            job_id: jobId,
+            status: opts.status,
+            sf_object: opts.sfObject,
+            bulk_job_id: opts.bulkJobId
+        });
+        const rows = await this.tx((tx) =>
+            tx.all(
+                `SELECT * FROM backfill_writes WHERE ${filter.sql} ORDER BY sf_object, id LIMIT $${filter.params.length + 1}`,
+                [...filter.params, limit]
+            )
+        );
+        return rows.map((row) => ({
+            id: num(row.id),
+            sfObject: str(row.sf_object),
+            recordId: str(row.record_id),
+            pairId: str(row.pair_id),
+            fields: JSON.parse(str(row.fields)) as BackfillWrite['fields'],
+            status: str(row.status) as BackfillWrite['status'],
+            bulkJobId: strOrNull(row.bulk_job_id),
+            correlationId: str(row.correlation_id)
+        }));
+    }
+
+    async assignBackfillWrites(
+        orgId: string,
+        jobId: string,
+        ids: number[],
+        bulkJobId: string | null,
+        now: Millis
+    ): Promise<void> {
+        const writeIds = check(z.array(z.number().int().positive()).max(1_000_000), ids, 'ids');
+        await this.tx(async (tx) => {
+            for (let start = 0; start < writeIds.length; start += 500) {
+                const chunk = writeIds.slice(start, start + 500);
+                await tx.run(
+                    `UPDATE backfill_writes SET status = $3, bulk_job_id = $4, updated_at = $5
+                     WHERE org_id = $1 AND job_id = $2 AND id IN (${chunk.map((_, index) => `$${index + 6}`).join(', ')})`,
+                    [orgId, jobId, bulkJobId === null ? 'pending' : 'sent', bulkJobId, now, ...chunk]
+                );
+            }
+        });
+    }
+
+    async settleBackfillWrites(settle: {
+        orgId: string;
+        jobId: string;
+        outcomes: BackfillWriteOutcome[];
+        outbox?: OutboxInput[];
+        now: Millis;
+    }): Promise<BackfillJob> {
+        const { orgId, jobId, now } = settle;
+        const outcomes = check(
+            z.array(z.object({ id: z.number().int().positive(), ok: z.boolean(), error: LastErrorSchema.optional() })),
+            settle.outcomes,
+            'outcomes'
+        );
+        const outbox = check(z.array(OutboxInputSchema), settle.outbox ?? [], 'outbox');
+        return this.tx(async (tx) => {
+            let written = 0;
+            let failed = 0;
+            for (const outcome of outcomes) {
+                // Only a write still out settles, so settling the same results twice counts nothing twice.
+                const changed = await tx.run(
+                    `UPDATE backfill_writes SET status = $4, error_code = $5, error_message = $6, updated_at = $7
+                     WHERE org_id = $1 AND job_id = $2 AND id = $3 AND status IN ('pending', 'sent')`,
+                    [
+                        orgId,
+                        jobId,
+                        outcome.id,
+                        outcome.ok ? 'done' : 'failed',
+                        outcome.error?.code ?? null,
+                        outcome.error?.message ?? null,
+                        now
+                    ]
+                );
+                if (changed > 0 && outcome.ok) written++;
+                if (changed > 0 && !outcome.ok) failed++;
+            }
+            if (outbox.length > 0)
+                await this.applyPlan(tx, orgId, { changeLog: [], outbox, conflicts: [], resolvedConflicts: [] }, now);
+            const rows = await tx.all(
+                `UPDATE backfill_jobs SET written = written + $3, errors = errors + $4, updated_at = $5
+                 WHERE org_id = $1 AND job_id = $2 RETURNING *`,
+                [orgId, jobId, written, failed, now]
+            );
+            if (!rows[0]) throw storeError(STORE_ERROR.NOT_FOUND, `No backfill job ${jobId}`, { jobId });
+            return backfillJobOf(rows[0]);
+        });
     }
 
     // ---- stats and housekeeping ----
