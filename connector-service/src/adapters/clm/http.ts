@@ -6,10 +6,14 @@
  *
  * A POST is not retried after a 5xx or a lost response (the vendor may have acted on it); the adapter
  * decides, e.g. createContract looks the contract up by its natural key before trying again.
+ *
+ * Every body read is capped (`maxResponseBytes`, or the document cap for downloads). Documents come through
+ * `download`, which hands redirects and links in the vendor's answer to the DownloadGuard.
  */
 import type { z } from 'zod';
 import type { ConnectorError } from '../../domain/errors.ts';
 import { CLM_ERROR, clmError } from '../../ports/clm.ts';
+import { BodyTooLarge, readCapped, type DownloadGuard } from './downloadGuard.ts';
 import type { TokenBucket } from './rateLimit.ts';
 import { backoffDelay, type BackoffPolicy, type Clock, defaultBackoff, parseRetryAfter } from './rateLimit.ts';
 import { systemClock } from './rateLimit.ts';
@@ -31,6 +35,8 @@ export interface HttpRequest {
     headers?: Record<string, string>;
     /** Skip the adapter's auth headers (the token request itself). */
     anonymous?: boolean;
+    /** A document: a 3xx answer is returned (the guard follows it) and the body may be up to `maxBytes`. */
+    document?: { maxBytes: number };
 }
 
 export interface HttpResponse {
@@ -55,6 +61,8 @@ export interface HttpClientOptions {
     invalidateAuth?: () => void;
     /** Vendor-specific error mapping, tried before the generic one. */
     mapError?: (ctx: VendorErrorContext) => ConnectorError | undefined;
+    /** Largest API answer read (default 16 MiB); a longer one is CLM.VALIDATION. */
+    maxResponseBytes?: number;
     fetch?: FetchLike;
     clock?: Clock;
     random?: () => number;
@@ -63,6 +71,7 @@ export interface HttpClientOptions {
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 const IDEMPOTENT_METHODS = new Set(['GET', 'PUT', 'DELETE', 'PATCH']);
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export class HttpClient {
     private readonly fetchImpl: FetchLike;
@@ -93,6 +102,23 @@ export class HttpClient {
         });
     }
 
+    /**
+     * A document: the first request goes to the vendor's API (auth, rate limit, retries as any call); a redirect
+     * or a link in its answer is followed through `guard`, which refuses what is not the CLM's or an allowed host.
+     */
+    async download(request: HttpRequest, guard: DownloadGuard): Promise<HttpResponse> {
+        const url = new URL(request.url);
+        await guard.check(url);
+        let first: HttpResponse;
+        try {
+            first = await this.send({ ...request, document: { maxBytes: guard.policy.maxBytes } });
+        } catch (error) {
+            if (error instanceof BodyTooLarge) throw guard.refuse(url, `larger than ${error.limit} bytes`);
+            throw error;
+        }
+        return guard.follow(first, request.url, () => this.options.authHeaders());
+    }
+
     async send(request: HttpRequest): Promise<HttpResponse> {
         const bucket = this.options.buckets[request.bucket];
         if (!bucket) throw new Error(`no rate-limit bucket "${request.bucket}" configured`);
@@ -111,6 +137,14 @@ export class HttpClient {
             try {
                 ({ response, bytes } = await this.attempt(request));
             } catch (cause) {
+                if (cause instanceof BodyTooLarge) {
+                    if (request.document) throw cause;
+                    throw clmError(
+                        CLM_ERROR.VALIDATION,
+                        `${this.options.vendor} ${request.operation}: answer larger than ${cause.limit} bytes`,
+                        { operation: request.operation, field: '(response body)', limit: cause.limit }
+                    );
+                }
                 // Network failure or timeout: the request may or may not have reached the vendor.
                 lastFailure = { cause };
                 lastRetryAfter = undefined;
@@ -122,7 +156,8 @@ export class HttpClient {
                     cause
                 );
             }
-            if (response.status >= 200 && response.status < 300) {
+            const redirect = response.status >= 300 && response.status < 400;
+            if ((response.status >= 200 && response.status < 300) || (redirect && request.document)) {
                 return { status: response.status, headers: response.headers, bytes };
             }
             if (response.status === 429) {
@@ -192,7 +227,10 @@ export class HttpClient {
             signal,
             redirect: 'manual'
         });
-        const bytes = Buffer.from(await response.arrayBuffer());
+        const bytes = await readCapped(
+            response,
+            request.document?.maxBytes ?? this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+        );
         return { response, bytes };
     }
 

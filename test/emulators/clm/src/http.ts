@@ -130,6 +130,11 @@ export function registerRoute<Principal>(
             if (fault?.kind === 'drop' && fault.phase === 'before')
                 return dropConnection(request, reply, traffic, config);
             if (fault?.kind === 'status') return send(reply, dialect.faultReply(fault.status!));
+            // A download answered elsewhere: a redirect, or a JSON link (the shape of SpotDraft's download_link).
+            if (fault?.kind === 'redirect')
+                return send(reply, { status: fault.status ?? 302, headers: { location: fault.location! } });
+            if (fault?.kind === 'link')
+                return send(reply, { status: 200, body: { url: fault.location!, file_name: 'contract.pdf' } });
             if (fault?.kind === 'rate-limit') {
                 traffic.counter(config.vendor, config.operation).rateLimited += 1;
                 const retryAfterMs = (fault.retryAfterSeconds ?? 1) * 1000;

@@ -37,8 +37,11 @@ export const faultSchema = z
         vendor: z.enum(['ironclad', 'spotdraft', '*']).default('*'),
         /** `METHOD /template` as the counters name it (e.g. `POST /workflows`), or `*`. */
         operation: z.string().min(1).default('*'),
-        kind: z.enum(['status', 'rate-limit', 'latency', 'drop']),
-        status: z.number().int().min(400).max(599).optional(),
+        kind: z.enum(['status', 'rate-limit', 'latency', 'drop', 'redirect', 'link']),
+        /** kind=status: the 4xx/5xx answered; kind=redirect: 301, 302 (default), 303, 307 or 308. */
+        status: z.number().int().min(300).max(599).optional(),
+        /** kind=redirect: the Location; kind=link: the `url` of a JSON download-link answer. Any URL. */
+        location: z.url().optional(),
         /** How many matching requests the fault affects; omitted = until cleared. */
         count: z.number().int().positive().optional(),
         latencyMs: z.number().int().min(0).max(30_000).optional(),
@@ -46,9 +49,17 @@ export const faultSchema = z
         /** drop: `before` closes the connection unanswered; `after` runs the request, then loses the response. */
         phase: z.enum(['before', 'after']).default('before')
     })
-    .refine((fault) => fault.kind !== 'status' || fault.status !== undefined, {
-        message: 'status is required for kind=status',
+    .refine((fault) => fault.kind !== 'status' || (fault.status !== undefined && fault.status >= 400), {
+        message: 'a status of 400 or more is required for kind=status',
         path: ['status']
+    })
+    .refine((fault) => fault.kind !== 'redirect' || [undefined, 301, 302, 303, 307, 308].includes(fault.status), {
+        message: 'a redirect status is 301, 302, 303, 307 or 308',
+        path: ['status']
+    })
+    .refine((fault) => !['redirect', 'link'].includes(fault.kind) || fault.location !== undefined, {
+        message: 'location is required for kind=redirect and kind=link',
+        path: ['location']
     })
     .refine((fault) => fault.kind !== 'latency' || fault.latencyMs !== undefined, {
         message: 'latencyMs is required for kind=latency',

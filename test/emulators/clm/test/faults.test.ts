@@ -47,6 +47,33 @@ describe('fault injection', () => {
         expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     });
 
+    it('answers a download elsewhere: a redirect, or a JSON link, to the location given', async () => {
+        const operation = 'GET /workflows/{id}/document/{key}/download';
+        const url = `${h.emulator.ironcladBaseUrl}/workflows/w1/document/k1/download`;
+        await h.admin.ok('POST', '/faults', {
+            vendor: 'ironclad',
+            operation,
+            kind: 'redirect',
+            status: 307,
+            location: 'http://169.254.169.254/latest/meta-data/',
+            count: 1
+        });
+        const redirected = await fetch(url, { redirect: 'manual' });
+        expect(redirected.status).toBe(307);
+        expect(redirected.headers.get('location')).toBe('http://169.254.169.254/latest/meta-data/');
+        await h.admin.ok('POST', '/faults', { operation, kind: 'link', location: 'http://10.0.0.1/doc.pdf', count: 1 });
+        const linked = await fetch(url, { redirect: 'manual' });
+        expect(await linked.json()).toEqual({ url: 'http://10.0.0.1/doc.pdf', file_name: 'contract.pdf' });
+        expect((await h.admin.ok('GET', '/counters')).ironclad[operation]).toMatchObject({ faulted: 2 });
+        const refused = await h.admin.request('POST', '/faults', {
+            kind: 'redirect',
+            status: 200,
+            location: 'http://x/'
+        });
+        expect(refused.status).toBe(400);
+        expect((await h.admin.request('POST', '/faults', { kind: 'link' })).status).toBe(400);
+    });
+
     it('drops the connection before handling (nothing happens) or after (the write happened, the answer is lost)', async () => {
         await h.admin.ok('POST', '/faults', {
             vendor: 'spotdraft',

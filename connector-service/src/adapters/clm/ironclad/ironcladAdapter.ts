@@ -22,6 +22,7 @@ import {
 } from '../../../ports/clm.ts';
 import { AsyncCache, SingleFlight } from '../asyncCache.ts';
 import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed } from '../contractInput.ts';
+import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '../downloadGuard.ts';
 import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
 import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
 import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
@@ -51,6 +52,8 @@ export interface IroncladAdapterDeps {
     clock?: Clock;
     random?: () => number;
     backoff?: BackoffPolicy;
+    /** DNS, transport and the log for refused downloads (tests replace the first two). */
+    downloads?: DownloadGuardDeps;
 }
 
 const VENDOR = 'ironclad';
@@ -79,6 +82,7 @@ export class IroncladAdapter implements ClmPort {
     readonly vendor = VENDOR;
     private readonly config: IroncladConfig;
     private readonly http: HttpClient;
+    private readonly downloads: DownloadGuard;
     private readonly clock: Clock;
     private readonly verifier: IroncladWebhookVerifier;
     private readonly token = new AsyncCache(() => this.requestToken());
@@ -93,6 +97,7 @@ export class IroncladAdapter implements ClmPort {
         this.http = new HttpClient({
             vendor: VENDOR,
             timeoutMs: this.config.timeoutMs,
+            maxResponseBytes: this.config.maxResponseBytes,
             buckets: {
                 auth: bucket(perMinute.auth),
                 workflowsRead: bucket(perMinute.workflowsRead),
@@ -124,6 +129,7 @@ export class IroncladAdapter implements ClmPort {
             ...(deps.random ? { random: deps.random } : {}),
             ...(deps.backoff ? { backoff: deps.backoff } : {})
         });
+        this.downloads = downloadGuardFor(VENDOR, this.config, deps.downloads);
         this.verifier = new IroncladWebhookVerifier(
             () => this.verificationKey(),
             new WebhookReplayGuard({ toleranceMs: this.config.webhookToleranceMs, clock: this.clock }),
@@ -387,7 +393,7 @@ export class IroncladAdapter implements ClmPort {
                       bucket: 'workflowsRead',
                       operation: 'GET /workflows/{id}/document/{key}/download'
                   };
-        const response = await this.http.send(request);
+        const response = await this.http.download(request, this.downloads);
         return {
             name: document.name,
             mimeType: response.headers.get('content-type')?.split(';')[0] ?? document.mimeType,

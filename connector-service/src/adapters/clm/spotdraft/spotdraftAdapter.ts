@@ -25,6 +25,7 @@ import {
 } from '../../../ports/clm.ts';
 import { AsyncCache, SingleFlight } from '../asyncCache.ts';
 import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed } from '../contractInput.ts';
+import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '../downloadGuard.ts';
 import { HttpClient, type FetchLike } from '../http.ts';
 import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
 import { decimalText, deriveFromDates, vendorDate } from '../values.ts';
@@ -54,6 +55,8 @@ export interface SpotdraftAdapterDeps {
     clock?: Clock;
     random?: () => number;
     backoff?: BackoffPolicy;
+    /** DNS, transport and the log for refused downloads (tests replace the first two). */
+    downloads?: DownloadGuardDeps;
 }
 
 const VENDOR = 'spotdraft';
@@ -85,6 +88,7 @@ export class SpotdraftAdapter implements ClmPort {
     readonly vendor = VENDOR;
     private readonly config: SpotdraftConfig;
     private readonly http: HttpClient;
+    private readonly downloads: DownloadGuard;
     private readonly clock: Clock;
     private readonly verifier: SpotdraftWebhookVerifier;
     /** List rows seen, by composite id: SpotDraft cannot fetch one contract's header by id. */
@@ -100,6 +104,7 @@ export class SpotdraftAdapter implements ClmPort {
         this.http = new HttpClient({
             vendor: VENDOR,
             timeoutMs: this.config.timeoutMs,
+            maxResponseBytes: this.config.maxResponseBytes,
             buckets: { workspace: new TokenBucket(rate, Math.max(1, Math.floor(rate)), this.clock) },
             authHeaders: async () => ({
                 'client-id': this.config.clientId,
@@ -123,6 +128,7 @@ export class SpotdraftAdapter implements ClmPort {
             ...(deps.random ? { random: deps.random } : {}),
             ...(deps.backoff ? { backoff: deps.backoff } : {})
         });
+        this.downloads = downloadGuardFor(VENDOR, this.config, deps.downloads);
         this.verifier = new SpotdraftWebhookVerifier(
             {
                 fetchHmacKeyBase64: () => this.fetchHmacKey(),
@@ -384,13 +390,16 @@ export class SpotdraftAdapter implements ClmPort {
             });
         }
         const link = await this.downloadLink(compositeId);
-        const response = await this.http.send({
-            method: 'POST',
-            url: this.url(`/v2.1/public/contracts/${encodeURIComponent(compositeId)}/download`),
-            bucket: 'workspace',
-            operation: 'POST /v2.1/public/contracts/{composite_id}/download',
-            headers: { accept: 'application/pdf, application/octet-stream' }
-        });
+        const response = await this.http.download(
+            {
+                method: 'POST',
+                url: this.url(`/v2.1/public/contracts/${encodeURIComponent(compositeId)}/download`),
+                bucket: 'workspace',
+                operation: 'POST /v2.1/public/contracts/{composite_id}/download',
+                headers: { accept: 'application/pdf, application/octet-stream' }
+            },
+            this.downloads
+        );
         return {
             name: link.file_name,
             mimeType: response.headers.get('content-type')?.split(';')[0] ?? 'application/octet-stream',
