@@ -2,6 +2,7 @@
  * The Salesforce port over jsforce: queries from the query builder, reads by id in batches of 2,000, writes through
  * Composite with up to five sObject Collections of 200 records per call, every write marked
  * `Sforce-Call-Options: client=<connector id>` so the org's change events name the connector as their origin.
+ * Bulk API 2.0 jobs go step by step (create, upload, poll, results), so the caller can keep a job's id and resume it.
  */
 import { createSign } from 'node:crypto';
 import jsforce from 'jsforce';
@@ -14,11 +15,16 @@ import {
 } from '../../domain/index.ts';
 import type {
     ApiBudget,
+    BulkJobInfo,
+    BulkJobKind,
+    BulkJobState,
+    BulkRowResult,
     RecordWrite,
     RecordWriteResult,
     SalesforcePort,
     SalesforceRecord
 } from '../../ports/salesforce.ts';
+import { csvRecords, toBulkCsv } from './bulkCsv.ts';
 
 export const COLLECTION_SIZE = 200;
 export const COLLECTIONS_PER_COMPOSITE = 5;
@@ -117,6 +123,18 @@ export function toConnectorError(error: unknown, operation: string): ConnectorEr
     );
 }
 
+const FINISHED_BULK_STATES: ReadonlySet<BulkJobState> = new Set(['JobComplete', 'Failed', 'Aborted']);
+/** Rows per query results page asked for (the platform may send fewer and a locator). */
+const BULK_RESULTS_PAGE = 50_000;
+
+interface BulkJobBody {
+    id: string;
+    state: BulkJobState;
+    numberRecordsProcessed?: number;
+    numberRecordsFailed?: number;
+    errorMessage?: string;
+}
+
 interface CollectionRequest {
     method: 'POST' | 'PATCH';
     url: string;
@@ -132,7 +150,12 @@ export class JsforceSalesforce implements SalesforcePort {
 
     constructor(
         private readonly conn: jsforce.Connection,
-        private readonly options: { connectorClientId: string; apiVersion: string }
+        private readonly options: {
+            connectorClientId: string;
+            apiVersion: string;
+            /** Rows per Bulk query results page asked for (default 50,000; the platform may send fewer). */
+            bulkResultsPage?: number;
+        }
     ) {}
 
     private get base(): string {
@@ -154,6 +177,201 @@ export class JsforceSalesforce implements SalesforcePort {
         } catch (error) {
             throw toConnectorError(error, operation);
         }
+    }
+
+    /** A request with a text body (CSV) or none; the JSON answer, if any. */
+    private async rawRequest(
+        request: { method: string; url: string; body: string; contentType: string },
+        operation: string
+    ): Promise<void> {
+        this.calls += 1;
+        try {
+            await this.conn.request({
+                method: request.method as 'PUT',
+                url: request.url,
+                body: request.body,
+                headers: {
+                    'Content-Type': request.contentType,
+                    'Sforce-Call-Options': `client=${this.options.connectorClientId}`
+                }
+            });
+        } catch (error) {
+            throw toConnectorError(error, operation);
+        }
+    }
+
+    /**
+     * GETs a CSV page with the session's token, with the Sforce-Locator header jsforce's request() does not return.
+     * An expired session is refreshed through jsforce (`refresh`, one ordinary call) and the page asked again once.
+     */
+    private async csvPage(url: string, operation: string, refresh: () => Promise<unknown>) {
+        for (let attempt = 0; ; attempt += 1) {
+            this.calls += 1;
+            let response: Response;
+            try {
+                response = await fetch(new URL(url, this.conn.instanceUrl), {
+                    headers: {
+                        Authorization: `Bearer ${this.conn.accessToken ?? ''}`,
+                        Accept: 'text/csv',
+                        'Sforce-Call-Options': `client=${this.options.connectorClientId}`
+                    },
+                    signal: AbortSignal.timeout(120_000)
+                });
+            } catch (error) {
+                throw toConnectorError(error, operation);
+            }
+            const text = await response.text();
+            if (response.status === 401 && attempt === 0) {
+                await refresh();
+                continue;
+            }
+            if (!response.ok) {
+                let body: PlatformError | undefined;
+                try {
+                    body = (JSON.parse(text) as PlatformError[])[0];
+                } catch {
+                    body = undefined;
+                }
+                throw platformError(body ?? { errorCode: `HTTP_${response.status}`, message: text.slice(0, 300) }, {
+                    operation,
+                    status: response.status
+                });
+            }
+            const locator = response.headers.get('sforce-locator');
+            return { text, locator: locator && locator !== 'null' ? locator : null };
+        }
+    }
+
+    private bulkPath(kind: BulkJobKind, jobId?: string): string {
+        if (jobId !== undefined) assertRecordId(jobId);
+        return `${this.base}/jobs/${kind}${jobId === undefined ? '' : `/${jobId}`}`;
+    }
+
+    async createBulkQuery(soql: Soql): Promise<string> {
+        const job = await this.request<BulkJobBody>(
+            { method: 'POST', url: this.bulkPath('query'), body: { operation: 'query', query: soql } },
+            'bulkQuery'
+        );
+        return job.id;
+    }
+
+    async bulkJob(kind: BulkJobKind, jobId: string): Promise<BulkJobInfo> {
+        const job = await this.request<BulkJobBody>({ method: 'GET', url: this.bulkPath(kind, jobId) }, 'bulkJob');
+        return {
+            id: job.id,
+            state: job.state,
+            processed: job.numberRecordsProcessed ?? 0,
+            failed: job.numberRecordsFailed ?? 0,
+            ...(job.errorMessage ? { errorMessage: job.errorMessage } : {})
+        };
+    }
+
+    async waitForBulkJob(
+        kind: BulkJobKind,
+        jobId: string,
+        opts: { pollIntervalMs?: number; timeoutMs?: number } = {}
+    ): Promise<BulkJobInfo> {
+        const interval = opts.pollIntervalMs ?? 2000;
+        const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+        for (;;) {
+            const job = await this.bulkJob(kind, jobId);
+            if (FINISHED_BULK_STATES.has(job.state)) return job;
+            if (Date.now() >= deadline)
+                throw new ConnectorError('SF.BULK_TIMEOUT', `Bulk ${kind} job ${jobId} is still ${job.state}`, {
+                    jobId,
+                    state: job.state,
+                    retryable: true
+                });
+            await new Promise((resolve) => setTimeout(resolve, interval));
+        }
+    }
+
+    async bulkQueryResults(jobId: string): Promise<SalesforceRecord[]> {
+        const records: SalesforceRecord[] = [];
+        let locator: string | null = null;
+        // Bounded by the platform: every page but the last carries a locator to the next.
+        do {
+            const query = new URLSearchParams({
+                maxRecords: String(this.options.bulkResultsPage ?? BULK_RESULTS_PAGE)
+            });
+            if (locator) query.set('locator', locator);
+            const page = await this.csvPage(
+                `${this.bulkPath('query', jobId)}/results?${query}`,
+                'bulkQueryResults',
+                () => this.bulkJob('query', jobId)
+            );
+            records.push(...csvRecords(page.text, true));
+            locator = page.locator;
+        } while (locator);
+        return records;
+    }
+
+    async createBulkIngest(
+        sfObject: string,
+        operation: 'update' | 'upsert',
+        externalIdField?: string
+    ): Promise<string> {
+        assertIdentifier(sfObject, 'object');
+        if (operation === 'upsert') assertIdentifier(externalIdField ?? '', 'external id field');
+        const job = await this.request<BulkJobBody>(
+            {
+                method: 'POST',
+                url: this.bulkPath('ingest'),
+                body: {
+                    object: sfObject,
+                    operation,
+                    ...(operation === 'upsert' ? { externalIdFieldName: externalIdField } : {}),
+                    contentType: 'CSV',
+                    lineEnding: 'LF'
+                }
+            },
+            'bulkIngest'
+        );
+        return job.id;
+    }
+
+    async uploadBulkIngest(jobId: string, rows: readonly Record<string, SalesforceValue>[]): Promise<void> {
+        const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+        columns.forEach((column) => assertIdentifier(column));
+        await this.rawRequest(
+            {
+                method: 'PUT',
+                url: `${this.bulkPath('ingest', jobId)}/batches`,
+                body: toBulkCsv(columns, rows),
+                contentType: 'text/csv'
+            },
+            'bulkUpload'
+        );
+        await this.request(
+            { method: 'PATCH', url: this.bulkPath('ingest', jobId), body: { state: 'UploadComplete' } },
+            'bulkClose'
+        );
+    }
+
+    async abortBulkJob(kind: BulkJobKind, jobId: string): Promise<void> {
+        await this.request(
+            { method: 'PATCH', url: this.bulkPath(kind, jobId), body: { state: 'Aborted' } },
+            'bulkAbort'
+        );
+    }
+
+    async bulkIngestResults(jobId: string): Promise<BulkRowResult[]> {
+        const results: BulkRowResult[] = [];
+        for (const kind of ['successfulResults', 'failedResults'] as const) {
+            const page = await this.csvPage(`${this.bulkPath('ingest', jobId)}/${kind}`, 'bulkIngestResults', () =>
+                this.bulkJob('ingest', jobId)
+            );
+            for (const record of csvRecords(page.text, false)) {
+                const { sf__Id: id, sf__Created: _created, sf__Error: error, ...row } = record;
+                results.push({
+                    row,
+                    success: kind === 'successfulResults',
+                    id: id || null,
+                    ...(kind === 'failedResults' ? { error: bulkRowError(error ?? '', jobId) } : {})
+                });
+            }
+        }
+        return results;
     }
 
     callCount(): number {
@@ -358,6 +576,17 @@ export class JsforceSalesforce implements SalesforcePort {
         if (!result.success) throw platformError(result.errors?.[0] ?? {}, { object: 'ContentVersion', recordId });
         return { contentVersionId: result.id };
     }
+}
+
+/** A failed row's `sf__Error` (`CODE:message[:fields]`) as SF.<CODE>. */
+function bulkRowError(text: string, jobId: string): ConnectorError {
+    const [code, ...rest] = text.split(':');
+    const errorCode = code && /^[A-Z_]+$/.test(code) ? code : 'UNKNOWN_EXCEPTION';
+    const fields = rest.length > 1 ? (rest.at(-1) ?? '').split(',').filter(Boolean) : [];
+    return platformError(
+        { errorCode, message: (rest.length > 1 ? rest.slice(0, -1) : rest).join(':') || text, fields },
+        { jobId }
+    );
 }
 
 function stripAttributes(record: SalesforceRecord): SalesforceRecord {
