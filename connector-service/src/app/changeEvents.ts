@@ -57,14 +57,51 @@ function flatten(payload: Record<string, unknown>, sfObject: string, catalog: Fi
     return out;
 }
 
-/** One change per record the event names; update events carry only the changed and nulled fields. */
+function headerOf(event: DecodedEvent): ChangeEventHeader | null {
+    const header = event.payload.ChangeEventHeader as ChangeEventHeader | undefined;
+    return header && header.entityName && Array.isArray(header.recordIds) ? header : null;
+}
+
+/** When the change event's transaction committed (Salesforce's clock), or null for an event without a header. */
+export function commitTimeOf(event: DecodedEvent): number | null {
+    const at = Number(headerOf(event)?.commitTimestamp);
+    return Number.isFinite(at) && at > 0 ? at : null;
+}
+
+/**
+ * A gap event (GAP_CREATE … GAP_UNDELETE: the platform could not send the change itself, only which records it
+ * touched) or an overflow (GAP_OVERFLOW: too many changes in one transaction; no record ids). Its body is empty,
+ * so it carries no values: the records must be read again (reconcile.ts).
+ */
+export interface GapNotice {
+    sfObject: string;
+    changeType: string;
+    recordIds: string[];
+    overflow: boolean;
+}
+
+export function gapFromCdcEvent(event: DecodedEvent): GapNotice | null {
+    const header = headerOf(event);
+    if (!header || !header.changeType.startsWith('GAP_')) return null;
+    return {
+        sfObject: header.entityName,
+        changeType: header.changeType,
+        recordIds: header.recordIds.filter((recordId) => !recordId.includes('*')),
+        overflow: header.changeType === 'GAP_OVERFLOW'
+    };
+}
+
+/**
+ * One change per record the event names; update events carry only the changed and nulled fields. Gap events give
+ * none (their body is empty): see `gapFromCdcEvent`.
+ */
 export function changesFromCdcEvent(
     channel: string,
     event: DecodedEvent,
     catalog: FieldCatalog = DEFAULT_FIELD_CATALOG
 ): SalesforceChange[] {
-    const header = event.payload.ChangeEventHeader as ChangeEventHeader | undefined;
-    if (!header || !header.entityName || !Array.isArray(header.recordIds)) return [];
+    const header = headerOf(event);
+    if (!header || header.changeType.startsWith('GAP_')) return [];
     const sfObject = header.entityName;
     const all = flatten(event.payload, sfObject, catalog);
     const isUpdate = header.changeType === 'UPDATE';

@@ -1,13 +1,46 @@
 /**
  * Hears Salesforce over the Pub/Sub API: one subscription per channel (CDC channels and the sync request event).
  * Each event is written to the inbox together with the channel's replay id in one store transaction, and a restart
- * resumes from that replay id. A replay id the org no longer has falls back to the newest events and queues a
- * SystemModstamp reconcile, so nothing is skipped silently.
+ * resumes from that replay id.
+ *
+ * What the stream cannot deliver is read back, never skipped (reconcile.ts):
+ * - The org refuses the stored replay id (older than the 72-hour retention, or unknown after a reset): a CDC
+ *   channel subscribes again from LATEST and, once the org has answered on the new stream (its first event or
+ *   keepalive — from then on every commit reaches the stream), queries every record of its object modified since
+ *   the channel's watermark. LATEST, not EARLIEST: the query already returns the current state of everything the
+ *   retained events would replay, in a few calls, where replaying up to 72 hours of events one delivery each could
+ *   spend the org's daily event-delivery allocation. The sync request channel has no SOQL to fall back on (platform
+ *   events are not queryable), so it subscribes from EARLIEST: every request still retained is newer than the
+ *   expired position, so that replays exactly what was missed and still exists (the official sample does the same).
+ * - A gap event (GAP_CREATE … GAP_UNDELETE) names records: they are read by id and queued with the gap's replay id.
+ *   An overflow (GAP_OVERFLOW) names none: every record of the object modified since the watermark is.
+ * The watermark is the commit time (Salesforce's clock) of the last event stored on the channel, kept as the
+ * checkpoint `reconcile:<channel>`; it lags by at most `watermarkEveryMs`, which only makes a reconcile read more.
+ * A stream that ends for any other reason (UNAVAILABLE, the delivery allocation) is opened again from the stored
+ * replay id after `resubscribeDelayMs`.
  */
+import { hostname } from 'node:os';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
+import type { RuleSet } from '../domain/index.ts';
+import type { SalesforcePort } from '../ports/salesforce.ts';
+import type { Checkpoint, InboxInput, StorePort } from '../ports/store.ts';
+import {
+    changesFromCdcEvent,
+    commitTimeOf,
+    gapFromCdcEvent,
+    payloadFromSyncRequest,
+    type DecodedEvent
+} from './changeEvents.ts';
 import { asJson } from './payloads.ts';
-import type { InboxInput, StorePort } from '../ports/store.ts';
-import { changesFromCdcEvent, payloadFromSyncRequest, type DecodedEvent } from './changeEvents.ts';
+import {
+    DEFAULT_RECONCILE_MARGIN_MS,
+    objectOfChannel,
+    RECONCILE_LOG_CODE,
+    reconcile,
+    reconcileFieldsFromRules,
+    watermarkChannel,
+    type ReconcileReason
+} from './reconcile.ts';
 import type { Logger } from './service.ts';
 
 export const SYNC_REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
@@ -29,20 +62,97 @@ export interface PubSubIngestOptions {
      * over when it lapses); renewed every `renewEveryMs`. Without it the instance subscribes at once.
      */
     lease?: { holder: string; ttlMs: number; renewEveryMs: number };
+    /** Reads back what the stream could not deliver (reconcile.ts). Without it a refusal or gap is logged as an error. */
+    reconcile?: {
+        salesforce: Pick<SalesforcePort, 'query' | 'readByIds'>;
+        /** The fields a reconciled record carries: every field the rules read from its object. */
+        rules: RuleSet;
+        /** Objects of channels whose name does not say (`/data/ChangeEvents`, custom `__chn` channels). */
+        objects?: Readonly<Record<string, readonly string[]>>;
+        /** Read this much before the watermark (default 5 min): rows are stamped before their transaction commits. */
+        marginMs?: number;
+        batchSize?: number;
+    };
+    /** Wait before opening a stream again after it ended (default 5 s, as the platform asks). */
+    resubscribeDelayMs?: number;
+    /** Store the watermark at most once per this much commit time (default 60 s). */
+    watermarkEveryMs?: number;
+    /** This instance's name in `/admin/status` when no lease is used (default host:pid). */
+    instanceName?: string;
+}
+
+export type SubscriptionState = 'subscribed' | 'standby' | 'reconciling' | 'error';
+
+/** One channel as `/admin/status` shows it (docs/admin-api.md). */
+export interface SubscriptionStatus {
+    channel: string;
+    /** The last committed replay id; null before the first event. */
+    replayId: string | null;
+    /** The instance holding the subscription; null when nobody does (as far as this instance knows). */
+    holder: string | null;
+    state: SubscriptionState;
+    /** When the last event stored on this channel was committed in the org (ISO), null before the first. */
+    lastEventAt: string | null;
+}
+
+interface PendingReconcile {
+    reason: ReconcileReason;
+    /** Records modified after this instant (captured when the fault was seen, before newer events moved it). */
+    since: number | null;
+    sfObjects: readonly string[];
+    recordIds?: readonly string[];
+    checkpoint?: Checkpoint;
+}
+
+interface ChannelState {
+    state: SubscriptionState;
+    replayId: string | null;
+    /** Commit time of the last event stored (ms, Salesforce's clock). */
+    watermark: number | null;
+    watermarkStored: number | null;
+    /** Callbacks of an older stream of this channel are ignored. */
+    generation: number;
+    /** The last stream error refused the replay id. */
+    refused: boolean;
+    /** A reconcile waiting for the new stream's first answer. */
+    pending: PendingReconcile | null;
+    retryTimer: NodeJS.Timeout | null;
 }
 
 type Callback = (subscription: unknown, type: string, data: unknown) => void;
 
+function isReplayIdRefusal(error: unknown): boolean {
+    const trailer = (error as { metadata?: { get?(key: string): unknown[] } })?.metadata?.get?.('error-code')?.[0];
+    return /replayid/i.test(String(trailer ?? '')) || /replay id/i.test(String((error as Error)?.message ?? ''));
+}
+
 export class PubSubIngest {
     private client: PubSubApiClient | null = null;
     private readonly chains = new Map<string, Promise<void>>();
+    private readonly channels = new Map<string, ChannelState>();
     readonly stored = new Map<string, number>();
 
     private leaseTimer: NodeJS.Timeout | null = null;
+    private restartTimer: NodeJS.Timeout | null = null;
     private stopped = false;
     private holding = false;
+    /** Who holds the lease, as last seen by this instance. */
+    private leaseHolder: string | null = null;
 
-    constructor(private readonly options: PubSubIngestOptions) {}
+    constructor(private readonly options: PubSubIngestOptions) {
+        for (const channel of options.channels) {
+            this.channels.set(channel, {
+                state: 'standby',
+                replayId: null,
+                watermark: null,
+                watermarkStored: null,
+                generation: 0,
+                refused: false,
+                pending: null,
+                retryTimer: null
+            });
+        }
+    }
 
     /** The lease every instance of this org's connector competes for. */
     get leaseName(): string {
@@ -76,13 +186,18 @@ export class PubSubIngest {
             if (this.holding) {
                 if (await store.renewLease(this.leaseName, lease.holder, lease.ttlMs, Date.now())) return;
                 this.holding = false;
+                this.leaseHolder = null;
                 this.options.logger.warn({ lease: this.leaseName }, 'subscription lease lost; closing the streams');
                 this.closeClient();
                 return;
             }
             const result = await store.acquireLease(this.leaseName, lease.holder, lease.ttlMs, Date.now());
-            if (!result.acquired) return;
+            if (!result.acquired) {
+                this.leaseHolder = result.current?.holder ?? null;
+                return;
+            }
             this.holding = true;
+            this.leaseHolder = lease.holder;
             this.options.logger.info(
                 { lease: this.leaseName, generation: result.lease.generation },
                 'subscription lease taken'
@@ -94,6 +209,10 @@ export class PubSubIngest {
                 'lease check failed'
             );
         }
+    }
+
+    private channel(channel: string): ChannelState {
+        return this.channels.get(channel)!;
     }
 
     private async subscribe(): Promise<void> {
@@ -111,93 +230,386 @@ export class PubSubIngest {
         );
         await this.client.connect();
         for (const channel of this.options.channels) {
-            const replayId = await store.getCheckpoint(orgId, channel);
-            const callback = this.callbackFor(channel);
-            if (replayId) this.client.subscribeFromReplayId(channel, callback, null, Number(replayId));
-            else this.client.subscribe(channel, callback, null);
-            this.options.logger.info({ channel, replayId }, 'subscribed');
+            const state = this.channel(channel);
+            const watermark = await store.getCheckpoint(orgId, watermarkChannel(channel));
+            state.watermark = state.watermarkStored = watermark === null ? null : Date.parse(watermark);
+            state.replayId = await store.getCheckpoint(orgId, channel);
+            this.open(channel, state.replayId ? { replayId: state.replayId } : 'LATEST');
         }
     }
 
-    private callbackFor(channel: string): Callback {
-        return (_subscription, type, data) => {
-            if (type === 'event') {
-                const previous = this.chains.get(channel) ?? Promise.resolve();
-                // One channel's events are stored in order, so its checkpoint only moves forward.
-                this.chains.set(
-                    channel,
-                    previous
-                        .then(() => this.store(channel, data as DecodedEvent))
-                        .catch((error: unknown) => {
-                            this.options.logger.error(
-                                { channel, code: (error as { code?: string }).code ?? 'INGEST.STORE_FAILED' },
-                                'event not stored; it will be redelivered from the last checkpoint'
-                            );
-                        })
-                );
-            } else if (type === 'error') {
-                const details = (data as { details?: string; code?: number })?.details ?? String(data);
+    /** Opens (or reopens) one channel's stream; a stream is opened again only after the client saw the old one end. */
+    private open(channel: string, from: { replayId: string } | 'LATEST' | 'EARLIEST'): void {
+        const client = this.client;
+        const state = this.channel(channel);
+        if (!client || this.stopped) return;
+        state.generation += 1;
+        state.refused = false;
+        const callback = this.callbackFor(channel, state.generation);
+        try {
+            if (from === 'LATEST') client.subscribe(channel, callback, null);
+            else if (from === 'EARLIEST') client.subscribeFromEarliestEvent(channel, callback, null);
+            else client.subscribeFromReplayId(channel, callback, null, Number(from.replayId));
+            state.state = state.pending ? 'reconciling' : 'subscribed';
+            this.options.logger.info({ channel, from: typeof from === 'string' ? from : from.replayId }, 'subscribed');
+        } catch (error) {
+            state.state = 'error';
+            this.options.logger.error(
+                { channel, code: 'INGEST.SUBSCRIPTION_ERROR', details: (error as Error).message },
+                'subscribe failed'
+            );
+            this.retryLater(channel);
+        }
+    }
+
+    /**
+     * Runs `task` after everything handed over on the channel so far: one channel's work is done in order. When a
+     * task fails, the rest of that stream is dropped and the streams reopen from the stored replay ids, so the
+     * event that failed (and everything after it) is delivered again rather than stepped over.
+     */
+    private enqueue(channel: string, generation: number, task: () => Promise<void>): void {
+        const previous = this.chains.get(channel) ?? Promise.resolve();
+        this.chains.set(
+            channel,
+            previous
+                .then(() => (generation === this.channel(channel).generation ? task() : undefined))
+                .catch((error: unknown) => {
+                    this.options.logger.error(
+                        {
+                            channel,
+                            code: (error as { code?: string }).code ?? 'INGEST.STORE_FAILED',
+                            details: (error as Error).message
+                        },
+                        'event not stored; the streams reopen from the last checkpoint'
+                    );
+                    this.restart(channel);
+                })
+        );
+    }
+
+    private restart(failedChannel: string): void {
+        if (this.stopped || !this.client) return;
+        this.closeClient();
+        this.channel(failedChannel).state = 'error';
+        this.reconnectLater();
+    }
+
+    private reconnectLater(): void {
+        if (this.stopped || this.restartTimer) return;
+        this.restartTimer = setTimeout(() => {
+            this.restartTimer = null;
+            if (this.stopped || (this.options.lease && !this.holding)) return;
+            void this.subscribe().catch((error: unknown) => {
                 this.options.logger.error(
-                    { channel, code: 'INGEST.SUBSCRIPTION_ERROR', details },
-                    'subscription error'
+                    { code: 'INGEST.SUBSCRIPTION_ERROR', details: (error as Error).message },
+                    'reconnect failed; trying again'
                 );
+                this.closeClient();
+                this.reconnectLater();
+            });
+        }, this.options.resubscribeDelayMs ?? 5_000);
+        this.restartTimer.unref();
+    }
+
+    private callbackFor(channel: string, generation: number): Callback {
+        return (subscription, type, data) => {
+            const state = this.channel(channel);
+            if (generation !== state.generation || this.stopped) return;
+            if (type === 'event' || type === 'grpcKeepAlive') {
+                // The org answered on this stream, so it is registered: a reconcile now misses nothing in between.
+                if (state.pending) this.enqueue(channel, generation, () => this.runPending(channel));
+                if (type === 'event')
+                    this.enqueue(channel, generation, () => this.store(channel, data as DecodedEvent));
+                const latest = (subscription as { lastReplayId?: unknown } | null)?.lastReplayId;
+                if (type === 'grpcKeepAlive' && latest !== null && latest !== undefined)
+                    this.enqueue(channel, generation, () => this.checkpointIdle(channel, String(latest)));
+            } else if (type === 'error') {
+                const details = (data as { details?: string })?.details ?? String(data);
+                if (isReplayIdRefusal(data)) {
+                    state.refused = true;
+                    state.state = 'reconciling';
+                    this.options.logger.warn(
+                        { channel, code: 'INGEST.REPLAY_ID_REFUSED', replayId: state.replayId, details },
+                        'the org refused the stored replay id'
+                    );
+                } else {
+                    state.state = 'error';
+                    this.options.logger.error(
+                        { channel, code: 'INGEST.SUBSCRIPTION_ERROR', details },
+                        'subscription error'
+                    );
+                }
+            } else if (type === 'end') {
+                if (state.refused) this.fallBack(channel);
+                else this.retryLater(channel);
             }
         };
     }
 
+    /** After a refused replay id: LATEST plus a reconcile for a CDC channel, EARLIEST where no query can help. */
+    private fallBack(channel: string): void {
+        const state = this.channel(channel);
+        const sfObjects = this.objectsOf(channel);
+        // The refused position is worthless now: the new stream's first event or keepalive sets the next one.
+        state.replayId = null;
+        if (sfObjects.length > 0 && this.options.reconcile) {
+            state.pending = { reason: 'replay-id-refused', since: this.since(state), sfObjects };
+            this.open(channel, 'LATEST');
+            return;
+        }
+        if (channel.startsWith('/data/')) {
+            this.options.logger.error(
+                { channel, code: 'INGEST.RECONCILE_UNAVAILABLE', reason: 'replay-id-refused' },
+                'no reconcile is configured for this channel; replaying what the org still retains'
+            );
+        }
+        this.open(channel, 'EARLIEST');
+    }
+
+    private retryLater(channel: string): void {
+        const state = this.channel(channel);
+        if (this.stopped || !this.client || state.retryTimer) return;
+        state.retryTimer = setTimeout(() => {
+            state.retryTimer = null;
+            // Resume after everything already received is stored, from the replay id that covers it.
+            void (this.chains.get(channel) ?? Promise.resolve()).then(async () => {
+                const replayId = await this.options.store.getCheckpoint(this.options.orgId, channel);
+                this.open(channel, replayId ? { replayId } : 'LATEST');
+            });
+        }, this.options.resubscribeDelayMs ?? 5_000);
+        state.retryTimer.unref();
+    }
+
+    private objectsOf(channel: string): readonly string[] {
+        const named = objectOfChannel(channel);
+        return this.options.reconcile?.objects?.[channel] ?? (named ? [named] : []);
+    }
+
+    /** Where a since-watermark reconcile starts: the watermark less the margin; null (every record) without one. */
+    private since(state: ChannelState): number | null {
+        if (state.watermark === null) return null;
+        return state.watermark - (this.options.reconcile?.marginMs ?? DEFAULT_RECONCILE_MARGIN_MS);
+    }
+
+    /** A failure propagates: the streams reopen, the replay id is refused again and the reconcile runs again. */
+    private async runPending(channel: string): Promise<void> {
+        const state = this.channel(channel);
+        const pending = state.pending;
+        if (!pending) return;
+        state.pending = null;
+        await this.reconcileNow(channel, pending);
+        if (state.state === 'reconciling') state.state = 'subscribed';
+    }
+
+    /** Reads back and queues the records; a gap's checkpoint is committed with the last of them. */
+    private async reconcileNow(channel: string, pending: PendingReconcile): Promise<void> {
+        const { orgId, store, logger } = this.options;
+        const options = this.options.reconcile;
+        const state = this.channel(channel);
+        if (!options) {
+            logger.error(
+                { channel, code: 'INGEST.RECONCILE_UNAVAILABLE', reason: pending.reason },
+                'no reconcile is configured; the records of this fault are not read back'
+            );
+            if (pending.checkpoint) await store.appendInbox(orgId, [], pending.checkpoint);
+            return;
+        }
+        const fields = reconcileFieldsFromRules(options.rules);
+        const correlationId = `reconcile-${pending.reason}-${Date.now().toString(36)}`;
+        const byWatermark = pending.recordIds === undefined;
+        let newest: number | null = null;
+        let checkpointPending = pending.checkpoint;
+        for (const [index, sfObject] of pending.sfObjects.entries()) {
+            const objectFields = fields[sfObject] ?? [];
+            const base = { code: RECONCILE_LOG_CODE, reason: pending.reason, channel, sfObject, correlationId };
+            if (objectFields.length === 0) {
+                logger.info(base, 'reconcile: no rule reads this object, nothing to read back');
+                continue;
+            }
+            logger.warn(
+                {
+                    ...base,
+                    since: byWatermark
+                        ? pending.since === null
+                            ? null
+                            : new Date(pending.since).toISOString()
+                        : undefined,
+                    recordIds: pending.recordIds?.length
+                },
+                'reconcile: reading back what the stream did not deliver'
+            );
+            const last = index === pending.sfObjects.length - 1;
+            const result = await reconcile(
+                { store, salesforce: options.salesforce },
+                {
+                    orgId,
+                    channel,
+                    sfObject,
+                    fields: objectFields,
+                    reason: pending.reason,
+                    ...(byWatermark ? { since: pending.since } : { recordIds: pending.recordIds }),
+                    ...(last && checkpointPending ? { checkpoint: checkpointPending } : {}),
+                    correlationId,
+                    ...(options.batchSize ? { batchSize: options.batchSize } : {})
+                }
+            );
+            if (last) checkpointPending = undefined;
+            if (result.newestModstamp !== null && (newest === null || result.newestModstamp > newest))
+                newest = result.newestModstamp;
+            logger.info(
+                { ...base, read: result.read, queued: result.queued, duplicates: result.duplicates },
+                'reconcile: records queued'
+            );
+            this.stored.set(channel, (this.stored.get(channel) ?? 0) + result.queued);
+            if (result.queued > 0) this.options.onStored?.();
+        }
+        if (checkpointPending) await store.appendInbox(orgId, [], checkpointPending);
+        if (pending.checkpoint) state.replayId = pending.checkpoint.replayId;
+        // Everything modified up to the newest row read is queued: the watermark may move there.
+        if (byWatermark && newest !== null) await this.advanceWatermark(channel, newest, true);
+    }
+
+    /**
+     * A keepalive says the stream has delivered everything up to `latest` on this channel: storing it keeps a quiet
+     * channel's position inside the retention window, and gives a channel that never had an event a position to
+     * resume from (without one a restart would start from LATEST and step over what changed while it was down).
+     */
+    private async checkpointIdle(channel: string, latest: string): Promise<void> {
+        const state = this.channel(channel);
+        if (!/^\d+$/.test(latest) || (state.replayId !== null && BigInt(latest) <= BigInt(state.replayId))) return;
+        await this.options.store.appendInbox(this.options.orgId, [], { channel, replayId: latest });
+        state.replayId = latest;
+    }
+
+    private async advanceWatermark(channel: string, at: number, force = false): Promise<void> {
+        const state = this.channel(channel);
+        if (state.watermark === null || at > state.watermark) state.watermark = at;
+        const every = this.options.watermarkEveryMs ?? 60_000;
+        if (!force && state.watermarkStored !== null && state.watermark - state.watermarkStored < every) return;
+        await this.options.store.appendInbox(this.options.orgId, [], {
+            channel: watermarkChannel(channel),
+            replayId: new Date(state.watermark).toISOString()
+        });
+        state.watermarkStored = state.watermark;
+    }
+
     private async store(channel: string, event: DecodedEvent): Promise<void> {
         const { orgId, store } = this.options;
-        const items: InboxInput[] = [];
-        if (channel === SYNC_REQUEST_CHANNEL) {
-            const action = String(event.payload.Action__c ?? '');
-            if (action === 'RetryItem' && typeof event.payload.Subject_Key__c === 'string') {
-                const [queue, id] = event.payload.Subject_Key__c.split(':');
-                if ((queue === 'inbox' || queue === 'outbox') && Number.isInteger(Number(id))) {
-                    await store.replay(orgId, [{ queue, id: Number(id) }], Date.now());
-                }
-            } else {
-                const payload = payloadFromSyncRequest(event);
-                if (payload) {
-                    const key =
-                        payload.kind === 'sf.syncRequest'
-                            ? `opp:${payload.opportunityId}`
-                            : payload.kind === 'sf.conflictResolution'
-                              ? payload.pairId
-                              : channel;
+        const state = this.channel(channel);
+        const checkpoint = { channel, replayId: String(event.replayId) };
+        const gap = gapFromCdcEvent(event);
+        if (gap) {
+            const pending: PendingReconcile = gap.overflow
+                ? { reason: 'overflow', since: this.since(state), sfObjects: [gap.sfObject], checkpoint }
+                : { reason: 'gap', since: null, sfObjects: [gap.sfObject], recordIds: gap.recordIds, checkpoint };
+            if (!gap.overflow && gap.recordIds.length === 0) pending.sfObjects = [];
+            this.options.logger.warn(
+                { channel, code: RECONCILE_LOG_CODE, reason: pending.reason, changeType: gap.changeType },
+                'gap event: the change itself was not sent'
+            );
+            state.state = 'reconciling';
+            await this.reconcileNow(channel, pending);
+            if (state.state === 'reconciling') state.state = 'subscribed';
+        } else {
+            const items = channel === SYNC_REQUEST_CHANNEL ? await this.syncRequestItems(channel, event) : [];
+            if (channel !== SYNC_REQUEST_CHANNEL) {
+                for (const change of changesFromCdcEvent(channel, event)) {
+                    const pair = await store.findPair(orgId, { salesforceId: change.recordId });
                     items.push({
                         source: `salesforce:${channel}`,
-                        eventId: String(event.replayId),
-                        orderingKey: key,
-                        objectType: 'Clm_Sync_Request__e',
-                        payload: asJson(payload),
-                        correlationId: `req-${String(event.payload.Request_Id__c ?? event.replayId)}`.slice(0, 64)
+                        eventId: change.eventId,
+                        orderingKey: pair?.pairId ?? `sf:${change.recordId}`,
+                        objectType: change.sfObject,
+                        payload: asJson({ kind: 'sf.change', change }),
+                        correlationId: change.correlationId
                     });
                 }
             }
-        } else {
-            for (const change of changesFromCdcEvent(channel, event)) {
-                const pair = await store.findPair(orgId, { salesforceId: change.recordId });
-                items.push({
-                    source: `salesforce:${channel}`,
-                    eventId: change.eventId,
-                    orderingKey: pair?.pairId ?? `sf:${change.recordId}`,
-                    objectType: change.sfObject,
-                    payload: asJson({ kind: 'sf.change', change }),
-                    correlationId: change.correlationId
-                });
-            }
+            await store.appendInbox(orgId, items, checkpoint);
+            state.replayId = checkpoint.replayId;
+            this.stored.set(channel, (this.stored.get(channel) ?? 0) + items.length);
+            if (items.length > 0) this.options.onStored?.();
         }
-        await store.appendInbox(orgId, items, { channel, replayId: String(event.replayId) });
-        this.stored.set(channel, (this.stored.get(channel) ?? 0) + items.length);
-        if (items.length > 0) this.options.onStored?.();
+        const committedAt = commitTimeOf(event) ?? Number(event.payload.CreatedDate ?? Number.NaN);
+        if (Number.isFinite(committedAt) && committedAt > 0) {
+            if (channel.startsWith('/data/')) await this.advanceWatermark(channel, committedAt);
+            else state.watermark = Math.max(state.watermark ?? 0, committedAt);
+        }
+    }
+
+    private async syncRequestItems(channel: string, event: DecodedEvent): Promise<InboxInput[]> {
+        const { orgId, store } = this.options;
+        const action = String(event.payload.Action__c ?? '');
+        if (action === 'RetryItem' && typeof event.payload.Subject_Key__c === 'string') {
+            const [queue, id] = event.payload.Subject_Key__c.split(':');
+            if ((queue === 'inbox' || queue === 'outbox') && Number.isInteger(Number(id))) {
+                await store.replay(orgId, [{ queue, id: Number(id) }], Date.now());
+            }
+            return [];
+        }
+        const payload = payloadFromSyncRequest(event);
+        if (!payload) return [];
+        const key =
+            payload.kind === 'sf.syncRequest'
+                ? `opp:${payload.opportunityId}`
+                : payload.kind === 'sf.conflictResolution'
+                  ? payload.pairId
+                  : channel;
+        return [
+            {
+                source: `salesforce:${channel}`,
+                eventId: String(event.replayId),
+                orderingKey: key,
+                objectType: 'Clm_Sync_Request__e',
+                payload: asJson(payload),
+                correlationId: `req-${String(event.payload.Request_Id__c ?? event.replayId)}`.slice(0, 64)
+            }
+        ];
+    }
+
+    /** Each channel's position and state, for `/admin/status`. A standby instance reads the holder's from the store. */
+    async subscriptions(): Promise<SubscriptionStatus[]> {
+        const { orgId, store } = this.options;
+        const active = this.client !== null;
+        const holder = this.options.lease
+            ? this.leaseHolder
+            : active
+              ? (this.options.instanceName ?? `${hostname()}:${process.pid}`)
+              : null;
+        const out: SubscriptionStatus[] = [];
+        for (const channel of this.options.channels) {
+            const state = this.channel(channel);
+            const replayId = active ? state.replayId : await store.getCheckpoint(orgId, channel);
+            const watermark = active ? state.watermark : await store.getCheckpoint(orgId, watermarkChannel(channel));
+            const at = typeof watermark === 'string' ? Date.parse(watermark) : watermark;
+            out.push({
+                channel,
+                replayId,
+                holder,
+                state: active ? state.state : 'standby',
+                lastEventAt: at === null || Number.isNaN(at) ? null : new Date(at).toISOString()
+            });
+        }
+        return out;
     }
 
     /** Waits until every event handed over so far is stored. */
     async settled(): Promise<void> {
-        await Promise.all(this.chains.values());
+        for (;;) {
+            const before = [...this.chains.values()];
+            await Promise.all(before);
+            const after = [...this.chains.values()];
+            if (after.length === before.length && after.every((chain, index) => chain === before[index])) return;
+        }
     }
 
     private closeClient(): void {
+        for (const state of this.channels.values()) {
+            state.generation += 1;
+            state.state = 'standby';
+            if (state.retryTimer) clearTimeout(state.retryTimer);
+            state.retryTimer = null;
+        }
         this.client?.close();
         this.client = null;
     }
@@ -206,6 +618,7 @@ export class PubSubIngest {
     close(options: { release?: boolean } = {}): void {
         this.stopped = true;
         if (this.leaseTimer) clearTimeout(this.leaseTimer);
+        if (this.restartTimer) clearTimeout(this.restartTimer);
         this.closeClient();
         if (this.options.lease && this.holding && options.release !== false) {
             void this.options.store.releaseLease(this.leaseName, this.options.lease.holder).catch(() => undefined);
