@@ -17,6 +17,7 @@ import { loadConfig, redactedConfig, type ConnectorConfig } from './config/confi
 import { IroncladAdapter } from './adapters/clm/ironclad/ironcladAdapter.ts';
 import { SpotdraftAdapter } from './adapters/clm/spotdraft/spotdraftAdapter.ts';
 import { connectWithJwt, JsforceSalesforce } from './adapters/salesforce/jsforceSalesforce.ts';
+import { connectWithSfCli } from './adapters/salesforce/sfCliAuth.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgresStore.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqliteStore.ts';
 import type { ClmPort } from './ports/clm.ts';
@@ -51,10 +52,14 @@ export function createLogger(config: Pick<ConnectorConfig, 'log'>, destination?:
     );
 }
 
-export function createClm(config: ConnectorConfig): ClmPort {
+export function createClm(config: ConnectorConfig, logger?: pino.Logger): ClmPort {
+    // Refused document downloads (an off-host link, a private address) are logged with host and reason.
+    const deps = logger
+        ? { downloads: { log: (_level: 'warn', message: string, fields: object) => logger.warn(fields, message) } }
+        : {};
     return config.clm.vendor === 'ironclad'
-        ? new IroncladAdapter(config.clm.ironclad as ConstructorParameters<typeof IroncladAdapter>[0])
-        : new SpotdraftAdapter(config.clm.spotdraft as ConstructorParameters<typeof SpotdraftAdapter>[0]);
+        ? new IroncladAdapter(config.clm.ironclad as ConstructorParameters<typeof IroncladAdapter>[0], deps)
+        : new SpotdraftAdapter(config.clm.spotdraft as ConstructorParameters<typeof SpotdraftAdapter>[0], deps);
 }
 
 export async function openStore(config: ConnectorConfig): Promise<StorePort> {
@@ -106,13 +111,17 @@ export interface RunningConnector {
 /** Starts the connector from a parsed config (main() below, `npm start` and the end-to-end tests use this). */
 export async function startConnector(config: ConnectorConfig, logger: pino.Logger): Promise<RunningConnector> {
     logger.info({ config: redactedConfig(config) }, 'starting');
-    const conn = await connectWithJwt({
-        loginUrl: config.salesforce.loginUrl,
-        clientId: config.salesforce.clientId,
-        username: config.salesforce.username,
-        privateKeyPem: config.salesforce.privateKeyPem,
-        apiVersion: config.salesforce.apiVersion
-    });
+    const login = config.salesforce;
+    const conn =
+        login.login === 'sfCli'
+            ? await connectWithSfCli({ org: login.org, apiVersion: login.apiVersion })
+            : await connectWithJwt({
+                  loginUrl: login.loginUrl,
+                  clientId: login.clientId,
+                  username: login.username,
+                  privateKeyPem: login.privateKeyPem,
+                  apiVersion: login.apiVersion
+              });
     const orgId = conn.userInfo?.organizationId;
     if (!orgId) throw new Error('Salesforce did not report the org id after login');
     const salesforce = new JsforceSalesforce(conn, {
@@ -120,7 +129,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         apiVersion: config.salesforce.apiVersion
     });
     const store = await openStore(config);
-    const clm = createClm(config);
+    const clm = createClm(config, logger);
     const { rules, source } = await loadOrgRules(salesforce);
     logger.info(
         { orgId, rules: rules.rules.length, rulesFrom: source, clm: clm.vendor, store: store.kind },

@@ -9,16 +9,24 @@ import { ConnectorError } from '../domain/index.ts';
 
 const Secret = z.string().min(1);
 
-export const ConnectorConfig = z.object({
-    /** Names this connector's state (one store may serve several connectors, each bound to one org). */
-    name: z.string().min(1).default('clm-connector'),
-    salesforce: z.object({
-        loginUrl: z.url(),
+/** The settings of the JWT bearer login; `salesforce.org` replaces all of them. */
+const JWT_LOGIN_FIELDS = ['loginUrl', 'clientId', 'username', 'privateKeyPem'] as const;
+
+/**
+ * How the connector logs in to Salesforce: either the JWT bearer flow (a connected app, its key and the
+ * integration user) or `org`, an org the sf CLI has logged in to (its alias or username), whose stored login
+ * @salesforce/core reads and refreshes. Exactly one of the two; the other's fields are refused by name.
+ */
+const SalesforceSettings = z
+    .object({
+        /** An sf CLI org alias or username (`sf org login web --alias <alias>`), instead of the JWT settings. */
+        org: z.string().min(1).optional(),
+        loginUrl: z.url().optional(),
         /** The connected app's consumer key (JWT bearer). */
-        clientId: z.string().min(1),
+        clientId: z.string().min(1).optional(),
         /** The integration user. */
-        username: z.string().min(1),
-        privateKeyPem: Secret,
+        username: z.string().min(1).optional(),
+        privateKeyPem: Secret.optional(),
         apiVersion: z
             .string()
             .regex(/^\d+\.0$/)
@@ -45,7 +53,42 @@ export const ConnectorConfig = z.object({
                     .default(['/data/OpportunityChangeEvent', '/data/ContractChangeEvent', '/data/AccountChangeEvent'])
             })
             .optional()
-    }),
+    })
+    .superRefine((settings, ctx) => {
+        for (const field of JWT_LOGIN_FIELDS) {
+            if (settings.org !== undefined && settings[field] !== undefined) {
+                ctx.addIssue({
+                    code: 'custom',
+                    path: [field],
+                    message: `not used with salesforce.org (the sf CLI org's stored login is used): remove it`
+                });
+            }
+            if (settings.org === undefined && settings[field] === undefined) {
+                ctx.addIssue({
+                    code: 'custom',
+                    path: [field],
+                    message: `required for the JWT login${field === 'privateKeyPem' ? ' (set CLM_SF_PRIVATE_KEY or CLM_SF_PRIVATE_KEY_FILE)' : ''}, or set salesforce.org to an sf CLI org instead`
+                });
+            }
+        }
+    })
+    .transform(({ org, loginUrl, clientId, username, privateKeyPem, ...common }) =>
+        org !== undefined
+            ? { login: 'sfCli' as const, org, ...common }
+            : {
+                  login: 'jwt' as const,
+                  loginUrl: loginUrl!,
+                  clientId: clientId!,
+                  username: username!,
+                  privateKeyPem: privateKeyPem!,
+                  ...common
+              }
+    );
+
+export const ConnectorConfig = z.object({
+    /** Names this connector's state (one store may serve several connectors, each bound to one org). */
+    name: z.string().min(1).default('clm-connector'),
+    salesforce: SalesforceSettings,
     clm: z.discriminatedUnion('vendor', [
         z.object({
             vendor: z.literal('ironclad'),
@@ -129,11 +172,23 @@ function readSecret(env: Record<string, string | undefined>, name: string): stri
     }
 }
 
+export interface ConfigOverrides {
+    /**
+     * `--org`: an sf CLI org alias or username replaces the file's Salesforce login (its JWT settings are
+     * dropped); an http(s) URL is the login URL for the JWT settings in the file.
+     */
+    salesforceOrg?: string;
+}
+
 /**
  * Reads the config file (`CLM_CONFIG`), fills secrets from the environment, and validates everything at once.
  * Throws CONFIG.INVALID listing each problem with its field path; secrets found in the file are refused.
  */
-export function loadConfig(env: Record<string, string | undefined>, file = env.CLM_CONFIG): ConnectorConfig {
+export function loadConfig(
+    env: Record<string, string | undefined>,
+    file = env.CLM_CONFIG,
+    overrides: ConfigOverrides = {}
+): ConnectorConfig {
     let raw: Record<string, unknown> = {};
     if (file) {
         try {
@@ -159,6 +214,22 @@ export function loadConfig(env: Record<string, string | undefined>, file = env.C
                 }
             );
         }
+    }
+    const salesforce = (raw.salesforce ?? {}) as Record<string, unknown>;
+    if (overrides.salesforceOrg !== undefined) {
+        if (/^https?:\/\//i.test(overrides.salesforceOrg)) {
+            delete salesforce.org;
+            salesforce.loginUrl = overrides.salesforceOrg;
+        } else {
+            for (const field of JWT_LOGIN_FIELDS) delete salesforce[field];
+            salesforce.org = overrides.salesforceOrg;
+        }
+        raw.salesforce = salesforce;
+    }
+    // An sf CLI org brings its own login: a JWT key in the environment is not for it.
+    const usesSfCliOrg = salesforce.org !== undefined;
+    for (const secret of SECRET_ENV) {
+        if (usesSfCliOrg && secret.env === 'CLM_SF_PRIVATE_KEY') continue;
         const value = readSecret(env, secret.env);
         if (value !== undefined) setPath(raw, secret.path, value);
     }
