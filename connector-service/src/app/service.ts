@@ -11,6 +11,8 @@ import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
 import type { QueueRef, StorePort } from '../ports/store.ts';
 import type { SyncEngine } from './syncEngine.ts';
+import type { Backfill } from './backfill.ts';
+import { registerBackfillRoutes } from './backfillRoutes.ts';
 import { registerWebhookRoutes } from './webhookServer.ts';
 
 export interface Logger {
@@ -32,6 +34,8 @@ export interface ConnectorServiceOptions {
     pollIntervalMs?: number;
     /** Posted (Slack/Teams JSON) when items are quarantined. */
     alert?: (text: string) => Promise<void>;
+    /** Serves POST/GET /admin/backfill (without it they answer 503). */
+    backfill?: Backfill;
     now?: () => number;
 }
 
@@ -242,6 +246,7 @@ export class ConnectorService {
                 this.kick();
                 return { replayed };
             });
+            registerBackfillRoutes(admin, this.options.backfill);
             admin.get('/admin/conflicts', async () => {
                 const conflicts = await store.listConflicts(orgId, { status: 'open' });
                 return {

@@ -311,6 +311,8 @@ export interface BackfillJob {
     written: number;
     /** Records that failed: planning errors, link conflicts, writes refused (those go to the outbox and its error queue). */
     errors: number;
+    /** The last record id planned (records go in Id order): a restart goes on after it. */
+    cursor: string | null;
     /** The Bulk 2.0 query job the records come from: a restart reads the same job's results instead of a new one. */
     queryJobId: string | null;
     lastError: LastError | null;
@@ -336,23 +338,20 @@ export interface BackfillWrite {
     correlationId: string;
 }
 
-/** One record of a backfill batch: its pair (created when new), links, planned state and what the plan produced. */
+/** One record of a backfill batch that has something to store: its pair (created when new), links and what its plan produced. */
 export interface BackfillRecordCommit {
     pairId: string;
     /** Links to add; a new pair is created with them. */
     links: PairLinks;
     /** The pair's version read before planning (null: the pair does not exist yet). */
     expectedVersion: number | null;
-    /** The pair's new state (absent: the plan changed nothing worth keeping). */
-    state?: PairState;
+    /** The pair's new state. */
+    state: PairState;
     changeLog?: ChangeLogInput[];
     conflicts?: ConflictInput[];
     outbox?: OutboxInput[];
     writes?: { sfObject: string; recordId: string; fields: Record<string, string | number | boolean | null> }[];
     correlationId: string;
-    linked: boolean;
-    /** The record failed (it still advances the cursor). */
-    error?: boolean;
 }
 
 export interface BackfillBatchCommit {
@@ -360,8 +359,13 @@ export interface BackfillBatchCommit {
     jobId: string;
     /** The job's `processed` before this batch: a second runner on the same job fails (STORE.CONCURRENT_UPDATE). */
     expectedProcessed: number;
-    /** Records this batch covers, failed ones included (the cursor moves by this much). */
+    /** Records this batch covers, those with nothing to store and failed ones included. */
     count: number;
+    /** Of those, linked to a contract, and failed. */
+    linked: number;
+    errors: number;
+    /** The last record id the batch covers: a restart goes on after it. */
+    cursor: string;
     records: BackfillRecordCommit[];
     now: Millis;
 }

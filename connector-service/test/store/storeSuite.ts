@@ -813,7 +813,6 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                 outbox: [outbox(`bf:clm:${opportunity}`, `opp:${opportunity}`)],
                 writes: [{ sfObject: 'Opportunity', recordId: opportunity, fields: { CLM_Lifecycle__c: 'Draft' } }],
                 correlationId: `corr-${opportunity}`,
-                linked: true,
                 ...extra
             });
             let after = await store.commitBackfillBatch({
@@ -821,10 +820,13 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                 jobId: 'bf-1',
                 expectedProcessed: 0,
                 count: 2,
+                linked: 2,
+                errors: 0,
+                cursor: oppB,
                 records: [record(oppA), record(oppB)],
                 now: T0 + 2
             });
-            expect(after).toMatchObject({ processed: 2, linked: 2, errors: 0 });
+            expect(after).toMatchObject({ processed: 2, linked: 2, errors: 0, cursor: oppB });
             expect(await store.findPair(org, { salesforceId: oppA })).toMatchObject({
                 pairId: `opp:${oppA}`,
                 version: 1,
@@ -837,6 +839,9 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                     jobId: 'bf-1',
                     expectedProcessed: 0,
                     count: 1,
+                    linked: 1,
+                    errors: 0,
+                    cursor: 'x',
                     records: [record(sfId('006'))],
                     now: T0 + 3
                 }),
@@ -852,13 +857,16 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                     jobId: 'bf-1',
                     expectedProcessed: 2,
                     count: 2,
+                    linked: 2,
+                    errors: 0,
+                    cursor: 'y',
                     records: [record(sfId('006')), clash],
                     now: T0 + 3
                 }),
                 STORE_ERROR.LINK_CONFLICT
             );
             after = (await store.getBackfillJob(org, 'bf-1'))!;
-            expect(after.processed).toBe(2);
+            expect(after).toMatchObject({ processed: 2, cursor: oppB });
             expect((await store.listBackfillWrites(org, 'bf-1', { status: 'pending' })).length).toBe(2);
             expect((await store.readChangeLog(org)).length).toBe(2);
             expect((await store.stats(org, T0)).outbox.byStatus.pending).toBe(2);
@@ -866,11 +874,14 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                 orgId: org,
                 jobId: 'bf-1',
                 expectedProcessed: 2,
-                count: 1,
-                records: [{ ...record(sfId('006')), state: undefined, writes: [], linked: false, error: true }],
+                count: 3,
+                linked: 0,
+                errors: 1,
+                cursor: 'z',
+                records: [],
                 now: T0 + 4
             });
-            expect(failed).toMatchObject({ processed: 3, linked: 2, errors: 1 });
+            expect(failed).toMatchObject({ processed: 5, linked: 2, errors: 1, cursor: 'z' });
             expect(await store.listBackfillJobs(org, { unfinished: true })).toHaveLength(1);
         });
 
@@ -884,13 +895,16 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                 jobId: 'bf-2',
                 expectedProcessed: 0,
                 count: 3,
+                linked: 3,
+                errors: 0,
+                cursor: opportunities[2]!,
                 records: opportunities.map((opportunity) => ({
                     pairId: `opp:${opportunity}`,
                     links: { salesforce: { opportunity } },
                     expectedVersion: null,
+                    state: stateWith(`opp:${opportunity}`, 'Draft'),
                     writes: [{ sfObject: 'Opportunity', recordId: opportunity, fields: { CLM_Lifecycle__c: null } }],
-                    correlationId: `corr-${opportunity}`,
-                    linked: true
+                    correlationId: `corr-${opportunity}`
                 })),
                 now: T0
             });

@@ -174,11 +174,14 @@ const V2 = [
     `CREATE INDEX backfill_writes_by_status ON backfill_writes (org_id, job_id, status, sf_object, id)`
 ];
 
+const V3 = [`ALTER TABLE backfill_jobs ADD COLUMN cursor TEXT`];
+
 export function migrations(dialect: Dialect): { version: number; statements: string[] }[] {
     const types = TYPES[dialect];
     const render = (sql: string) => sql.replace(/\bID\b/g, types.id).replace(/\bINT8\b/g, types.int8);
     return [
         { version: 1, statements: [...V1.map(render), ...(dialect === 'postgres' ? V1_POSTGRES : [])] },
-        { version: 2, statements: V2.map(render) }
+        { version: 2, statements: V2.map(render) },
+        { version: 3, statements: V3 }
     ];
 }

@@ -193,13 +193,16 @@ const BackfillBatchSchema = z.object({
     jobId: schemas.key,
     expectedProcessed: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
+    linked: z.number().int().nonnegative(),
+    errors: z.number().int().nonnegative(),
+    cursor: schemas.key,
     records: z
         .array(
             z.object({
                 pairId: schemas.key,
                 links: PairLinksSchema,
                 expectedVersion: z.number().int().nonnegative().nullable(),
-                state: PairState.optional(),
+                state: PairState,
                 changeLog: z.array(ChangeLogInputSchema).default([]),
                 conflicts: z.array(ConflictInputSchema).default([]),
                 outbox: z.array(OutboxInputSchema).default([]),
@@ -212,9 +215,7 @@ const BackfillBatchSchema = z.object({
                         })
                     )
                     .default([]),
-                correlationId: schemas.key,
-                linked: z.boolean(),
-                error: z.boolean().optional()
+                correlationId: schemas.key
             })
         )
         .max(MAX_BATCH)
@@ -234,6 +235,7 @@ function backfillJobOf(row: Row): BackfillJob {
         linked: num(row.linked),
         written: num(row.written),
         errors: num(row.errors),
+        cursor: strOrNull(row.cursor),
         queryJobId: strOrNull(row.query_job_id),
         lastError: lastErrorOf(row),
         createdAt: num(row.created_at),
@@ -1170,7 +1172,7 @@ export class SqlStore implements StorePort {
         return this.tx(async (tx) => {
             const moved = await tx.all(
                 `UPDATE backfill_jobs SET processed = processed + $4, updated_at = $5,
-                    linked = linked + $6, errors = errors + $7
+                    linked = linked + $6, errors = errors + $7, cursor = $8
                  WHERE org_id = $1 AND job_id = $2 AND processed = $3 RETURNING job_id`,
                 [
                     orgId,
@@ -1178,8 +1180,9 @@ export class SqlStore implements StorePort {
                     batch.expectedProcessed,
                     batch.count,
                     now,
-                    batch.records.filter((record) => record.linked).length,
-                    batch.records.filter((record) => record.error).length
+                    batch.linked,
+                    batch.errors,
+                    batch.cursor
                 ]
             );
             if (!moved[0]) {
@@ -1212,15 +1215,11 @@ export class SqlStore implements StorePort {
                     tx,
                     orgId,
                     {
-                        ...(record.state
-                            ? {
-                                  pair: {
-                                      pairId: record.pairId,
-                                      expectedVersion: record.expectedVersion ?? 0,
-                                      state: record.state
-                                  }
-                              }
-                            : {}),
+                        pair: {
+                            pairId: record.pairId,
+                            expectedVersion: record.expectedVersion ?? 0,
+                            state: record.state
+                        },
                         changeLog: [],
                         outbox: record.outbox,
                         conflicts: record.conflicts,
