@@ -1,8 +1,24 @@
 /**
- * `npm run bench`: figures, never assertions. Salesforce API calls per 1,000 records written by the connector's
- * adapter (Composite + sObject Collections) against the same writes made by a plain jsforce loop (one call per
- * record), both counted by the org emulator's billing counter, with records/second for each; then the store's
- * throughput (connector-service/bench/store.ts). The last line is one JSON object with the figures.
+ * `npm run bench`: figures, never assertions. Human lines first; the last line is one JSON object (other tools read
+ * it) with at least the nine keys of issue #9.
+ *
+ * 1. Salesforce writes: API calls per 1,000 records written by the connector's adapter (Composite + sObject
+ *    Collections) and per 1,000 enrichment reads, against the same writes made by a plain jsforce loop (one call per
+ *    record), all counted by the org emulator's billing counter, with records/second for each.
+ * 2. The pipeline (test/bench/pipeline.ts): the real connector in its own process on SQLite against both emulators —
+ *    CDC → CLM and webhook → Salesforce latency at a steady rate, record-syncs/second for a burst, and the connector
+ *    process's RSS with 10,000 items queued.
+ * 3. The store's own throughput (connector-service/bench/store.ts).
+ *
+ * Sizes (environment; defaults finish in a few minutes on two cores):
+ *   BENCH_RECORDS=1000          records written in part 1
+ *   BENCH_PAIRS=300             deals linked for part 2 (also the throughput burst: one change per contract)
+ *   BENCH_CDC_CHANGES=300       Account renames, sent at BENCH_CDC_RATE=10 a second
+ *   BENCH_WEBHOOK_CHANGES=300   CLM contract value changes, at BENCH_WEBHOOK_RATE=10 a second (PAIRS ≥ 5 × rate)
+ *   BENCH_QUEUED=10000          inbox items queued for the memory figure; BENCH_DRAIN_MS=5000 working on them after
+ *   BENCH_POLL_INTERVAL_MS      the connector's sync.pollIntervalMs (unset: the config default)
+ *   BENCH_KEEP_DIR=1            keep the connector's store, config and log (the path is printed)
+ *   BENCH_STORE_SINGLE=500, BENCH_STORE_BATCHES=50, BENCH_STORE_CLAIMS=500   part 3 (all three 0: skipped)
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,8 +30,10 @@ import {
 } from '../../connector-service/src/adapters/salesforce/jsforceSalesforce.ts';
 import { startSalesforceEmulator } from '../emulators/salesforce/src/index.ts';
 import { repoRoot } from '../support/requirements.ts';
+import { runPipelineBench } from './pipeline.ts';
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000);
+const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const RECORDS = size('BENCH_RECORDS', 1000);
 
 async function billed(adminUrl: string): Promise<number> {
     return ((await (await fetch(`${adminUrl}/counters`)).json()) as { billedApiRequests: number }).billedApiRequests;
@@ -69,22 +87,35 @@ console.log(
 );
 console.log(`  enrichment reads of ${RECORDS} records: ${enrichmentCalls} API calls`);
 
-console.log('\nStore throughput (connector-service/bench/store.ts)');
-const storeOutput = execFileSync(
-    process.execPath,
-    [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'connector-service/bench/store.ts'],
+console.log('\nThe pipeline: the connector process on SQLite against both emulators');
+const pipeline = await runPipelineBench(
     {
-        cwd: repoRoot,
-        encoding: 'utf8',
-        env: {
-            ...process.env,
-            BENCH_STORE_SINGLE: process.env.BENCH_STORE_SINGLE ?? '500',
-            BENCH_STORE_BATCHES: process.env.BENCH_STORE_BATCHES ?? '50',
-            BENCH_STORE_CLAIMS: process.env.BENCH_STORE_CLAIMS ?? '500'
-        }
-    }
+        pairs: size('BENCH_PAIRS', 300),
+        cdcChanges: size('BENCH_CDC_CHANGES', 300),
+        cdcPerSecond: size('BENCH_CDC_RATE', 10),
+        webhookChanges: size('BENCH_WEBHOOK_CHANGES', 300),
+        webhookPerSecond: size('BENCH_WEBHOOK_RATE', 10),
+        queued: size('BENCH_QUEUED', 10_000),
+        drainMs: size('BENCH_DRAIN_MS', 5000),
+        ...(process.env.BENCH_POLL_INTERVAL_MS ? { pollIntervalMs: size('BENCH_POLL_INTERVAL_MS', 500) } : {})
+    },
+    (line) => console.log(`  ${line}`)
 );
-console.log(storeOutput.trim());
+
+const storeSizes = {
+    BENCH_STORE_SINGLE: process.env.BENCH_STORE_SINGLE ?? '500',
+    BENCH_STORE_BATCHES: process.env.BENCH_STORE_BATCHES ?? '50',
+    BENCH_STORE_CLAIMS: process.env.BENCH_STORE_CLAIMS ?? '500'
+};
+if (Object.values(storeSizes).some((value) => value !== '0')) {
+    console.log('\nStore throughput (connector-service/bench/store.ts)');
+    const storeOutput = execFileSync(
+        process.execPath,
+        [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'connector-service/bench/store.ts'],
+        { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...storeSizes } }
+    );
+    console.log(storeOutput.trim());
+}
 
 console.log(
     JSON.stringify({
@@ -93,6 +124,7 @@ console.log(
         sfCallsPer1000Enrichments: perThousand(enrichmentCalls),
         recordsPerSecondSalesforceWrites: Math.round(RECORDS / connectorSeconds),
         baselineCallsPer1000Writes: perThousand(baselineCalls),
-        baselineRecordsPerSecond: Math.round(RECORDS / baselineSeconds)
+        baselineRecordsPerSecond: Math.round(RECORDS / baselineSeconds),
+        ...pipeline
     })
 );

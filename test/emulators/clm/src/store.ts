@@ -142,6 +142,12 @@ export const LIFECYCLE_ACTIONS: LifecycleAction[] = [
     'update-data'
 ];
 
+/**
+ * Observers of every store's events in this process, for code that cannot reach a store (the benchmark times
+ * when a value lands in the CLM). Called after the store's own listeners.
+ */
+export const contractEventObservers = new Set<(event: ContractEvent) => void>();
+
 export function hexId(): string {
     return randomBytes(12).toString('hex');
 }
@@ -506,6 +512,7 @@ export class ContractStore {
     private emit(type: ContractEventType, contract: StoredContract, detail?: Record<string, unknown>): void {
         const event: ContractEvent = { type, contract, at: contract.updatedAt, detail };
         for (const listener of this.listeners) listener(event);
+        for (const observer of contractEventObservers) observer(event);
     }
 
     private renderDocument(contract: StoredContract, kind: StoredDocument['kind']): StoredDocument {
