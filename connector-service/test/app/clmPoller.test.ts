@@ -2,17 +2,18 @@
  * The CLM change feed as the fallback for lost webhooks: a CLM that sends none (the in-memory one) still reaches
  * Salesforce through polling; a second poll stores nothing new; the cursor survives a restart of the poller.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, loadRuleSet } from '../../src/domain/index.ts';
 import { MemoryClm } from '../../src/adapters/clm/memory/memoryClm.ts';
-import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
+import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { ClmPoller } from '../../src/app/clmPoller.ts';
+import { connectAs } from './pubsubWorld.ts';
 import {
     startSalesforceEmulator,
     type RunningSalesforceEmulator
@@ -29,14 +30,7 @@ let opportunityId: string;
 let contractId: string;
 
 async function port(username: string, clientId: string): Promise<JsforceSalesforce> {
-    const conn = await connectWithJwt({
-        loginUrl: emu.loginUrl,
-        clientId: emu.jwtConsumerKey,
-        username,
-        privateKeyPem: readFileSync(emu.jwtPrivateKeyPath, 'utf8'),
-        apiVersion: emu.apiVersion
-    });
-    return new JsforceSalesforce(conn, { connectorClientId: clientId, apiVersion: emu.apiVersion });
+    return (await connectAs(emu, username, clientId)).port;
 }
 
 function poller(options: Partial<ConstructorParameters<typeof ClmPoller>[0]> = {}): ClmPoller {

@@ -3,16 +3,17 @@
  * event creates the contract; an Account edit reaches the CLM through CDC; the connector's own writes come back as
  * change events marked with its client id and write nothing; a restart resumes from the stored replay id.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, loadRuleSet } from '../../src/domain/index.ts';
 import { MemoryClm } from '../../src/adapters/clm/memory/memoryClm.ts';
-import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
+import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
+import { connectAs, settle as settleAll } from './pubsubWorld.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
 import {
     startSalesforceEmulator,
@@ -38,18 +39,6 @@ let dir: string;
 let accountId: string;
 let opportunityId: string;
 
-/** `clientId` is what writes through this connection say they are: people's edits must not claim to be the connector. */
-async function connect(username: string, clientId: string) {
-    const conn = await connectWithJwt({
-        loginUrl: emu.loginUrl,
-        clientId: emu.jwtConsumerKey,
-        username,
-        privateKeyPem: readFileSync(emu.jwtPrivateKeyPath, 'utf8'),
-        apiVersion: emu.apiVersion
-    });
-    return { conn, port: new JsforceSalesforce(conn, { connectorClientId: clientId, apiVersion: emu.apiVersion }) };
-}
-
 function startIngest(): PubSubIngest {
     return new PubSubIngest({
         orgId: emu.orgId,
@@ -63,27 +52,16 @@ function startIngest(): PubSubIngest {
     });
 }
 
-/** Waits until the bus has handed every retained event to the ingest and the store has it, then runs the engine. */
 async function settle(): Promise<void> {
-    for (let round = 0; round < 40; round += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        await ingest.settled();
-        await engine.runUntilIdle();
-        const stats = await store.stats(emu.orgId, Date.now());
-        if (
-            stats.inbox.byStatus.pending + stats.outbox.byStatus.pending + stats.inbox.byStatus.processing === 0 &&
-            round > 5
-        )
-            return;
-    }
+    await settleAll(emu.orgId, ingest, engine, store);
 }
 
 beforeAll(async () => {
     emu = await startSalesforceEmulator({ pubsub: true });
     dir = mkdtempSync(path.join(os.tmpdir(), 'clm-pubsub-'));
     store = await openSqliteStore({ file: path.join(dir, 'store.db') });
-    admin = (await connect(emu.username, 'sales-console')).port;
-    const integrationConnection = await connect(emu.users.integration.username, 'clm-connector');
+    admin = (await connectAs(emu, emu.username, 'sales-console')).port;
+    const integrationConnection = await connectAs(emu, emu.users.integration.username, 'clm-connector');
     integration = integrationConnection.port;
     token = integrationConnection.conn.accessToken!;
     clm = new MemoryClm();

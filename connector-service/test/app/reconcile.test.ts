@@ -6,16 +6,17 @@
  * The reconcile margin is 0 and the watermark is stored with every event here, so "exactly the changed records"
  * can be asserted; the defaults (5 minutes, once a minute) only make a reconcile read more, never less.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, loadRuleSet } from '../../src/domain/index.ts';
 import { MemoryClm } from '../../src/adapters/clm/memory/memoryClm.ts';
-import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
+import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { InboxItem, StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
+import { connectAs, settle as settleAll } from './pubsubWorld.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
 import { modifiedSinceQuery, objectOfChannel, RECONCILE_LOG_CODE } from '../../src/app/reconcile.ts';
 import {
@@ -54,17 +55,6 @@ let accountId: string;
 let opportunityId: string;
 let otherOpportunityId: string;
 
-async function connect(username: string, clientId: string) {
-    const conn = await connectWithJwt({
-        loginUrl: emu.loginUrl,
-        clientId: emu.jwtConsumerKey,
-        username,
-        privateKeyPem: readFileSync(emu.jwtPrivateKeyPath, 'utf8'),
-        apiVersion: emu.apiVersion
-    });
-    return { conn, port: new JsforceSalesforce(conn, { connectorClientId: clientId, apiVersion: emu.apiVersion }) };
-}
-
 function startIngest(): PubSubIngest {
     return new PubSubIngest({
         orgId: emu.orgId,
@@ -100,17 +90,7 @@ async function positioned(): Promise<void> {
 }
 
 async function settle(): Promise<void> {
-    for (let round = 0; round < 40; round += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        await ingest.settled();
-        await engine.runUntilIdle();
-        const stats = await store.stats(emu.orgId, Date.now());
-        if (
-            stats.inbox.byStatus.pending + stats.outbox.byStatus.pending + stats.inbox.byStatus.processing === 0 &&
-            round > 5
-        )
-            return;
-    }
+    await settleAll(emu.orgId, ingest, engine, store);
 }
 
 /** Settles until the CLM shows the deal stage (bounded): event delivery is asynchronous. */
@@ -161,8 +141,8 @@ beforeAll(async () => {
     emu = await startSalesforceEmulator({ pubsub: { keepaliveMs: 200 }, sessionTimeoutMs: 7 * 24 * 3_600_000 });
     dir = mkdtempSync(path.join(os.tmpdir(), 'clm-reconcile-'));
     store = await openSqliteStore({ file: path.join(dir, 'store.db') });
-    admin = (await connect(emu.username, 'sales-console')).port;
-    const integrationConnection = await connect(emu.users.integration.username, 'clm-connector');
+    admin = (await connectAs(emu, emu.username, 'sales-console')).port;
+    const integrationConnection = await connectAs(emu, emu.users.integration.username, 'clm-connector');
     integration = integrationConnection.port;
     token = integrationConnection.conn.accessToken!;
     clm = new MemoryClm();
