@@ -117,6 +117,8 @@ interface ChannelState {
     /** A reconcile waiting for the new stream's first answer. */
     pending: PendingReconcile | null;
     retryTimer: NodeJS.Timeout | null;
+    /** The latest replay id the previous keepalive reported (see checkpointIdle). */
+    idleAt: string | null;
 }
 
 type Callback = (subscription: unknown, type: string, data: unknown) => void;
@@ -149,7 +151,8 @@ export class PubSubIngest {
                 generation: 0,
                 refused: false,
                 pending: null,
-                retryTimer: null
+                retryTimer: null,
+                idleAt: null
             });
         }
     }
@@ -321,8 +324,13 @@ export class PubSubIngest {
                 if (type === 'event')
                     this.enqueue(channel, generation, () => this.store(channel, data as DecodedEvent));
                 const latest = (subscription as { lastReplayId?: unknown } | null)?.lastReplayId;
-                if (type === 'grpcKeepAlive' && latest !== null && latest !== undefined)
-                    this.enqueue(channel, generation, () => this.checkpointIdle(channel, String(latest)));
+                // The client hands events over asynchronously (it may still be fetching a schema), so a position is
+                // trusted only when two keepalives in a row report it: a whole keepalive interval without events.
+                const idleAt =
+                    type === 'grpcKeepAlive' && latest !== null && latest !== undefined ? String(latest) : null;
+                if (idleAt !== null && idleAt === state.idleAt)
+                    this.enqueue(channel, generation, () => this.checkpointIdle(channel, idleAt));
+                state.idleAt = idleAt;
             } else if (type === 'error') {
                 const details = (data as { details?: string })?.details ?? String(data);
                 if (isReplayIdRefusal(data)) {
