@@ -18,6 +18,7 @@
  *   ordinary outbox write (retried, then quarantined into the error queue) and counts as an error.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
     ConnectorError,
     DEFAULT_FIELD_CATALOG,
@@ -64,7 +65,8 @@ const CLM_PAGE = 500;
 const MAX_CLM_PAGES = 10_000;
 /** Bulk ingest rounds per object before the job gives up on rows the org never processed. */
 const MAX_WRITE_ROUNDS = 5;
-const LEASE_TTL_MS = 5 * 60_000;
+/** One runner per job; the lease is renewed per batch and per Bulk job. */
+const LEASE_TTL_MS = 2 * 60_000;
 
 export type BackfillProgress =
     | { event: 'read'; jobId: string; total: number; transport: 'bulk' | 'rest'; queryJobId: string | null }
@@ -89,7 +91,10 @@ export interface BackfillOptions {
     /** Bulk job polling (default every 2 s, give up after 30 minutes: the job stays resumable). */
     bulkPollIntervalMs?: number;
     bulkTimeoutMs?: number;
-    /** Identifies this runner's lease on a job. */
+    /**
+     * Holds the job's lease (default `<host>:backfill`: a process restarted on the same host takes its job back at
+     * once; another instance waits for the lease to lapse).
+     */
     worker?: string;
     now?: () => number;
     log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
@@ -127,7 +132,7 @@ export class Backfill {
     private stopping = false;
 
     constructor(private readonly options: BackfillOptions) {
-        this.worker = options.worker ?? `backfill-${randomUUID().slice(0, 8)}`;
+        this.worker = options.worker ?? `${hostname()}:backfill`;
         this.now = options.now ?? Date.now;
     }
 
@@ -692,7 +697,11 @@ export class Backfill {
         let current = job;
         const sent = await this.store.listBackfillWrites(this.orgId, job.jobId, { status: 'sent', limit: 1_000_000 });
         const byJob = new Map<string, BackfillWrite[]>();
-        for (const write of sent) byJob.set(write.bulkJobId!, [...(byJob.get(write.bulkJobId!) ?? []), write]);
+        for (const write of sent) {
+            const writes = byJob.get(write.bulkJobId!) ?? [];
+            writes.push(write);
+            byJob.set(write.bulkJobId!, writes);
+        }
         for (const [bulkJobId, writes] of byJob) {
             const info = await this.options.salesforce.bulkJob('ingest', bulkJobId);
             if (info.state === 'Open') {
@@ -802,7 +811,11 @@ export class Backfill {
 /** Writes per object, in jobs of at most `size` rows. */
 function groupWrites(writes: BackfillWrite[], size: number): BackfillWrite[][] {
     const byObject = new Map<string, BackfillWrite[]>();
-    for (const write of writes) byObject.set(write.sfObject, [...(byObject.get(write.sfObject) ?? []), write]);
+    for (const write of writes) {
+        const group = byObject.get(write.sfObject) ?? [];
+        group.push(write);
+        byObject.set(write.sfObject, group);
+    }
     const batches: BackfillWrite[][] = [];
     for (const group of byObject.values())
         for (let start = 0; start < group.length; start += size) batches.push(group.slice(start, start + size));
