@@ -62,6 +62,14 @@ export function createClm(config: ConnectorConfig, logger?: pino.Logger): ClmPor
         : new SpotdraftAdapter(config.clm.spotdraft as ConstructorParameters<typeof SpotdraftAdapter>[0], deps);
 }
 
+/** The custom fields the CLM's field map knows: a create leaves the others out instead of failing on them. */
+export function clmCustomFields(config: ConnectorConfig): string[] {
+    if (config.clm.customFields) return config.clm.customFields;
+    const map =
+        config.clm.vendor === 'ironclad' ? config.clm.ironclad.customAttributes : config.clm.spotdraft.customFields;
+    return map && typeof map === 'object' ? Object.keys(map) : [];
+}
+
 export async function openStore(config: ConnectorConfig): Promise<StorePort> {
     const options = { maxAttempts: config.sync.maxAttempts };
     return config.store.kind === 'sqlite'
@@ -147,7 +155,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
             transform: { ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}) }
         },
         ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}),
-        ...(config.clm.customFields ? { clmCustomFields: config.clm.customFields } : {}),
+        clmCustomFields: clmCustomFields(config),
         ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
         retry: { baseDelayMs: config.sync.retryBaseDelayMs, maxDelayMs: config.sync.retryMaxDelayMs },
         apiBudget: { pauseAtShare: config.sync.apiBudgetPauseShare, recheckMs: config.sync.apiBudgetRecheckMs },

@@ -10,12 +10,15 @@ import {
     isConnectorError,
     planChange,
     resolveConflict,
+    sameValue,
     select,
     where,
+    type ClmChange,
     type ClmContract,
     type Conflict,
     type Json,
     type Plan,
+    type PairState,
     type PlanContext,
     type RuleSet,
     type SalesforceChange
@@ -42,6 +45,26 @@ const LINK_KIND: Readonly<Record<string, SalesforceLinkKind>> = {
     Contract: 'contract',
     SBQQ__Quote__c: 'quote'
 };
+
+/** Where a committed plan came from: its change log and outbox keys, and the inbox claim it completes. */
+interface CommitSource {
+    source: string;
+    eventId: string;
+    correlationId: string;
+    claim?: ClaimRef;
+}
+
+/** A contract as the CLM returned it, as a change for the planner (the vendor's version orders it). */
+function clmChange(contract: ClmContract, eventId: string, correlationId: string): ClmChange {
+    return {
+        source: 'clm',
+        contractId: contract.id,
+        eventId,
+        correlationId,
+        version: { at: contract.updatedAt, seq: Number.parseInt(contract.version, 10) || 0 },
+        values: canonicalValues(contract)
+    };
+}
 
 export interface SyncEngineOptions {
     orgId: string;
@@ -152,6 +175,15 @@ export class SyncEngine {
         return { id: item.id, worker: this.worker, attempt: item.attempts };
     }
 
+    private fromInbox(item: InboxItem): CommitSource {
+        return {
+            source: item.source,
+            eventId: item.eventId,
+            correlationId: item.correlationId,
+            claim: this.claimOf(item)
+        };
+    }
+
     private async handleInbox(item: InboxItem): Promise<void> {
         try {
             const payload = parsePayload(InboxPayload, item.payload, 'inbox');
@@ -179,7 +211,7 @@ export class SyncEngine {
         }
         const enriched = await this.enrich(change);
         const plan = planChange(enriched, pair.state, this.options.rules, this.options.context);
-        await this.commit(item, pair, plan, []);
+        await this.commit(this.fromInbox(item), pair, plan, []);
     }
 
     /**
@@ -238,20 +270,7 @@ export class SyncEngine {
         const contract = await clm.getContract(contractId);
         const pair = await this.pairForContract(contract);
         if (!pair) return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
-        const plan = planChange(
-            {
-                source: 'clm',
-                contractId,
-                eventId: vendorEventId,
-                correlationId: item.correlationId,
-                version: { at: contract.updatedAt, seq: Number.parseInt(contract.version, 10) || 0 },
-                values: canonicalValues(contract)
-            },
-            pair.state,
-            this.options.rules,
-            this.options.context
-        );
-        plan.newState.clmVersion = contract.version;
+        const plan = this.planFromContract(contract, pair, vendorEventId, item.correlationId);
         const extra: OutboxInput[] = [];
         const opportunityId = pair.salesforce.opportunity;
         if (opportunityId && ['Signed', 'Active'].includes(contract.status.lifecycle)) {
@@ -277,7 +296,19 @@ export class SyncEngine {
         if (plan.writes.salesforce.length > 0 && opportunityId) {
             extra.push(this.statusEvent(item, pair, contract, 'Synced', `${vendorEventId}:${contract.version}`));
         }
-        await this.commit(item, pair, plan, extra);
+        await this.commit(this.fromInbox(item), pair, plan, extra);
+    }
+
+    /** The contract as the CLM holds it now, planned against the pair; the pair has seen this version since. */
+    private planFromContract(contract: ClmContract, pair: LinkedPair, eventId: string, correlationId: string): Plan {
+        const plan = planChange(
+            clmChange(contract, eventId, correlationId),
+            pair.state,
+            this.options.rules,
+            this.options.context
+        );
+        plan.newState.clmVersion = contract.version;
+        return plan;
     }
 
     /** Finds the pair a contract belongs to by any of its vendor ids, or by the Salesforce reference stamped on it. */
@@ -477,12 +508,12 @@ export class SyncEngine {
             { eventId: item.eventId, correlationId: item.correlationId, at: new Date(this.now()).toISOString() },
             this.options.context
         );
-        await this.commit(item, pair, plan, [], [{ pairId: pair.pairId, rule: payload.rule }]);
+        await this.commit(this.fromInbox(item), pair, plan, [], [{ pairId: pair.pairId, rule: payload.rule }]);
     }
 
     /** One transaction: the inbox item done, the pair's new state, the change log, conflicts and the outbox. */
     private async commit(
-        item: InboxItem,
+        item: CommitSource,
         pair: LinkedPair,
         plan: Plan,
         extra: OutboxInput[],
@@ -551,7 +582,7 @@ export class SyncEngine {
         }
         await this.store.commitPlan({
             orgId: this.orgId,
-            inbox: this.claimOf(item),
+            ...(item.claim ? { inbox: item.claim } : {}),
             pair: { pairId: pair.pairId, expectedVersion: pair.version, state: plan.newState },
             changeLog: plan.changeLog.map((entry) => ({ ...entry, pairId: pair.pairId })),
             conflicts: plan.conflicts.map((conflict) => ({ ...conflict, pairId: pair.pairId })),
@@ -648,6 +679,12 @@ export class SyncEngine {
             }
         }
         if (parsed.length === 0) return;
+        const landed = await this.alreadyApplied(parsed);
+        for (const entry of parsed.filter((candidate) => landed.has(candidate.item.id))) {
+            await this.completeSalesforceWrite(entry.item, entry.payload, entry.payload.id ?? null);
+        }
+        parsed.splice(0, parsed.length, ...parsed.filter((candidate) => !landed.has(candidate.item.id)));
+        if (parsed.length === 0) return;
         const writes: RecordWrite[] = parsed.map(({ item, payload }) => ({
             ref: String(item.id),
             sfObject: payload.sfObject,
@@ -666,15 +703,7 @@ export class SyncEngine {
         for (const { item, payload } of parsed) {
             const result = byRef.get(String(item.id));
             if (result?.success) {
-                if (payload.linkAs && payload.pairId && result.id) {
-                    await this.store.linkPair(
-                        this.orgId,
-                        payload.pairId,
-                        { salesforce: { [payload.linkAs]: result.id } },
-                        this.now()
-                    );
-                }
-                await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
+                await this.completeSalesforceWrite(item, payload, result.id ?? null);
             } else {
                 await this.failItem(
                     'outbox',
@@ -685,6 +714,55 @@ export class SyncEngine {
         }
     }
 
+    private async completeSalesforceWrite(
+        item: OutboxItem,
+        payload: Extract<OutboxPayload, { kind: 'sf.write' }>,
+        recordId: string | null
+    ): Promise<void> {
+        if (payload.linkAs && payload.pairId && recordId) {
+            await this.store.linkPair(
+                this.orgId,
+                payload.pairId,
+                { salesforce: { [payload.linkAs]: recordId } },
+                this.now()
+            );
+        }
+        await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
+    }
+
+    /**
+     * A write claimed again after an attempt that may have reached Salesforce (the process died before it recorded
+     * the outcome, or the answer was lost) is read back first: when the record already holds every value of the
+     * write, it landed, and sending it again would apply it twice. One query per object for the whole batch.
+     */
+    private async alreadyApplied(
+        parsed: readonly { item: OutboxItem; payload: Extract<OutboxPayload, { kind: 'sf.write' }> }[]
+    ): Promise<Set<number>> {
+        const landed = new Set<number>();
+        const retried = parsed.filter(({ item, payload }) => item.attempts > 1 && payload.id);
+        const byObject = new Map<string, typeof retried>();
+        for (const entry of retried)
+            byObject.set(entry.payload.sfObject, [...(byObject.get(entry.payload.sfObject) ?? []), entry]);
+        for (const [sfObject, entries] of byObject) {
+            const fields = [...new Set(entries.flatMap(({ payload }) => Object.keys(payload.fields)))];
+            const records = await this.options.salesforce.readByIds(
+                sfObject,
+                fields,
+                entries.map(({ payload }) => payload.id!)
+            );
+            const byId = new Map(records.map((record) => [String(record.Id), record]));
+            for (const { item, payload } of entries) {
+                const current = byId.get(payload.id!);
+                if (
+                    current &&
+                    Object.entries(payload.fields).every(([field, value]) => sameSalesforceValue(value, current[field]))
+                )
+                    landed.add(item.id);
+            }
+        }
+        return landed;
+    }
+
     private async dispatchOne(item: OutboxItem): Promise<void> {
         try {
             const payload = parsePayload(OutboxPayload, item.payload, 'outbox');
@@ -693,33 +771,7 @@ export class SyncEngine {
                     await this.createInClm(item, payload);
                     break;
                 case 'clm.update':
-                    try {
-                        const updated = await this.options.clm.updateContract(
-                            payload.contractId,
-                            contractPatch(payload.fields as Record<string, Json>),
-                            {
-                                ...(payload.ifVersion ? { ifVersion: payload.ifVersion } : {})
-                            }
-                        );
-                        await this.rememberClmVersion(payload.pairId, updated.version);
-                    } catch (error) {
-                        if (!isConnectorError(error, 'CLM.CONFLICT')) throw error;
-                        // The contract changed since we read it: read it again and let the planner decide (a
-                        // concurrent edit of a bidirectional field becomes a conflict), instead of overwriting it.
-                        await this.store.appendInbox(this.orgId, [
-                            {
-                                source: 'connector:refetch',
-                                eventId: `refetch:${item.id}:${item.attempts}`,
-                                orderingKey: item.orderingKey,
-                                payload: {
-                                    kind: 'clm.event',
-                                    contractId: payload.contractId,
-                                    vendorEventId: `refetch:${item.id}:${item.attempts}`
-                                },
-                                correlationId: item.correlationId
-                            }
-                        ]);
-                    }
+                    await this.updateInClm(item, payload);
                     break;
                 case 'sf.publishStatus':
                     await this.options.salesforce.publish('Clm_Sync_Status__e', payload.fields);
@@ -746,15 +798,76 @@ export class SyncEngine {
         }
     }
 
-    /** Our own write moved the contract's version: the next write's precondition must name the new one. */
-    private async rememberClmVersion(pairId: string, version: string): Promise<void> {
+    /**
+     * Writes planned values to the contract under a version precondition: the contract version the connector has
+     * seen last, read at dispatch (writes queued behind each other each move it). Only values the pair still
+     * expects to land are sent: one that already landed, was superseded or is in conflict is not sent again. When
+     * the contract moved anyway, someone else changed it: it is read again and the planner takes in what changed
+     * (a concurrent edit of a bidirectional field becomes a conflict), then what is still ours to send goes out.
+     */
+    private async updateInClm(
+        item: OutboxItem,
+        payload: Extract<OutboxPayload, { kind: 'clm.update' }>
+    ): Promise<void> {
+        for (let round = 0; ; round += 1) {
+            const pair = await this.store.findPair(this.orgId, { pairId: payload.pairId });
+            if (!pair)
+                throw new ConnectorError('PIPELINE.UNKNOWN_PAIR', `No linked pair ${payload.pairId}`, {
+                    pairId: payload.pairId,
+                    retryable: false
+                });
+            const fields = this.stillExpected(pair.state, payload.fields as Record<string, Json>);
+            if (Object.keys(fields).length === 0) return;
+            const ifVersion = pair.state.clmVersion ?? payload.ifVersion;
+            try {
+                const updated = await this.options.clm.updateContract(payload.contractId, contractPatch(fields), {
+                    ...(ifVersion ? { ifVersion } : {})
+                });
+                await this.rememberClmVersion(payload.pairId, updated.version);
+                return;
+            } catch (error) {
+                if (!isConnectorError(error, 'CLM.CONFLICT') || round >= 2) throw error;
+                const contract = await this.options.clm.getContract(payload.contractId);
+                const eventId = `refetch:${item.id}:${item.attempts}:${round}`;
+                const plan = this.planFromContract(contract, pair, eventId, item.correlationId);
+                await this.commit(
+                    { source: 'connector:refetch', eventId, correlationId: item.correlationId },
+                    pair,
+                    plan,
+                    []
+                );
+            }
+        }
+    }
+
+    /** The values of a CLM write the pair still waits to see land (not landed, superseded or in conflict). */
+    private stillExpected(state: PairState, fields: Record<string, Json>): Record<string, Json> {
+        const rules = this.options.rules.rules;
+        return Object.fromEntries(
+            Object.entries(fields).filter(([clmField, value]) =>
+                rules.some((rule) => {
+                    const field = rule.clmField === clmField ? state.fields[rule.name] : undefined;
+                    return (
+                        field !== undefined &&
+                        !field.conflict &&
+                        (field.pending?.clm ?? []).some((expected) => sameValue(expected, value))
+                    );
+                })
+            )
+        );
+    }
+
+    /** Read, change and write a pair's state, again on a concurrent update (bounded). */
+    private async updatePairState(pairId: string, change: (state: PairState) => PairState | null): Promise<void> {
         for (let attempt = 0; attempt < 5; attempt += 1) {
             const pair = await this.store.findPair(this.orgId, { pairId });
-            if (!pair || pair.state.clmVersion === version) return;
+            if (!pair) return;
+            const state = change(pair.state);
+            if (!state) return;
             try {
                 await this.store.commitPlan({
                     orgId: this.orgId,
-                    pair: { pairId, expectedVersion: pair.version, state: { ...pair.state, clmVersion: version } },
+                    pair: { pairId, expectedVersion: pair.version, state },
                     now: this.now()
                 });
                 return;
@@ -762,6 +875,13 @@ export class SyncEngine {
                 if (!isConnectorError(error, 'STORE.CONCURRENT_UPDATE')) throw error;
             }
         }
+    }
+
+    /** Our own write moved the contract's version: the next write's precondition must name the new one. */
+    private async rememberClmVersion(pairId: string, version: string): Promise<void> {
+        await this.updatePairState(pairId, (state) =>
+            state.clmVersion === version ? null : { ...state, clmVersion: version }
+        );
     }
 
     /**
@@ -846,6 +966,7 @@ export class SyncEngine {
             queue,
             id: item.id,
             code: lastError.code,
+            reason: lastError.message.slice(0, 300),
             attempt: item.attempts,
             correlationId: item.correlationId
         });
@@ -915,6 +1036,17 @@ export class SyncEngine {
 /** An error record that cannot be written must not produce another error record. */
 function isErrorRecordWrite(item: InboxItem | OutboxItem): boolean {
     return 'idempotencyKey' in item && item.idempotencyKey.startsWith('error:');
+}
+
+/** A written value and the value Salesforce reads back: date-times compare as instants (`Z` vs `+0000`), numbers as numbers. */
+function sameSalesforceValue(written: unknown, current: unknown): boolean {
+    if (written === current) return true;
+    if (written === null || current === null || current === undefined) return false;
+    if (typeof written === 'number' || typeof current === 'number') return Number(written) === Number(current);
+    if (typeof written === 'string' && typeof current === 'string' && /T\d\d:/.test(written)) {
+        return Date.parse(written) === Date.parse(current.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+    }
+    return false;
 }
 
 function addressOf(account: SalesforceRecord) {

@@ -102,6 +102,11 @@ async function request(opportunity: string, requestId: string) {
     ]);
 }
 
+/** The CLM contract of the seeded deal. */
+async function dealContract() {
+    return (await clm.findByExternalRef({ system: 'salesforce', objectType: 'Opportunity', id: opportunityId }))!;
+}
+
 async function clmEvent(contractId: string, eventId: string) {
     await store.appendInbox(ORG, [
         {
@@ -215,20 +220,78 @@ describe('sync engine', () => {
             values: { StageName: 'Negotiation/Review' }
         });
         await engine.runUntilIdle();
-        const contract = (await clm.findByExternalRef({
-            system: 'salesforce',
-            objectType: 'Opportunity',
-            id: opportunityId
-        }))!;
+        const contract = await dealContract();
         expect(contract.custom.dealStage).toBe('Negotiation/Review');
     });
 
+    it('lands CLM writes queued behind each other: each precondition names the version the previous one left', async () => {
+        for (const [n, stage] of ['Id. Decision Makers', 'Perception Analysis'].entries()) {
+            clock += 1000;
+            await sfChange({
+                sfObject: 'Opportunity',
+                recordId: opportunityId,
+                eventId: `cdc-queued-${n}`,
+                version: { at: new Date(clock).toISOString(), seq: 3 + n },
+                values: { StageName: stage }
+            });
+            await engine.processInbox();
+        }
+        await engine.runUntilIdle();
+        const contract = await dealContract();
+        expect(contract.custom.dealStage).toBe('Perception Analysis');
+    });
+
+    it('does not send again a Salesforce write that landed before the process died', async () => {
+        const integration = await connect(emu.users.integration.username);
+        const fields = (stage: string) => ({
+            CLM_Signature_Status__c: stage,
+            CLM_Last_Sync__c: new Date(clock).toISOString()
+        });
+        const write = (stage: string) => ({
+            target: 'salesforce' as const,
+            operation: 'sf.write',
+            idempotencyKey: `landed:${stage}`,
+            orderingKey: `opp:${opportunityId}`,
+            correlationId: `corr-landed-${stage}`,
+            payload: asJson({
+                kind: 'sf.write',
+                sfObject: 'Opportunity',
+                id: opportunityId,
+                fields: fields(stage)
+            })
+        });
+        const writes: string[] = [];
+        const unsubscribe = emu.hook.subscribe((tx) => {
+            if (tx.clientId === 'clm-connector' && tx.changes.some((change) => change.id === opportunityId))
+                writes.push(tx.transactionKey);
+        });
+        try {
+            // A dead worker claimed the write and sent it; Salesforce took it; the process died before completing it.
+            await store.commitPlan({ orgId: ORG, outbox: [write('Sent')], now: clock });
+            expect(await store.claimOutbox(ORG, 'dead-worker', 10, clock)).toHaveLength(1);
+            await integration.write([{ ref: 'x', sfObject: 'Opportunity', id: opportunityId, fields: fields('Sent') }]);
+            expect(writes).toHaveLength(1);
+            clock += 120_000; // the dead worker's claim expires
+            await engine.dispatchOutbox();
+            expect(writes).toHaveLength(1);
+            expect((await store.stats(ORG, clock)).outbox.byStatus.processing).toBe(0);
+
+            // One that did not land is sent.
+            await store.commitPlan({ orgId: ORG, outbox: [write('FullySigned')], now: clock });
+            await store.claimOutbox(ORG, 'dead-worker', 10, clock);
+            clock += 120_000;
+            await engine.dispatchOutbox();
+            expect(writes).toHaveLength(2);
+            expect(await record('Opportunity', opportunityId, ['CLM_Signature_Status__c'])).toMatchObject({
+                CLM_Signature_Status__c: 'FullySigned'
+            });
+        } finally {
+            unsubscribe();
+        }
+    });
+
     it('turns concurrent edits of special terms into a conflict in the org, and applies its resolution', async () => {
-        const contract = (await clm.findByExternalRef({
-            system: 'salesforce',
-            objectType: 'Opportunity',
-            id: opportunityId
-        }))!;
+        const contract = await dealContract();
         const opportunity = await record('Opportunity', opportunityId, ['ContractId']);
         const contractRecordId = String(opportunity.ContractId);
         // Legal edits the terms in the CLM while a rep edits them in Salesforce; the CLM's webhook comes later.
@@ -292,11 +355,7 @@ describe('sync engine', () => {
     });
 
     it('carries CLM lifecycle changes and the signed PDF into Salesforce and publishes the status', async () => {
-        const contract = (await clm.findByExternalRef({
-            system: 'salesforce',
-            objectType: 'Opportunity',
-            id: opportunityId
-        }))!;
+        const contract = await dealContract();
         clock += 60_000;
         await clm.transition(contract.id, 'submit');
         await clm.transition(contract.id, 'requestSignature');

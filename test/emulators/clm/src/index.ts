@@ -15,7 +15,7 @@ import {
 import { installCounting } from './http.ts';
 import { IRONCLAD_PREFIX, IRONCLAD_TOKEN_PATH, registerIronclad } from './ironclad.ts';
 import { registerSpotdraft, SPOTDRAFT_PREFIX, spotdraftRedirectTarget } from './spotdraft.ts';
-import { ContractStore } from './store.ts';
+import { ContractStore, type ContractEvent } from './store.ts';
 import { Traffic } from './traffic.ts';
 import { INTEGRATION_USER_EMAIL } from './users.ts';
 import { WebhookDispatcher } from './webhooks.ts';
@@ -54,6 +54,8 @@ export interface ClmEmulator {
     spotdraftTemplateId: number;
     adminUrl: string;
     port: number;
+    /** Every change the CLM takes, in order, as it happens (tests read what was applied, and when). */
+    onContractEvent(listener: (event: ContractEvent) => void): () => void;
     close(): Promise<void>;
 }
 
@@ -147,6 +149,9 @@ export async function startClmEmulator(options: ClmEmulatorOptions = {}): Promis
         });
     });
 
+    const contractListeners = new Set<(event: ContractEvent) => void>();
+    store.onEvent((event) => contractListeners.forEach((listener) => listener(event)));
+
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });
     const address = app.server.address();
@@ -169,6 +174,10 @@ export async function startClmEmulator(options: ClmEmulatorOptions = {}): Promis
         spotdraftTemplateId: SPOTDRAFT_TEMPLATE_ID,
         adminUrl: `${origin}/admin`,
         port,
+        onContractEvent(listener) {
+            contractListeners.add(listener);
+            return () => contractListeners.delete(listener);
+        },
         close: async () => {
             webhooks.stop();
             clock.stop();
