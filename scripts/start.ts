@@ -3,15 +3,22 @@
  * emulator (the package's metadata loaded, a sample deal seeded, the Pub/Sub API on), the CLM emulator speaking
  * Ironclad, the connector on SQLite, and the package preview (the Opportunity record page and the admin console).
  * It prints the URLs and what to try, then one JSON line with them all (for scripts and tests).
- * `npm start -- --org <alias or instance URL> --clm <config.json>` runs the connector alone against a real org
- * and CLM instead (see README, "Running against a real org").
+ *
+ * Against a real org and CLM, the connector alone (README, "Running against a real org"):
+ *   npm start -- --clm <config.json>                      the Salesforce login from the config file
+ *   npm start -- --org <alias or username> --clm <file>   an org the sf CLI logged in to (sf org login web|jwt):
+ *                                                          its stored login, refreshed by @salesforce/core
+ *   npm start -- --org <https URL> --clm <file>           that login URL, with the JWT settings of the file
+ * Secrets come from the environment (CLM_ADMIN_TOKEN, CLM_IRONCLAD_CLIENT_SECRET …). Once up it prints one JSON
+ * line, {"ready":true,"orgId":…,"url":…}.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, startConnector } from '../connector-service/src/main.ts';
-import { loadConfig, parseConfig } from '../connector-service/src/config/config.ts';
+import { loadConfig, parseConfig, type ConnectorConfig } from '../connector-service/src/config/config.ts';
+import { isConnectorError } from '../connector-service/src/domain/index.ts';
 import { startClmEmulator } from '../test/emulators/clm/src/index.ts';
 import { startSalesforceEmulator } from '../test/emulators/salesforce/src/index.ts';
 import { connectAs } from '../test/emulators/salesforce/test/helpers.ts';
@@ -20,14 +27,30 @@ import { seedDeal } from '../test/preview/demoData.ts';
 import { startPreview } from '../test/preview/server.ts';
 import { repoRoot } from '../test/support/requirements.ts';
 
+const USAGE = `usage: npm start    (the local demo)
+       npm start -- [--org <alias | username | https URL>] --clm <config.json>    (a real org and CLM)`;
+
+/** A start-up failure as one line with its code, never a stack trace. */
+function fail(error: unknown, exitCode: number): never {
+    const code = isConnectorError(error) ? `[${error.code}] ` : '';
+    console.error(`${code}${error instanceof Error ? error.message : String(error)}`);
+    process.exit(exitCode);
+}
+
 const { values: args } = parseArgs({ options: { org: { type: 'string' }, clm: { type: 'string' } }, strict: true });
 
-async function realOrg(): Promise<void> {
+async function realOrg(configFile: string): Promise<void> {
     // Against a real org: the connector alone, configured by the file given (secrets from the environment).
-    const config = loadConfig(process.env, args.clm);
+    let config: ConnectorConfig;
+    try {
+        config = loadConfig(process.env, configFile, args.org === undefined ? {} : { salesforceOrg: args.org });
+    } catch (error) {
+        fail(error, 2);
+    }
     const logger = createLogger(config);
-    const running = await startConnector(config, logger);
+    const running = await startConnector(config, logger).catch((error: unknown) => fail(error, 1));
     console.log(`CLM connector for org ${running.orgId} listening at ${running.url}`);
+    console.log(JSON.stringify({ ready: true, orgId: running.orgId, url: running.url }));
     const stop = () => void running.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -130,10 +153,10 @@ Try it:
     process.once('SIGTERM', () => void stop());
 }
 
-if (args.org) {
+if (args.org !== undefined && args.clm === undefined) {
     console.error(
-        '--org is not supported yet: put the org login URL, consumer key and integration user in the --clm config file.'
+        `--org needs --clm <config.json> (the CLM, the store and the rest of the connector's settings)\n${USAGE}`
     );
     process.exit(2);
 }
-await (args.clm ? realOrg() : demo());
+await (args.clm ? realOrg(args.clm) : demo());
