@@ -67,6 +67,8 @@ const MAX_CLM_PAGES = 10_000;
 const MAX_WRITE_ROUNDS = 5;
 /** One runner per job; the lease is renewed per batch and per Bulk job. */
 const LEASE_TTL_MS = 2 * 60_000;
+/** Runs of a job after failures time may fix, before it is marked Failed. */
+const MAX_ATTEMPTS = 3;
 
 export type BackfillProgress =
     | { event: 'read'; jobId: string; total: number; transport: 'bulk' | 'rest'; queryJobId: string | null }
@@ -88,6 +90,8 @@ export interface BackfillOptions {
     batchSize?: number;
     /** Rows per Bulk ingest job (default 10,000). */
     bulkJobRows?: number;
+    /** Wait before trying a job again after a failure time may fix (default 5 s, then 10 s). */
+    retryDelayMs?: number;
     /** Bulk job polling (default every 2 s, give up after 30 minutes: the job stays resumable). */
     bulkPollIntervalMs?: number;
     bulkTimeoutMs?: number;
@@ -227,32 +231,48 @@ export class Backfill {
         const held = await this.store.acquireLease(lease, this.worker, LEASE_TTL_MS, this.now());
         if (!held.acquired) return job; // another instance runs it
         try {
-            job = await this.store.updateBackfillJob(this.orgId, jobId, { state: 'Running' }, this.now());
-            if (job.phase === 'read' || job.phase === 'plan') job = await this.readAndPlan(job, lease);
-            if (this.stopping) return job;
-            if (job.phase === 'write') job = await this.writeAll(job, lease);
-            if (this.stopping) return job;
-            job = await this.store.updateBackfillJob(
-                this.orgId,
-                jobId,
-                { state: 'Completed', phase: 'done', finishedAt: this.now() },
-                this.now()
-            );
-        } catch (error) {
-            const failure = isConnectorError(error)
-                ? error
-                : new ConnectorError('PIPELINE.UNEXPECTED', error instanceof Error ? error.message : String(error));
-            this.options.log?.('error', 'backfill failed', { jobId, code: failure.code, reason: failure.message });
-            job = await this.store.updateBackfillJob(
-                this.orgId,
-                jobId,
-                {
-                    state: 'Failed',
-                    lastError: { code: failure.code, message: failure.message.slice(0, 1000) },
-                    finishedAt: this.now()
-                },
-                this.now()
-            );
+            // Bounded: a failure time may fix (a timeout, the network) is tried again from where the job stands.
+            for (let attempt = 1; ; attempt += 1) {
+                try {
+                    job = await this.store.updateBackfillJob(this.orgId, jobId, { state: 'Running' }, this.now());
+                    if (job.phase === 'read' || job.phase === 'plan') job = await this.readAndPlan(job, lease);
+                    if (this.stopping) return job;
+                    if (job.phase === 'write') job = await this.writeAll(job, lease);
+                    if (this.stopping) return job;
+                    job = await this.store.updateBackfillJob(
+                        this.orgId,
+                        jobId,
+                        { state: 'Completed', phase: 'done', finishedAt: this.now() },
+                        this.now()
+                    );
+                    break;
+                } catch (error) {
+                    const failure = isConnectorError(error)
+                        ? error
+                        : new ConnectorError(
+                              'PIPELINE.UNEXPECTED',
+                              error instanceof Error ? error.message : String(error)
+                          );
+                    const lastError = { code: failure.code, message: failure.message.slice(0, 1000) };
+                    const retryable = failure.details.retryable === true || failure.code === 'STORE.UNAVAILABLE';
+                    if (retryable && attempt < MAX_ATTEMPTS && !this.stopping) {
+                        this.options.log?.('warn', 'backfill will try again', { jobId, attempt, ...lastError });
+                        await this.store.updateBackfillJob(this.orgId, jobId, { lastError }, this.now());
+                        await new Promise((resolve) =>
+                            setTimeout(resolve, (this.options.retryDelayMs ?? 5000) * attempt)
+                        );
+                        continue;
+                    }
+                    this.options.log?.('error', 'backfill failed', { jobId, ...lastError });
+                    job = await this.store.updateBackfillJob(
+                        this.orgId,
+                        jobId,
+                        { state: 'Failed', lastError, finishedAt: this.now() },
+                        this.now()
+                    );
+                    break;
+                }
+            }
         } finally {
             await this.store.releaseLease(lease, this.worker).catch(() => false);
         }

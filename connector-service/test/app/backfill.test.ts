@@ -58,6 +58,7 @@ async function world(count: number, bulkThreshold?: number): Promise<World> {
         ...common,
         ...(bulkThreshold ? { bulkThreshold } : {}),
         bulkPollIntervalMs: 10,
+        retryDelayMs: 10,
         batchSize: 7,
         bulkJobRows: 30
     });
@@ -180,6 +181,28 @@ describe('backfill below the Bulk threshold', () => {
         expect((await w.clm.getContract('M-5')).version).toBe('2');
     });
 
+    it('tries again after a failure time may fix, and fails with the reason after one it cannot', async () => {
+        const fault = (errorCode: string) =>
+            fetch(`${w.emu.adminUrl}/faults`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ sobject: 'Opportunity', operation: 'query', errorCode, count: 1 })
+            });
+        await fault('UNABLE_TO_LOCK_ROW');
+        expect(await backfillOnce(w)).toMatchObject({
+            state: 'Completed',
+            processed: 40,
+            written: 0,
+            lastError: { code: 'SF.UNABLE_TO_LOCK_ROW' }
+        });
+        await fault('INVALID_FIELD');
+        expect(await backfillOnce(w)).toMatchObject({
+            state: 'Failed',
+            processed: 0,
+            lastError: { code: 'SF.INVALID_FIELD' }
+        });
+    });
+
     it('refuses an object no rule maps, one that is not a side of a pair, and malformed bodies, naming the field', async () => {
         expect(await admin(w, 'POST', '/admin/backfill', { object: 'Lead' })).toMatchObject({
             status: 400,
@@ -203,7 +226,7 @@ describe('backfill below the Bulk threshold', () => {
         });
         const anonymous = await w.service.app.inject({ method: 'POST', url: '/admin/backfill', payload: {} });
         expect(anonymous.statusCode).toBe(401);
-        expect(await w.store.listBackfillJobs(w.emu.orgId)).toHaveLength(2);
+        expect(await w.store.listBackfillJobs(w.emu.orgId)).toHaveLength(4);
     });
 });
 
