@@ -181,6 +181,32 @@ describe('backfill below the Bulk threshold', () => {
         expect((await w.clm.getContract('M-5')).version).toBe('2');
     });
 
+    it("links Contracts into their deals' pairs by the stamped contract id", async () => {
+        const salesforce = await connect({ ...w.emu, username: w.emu.username });
+        const [account] = await salesforce.write([{ ref: 'a', sfObject: 'Account', fields: { Name: 'Acme Inc' } }]);
+        const contracts = await salesforce.write(
+            ['M-1', 'M-2', 'M-3'].map((contractId) => ({
+                ref: contractId,
+                sfObject: 'Contract',
+                fields: { AccountId: account!.id!, Status: 'Draft', CLM_Contract_Id__c: contractId }
+            }))
+        );
+        w.transactions.length = 0;
+        const job = await backfillOnce(w, 'Contract');
+        expect(job).toMatchObject({ state: 'Completed', total: 3, linked: 3, written: 3, errors: 0 });
+        const pair = await w.store.findPair(w.emu.orgId, { salesforceId: contracts[0]!.id! });
+        expect(pair).toMatchObject({ salesforce: { opportunity: w.ids[0], contract: contracts[0]!.id } });
+        const [contract] = await salesforce.readByIds(
+            'Contract',
+            ['CLM_Lifecycle__c', 'CLM_Signature_Status__c'],
+            [contracts[0]!.id!]
+        );
+        expect(contract).toMatchObject({ CLM_Lifecycle__c: 'Draft', CLM_Signature_Status__c: 'None' });
+        expect(
+            w.transactions.flatMap((tx) => tx.changes).filter((change) => change.sobject === 'Contract')
+        ).toHaveLength(3);
+    });
+
     it('tries again after a failure time may fix, and fails with the reason after one it cannot', async () => {
         const fault = (errorCode: string) =>
             fetch(`${w.emu.adminUrl}/faults`, {
@@ -226,7 +252,7 @@ describe('backfill below the Bulk threshold', () => {
         });
         const anonymous = await w.service.app.inject({ method: 'POST', url: '/admin/backfill', payload: {} });
         expect(anonymous.statusCode).toBe(401);
-        expect(await w.store.listBackfillJobs(w.emu.orgId)).toHaveLength(4);
+        expect(await w.store.listBackfillJobs(w.emu.orgId)).toHaveLength(5);
     });
 });
 
