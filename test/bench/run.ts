@@ -22,6 +22,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -34,6 +35,9 @@ import { runPipelineBench } from './pipeline.ts';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RECORDS = size('BENCH_RECORDS', 1000);
+// Other work on the machine moves every figure here; say how busy it was.
+const loadAverage = () => os.loadavg()[0]!.toFixed(1);
+console.log(`${os.cpus().length} CPUs, load average (1 min) at the start: ${loadAverage()}\n`);
 
 async function billed(adminUrl: string): Promise<number> {
     return ((await (await fetch(`${adminUrl}/counters`)).json()) as { billedApiRequests: number }).billedApiRequests;
@@ -117,6 +121,7 @@ if (Object.values(storeSizes).some((value) => value !== '0')) {
     console.log(storeOutput.trim());
 }
 
+console.log(`\nLoad average (1 min) at the end: ${loadAverage()}`);
 console.log(
     JSON.stringify({
         records: RECORDS,
