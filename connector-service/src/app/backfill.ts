@@ -134,6 +134,7 @@ export class Backfill {
     private readonly now: () => number;
     private queue: Promise<void> = Promise.resolve();
     private stopping = false;
+    private readonly active = new Map<string, Promise<BackfillJob>>();
 
     constructor(private readonly options: BackfillOptions) {
         this.worker = options.worker ?? `${hostname()}:backfill`;
@@ -222,8 +223,19 @@ export class Backfill {
         return this.options.rules.rules.filter((rule) => rule.enabled !== false && rule.sfObject === object);
     }
 
-    /** Runs a job from wherever it stands to the end. Returns the job as it ends (or as left when stopping). */
-    async run(jobId: string): Promise<BackfillJob> {
+    /**
+     * Runs a job from wherever it stands to the end; returns the job as it ends (or as left when stopping). A job
+     * already running in this instance is not started twice: the caller gets that run's outcome.
+     */
+    run(jobId: string): Promise<BackfillJob> {
+        const running = this.active.get(jobId);
+        if (running) return running;
+        const run = this.runOnce(jobId).finally(() => this.active.delete(jobId));
+        this.active.set(jobId, run);
+        return run;
+    }
+
+    private async runOnce(jobId: string): Promise<BackfillJob> {
         let job = await this.get(jobId);
         if (!job) throw new ConnectorError('ADMIN.NOT_FOUND', `No backfill job ${jobId}`, { jobId });
         if (job.state === 'Completed' || job.state === 'Failed') return job;

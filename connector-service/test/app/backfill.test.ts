@@ -285,8 +285,19 @@ describe('backfill above the Bulk threshold', () => {
         expect(writes).toHaveLength(75);
         expect(new Set(writes.map(({ change }) => change.id)).size).toBe(75);
         expect(writes.every(({ tx }) => tx.api === 'bulkapi' && tx.clientId === CONNECTOR_CLIENT_ID)).toBe(true);
-        const second = await backfillOnce(w);
+        // A job already running here is not run twice (start() queued it too): both callers get the one run.
+        const { jobId } = await w.backfill.start('Opportunity');
+        const run = w.backfill.run(jobId);
+        expect(w.backfill.run(jobId)).toBe(run);
+        const second = await run;
+        await w.backfill.idle();
         expect(second).toMatchObject({ state: 'Completed', transport: 'bulk', written: 0, errors: 0 });
+        // One more query job for the second run, not two.
+        expect(
+            (w.emu.org.counters.toJSON() as { endpoints: Record<string, number> }).endpoints[
+                'POST /services/data/:version/jobs/query'
+            ]
+        ).toBe(2);
         expect(opportunityWrites(w)).toHaveLength(75);
     });
 });
