@@ -26,6 +26,7 @@ import type { StorePort } from './ports/store.ts';
 import { ConnectorService, webhookAlert } from './app/service.ts';
 import { SyncEngine } from './app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
+import { ClmPoller } from './app/clmPoller.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
@@ -161,6 +162,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         apiBudget: { pauseAtShare: config.sync.apiBudgetPauseShare, recheckMs: config.sync.apiBudgetRecheckMs },
         log: (level, message, fields) => logger[level](fields, message)
     });
+    let ingest: PubSubIngest | null = null;
     const service = new ConnectorService({
         name: config.name,
         version: CONNECTOR_VERSION,
@@ -172,13 +174,19 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         adminToken: config.admin.token,
         logger,
         pollIntervalMs: config.sync.pollIntervalMs,
+        subscriptions: async () => (ingest ? ingest.subscriptions() : []),
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
     });
+    if (store.kind === 'sqlite') {
+        // One process uses a SQLite store: a claim still held is a dead run's, and its items are taken up now
+        // instead of when the claim lapses.
+        const ended = await store.expireClaims(orgId, Date.now());
+        if (ended > 0) logger.warn({ claims: ended }, 'took up the items a previous run had claimed');
+    }
     const url = await service.start(config.http.port, config.http.host);
     // The CLM must reach the webhook endpoint: at the public URL when one is set, else where the server listens.
     if (config.http.registerWebhook)
         await clm.ensureWebhookSubscription(`${config.http.publicUrl ?? url}/webhooks/${clm.vendor}`);
-    let ingest: PubSubIngest | null = null;
     if (config.salesforce.pubsub) {
         ingest = new PubSubIngest({
             orgId,
@@ -190,6 +198,8 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
             logger,
             allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
             onStored: () => service.kick(),
+            // Nothing the stream loses is skipped: a refused replay id or a gap event queries what changed.
+            reconcile: { salesforce, rules },
             // Several instances share a PostgreSQL store: one holds the subscriptions, another takes over within
             // 20 s of its death. SQLite is one process by design.
             ...(store.kind === 'postgres'
@@ -198,6 +208,17 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         });
         await ingest.start();
     }
+    // The CLM's change feed behind its webhooks; with several instances, the subscription holder polls.
+    const poller = new ClmPoller({
+        orgId,
+        store,
+        clm,
+        logger,
+        intervalMs: config.sync.clmPollIntervalMs,
+        active: () => ingest?.isSubscribed() ?? true,
+        onStored: () => service.kick()
+    });
+    poller.start();
     logger.info({ url }, 'listening');
     return {
         service,
@@ -205,6 +226,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         orgId,
         ingest,
         async stop() {
+            await poller.close();
             ingest?.close();
             await service.stop();
             await store.close();

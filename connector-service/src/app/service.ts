@@ -34,6 +34,8 @@ export interface ConnectorServiceOptions {
     pollIntervalMs?: number;
     /** Posted (Slack/Teams JSON) when items are quarantined. */
     alert?: (text: string) => Promise<void>;
+    /** The Pub/Sub channels, for /admin/status (none when the connector hears the org another way). */
+    subscriptions?: () => Promise<unknown[]>;
     /** Serves POST/GET /admin/backfill (without it they answer 503). */
     backfill?: Backfill;
     now?: () => number;
@@ -195,7 +197,7 @@ export class ConnectorService {
                 return {
                     orgId,
                     connector: `${this.options.name} ${this.options.version}`,
-                    subscriptions: [],
+                    subscriptions: (await this.options.subscriptions?.()) ?? [],
                     queues: { inbox: counts('inbox'), outbox: counts('outbox') },
                     apiBudget: {
                         used: budget?.used ?? 0,

@@ -122,6 +122,8 @@ export const ConnectorConfig = z.object({
         .object({
             maxAttempts: z.number().int().min(1).max(100).default(8),
             pollIntervalMs: z.number().int().min(10).default(500),
+            /** How often the CLM's change feed is read behind its webhooks (catches deliveries they lost). */
+            clmPollIntervalMs: z.number().int().min(1000).default(60_000),
             retryBaseDelayMs: z.number().int().min(1).default(1000),
             retryMaxDelayMs: z
                 .number()

@@ -386,6 +386,12 @@ export interface StorePort {
     // claiming (inbox and outbox alike)
     claimInbox(orgId: string, worker: string, limit: number, now: Millis): Promise<InboxItem[]>;
     claimOutbox(orgId: string, worker: string, limit: number, now: Millis): Promise<OutboxItem[]>;
+    /**
+     * Ends every claim of the org now, in both queues, so the items can be claimed again at once (their attempt
+     * counts). For a store only one process uses (SQLite) at that process's start: any claim is a dead run's.
+     * Returns how many claims ended.
+     */
+    expireClaims(orgId: string, now: Millis): Promise<number>;
     complete(queue: QueueName, orgId: string, claim: ClaimRef, now: Millis): Promise<void>;
     /** Back to `failed` until `retryAt`, or `quarantined` once the item has used its attempts. */
     fail(

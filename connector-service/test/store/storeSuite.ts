@@ -265,6 +265,27 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
             });
         });
 
+        it('ends every claim at once when the only process using the store restarts', async () => {
+            const store = await open({ claimTtlMs: 30_000 });
+            const org = newOrg();
+            const other = newOrg();
+            await store.appendInbox(org, [inbox('e1', 'E'), inbox('e2', 'F')], undefined, T0);
+            await store.appendInbox(other, [inbox('e3', 'G')], undefined, T0);
+            await store.commitPlan({ orgId: org, outbox: [outbox('o1', 'E')], now: T0 });
+            await store.claimInbox(org, 'dead', 2, T0);
+            await store.claimOutbox(org, 'dead', 1, T0);
+            await store.claimInbox(other, 'alive', 1, T0);
+            expect(await store.expireClaims(org, T0 + 1)).toBe(3);
+            const inboxAgain = await store.claimInbox(org, 'restarted', 5, T0 + 1);
+            expect(inboxAgain.map((item) => [item.eventId, item.attempts])).toEqual([
+                ['e1', 2],
+                ['e2', 2]
+            ]);
+            expect(await store.claimOutbox(org, 'restarted', 5, T0 + 1)).toHaveLength(1);
+            // Another org's claims are not touched.
+            expect(await store.claimInbox(other, 'restarted', 5, T0 + 1)).toEqual([]);
+        });
+
         it('two instances claiming at once never take one item twice nor two items of one key, and keep each key in order', async () => {
             const [one, two] = [await open(), await open()];
             const org = newOrg();

@@ -409,6 +409,22 @@ export class SqlStore implements StorePort {
         return this.claim('outbox', orgId, worker, limit, now) as Promise<OutboxItem[]>;
     }
 
+    async expireClaims(orgId: string, now: Millis): Promise<number> {
+        check(schemas.millis, now, 'now');
+        return this.tx(async (tx) => {
+            let ended = 0;
+            for (const queue of ['inbox', 'outbox'] as const) {
+                const rows = await tx.all(
+                    `UPDATE ${QUEUES[queue].table} SET claim_expires_at = $2
+                     WHERE org_id = $1 AND status = 'processing' AND claim_expires_at > $2 RETURNING id`,
+                    [orgId, now]
+                );
+                ended += rows.length;
+            }
+            return ended;
+        });
+    }
+
     /**
      * Claims the due head of each ordering key (its oldest unfinished item), oldest first. A key whose head is
      * in flight, or waiting for a retry, gives nothing: later items of that key wait their turn. A head whose
