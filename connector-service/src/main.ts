@@ -27,6 +27,7 @@ import { ConnectorService, webhookAlert } from './app/service.ts';
 import { SyncEngine } from './app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
 import { ClmPoller } from './app/clmPoller.ts';
+import { Backfill } from './app/backfill.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
@@ -145,16 +146,17 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         'connected'
     );
     const template = config.clm.contractUrlTemplate;
+    const engineContext = {
+        connectorClientId: config.salesforce.connectorClientId,
+        transform: { ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}) }
+    };
     const engine = new SyncEngine({
         orgId,
         store,
         salesforce,
         clm,
         rules,
-        context: {
-            connectorClientId: config.salesforce.connectorClientId,
-            transform: { ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}) }
-        },
+        context: engineContext,
         ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}),
         clmCustomFields: clmCustomFields(config),
         ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
@@ -163,6 +165,15 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         log: (level, message, fields) => logger[level](fields, message)
     });
     let ingest: PubSubIngest | null = null;
+    const backfill = new Backfill({
+        orgId,
+        store,
+        salesforce,
+        clm,
+        rules,
+        context: engineContext,
+        log: (level, message, fields) => logger[level](fields, message)
+    });
     const service = new ConnectorService({
         name: config.name,
         version: CONNECTOR_VERSION,
@@ -175,6 +186,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         logger,
         pollIntervalMs: config.sync.pollIntervalMs,
         subscriptions: async () => (ingest ? ingest.subscriptions() : []),
+        backfill,
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
     });
     if (store.kind === 'sqlite') {
@@ -219,6 +231,15 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         onStored: () => service.kick()
     });
     poller.start();
+    // A backfill a previous run left unfinished goes on where it stopped.
+    void backfill
+        .resumeUnfinished()
+        .catch((error: unknown) =>
+            logger.error(
+                { code: (error as { code?: string }).code ?? 'BACKFILL.RESUME_FAILED' },
+                'backfill not resumed'
+            )
+        );
     logger.info({ url }, 'listening');
     return {
         service,
@@ -226,6 +247,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         orgId,
         ingest,
         async stop() {
+            await backfill.stop();
             await poller.close();
             ingest?.close();
             await service.stop();

@@ -71,7 +71,12 @@ export class ConnectorService {
             registers: [this.metrics]
         });
         this.registerGauges();
-        registerWebhookRoutes(this.app, { orgId: options.orgId, store: options.store, clm: options.clm });
+        registerWebhookRoutes(this.app, {
+            orgId: options.orgId,
+            store: options.store,
+            clm: options.clm,
+            onStored: () => this.kick()
+        });
         this.registerAdmin();
         this.app.get('/healthz', async () => ({ ok: true }));
         this.app.get('/readyz', async (_request, reply) => {

@@ -90,6 +90,18 @@ export interface SyncEngineOptions {
      * connector never spends the org's last calls; the figure is re-read every `recheckMs` while paused.
      */
     apiBudget?: { pauseAtShare: number; recheckMs: number };
+    /** Told when a deal reaches a milestone the business measures (metrics), after the change is committed. */
+    onMilestone?: (milestone: Milestone) => void;
+}
+
+/** A deal's contract was created in the CLM, or was signed (the lifecycle reached Signed). */
+export interface Milestone {
+    kind: 'contractCreated' | 'signed';
+    pairId: string;
+    opportunityId: string | null;
+    correlationId: string;
+    /** Epoch ms on the connector's clock. */
+    at: number;
 }
 
 export class SyncEngine {
@@ -297,6 +309,13 @@ export class SyncEngine {
             extra.push(this.statusEvent(item, pair, contract, 'Synced', `${vendorEventId}:${contract.version}`));
         }
         await this.commit(this.fromInbox(item), pair, plan, extra);
+        const signed = plan.changeLog.some(
+            (entry) =>
+                entry.outcome === 'applied' &&
+                entry.value === 'Signed' &&
+                this.options.rules.byName.get(entry.rule)?.clmField === 'status.lifecycle'
+        );
+        if (signed) this.milestone('signed', pair, item.correlationId);
     }
 
     /** The contract as the CLM holds it now, planned against the pair; the pair has seen this version since. */
@@ -309,6 +328,16 @@ export class SyncEngine {
         );
         plan.newState.clmVersion = contract.version;
         return plan;
+    }
+
+    private milestone(kind: Milestone['kind'], pair: LinkedPair, correlationId: string): void {
+        this.options.onMilestone?.({
+            kind,
+            pairId: pair.pairId,
+            opportunityId: pair.salesforce.opportunity ?? null,
+            correlationId,
+            at: this.now()
+        });
     }
 
     /** Finds the pair a contract belongs to by any of its vendor ids, or by the Salesforce reference stamped on it. */
@@ -937,6 +966,7 @@ export class SyncEngine {
                     new ConnectorError('SF.NO_RESULT', 'the Opportunity update returned nothing', {})
                 );
         }
+        this.milestone('contractCreated', pair, item.correlationId);
         await this.store.appendInbox(this.orgId, [
             {
                 source: 'connector:created',

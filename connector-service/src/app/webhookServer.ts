@@ -15,6 +15,8 @@ export interface WebhookServerOptions {
     /** Largest body accepted; vendors' thin webhooks are a few hundred bytes. */
     bodyLimitBytes?: number;
     log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    /** Called after events were stored, so the work loop starts at once instead of at its next poll. */
+    onStored?: () => void;
 }
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
@@ -85,6 +87,7 @@ export function registerWebhookRoutes(server: FastifyInstance, options: WebhookS
                 });
             }
             const result = await store.appendInbox(orgId, items);
+            if (result.insertedIds.length > 0) options.onStored?.();
             return reply.code(200).send({ received: result.insertedIds.length, duplicates: result.duplicates });
         });
     });

@@ -49,13 +49,13 @@ export async function until<T>(
     const started = Date.now();
     for (;;) {
         const result = await check();
-        if (result) return result;
+        if (result !== false && result !== null && result !== undefined) return result;
         if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
         await sleep(intervalMs);
     }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = createServer();
         server.once('error', reject);
@@ -142,6 +142,11 @@ export interface ChaosOptions {
     deals: number;
     /** SQLite lives in the world's directory (`storeFile`); PostgreSQL at the url given. */
     store: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+}
+
+export interface ConnectorStatus {
+    queues: Record<string, Record<string, number>>;
+    subscriptions: { channel: string; state: string }[];
 }
 
 /** A value the connector wrote, as the target recorded it. */
@@ -248,10 +253,11 @@ export class ChaosWorld {
         };
         this.configFile = path.join(this.dir, 'connector.json');
         writeFileSync(this.configFile, JSON.stringify(config, null, 2));
-        this.portBase = port;
+        this.port = port;
     }
 
-    private portBase = 0;
+    /** The first connector's HTTP port (kept across restarts: the CLM's webhooks point at it). */
+    port = 0;
 
     /** Starts a connector process; with `port` another instance of the same service (scale-out). */
     spawnConnector(name = 'connector', port?: number): ConnectorProcess {
@@ -263,14 +269,14 @@ export class ChaosWorld {
             CLM_SF_PRIVATE_KEY_FILE: this.sf.jwtPrivateKeyPath,
             CLM_ADMIN_TOKEN: this.adminToken,
             CLM_IRONCLAD_CLIENT_SECRET: this.clm.ironcladClientSecret,
-            PORT: String(port ?? this.portBase)
+            PORT: String(port ?? this.port)
         };
         if (this.options.store.kind === 'postgres') env.CLM_DATABASE_URL = this.options.store.url;
         return new ConnectorProcess(name, env, path.join(this.dir, `${name}.log`));
     }
 
     get connectorUrl(): string {
-        return `http://127.0.0.1:${this.portBase}`;
+        return `http://127.0.0.1:${this.port}`;
     }
 
     /** Accounts with a signer, their deals, and a sync request for each; resolves when every contract exists. */
@@ -364,12 +370,12 @@ export class ChaosWorld {
         return new Map(rows.map((row) => [row.Id, row.CLM_Expiration_Date__c]));
     }
 
-    async connectorStatus(): Promise<{ queues: Record<string, Record<string, number>> } | null> {
+    async connectorStatus(url = this.connectorUrl): Promise<ConnectorStatus | null> {
         try {
-            const response = await fetch(`${this.connectorUrl}/admin/status`, {
+            const response = await fetch(`${url}/admin/status`, {
                 headers: { authorization: `Bearer ${this.adminToken}` }
             });
-            return response.ok ? ((await response.json()) as { queues: Record<string, Record<string, number>> }) : null;
+            return response.ok ? ((await response.json()) as ConnectorStatus) : null;
         } catch {
             return null;
         }
