@@ -65,6 +65,20 @@ export function canonicalValues(contract: ClmContract): Record<string, Json> {
     return values;
 }
 
+/** The ContractPatch field a canonical CLM field is written through (`custom.<slot>` for custom properties). */
+export function patchFieldOf(path: string): string | null {
+    if (path === 'counterparty.name') return 'counterpartyName';
+    if (['title', 'value', 'effectiveDate', 'expirationDate'].includes(path)) return path;
+    const slot = customSlot(path);
+    return slot ? `custom.${slot}` : null;
+}
+
+/** True when the CLM, as configured, can write the canonical field (capabilities().writableFields). */
+export function clmCanWrite(writableFields: readonly string[] | undefined, path: string): boolean {
+    const field = patchFieldOf(path);
+    return field !== null && (writableFields === undefined || writableFields.includes(field));
+}
+
 /** The port patch that writes canonical field values to the CLM. */
 export function contractPatch(fields: Readonly<Record<string, Json>>): ContractPatch {
     const patch: ContractPatch = {};

@@ -158,7 +158,12 @@ export class SyncEngine {
     async processInbox(limit = 50): Promise<number> {
         if (!(await this.budgetAllowsWork())) return 0;
         const items = await this.store.claimInbox(this.orgId, this.worker, limit, this.now());
-        for (const item of items) await this.handleInbox(item);
+        this.enrichment = await this.readForEnrichment(items);
+        try {
+            for (const item of items) await this.handleInbox(item);
+        } finally {
+            this.enrichment = new Map();
+        }
         return items.length;
     }
 
@@ -166,10 +171,11 @@ export class SyncEngine {
     async dispatchOutbox(limit = 1000): Promise<number> {
         if (!(await this.budgetAllowsWork())) return 0;
         const items = await this.store.claimOutbox(this.orgId, this.worker, limit, this.now());
-        const sfWrites = items.filter((item) => item.operation === 'sf.write');
+        const toSalesforce = (item: OutboxItem) =>
+            item.operation === 'sf.write' || item.operation === 'sf.publishStatus';
+        const sfWrites = items.filter(toSalesforce);
         if (sfWrites.length > 0) await this.dispatchSalesforceWrites(sfWrites);
-        for (const item of items.filter((candidate) => candidate.operation !== 'sf.write'))
-            await this.dispatchOne(item);
+        for (const item of items.filter((candidate) => !toSalesforce(candidate))) await this.dispatchOne(item);
         return items.length;
     }
 
@@ -261,16 +267,61 @@ export class SyncEngine {
         await this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
     }
 
-    /** Reads the fields the touched rules need but the change event did not carry (CDC sends changed fields only). */
-    private async enrich(change: SalesforceChange): Promise<SalesforceChange> {
+    /** The fields the touched rules need but the change event did not carry (CDC sends changed fields only). */
+    private fieldsToRead(change: SalesforceChange): Set<string> {
         const changed = new Set(change.changedFields ?? Object.keys(change.values));
         const needed = new Set<string>();
         for (const rule of this.options.rules.rules) {
             if (rule.sfObject !== change.sfObject || !rule.sourceFields.some((field) => changed.has(field))) continue;
             rule.sourceFields.filter((field) => !(field in change.values)).forEach((field) => needed.add(field));
         }
+        return needed;
+    }
+
+    /** Records read for this round's changes, by `<object>:<id>`. */
+    private enrichment = new Map<string, SalesforceRecord>();
+
+    /**
+     * One read per object for every change claimed in this round (up to 2,000 ids a call), instead of one per
+     * change. A change whose item turns out not to need it (no pair) costs nothing extra.
+     */
+    private async readForEnrichment(items: readonly InboxItem[]): Promise<Map<string, SalesforceRecord>> {
+        const wanted = new Map<string, { fields: Set<string>; ids: Set<string> }>();
+        for (const item of items) {
+            const parsed = InboxPayload.safeParse(item.payload);
+            if (!parsed.success || parsed.data.kind !== 'sf.change') continue;
+            const change = parsed.data.change;
+            const fields = this.fieldsToRead(change);
+            if (fields.size === 0) continue;
+            const entry = wanted.get(change.sfObject) ?? { fields: new Set(), ids: new Set() };
+            fields.forEach((field) => entry.fields.add(field));
+            entry.ids.add(change.recordId);
+            wanted.set(change.sfObject, entry);
+        }
+        const records = new Map<string, SalesforceRecord>();
+        for (const [sfObject, { fields, ids }] of wanted) {
+            try {
+                const rows = await this.options.salesforce.readByIds(sfObject, [...fields], [...ids]);
+                for (const row of rows) records.set(`${sfObject}:${String(row.Id)}`, row);
+            } catch (error) {
+                // Each change reads for itself then, and fails (and retries) on its own.
+                this.options.log?.('warn', 'batched enrichment read failed', {
+                    object: sfObject,
+                    code: isConnectorError(error) ? error.code : 'PIPELINE.UNEXPECTED'
+                });
+            }
+        }
+        return records;
+    }
+
+    private async enrich(change: SalesforceChange): Promise<SalesforceChange> {
+        const needed = this.fieldsToRead(change);
         if (needed.size === 0) return change;
-        const [record] = await this.options.salesforce.readByIds(change.sfObject, [...needed], [change.recordId]);
+        const prefetched = this.enrichment.get(`${change.sfObject}:${change.recordId}`);
+        const [record] =
+            prefetched && [...needed].every((field) => field in prefetched)
+                ? [prefetched]
+                : await this.options.salesforce.readByIds(change.sfObject, [...needed], [change.recordId]);
         if (!record) return change;
         const values = { ...change.values };
         for (const field of needed) values[field] = record[field] ?? null;
@@ -692,17 +743,25 @@ export class SyncEngine {
 
     // ----------------------------------------------------------------------------------------------- outbox
 
-    /** All claimed Salesforce writes go out together: Composite batches them up to 5×200 records per call. */
+    /**
+     * All claimed Salesforce writes go out together, status events among them (a platform event is published by
+     * inserting it): Composite batches them up to 5×200 records per call.
+     */
     private async dispatchSalesforceWrites(items: OutboxItem[]): Promise<void> {
         const parsed: { item: OutboxItem; payload: Extract<OutboxPayload, { kind: 'sf.write' }> }[] = [];
         for (const item of items) {
             try {
                 const payload = parsePayload(OutboxPayload, item.payload, 'outbox');
-                if (payload.kind !== 'sf.write')
+                if (payload.kind === 'sf.publishStatus')
+                    parsed.push({
+                        item,
+                        payload: { kind: 'sf.write', sfObject: 'Clm_Sync_Status__e', fields: payload.fields }
+                    });
+                else if (payload.kind === 'sf.write') parsed.push({ item, payload });
+                else
                     throw new ConnectorError('PIPELINE.INVALID_OUTBOX_PAYLOAD', 'not a Salesforce write', {
                         retryable: false
                     });
-                parsed.push({ item, payload });
             } catch (error) {
                 await this.failItem('outbox', item, error);
             }
@@ -802,9 +861,6 @@ export class SyncEngine {
                 case 'clm.update':
                     await this.updateInClm(item, payload);
                     break;
-                case 'sf.publishStatus':
-                    await this.options.salesforce.publish('Clm_Sync_Status__e', payload.fields);
-                    break;
                 case 'clm.attachSigned': {
                     const document = await this.options.clm.downloadDocument(payload.contractId, payload.documentId);
                     await this.options.salesforce.attachFile(payload.recordId, {
@@ -815,6 +871,7 @@ export class SyncEngine {
                     break;
                 }
                 case 'sf.write':
+                case 'sf.publishStatus':
                     throw new ConnectorError(
                         'PIPELINE.INVALID_OUTBOX_PAYLOAD',
                         'Salesforce writes are dispatched in batches',

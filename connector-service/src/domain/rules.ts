@@ -58,6 +58,29 @@ export function writesToSalesforce(direction: Direction): boolean {
     return direction === 'ClmToSalesforce' || direction === 'Bidirectional';
 }
 
+/**
+ * The rules as the CLM can honour them: a rule that writes a CLM field the CLM has no place for stops writing it
+ * (Salesforce → CLM is left out, Bidirectional becomes CLM → Salesforce) instead of failing on every change.
+ * `narrowed` says which, for the start-up log.
+ */
+export function narrowToWritable(
+    ruleSet: RuleSet,
+    clmCanWrite: (clmField: string) => boolean
+): { rules: RuleSet; narrowed: { rule: string; clmField: string; direction: Direction }[] } {
+    const narrowed: { rule: string; clmField: string; direction: Direction }[] = [];
+    const rules: CompiledRule[] = [];
+    for (const rule of ruleSet.rules) {
+        if (!writesToClm(rule.direction) || clmCanWrite(rule.clmField)) {
+            rules.push(rule);
+            continue;
+        }
+        const direction: Direction = rule.direction === 'Bidirectional' ? 'ClmToSalesforce' : 'None';
+        narrowed.push({ rule: rule.name, clmField: rule.clmField, direction });
+        if (direction !== 'None') rules.push({ ...rule, direction });
+    }
+    return { rules: { rules, byName: new Map(rules.map((rule) => [rule.name, rule])) }, narrowed };
+}
+
 /** Which Salesforce types a transform can connect to which canonical kinds. */
 function transformFits(transform: Transform, sf: SalesforceField, kind: ClmValueKind): boolean {
     const text = ['string', 'textarea', 'url', 'email', 'phone', 'picklist'].includes(sf.type);

@@ -56,6 +56,12 @@ export interface ClmCapabilities {
     /** Header fields may be written only in these lifecycle states (absent: any state the vendor accepts). */
     writableStates?: readonly Lifecycle[];
     rateLimit: { requestsPerSecond?: number; perBucket?: Record<string, number> };
+    /**
+     * The ContractPatch fields this adapter, as configured, can write (`title`, `counterpartyName`, `value`,
+     * `effectiveDate`, `expirationDate`, `custom.<name>`); absent: every one. A rule writing anything else cannot be
+     * honoured and is narrowed at start (see `narrowToWritable`).
+     */
+    writableFields?: readonly string[];
 }
 
 /** What the connector asks a CLM to create. `naturalKey` (a Salesforce ref) makes the create idempotent. */

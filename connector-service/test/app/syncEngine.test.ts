@@ -24,6 +24,7 @@ let admin: JsforceSalesforce;
 let store: StorePort;
 let clm: MemoryClm;
 let engine: SyncEngine;
+let integration: JsforceSalesforce;
 let dir: string;
 let opportunityId: string;
 let clock = Date.parse('2026-11-23T09:00:00.000Z');
@@ -144,7 +145,7 @@ beforeAll(async () => {
     engine = new SyncEngine({
         orgId: ORG,
         store,
-        salesforce: await connect(emu.users.integration.username),
+        salesforce: (integration = await connect(emu.users.integration.username)),
         clm,
         rules: loadRuleSet(DEFAULT_RULES),
         context: { connectorClientId: 'clm-connector', transform: { orgCurrency: 'USD' } },
@@ -438,6 +439,43 @@ describe('sync engine', () => {
         const rejection = published.find((event) => event.fields?.Request_Id__c === 'req-lonely');
         expect(rejection?.fields).toMatchObject({ Kind__c: 'RequestRejected', Sync_Result__c: 'Error' });
         expect(String(rejection?.fields?.Message__c)).toContain('no contact with an email');
+    });
+
+    it('reads what the changes of one round lack in one call per object', async () => {
+        const deals = [await seed('Globex'), await seed('Initech'), await seed('Umbrella')];
+        for (const [n, deal] of deals.entries()) await request(deal, `req-batch-${n}`);
+        await engine.runUntilIdle();
+        const contracts = await Promise.all(
+            deals.map(async (deal) => String((await record('Opportunity', deal, ['ContractId'])).ContractId))
+        );
+        // A person changes each Contract's value: CDC carries the amount, the rule needs its currency too.
+        clock += 1000;
+        for (const [n, id] of contracts.entries()) {
+            await store.appendInbox(ORG, [
+                {
+                    source: 'salesforce:/data/ContractChangeEvent',
+                    eventId: `cdc-value-${n}`,
+                    orderingKey: `opp:${deals[n]}`,
+                    payload: asJson({
+                        kind: 'sf.change',
+                        change: {
+                            source: 'salesforce',
+                            sfObject: 'Contract',
+                            recordId: id,
+                            eventId: `cdc-value-${n}`,
+                            correlationId: `corr-value-${n}`,
+                            version: { at: new Date(clock).toISOString(), seq: 10 + n },
+                            values: { CLM_Contract_Value__c: 1000 + n }
+                        }
+                    }),
+                    correlationId: `corr-value-${n}`
+                }
+            ]);
+        }
+        const before = integration.callCount();
+        expect(await engine.processInbox()).toBe(3);
+        expect(integration.callCount() - before).toBe(1);
+        await engine.runUntilIdle();
     });
 
     it('keeps the change log hash-chained', async () => {

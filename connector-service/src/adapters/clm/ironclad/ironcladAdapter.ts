@@ -151,7 +151,16 @@ export class IroncladAdapter implements ClmPort {
             signatureStatus: true,
             transitions: [],
             writableStates: ['InReview', 'PendingApproval', 'Approved'],
-            rateLimit: { perBucket: { ...this.config.rateLimitsPerMinute } }
+            rateLimit: { perBucket: { ...this.config.rateLimitsPerMinute } },
+            // A title attribute only when the template has one (many derive the workflow title themselves).
+            writableFields: [
+                ...(this.config.attributes.title ? ['title'] : []),
+                'counterpartyName',
+                'value',
+                'effectiveDate',
+                'expirationDate',
+                ...Object.keys(this.config.customAttributes).map((name) => `custom.${name}`)
+            ]
         };
     }
 

@@ -153,7 +153,14 @@ export class SpotdraftAdapter implements ClmPort {
             signatureStatus: true,
             transitions: ['submit'],
             writableStates: ['Draft', 'InReview'],
-            rateLimit: { requestsPerSecond: this.config.requestsPerSecond }
+            rateLimit: { requestsPerSecond: this.config.requestsPerSecond },
+            // The public API changes contract data only: no title or counterparty after create.
+            writableFields: [
+                'value',
+                'effectiveDate',
+                'expirationDate',
+                ...Object.keys(this.config.customFields).map((name) => `custom.${name}`)
+            ]
         };
     }
 
