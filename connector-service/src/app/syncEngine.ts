@@ -89,7 +89,13 @@ export interface SyncEngineOptions {
      * Stop taking work while the org's daily API usage is at or above this share of its allocation, so the
      * connector never spends the org's last calls; the figure is re-read every `recheckMs` while paused.
      */
-    apiBudget?: { pauseAtShare: number; recheckMs: number };
+    apiBudget?: {
+        pauseAtShare: number;
+        recheckMs: number;
+        /** From this share on (below the pause), work is slowed: rounds of at most `slowBatch` items. */
+        slowAtShare?: number;
+        slowBatch?: number;
+    };
     /** Told when a deal reaches a milestone the business measures (metrics), after the change is committed. */
     onMilestone?: (milestone: Milestone) => void;
 }
@@ -128,6 +134,22 @@ export class SyncEngine {
         return this.paused;
     }
 
+    /**
+     * True while the org's daily API usage is past the slow-down share: rounds are small and the work loop waits
+     * between them, so the allocation lasts (the pause comes later, at `pauseAtShare`).
+     */
+    isSlowed(): boolean {
+        const limit = this.options.apiBudget;
+        const budget = this.options.salesforce.apiBudget();
+        if (!limit?.slowAtShare || !budget || budget.max === 0) return false;
+        return budget.used / budget.max >= limit.slowAtShare;
+    }
+
+    /** Items per round: fewer while slowed. */
+    private roundSize(limit: number): number {
+        return this.isSlowed() ? Math.min(limit, this.options.apiBudget?.slowBatch ?? 5) : limit;
+    }
+
     private async budgetAllowsWork(): Promise<boolean> {
         const limit = this.options.apiBudget;
         if (!limit) return true;
@@ -157,7 +179,7 @@ export class SyncEngine {
     /** Processes up to `limit` due inbox items; returns how many it claimed. */
     async processInbox(limit = 50): Promise<number> {
         if (!(await this.budgetAllowsWork())) return 0;
-        const items = await this.store.claimInbox(this.orgId, this.worker, limit, this.now());
+        const items = await this.store.claimInbox(this.orgId, this.worker, this.roundSize(limit), this.now());
         this.enrichment = await this.readForEnrichment(items);
         try {
             for (const item of items) await this.handleInbox(item);
@@ -170,6 +192,7 @@ export class SyncEngine {
     /** Dispatches up to `limit` due outbox items; returns how many it claimed. */
     async dispatchOutbox(limit = 1000): Promise<number> {
         if (!(await this.budgetAllowsWork())) return 0;
+        // Outbox rounds stay whole while slowed: batched writes are the cheap ones.
         const items = await this.store.claimOutbox(this.orgId, this.worker, limit, this.now());
         const toSalesforce = (item: OutboxItem) =>
             item.operation === 'sf.write' || item.operation === 'sf.publishStatus';

@@ -132,6 +132,8 @@ export const ConnectorConfig = z.object({
                 .default(15 * 60_000),
             /** Pause at this share of the org's daily API allocation; re-check every apiBudgetRecheckMs. */
             apiBudgetPauseShare: z.number().gt(0).max(1).default(0.9),
+            /** Slow non-urgent work (small rounds, spaced out) from this share of the allocation on. */
+            apiBudgetSlowShare: z.number().gt(0).max(1).default(0.75),
             apiBudgetRecheckMs: z.number().int().min(1000).default(60_000)
         })
         .prefault({}),

@@ -57,7 +57,7 @@ beforeAll(async () => {
         rules: loadRuleSet(DEFAULT_RULES),
         context: { connectorClientId: 'clm-connector', transform: {} },
         now: () => clock,
-        apiBudget: { pauseAtShare: 0.9, recheckMs: 60_000 }
+        apiBudget: { pauseAtShare: 0.9, recheckMs: 60_000, slowAtShare: 0.75, slowBatch: 2 }
     });
 });
 
@@ -95,5 +95,28 @@ describe('API budget', () => {
         clock += 60_000;
         expect(await engine.processInbox()).toBe(1);
         expect(engine.isPaused()).toBe(false);
+    });
+
+    it('slows work from 75% of the daily allocation: inbox rounds of a few items, outbox batches whole', async () => {
+        await setRemaining(200); // 80% used
+        clock += 1000;
+        await salesforce.refreshApiBudget();
+        await store.appendInbox(
+            ORG,
+            [1, 2, 3, 4, 5].map((n) => ({
+                source: 'test',
+                eventId: `slow-${n}`,
+                orderingKey: `opp:slow-${n}`,
+                payload: { kind: 'clm.event', contractId: 'M-404', vendorEventId: `slow-${n}` },
+                correlationId: `c-slow-${n}`
+            }))
+        );
+        expect(engine.isSlowed()).toBe(true);
+        expect(engine.isPaused()).toBe(false);
+        expect(await engine.processInbox()).toBe(2);
+        await setRemaining(900);
+        await salesforce.refreshApiBudget();
+        expect(engine.isSlowed()).toBe(false);
+        expect(await engine.processInbox()).toBe(3);
     });
 });
