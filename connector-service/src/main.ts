@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import {
     DEFAULT_RULES,
     isConnectorError,
@@ -28,6 +29,8 @@ import { SyncEngine } from './app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
 import { ClmPoller } from './app/clmPoller.ts';
 import { Backfill } from './app/backfill.ts';
+import { DealMetrics } from './app/dealMetrics.ts';
+import { SyncMetrics } from './app/syncMetrics.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
@@ -150,9 +153,18 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         connectorClientId: config.salesforce.connectorClientId,
         transform: { ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}) }
     };
+    // /metrics: the engine's throughput, errors and latency are seen where it settles items (its store), and its
+    // milestones time the deals from quote acceptance.
+    const metrics = new Registry();
+    const syncMetrics = new SyncMetrics({ registry: metrics });
+    const dealMetrics = new DealMetrics({
+        registry: metrics,
+        salesforce,
+        log: (level, message, fields) => logger[level](fields, message)
+    });
     const engine = new SyncEngine({
         orgId,
-        store,
+        store: syncMetrics.instrument(store),
         salesforce,
         clm,
         rules,
@@ -162,7 +174,8 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
         retry: { baseDelayMs: config.sync.retryBaseDelayMs, maxDelayMs: config.sync.retryMaxDelayMs },
         apiBudget: { pauseAtShare: config.sync.apiBudgetPauseShare, recheckMs: config.sync.apiBudgetRecheckMs },
-        log: (level, message, fields) => logger[level](fields, message)
+        log: (level, message, fields) => logger[level](fields, message),
+        onMilestone: (milestone) => dealMetrics.onMilestone(milestone)
     });
     let ingest: PubSubIngest | null = null;
     const backfill = new Backfill({
@@ -175,6 +188,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         log: (level, message, fields) => logger[level](fields, message)
     });
     const service = new ConnectorService({
+        metrics,
         name: config.name,
         version: CONNECTOR_VERSION,
         orgId,

@@ -39,6 +39,8 @@ export interface ConnectorServiceOptions {
     /** Serves POST/GET /admin/backfill (without it they answer 503). */
     backfill?: Backfill;
     now?: () => number;
+    /** The registry /metrics serves, for metrics the composition root registers too (a new one if not given). */
+    metrics?: Registry;
 }
 
 const ReplayBody = z.union([
@@ -52,7 +54,7 @@ function digest(value: string): Buffer {
 
 export class ConnectorService {
     readonly app: FastifyInstance;
-    readonly metrics = new Registry();
+    readonly metrics: Registry;
     private running = false;
     private loop: Promise<void> | null = null;
     private wake: (() => void) | null = null;
@@ -62,6 +64,7 @@ export class ConnectorService {
 
     constructor(private readonly options: ConnectorServiceOptions) {
         this.now = options.now ?? Date.now;
+        this.metrics = options.metrics ?? new Registry();
         this.app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
         collectDefaultMetrics({ register: this.metrics, prefix: 'clm_connector_' });
         this.processed = new Counter({
