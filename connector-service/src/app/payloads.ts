@@ -3,7 +3,7 @@
  * row becomes a coded error on that row, never a crash of the loop.
  */
 import { z } from 'zod';
-import { ConnectorError, SalesforceChange, type Json } from '../domain/index.ts';
+import { ConnectorError, LineItem, SalesforceChange, type Json } from '../domain/index.ts';
 
 const JsonRecord = z.record(z.string(), z.unknown());
 
@@ -58,6 +58,13 @@ export const OutboxPayload = z.discriminatedUnion('kind', [
         ifVersion: z.string().optional()
     }),
     z.object({ kind: z.literal('sf.publishStatus'), fields: z.record(z.string(), SalesforceValue) }),
+    /** The primary quote's lines, as read when the quote changed, replacing the contract's line items. */
+    z.object({
+        kind: z.literal('clm.replaceLineItems'),
+        pairId: z.string(),
+        contractId: z.string(),
+        lineItems: z.array(LineItem)
+    }),
     /** Copy a signed document from the CLM onto the Opportunity as a file. */
     z.object({
         kind: z.literal('clm.attachSigned'),

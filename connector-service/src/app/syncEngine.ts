@@ -244,6 +244,7 @@ export class SyncEngine {
     }
 
     private async onSalesforceChange(item: InboxItem, change: SalesforceChange, pairId?: string): Promise<void> {
+        if (change.sfObject === 'SBQQ__Quote__c') return this.onQuoteChange(item, change.recordId);
         const pair = await this.store.findPair(this.orgId, pairId ? { pairId } : { salesforceId: change.recordId });
         if (!pair) {
             if (!pairId && (change.sfObject === 'Account' || change.sfObject === 'Contact'))
@@ -547,6 +548,45 @@ export class SyncEngine {
                     accountId,
                     input: asJson(input) as Record<string, unknown>
                 })
+            ],
+            now: this.now()
+        });
+    }
+
+    /**
+     * A CPQ quote changed (the calculator touches the quote whenever its lines change, deletes included): when it
+     * is the primary quote of a linked deal, its lines replace the contract's line items, where the CLM takes them.
+     */
+    private async onQuoteChange(item: InboxItem, quoteId: string): Promise<void> {
+        const done = () => this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+        if (!this.options.clm.capabilities().lineItemsWritable) return done();
+        const [quote] = await this.options.salesforce.readByIds(
+            'SBQQ__Quote__c',
+            ['SBQQ__Opportunity2__c', 'SBQQ__Primary__c'],
+            [quoteId]
+        );
+        const opportunityId = typeof quote?.SBQQ__Opportunity2__c === 'string' ? quote.SBQQ__Opportunity2__c : null;
+        if (!quote || quote.SBQQ__Primary__c !== true || !opportunityId) return done();
+        const pair = await this.store.findPair(this.orgId, { salesforceId: opportunityId });
+        const contractId = pair?.clm.at(-1)?.id;
+        if (!pair || !contractId) return done();
+        await this.store.commitPlan({
+            orgId: this.orgId,
+            inbox: this.claimOf(item),
+            outbox: [
+                this.outbox(
+                    'clm',
+                    'clm.replaceLineItems',
+                    `${item.source}:${item.eventId}:lines`,
+                    pair.pairId,
+                    item.correlationId,
+                    {
+                        kind: 'clm.replaceLineItems',
+                        pairId: pair.pairId,
+                        contractId,
+                        lineItems: (await this.quoteLines(opportunityId)) ?? []
+                    }
+                )
             ],
             now: this.now()
         });
@@ -883,6 +923,11 @@ export class SyncEngine {
                     break;
                 case 'clm.update':
                     await this.updateInClm(item, payload);
+                    break;
+                case 'clm.replaceLineItems':
+                    // Outside the states the CLM takes line items in (Ironclad: Review), this fails retryably: held
+                    // and retried, then reported as a sync error if it never becomes writable.
+                    await this.options.clm.replaceLineItems(payload.contractId, payload.lineItems);
                     break;
                 case 'clm.attachSigned': {
                     const document = await this.options.clm.downloadDocument(payload.contractId, payload.documentId);

@@ -225,6 +225,61 @@ describe('sync engine', () => {
         expect(contract.custom.dealStage).toBe('Negotiation/Review');
     });
 
+    it("replaces the contract's line items with the primary quote's lines when the quote changes", async () => {
+        const [product] = await admin.write([{ ref: 'p', sfObject: 'Product2', fields: { Name: 'Platform seat' } }]);
+        const [quote] = await admin.write([
+            {
+                ref: 'q',
+                sfObject: 'SBQQ__Quote__c',
+                fields: { SBQQ__Opportunity2__c: opportunityId, SBQQ__Primary__c: true }
+            }
+        ]);
+        const [line] = await admin.write([
+            {
+                ref: 'l',
+                sfObject: 'SBQQ__QuoteLine__c',
+                fields: {
+                    SBQQ__Quote__c: quote!.id!,
+                    SBQQ__Product__c: product!.id!,
+                    SBQQ__Quantity__c: 25,
+                    SBQQ__NetPrice__c: 40
+                }
+            }
+        ]);
+        // CPQ's calculator touches the quote when its lines change; that change event is what the connector hears.
+        clock += 1000;
+        await store.appendInbox(ORG, [
+            {
+                source: 'salesforce:/data/SBQQ__Quote__ChangeEvent',
+                eventId: 'cdc-quote-1',
+                orderingKey: `sf:${quote!.id!}`,
+                objectType: 'SBQQ__Quote__c',
+                payload: asJson({
+                    kind: 'sf.change',
+                    change: {
+                        source: 'salesforce',
+                        sfObject: 'SBQQ__Quote__c',
+                        recordId: quote!.id!,
+                        eventId: 'cdc-quote-1',
+                        correlationId: 'corr-quote-1',
+                        version: { at: new Date(clock).toISOString(), seq: 20 },
+                        values: { SBQQ__NetAmount__c: 1000 }
+                    }
+                }),
+                correlationId: 'corr-quote-1'
+            }
+        ]);
+        await engine.runUntilIdle();
+        expect((await dealContract()).lineItems).toEqual([
+            expect.objectContaining({
+                sfQuoteLineId: line!.id,
+                product: product!.id,
+                quantity: '25',
+                unitPrice: { amount: '40', currency: 'USD' }
+            })
+        ]);
+    });
+
     it('lands CLM writes queued behind each other: each precondition names the version the previous one left', async () => {
         for (const [n, stage] of ['Id. Decision Makers', 'Perception Analysis'].entries()) {
             clock += 1000;

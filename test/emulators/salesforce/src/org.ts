@@ -51,7 +51,7 @@ export const SEEDED_USERS = {
         last: 'Admin',
         alias: 'aadmin',
         profile: 'System Administrator',
-        permissionSet: 'Clm_Connector_Admin'
+        permissionSets: ['Clm_Connector_Admin']
     },
     integration: {
         username: 'integration@clm-emulator.example',
@@ -59,7 +59,7 @@ export const SEEDED_USERS = {
         last: 'User',
         alias: 'integ',
         profile: 'Minimum Access - API Only Integrations',
-        permissionSet: 'Clm_Connector_Integration'
+        permissionSets: ['Clm_Connector_Integration', 'Clm_Connector_Integration_Cpq']
     },
     salesRep: {
         username: 'sales.rep@clm-emulator.example',
@@ -67,7 +67,7 @@ export const SEEDED_USERS = {
         last: 'Seller',
         alias: 'sseller',
         profile: 'Standard User',
-        permissionSet: 'Clm_Connector_User'
+        permissionSets: ['Clm_Connector_User']
     }
 } as const;
 export type SeededUserKey = keyof typeof SEEDED_USERS;
@@ -387,8 +387,8 @@ export class Org {
             SeededUserKey,
             (typeof SEEDED_USERS)[SeededUserKey]
         ][]) {
-            const psId = permSetIds.get(u.permissionSet);
-            if (psId)
+            // The CPQ permission set exists only where force-app-cpq was loaded.
+            for (const psId of u.permissionSets.map((name) => permSetIds.get(name)).filter((id) => id !== undefined))
                 this.seedRecord('PermissionSetAssignment', {
                     AssigneeId: this.userIds[key],
                     PermissionSetId: psId,

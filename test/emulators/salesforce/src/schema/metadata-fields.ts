@@ -119,6 +119,8 @@ export function fieldFromMetadata(raw: MetadataField, objectName: string): Field
                 overrides.cascadeDelete = true;
                 overrides.updateable = m.reparentableMasterDetail === true;
                 overrides.relationshipOrder = 0;
+                // Field-level security does not apply to a master-detail field: it is visible with its object.
+                overrides.permissionable = false;
             }
             break;
         }
@@ -148,7 +150,11 @@ export function fieldFromMetadata(raw: MetadataField, objectName: string): Field
         overrides.calculated = true;
         overrides.calculatedFormula = m.formula.trim();
     }
-    if (m.required && mdType !== 'Checkbox') overrides.nillable = false;
+    // A universally required field has no field-level security either (deploying it in a permission set fails).
+    if (m.required && mdType !== 'Checkbox') {
+        overrides.nillable = false;
+        overrides.permissionable = false;
+    }
     if (m.unique) overrides.unique = true;
     if (m.caseSensitive) overrides.caseSensitive = true;
     if (m.externalId) {
