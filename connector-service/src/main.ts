@@ -177,7 +177,6 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         log: (level, message, fields) => logger[level](fields, message),
         onMilestone: (milestone) => dealMetrics.onMilestone(milestone)
     });
-    let ingest: PubSubIngest | null = null;
     const backfill = new Backfill({
         orgId,
         store,
@@ -187,6 +186,66 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         context: engineContext,
         log: (level, message, fields) => logger[level](fields, message)
     });
+    let ingest: PubSubIngest | null = null;
+    let poller: ClmPoller | null = null;
+    /**
+     * Everything besides the work loop that writes to the store, the org or the CLM. The service runs it only once
+     * the store is bound to this org: at start, or when an admin relinks the state of a refreshed sandbox.
+     */
+    const startSync = async (url: string, { relinked }: { relinked: boolean }) => {
+        if (store.kind === 'sqlite') {
+            // One process uses a SQLite store: a claim still held is a dead run's, and its items are taken up now
+            // instead of when the claim lapses.
+            const ended = await store.expireClaims(orgId, Date.now());
+            if (ended > 0) logger.warn({ claims: ended }, 'took up the items a previous run had claimed');
+        }
+        // The CLM must reach the webhook endpoint: at the public URL when one is set, else where the server listens.
+        if (config.http.registerWebhook)
+            await clm.ensureWebhookSubscription(`${config.http.publicUrl ?? url}/webhooks/${clm.vendor}`);
+        if (config.salesforce.pubsub) {
+            ingest = new PubSubIngest({
+                orgId,
+                store,
+                endpoint: config.salesforce.pubsub.endpoint,
+                instanceUrl: conn.instanceUrl,
+                accessToken: () => conn.accessToken ?? '',
+                channels: [SYNC_REQUEST_CHANNEL, ...config.salesforce.pubsub.channels],
+                logger,
+                allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
+                onStored: () => service.kick(),
+                // Nothing the stream loses is skipped: a refused replay id or a gap event queries what changed.
+                reconcile: { salesforce, rules },
+                // Requests reps made while the connector waited for the relink are still retained: take them up.
+                ...(relinked ? { fromEarliest: [SYNC_REQUEST_CHANNEL] } : {}),
+                // Several instances share a PostgreSQL store: one holds the subscriptions, another takes over within
+                // 20 s of its death. SQLite is one process by design.
+                ...(store.kind === 'postgres'
+                    ? { lease: { holder: `${hostname()}:${process.pid}`, ttlMs: 20_000, renewEveryMs: 5_000 } }
+                    : {})
+            });
+            await ingest.start();
+        }
+        // The CLM's change feed behind its webhooks; with several instances, the subscription holder polls.
+        poller = new ClmPoller({
+            orgId,
+            store,
+            clm,
+            logger,
+            intervalMs: config.sync.clmPollIntervalMs,
+            active: () => ingest?.isSubscribed() ?? true,
+            onStored: () => service.kick()
+        });
+        poller.start();
+        // A backfill a previous run left unfinished goes on where it stopped.
+        void backfill
+            .resumeUnfinished()
+            .catch((error: unknown) =>
+                logger.error(
+                    { code: (error as { code?: string }).code ?? 'BACKFILL.RESUME_FAILED' },
+                    'backfill not resumed'
+                )
+            );
+    };
     const service = new ConnectorService({
         metrics,
         name: config.name,
@@ -201,68 +260,22 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         pollIntervalMs: config.sync.pollIntervalMs,
         subscriptions: async () => (ingest ? ingest.subscriptions() : []),
         backfill,
+        startSync,
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
     });
-    if (store.kind === 'sqlite') {
-        // One process uses a SQLite store: a claim still held is a dead run's, and its items are taken up now
-        // instead of when the claim lapses.
-        const ended = await store.expireClaims(orgId, Date.now());
-        if (ended > 0) logger.warn({ claims: ended }, 'took up the items a previous run had claimed');
-    }
+    // Refusing another org's state, the service serves only health, readiness, metrics and the admin API.
     const url = await service.start(config.http.port, config.http.host);
-    // The CLM must reach the webhook endpoint: at the public URL when one is set, else where the server listens.
-    if (config.http.registerWebhook)
-        await clm.ensureWebhookSubscription(`${config.http.publicUrl ?? url}/webhooks/${clm.vendor}`);
-    if (config.salesforce.pubsub) {
-        ingest = new PubSubIngest({
-            orgId,
-            store,
-            endpoint: config.salesforce.pubsub.endpoint,
-            instanceUrl: conn.instanceUrl,
-            accessToken: () => conn.accessToken ?? '',
-            channels: [SYNC_REQUEST_CHANNEL, ...config.salesforce.pubsub.channels],
-            logger,
-            allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
-            onStored: () => service.kick(),
-            // Nothing the stream loses is skipped: a refused replay id or a gap event queries what changed.
-            reconcile: { salesforce, rules },
-            // Several instances share a PostgreSQL store: one holds the subscriptions, another takes over within
-            // 20 s of its death. SQLite is one process by design.
-            ...(store.kind === 'postgres'
-                ? { lease: { holder: `${hostname()}:${process.pid}`, ttlMs: 20_000, renewEveryMs: 5_000 } }
-                : {})
-        });
-        await ingest.start();
-    }
-    // The CLM's change feed behind its webhooks; with several instances, the subscription holder polls.
-    const poller = new ClmPoller({
-        orgId,
-        store,
-        clm,
-        logger,
-        intervalMs: config.sync.clmPollIntervalMs,
-        active: () => ingest?.isSubscribed() ?? true,
-        onStored: () => service.kick()
-    });
-    poller.start();
-    // A backfill a previous run left unfinished goes on where it stopped.
-    void backfill
-        .resumeUnfinished()
-        .catch((error: unknown) =>
-            logger.error(
-                { code: (error as { code?: string }).code ?? 'BACKFILL.RESUME_FAILED' },
-                'backfill not resumed'
-            )
-        );
-    logger.info({ url }, 'listening');
+    logger.info({ url, state: service.state }, 'listening');
     return {
         service,
         url,
         orgId,
-        ingest,
+        get ingest() {
+            return ingest;
+        },
         async stop() {
             await backfill.stop();
-            await poller.close();
+            await poller?.close();
             ingest?.close();
             await service.stop();
             await store.close();

@@ -79,6 +79,11 @@ export interface PubSubIngestOptions {
     watermarkEveryMs?: number;
     /** This instance's name in `/admin/status` when no lease is used (default host:pid). */
     instanceName?: string;
+    /**
+     * Channels that open at EARLIEST instead of LATEST when no replay id is stored: after a relink, the sync
+     * requests reps made while the connector refused to run are still retained and are taken up.
+     */
+    fromEarliest?: readonly string[];
 }
 
 export type SubscriptionState = 'subscribed' | 'standby' | 'reconciling' | 'error';
@@ -237,7 +242,8 @@ export class PubSubIngest {
             const watermark = await store.getCheckpoint(orgId, watermarkChannel(channel));
             state.watermark = state.watermarkStored = watermark === null ? null : Date.parse(watermark);
             state.replayId = await store.getCheckpoint(orgId, channel);
-            this.open(channel, state.replayId ? { replayId: state.replayId } : 'LATEST');
+            const first = this.options.fromEarliest?.includes(channel) ? 'EARLIEST' : 'LATEST';
+            this.open(channel, state.replayId ? { replayId: state.replayId } : first);
         }
     }
 

@@ -7,9 +7,10 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
+import { isConnectorError } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
-import type { QueueRef, StorePort } from '../ports/store.ts';
+import { STORE_ERROR, type QueueRef, type StorePort } from '../ports/store.ts';
 import type { SyncEngine } from './syncEngine.ts';
 import type { Backfill } from './backfill.ts';
 import { registerBackfillRoutes } from './backfillRoutes.ts';
@@ -38,10 +39,31 @@ export interface ConnectorServiceOptions {
     subscriptions?: () => Promise<unknown[]>;
     /** Serves POST/GET /admin/backfill (without it they answer 503). */
     backfill?: Backfill;
+    /**
+     * Starts everything else that writes (the Pub/Sub ingest, the CLM webhook registration and poller, backfill
+     * resume). Called once the store is bound to this org: at start, or after an admin relinked it (`relinked`).
+     */
+    startSync?: (url: string, how: { relinked: boolean }) => Promise<void>;
+    /** While refusing another org's state, how often to look whether an admin relinked it through another instance. */
+    bindingRecheckMs?: number;
     now?: () => number;
     /** The registry /metrics serves, for metrics the composition root registers too (a new one if not given). */
     metrics?: Registry;
 }
+
+/** An admin's typed confirmation: the id of the org the connector is logged in to (15 or 18 characters). */
+const RelinkBody = z
+    .object({
+        orgId: z.string().regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/),
+        requestedBy: z.string().min(1).max(255).optional()
+    })
+    .strict();
+
+/**
+ * `refusing`: the store holds another org's state, so nothing that writes runs until an admin relinks;
+ * `starting`: bound, the sync is being started; `running`: ready.
+ */
+type Phase = 'stopped' | 'refusing' | 'starting' | 'running';
 
 const ReplayBody = z.union([
     z.object({ ids: z.array(z.string().regex(/^(inbox|outbox):\d+$/)).min(1) }).strict(),
@@ -61,6 +83,10 @@ export class ConnectorService {
     private readonly now: () => number;
     private lastQuarantined = 0;
     private readonly processed: Counter;
+    private phase: Phase = 'stopped';
+    private url = '';
+    private boundOrgId: string | null = null;
+    private bindingRecheck: NodeJS.Timeout | null = null;
 
     constructor(private readonly options: ConnectorServiceOptions) {
         this.now = options.now ?? Date.now;
@@ -74,6 +100,11 @@ export class ConnectorService {
             registers: [this.metrics]
         });
         this.registerGauges();
+        // The CLM retries a webhook it could not deliver: none is stored while this org's state is not ours.
+        this.app.addHook('onRequest', async (request, reply) => {
+            if (this.phase === 'refusing' && request.url.startsWith('/webhooks/'))
+                return reply.code(503).header('retry-after', '60').send(this.relinkRequired());
+        });
         registerWebhookRoutes(this.app, {
             orgId: options.orgId,
             store: options.store,
@@ -85,11 +116,19 @@ export class ConnectorService {
         this.app.get('/readyz', async (_request, reply) => {
             try {
                 const bound = await options.store.boundOrg(options.name);
-                if (bound !== options.orgId)
-                    return reply.code(503).send({ ready: false, reason: 'the store is not bound to this org' });
+                if (bound !== options.orgId) {
+                    return reply.code(503).send({
+                        ready: false,
+                        reason: 'ORG_MISMATCH',
+                        boundOrgId: bound,
+                        orgId: options.orgId,
+                        message: this.relinkRequired().message
+                    });
+                }
+                if (this.phase !== 'running') return reply.code(503).send({ ready: false, reason: 'STARTING' });
                 return { ready: true, running: this.running };
             } catch {
-                return reply.code(503).send({ ready: false, reason: 'the store is unreachable' });
+                return reply.code(503).send({ ready: false, reason: 'STORE_UNAVAILABLE' });
             }
         });
         this.app.get('/metrics', async (_request, reply) =>
@@ -192,7 +231,11 @@ export class ConnectorService {
         void this.app.register(async (admin) => {
             admin.addHook('onRequest', async (request, reply) => {
                 if (!this.authorized(request)) return deny(reply);
+                // Reads stay open; nothing that writes (replay, backfill) runs on another org's state.
+                if (this.phase === 'refusing' && request.method !== 'GET' && request.url !== '/admin/relink')
+                    return reply.code(409).send(this.relinkRequired());
             });
+            admin.post('/admin/relink', (request, reply) => this.relink(request, reply));
             admin.get('/admin/status', async () => {
                 const stats = await store.stats(orgId, this.now());
                 const counts = (queue: 'inbox' | 'outbox') => ({
@@ -273,13 +316,141 @@ export class ConnectorService {
         });
     }
 
-    /** Binds the store to the org (refusing another org's state), listens, and starts the work loop. */
+    /**
+     * Listens, binds the store to the org and starts the sync. When the store holds another org's state (a
+     * refreshed sandbox), only the server runs (health, readiness, metrics, the admin API) until an admin relinks.
+     */
     async start(port: number, host = '127.0.0.1'): Promise<string> {
-        await this.options.store.bindOrg(this.options.name, this.options.orgId, this.now());
-        const url = await this.app.listen({ port, host });
+        this.url = await this.app.listen({ port, host });
+        try {
+            await this.options.store.bindOrg(this.options.name, this.options.orgId, this.now());
+        } catch (error) {
+            if (!isConnectorError(error, STORE_ERROR.ORG_MISMATCH)) {
+                await this.app.close();
+                throw error;
+            }
+            this.refuse(String(error.details.boundOrgId));
+            return this.url;
+        }
+        await this.startSync(false);
+        return this.url;
+    }
+
+    /** Whether the sync runs (`refusing` while the store holds another org's state). */
+    get state(): Phase {
+        return this.phase;
+    }
+
+    private async startSync(relinked: boolean): Promise<void> {
+        this.stopBindingRecheck();
+        this.phase = 'starting';
         this.running = true;
         this.loop = this.work();
-        return url;
+        await this.options.startSync?.(this.url, { relinked });
+        this.phase = 'running';
+    }
+
+    private relinkRequired(): { code: string; message: string; boundOrgId: string | null; orgId: string } {
+        const { name, orgId } = this.options;
+        return {
+            code: 'ADMIN.RELINK_REQUIRED',
+            message:
+                `Connector ${name} holds the state of org ${this.boundOrgId}, but is logged in to org ${orgId} ` +
+                `(a refreshed sandbox?): nothing syncs until an admin relinks it with ` +
+                `"sf clm org relink --target-org <alias of org ${orgId}>" (POST /admin/relink {"orgId": "${orgId}"})`,
+            boundOrgId: this.boundOrgId,
+            orgId
+        };
+    }
+
+    private refuse(boundOrgId: string): void {
+        this.phase = 'refusing';
+        this.boundOrgId = boundOrgId;
+        const { code: _, message, ...orgs } = this.relinkRequired();
+        this.options.logger.error({ code: STORE_ERROR.ORG_MISMATCH, ...orgs }, message);
+        // Several instances share a store: an admin may relink through another one.
+        const every = this.options.bindingRecheckMs ?? 10_000;
+        this.bindingRecheck = setInterval(() => {
+            void this.options.store
+                .boundOrg(this.options.name)
+                .then((bound) => {
+                    if (bound !== this.options.orgId || this.phase !== 'refusing') return;
+                    this.options.logger.info({ orgId: bound }, 'the store was relinked to this org; starting the sync');
+                    return this.startSync(true);
+                })
+                .catch((error: unknown) => this.logStartFailure(error));
+        }, every);
+        this.bindingRecheck.unref();
+    }
+
+    private stopBindingRecheck(): void {
+        if (this.bindingRecheck) clearInterval(this.bindingRecheck);
+        this.bindingRecheck = null;
+    }
+
+    /** POST /admin/relink: an admin's decision that the store's state now belongs to this org. */
+    private async relink(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+        const { store, name, orgId, logger } = this.options;
+        const body = RelinkBody.safeParse(request.body);
+        if (!body.success) {
+            return reply.code(400).send({
+                code: 'ADMIN.INVALID_REQUEST',
+                message: `Send {"orgId": "<the id of the org the connector is logged in to>"}: ${body.error.issues
+                    .map((issue) => issue.path.join('.') || 'body')
+                    .join(', ')} is missing or malformed`,
+                field: body.error.issues[0]?.path.join('.') || 'orgId'
+            });
+        }
+        if (this.phase !== 'refusing') {
+            return reply.code(409).send({
+                code: 'ADMIN.NOT_NEEDED',
+                message: `Connector ${name} already holds the state of org ${orgId}, the org it is logged in to`
+            });
+        }
+        const named = body.data.orgId;
+        if (named !== orgId && !(named.length === 15 && orgId.startsWith(named))) {
+            return reply.code(409).send({
+                code: 'ADMIN.ORG_ID_MISMATCH',
+                message: `The connector is logged in to org ${orgId}, not ${named}: name that org to confirm the relink`,
+                expectedOrgId: orgId
+            });
+        }
+        this.phase = 'starting';
+        let previousOrgId: string | null;
+        try {
+            ({ previousOrgId } = await store.relinkOrg(name, orgId, this.now()));
+        } catch (error) {
+            this.phase = 'refusing';
+            throw error;
+        }
+        logger.warn(
+            {
+                code: 'ADMIN.RELINKED',
+                previousOrgId,
+                orgId,
+                requestedBy: body.data.requestedBy ?? null,
+                remoteAddress: request.ip,
+                at: new Date(this.now()).toISOString()
+            },
+            `an admin relinked connector ${name} from org ${previousOrgId} to org ${orgId}; starting the sync`
+        );
+        try {
+            await this.startSync(true);
+        } catch (error) {
+            this.logStartFailure(error);
+            return reply.code(500).send({
+                code: isConnectorError(error) ? error.code : 'ADMIN.START_FAILED',
+                message: `Relinked to org ${orgId}, but the sync did not start: ${error instanceof Error ? error.message : String(error)}`
+            });
+        }
+        return { previousOrgId, orgId };
+    }
+
+    private logStartFailure(error: unknown): void {
+        this.options.logger.error(
+            { code: isConnectorError(error) ? error.code : 'ADMIN.START_FAILED' },
+            `the sync did not start: ${error instanceof Error ? error.message : String(error)}`
+        );
     }
 
     /** Wakes the loop now (new inbox items, a replay). */
@@ -337,6 +508,8 @@ export class ConnectorService {
     }
 
     async stop(): Promise<void> {
+        this.stopBindingRecheck();
+        this.phase = 'stopped';
         this.running = false;
         this.kick();
         await this.loop;
