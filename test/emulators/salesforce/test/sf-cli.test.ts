@@ -138,6 +138,29 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
         if (workDir) rmSync(workDir, { recursive: true, force: true });
     });
 
+    it('logs in with sf org login jwt (the CLI sends exp in milliseconds; Salesforce takes it)', async () => {
+        const login = await sf([
+            'org',
+            'login',
+            'jwt',
+            '--client-id',
+            emulator.jwtConsumerKey,
+            '--jwt-key-file',
+            emulator.jwtPrivateKeyPath,
+            '--username',
+            emulator.users.integration.username,
+            '--instance-url',
+            emulator.loginUrl,
+            '--alias',
+            'clm-jwt'
+        ]);
+        expect(login.exitCode, JSON.stringify(login.json)).toBe(0);
+        expect(login.json.result).toMatchObject({
+            username: emulator.users.integration.username,
+            orgId: emulator.orgId
+        });
+    });
+
     it('runs sf data query as the logged-in user', async () => {
         const run = await sf([
             'data',
