@@ -145,8 +145,11 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
         expect(result.deploy.directories).toContain('force-app');
         expect(result.assignments).toEqual([
             { username: emulator.username, permissionSet: 'Clm_Connector_Admin', status: 'assigned' },
-            { username: integration, permissionSet: 'Clm_Connector_Integration', status: 'assigned' }
+            { username: integration, permissionSet: 'Clm_Connector_Integration', status: 'assigned' },
+            // The org has CPQ: force-app-cpq deployed too, and its integration set is assigned beside the core one.
+            { username: integration, permissionSet: 'Clm_Connector_Integration_Cpq', status: 'assigned' }
         ]);
+        expect(result.deploy.directories).toContain('force-app-cpq');
         expect(result.changeDataCapture.enabled).toEqual([
             'AccountChangeEvent',
             'ContactChangeEvent',
@@ -159,7 +162,11 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
         const before = assignmentCount();
         const second = await sfJson<OrgSetupResult>('clm org setup', ['-o', 'emu', '--integration-user', integration]);
         expect(second.exitCode).toBe(0);
-        expect(second.json.result!.assignments.map((a) => a.status)).toEqual(['alreadyAssigned', 'alreadyAssigned']);
+        expect(second.json.result!.assignments.map((a) => a.status)).toEqual([
+            'alreadyAssigned',
+            'alreadyAssigned',
+            'alreadyAssigned'
+        ]);
         expect(assignmentCount()).toBe(before);
     }, 240_000);
 

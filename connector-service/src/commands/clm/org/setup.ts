@@ -16,6 +16,9 @@ import {
 } from '../../../plugin/orgReader.ts';
 import type { OrgSetupResult } from '../../../plugin/results.ts';
 
+/** The integration user's CPQ access (force-app-cpq), assigned beside the integration set where deployed. */
+const CPQ_INTEGRATION_PERMISSION_SET = 'Clm_Connector_Integration_Cpq';
+
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@clm/connector-service', 'clm.org.setup');
 const errors = Messages.loadMessages('@clm/connector-service', 'clm.errors');
@@ -243,6 +246,13 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
             if (!row) throw errors.createError('packageNotDeployed', [`permission set ${name}`]);
             ids.set(name, row.Id);
         }
+        // Deployed with force-app-cpq only: where it is, the integration user reads the quotes and lines too.
+        const cpqSet = (
+            await conn.query<{ Id: string }>(
+                `SELECT Id FROM PermissionSet WHERE Name = '${CPQ_INTEGRATION_PERMISSION_SET}'`
+            )
+        ).records[0];
+        if (cpqSet) ids.set(CPQ_INTEGRATION_PERMISSION_SET, cpqSet.Id);
         const assigned = async (user: UserRow) =>
             new Map(
                 (
@@ -282,6 +292,7 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
         }
         if (integration) {
             await ensure(integration, INTEGRATION_PERMISSION_SET);
+            if (ids.has(CPQ_INTEGRATION_PERMISSION_SET)) await ensure(integration, CPQ_INTEGRATION_PERMISSION_SET);
             // Least privilege: the integration user holds the integration set and no other CLM set.
             const current = await assigned(integration);
             for (const other of [ADMIN_PERMISSION_SET, USER_PERMISSION_SET]) {
