@@ -235,6 +235,11 @@ export class ConnectorService {
                 if (this.phase === 'refusing' && request.method !== 'GET' && request.url !== '/admin/relink')
                     return reply.code(409).send(this.relinkRequired());
             });
+            admin.get('/admin/relink', async () => ({
+                state: this.phase,
+                boundOrgId: await store.boundOrg(this.options.name),
+                orgId
+            }));
             admin.post('/admin/relink', (request, reply) => this.relink(request, reply));
             admin.get('/admin/status', async () => {
                 const stats = await store.stats(orgId, this.now());

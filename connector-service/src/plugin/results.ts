@@ -123,11 +123,23 @@ export const ConflictItem = z.object({
 export const ConflictsListResult = z.object({ items: z.array(ConflictItem) });
 export type ConflictsListResult = z.infer<typeof ConflictsListResult>;
 
+export const RelinkPreview = z.object({
+    state: z.enum(['stopped', 'refusing', 'starting', 'running']),
+    boundOrgId: z.string().nullable().describe('The org the connector state belongs to'),
+    orgId: z.string().describe('The org the connector is logged in to')
+});
+export const OrgRelinkResult = z.object({
+    previousOrgId: z.string().nullable().describe('The org the connector state belonged to'),
+    orgId: z.string().describe('The org it belongs to now')
+});
+export type OrgRelinkResult = z.infer<typeof OrgRelinkResult>;
+
 /** Command id → result schema; schemas/clm-<topic>-<verb>.json is generated from each. */
 export const RESULT_SCHEMAS = {
     'clm rules validate': RulesValidateResult,
     'clm rules list': RulesListResult,
     'clm org setup': OrgSetupResult,
+    'clm org relink': OrgRelinkResult,
     'clm sync status': SyncStatusResult,
     'clm sync errors': SyncErrorsResult,
     'clm sync replay': SyncReplayResult,

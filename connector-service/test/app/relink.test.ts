@@ -150,6 +150,10 @@ describe('a connector whose store belongs to another org (a refreshed sandbox)',
         expect((await fetch(`${connector.url}/metrics`)).status).toBe(200);
         expect(await call('GET', '/admin/status')).toMatchObject({ status: 200, body: { orgId: orgB } });
         expect((await call('GET', '/admin/status', undefined, null)).status).toBe(401);
+        expect(await call('GET', '/admin/relink')).toEqual({
+            status: 200,
+            body: { state: 'refusing', boundOrgId: ORG_A, orgId: orgB }
+        });
 
         const refusals = logLines.filter((line) => line.code === 'STORE.ORG_MISMATCH');
         expect(refusals).toHaveLength(1);
