@@ -9,6 +9,7 @@ import {
     DEFAULT_RULES,
     isConnectorError,
     loadRuleSet,
+    narrowToWritable,
     ruleFromRecord,
     select,
     type FieldRuleInput,
@@ -31,6 +32,7 @@ import { ClmPoller } from './app/clmPoller.ts';
 import { Backfill } from './app/backfill.ts';
 import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
+import { clmCanWrite } from './app/clmFields.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
@@ -143,7 +145,15 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
     });
     const store = await openStore(config);
     const clm = createClm(config, logger);
-    const { rules, source } = await loadOrgRules(salesforce);
+    const loaded = await loadOrgRules(salesforce);
+    const source = loaded.source;
+    const writable = clm.capabilities().writableFields;
+    const { rules, narrowed } = narrowToWritable(loaded.rules, (clmField) => clmCanWrite(writable, clmField));
+    for (const { rule, clmField, direction } of narrowed)
+        logger.warn(
+            { code: 'MAPPING.CLM_FIELD_NOT_WRITABLE', rule, clmField, now: direction },
+            `rule ${rule}: the CLM as configured has no place for ${clmField}; it is not written there (map it in the CLM adapter config)`
+        );
     logger.info(
         { orgId, rules: rules.rules.length, rulesFrom: source, clm: clm.vendor, store: store.kind },
         'connected'
@@ -173,7 +183,11 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         clmCustomFields: clmCustomFields(config),
         ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
         retry: { baseDelayMs: config.sync.retryBaseDelayMs, maxDelayMs: config.sync.retryMaxDelayMs },
-        apiBudget: { pauseAtShare: config.sync.apiBudgetPauseShare, recheckMs: config.sync.apiBudgetRecheckMs },
+        apiBudget: {
+            pauseAtShare: config.sync.apiBudgetPauseShare,
+            recheckMs: config.sync.apiBudgetRecheckMs,
+            slowAtShare: Math.min(config.sync.apiBudgetSlowShare, config.sync.apiBudgetPauseShare)
+        },
         log: (level, message, fields) => logger[level](fields, message),
         onMilestone: (milestone) => dealMetrics.onMilestone(milestone)
     });
@@ -192,7 +206,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
      * Everything besides the work loop that writes to the store, the org or the CLM. The service runs it only once
      * the store is bound to this org: at start, or when an admin relinks the state of a refreshed sandbox.
      */
-    const startSync = async (url: string, { relinked }: { relinked: boolean }) => {
+    const startSync = async (url: string) => {
         if (store.kind === 'sqlite') {
             // One process uses a SQLite store: a claim still held is a dead run's, and its items are taken up now
             // instead of when the claim lapses.
@@ -215,8 +229,9 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
                 onStored: () => service.kick(),
                 // Nothing the stream loses is skipped: a refused replay id or a gap event queries what changed.
                 reconcile: { salesforce, rules },
-                // Requests reps made while the connector waited for the relink are still retained: take them up.
-                ...(relinked ? { fromEarliest: [SYNC_REQUEST_CHANNEL] } : {}),
+                // With no stored position, the sync request channel starts at the oldest retained event: a rep's request
+                // made before this connector first subscribed (or while it waited for a relink) is still taken up.
+                fromEarliest: [SYNC_REQUEST_CHANNEL],
                 // Several instances share a PostgreSQL store: one holds the subscriptions, another takes over within
                 // 20 s of its death. SQLite is one process by design.
                 ...(store.kind === 'postgres'

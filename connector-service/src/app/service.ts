@@ -33,6 +33,8 @@ export interface ConnectorServiceOptions {
     adminToken: string;
     logger: Logger;
     pollIntervalMs?: number;
+    /** Between work rounds while the engine is slowed to spare the org's API allocation (default 5 s). */
+    slowRoundIntervalMs?: number;
     /** Posted (Slack/Teams JSON) when items are quarantined. */
     alert?: (text: string) => Promise<void>;
     /** The Pub/Sub channels, for /admin/status (none when the connector hears the org another way). */
@@ -192,14 +194,19 @@ export class ConnectorService {
             }
         );
         const engine = this.options.engine;
-        new Gauge({
-            name: 'clm_connector_paused',
-            help: '1 while work is paused to spare the org API allocation',
-            registers: [this.metrics],
-            collect() {
-                this.set(engine.isPaused() ? 1 : 0);
-            }
-        });
+        const flag = (name: string, help: string, read: () => boolean) =>
+            new Gauge({
+                name,
+                help,
+                registers: [this.metrics],
+                collect() {
+                    this.set(read() ? 1 : 0);
+                }
+            });
+        flag('clm_connector_slowed', '1 while work is slowed to spare the org API allocation (before the pause)', () =>
+            engine.isSlowed()
+        );
+        flag('clm_connector_paused', '1 while work is paused to spare the org API allocation', () => engine.isPaused());
         new Gauge({
             name: 'clm_connector_salesforce_api_requests',
             help: 'Daily API requests used and allowed, as Salesforce last reported them',
@@ -480,7 +487,10 @@ export class ConnectorService {
                     'work loop error'
                 );
             }
-            if (moved === 0 && this.running) {
+            if (this.running && this.options.engine.isSlowed()) {
+                // Sparing the org's allocation: small rounds, spaced out; webhooks and events still queue meanwhile.
+                await new Promise((resolve) => setTimeout(resolve, this.options.slowRoundIntervalMs ?? 5_000));
+            } else if (moved === 0 && this.running) {
                 await new Promise<void>((resolve) => {
                     const timer = setTimeout(resolve, interval);
                     this.wake = () => {
