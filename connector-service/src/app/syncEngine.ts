@@ -931,11 +931,15 @@ export class SyncEngine {
                     break;
                 case 'clm.attachSigned': {
                     const document = await this.options.clm.downloadDocument(payload.contractId, payload.documentId);
-                    await this.options.salesforce.attachFile(payload.recordId, {
+                    const file = {
                         title: document.name.replace(/\.[^.]+$/, ''),
                         fileName: document.name,
                         bytes: document.bytes
-                    });
+                    };
+                    // An attempt that may have attached it already (the process died before recording the outcome)
+                    // looks first: the signed PDF is on the Opportunity once.
+                    if (item.attempts > 1 && (await this.fileAttached(payload.recordId, file))) break;
+                    await this.options.salesforce.attachFile(payload.recordId, file);
                     break;
                 }
                 case 'sf.write':
@@ -1029,6 +1033,20 @@ export class SyncEngine {
                 if (!isConnectorError(error, 'STORE.CONCURRENT_UPDATE')) throw error;
             }
         }
+    }
+
+    private async fileAttached(recordId: string, file: { title: string; fileName: string }): Promise<boolean> {
+        const rows = await this.options.salesforce.query(
+            select(['Id'], 'ContentVersion', {
+                where: where.and(
+                    where.eq('FirstPublishLocationId', recordId),
+                    where.eq('PathOnClient', file.fileName),
+                    where.eq('Title', file.title)
+                ),
+                limit: 1
+            })
+        );
+        return rows.length > 0;
     }
 
     /** Our own write moved the contract's version: the next write's precondition must name the new one. */

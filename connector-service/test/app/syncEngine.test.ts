@@ -440,6 +440,38 @@ describe('sync engine', () => {
         expect(files.map((file) => file.Title)).toContain('Acme platform deal');
     });
 
+    it('attaches the signed PDF once when an attempt that already attached it is claimed again', async () => {
+        const contract = await dealContract();
+        const signed = (await clm.listDocuments(contract.id)).find((document) => document.kind === 'signed')!;
+        const count = async () => (await admin.query(select(['Id'], 'ContentVersion'))).length;
+        const before = await count();
+        // The attach of a dead worker that reached Salesforce (the file is there) but was never completed.
+        await store.commitPlan({
+            orgId: ORG,
+            outbox: [
+                {
+                    target: 'clm',
+                    operation: 'clm.attachSigned',
+                    idempotencyKey: 'attach-again',
+                    orderingKey: `opp:${opportunityId}`,
+                    correlationId: 'corr-attach-again',
+                    payload: {
+                        kind: 'clm.attachSigned',
+                        contractId: contract.id,
+                        documentId: signed.id,
+                        recordId: opportunityId
+                    }
+                }
+            ],
+            now: clock
+        });
+        expect(await store.claimOutbox(ORG, 'dead-worker', 10, clock)).toHaveLength(1);
+        clock += 120_000;
+        await engine.dispatchOutbox();
+        expect(await count()).toBe(before);
+        expect((await store.stats(ORG, clock)).outbox.byStatus.processing).toBe(0);
+    });
+
     it('recognises its own write coming back and writes nothing to the CLM', async () => {
         const before = (await store.stats(ORG, clock)).outbox.byStatus;
         clock += 1000;
