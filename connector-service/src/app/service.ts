@@ -35,7 +35,7 @@ export interface ConnectorServiceOptions {
     pollIntervalMs?: number;
     /** Between work rounds while the engine is slowed to spare the org's API allocation (default 5 s). */
     slowRoundIntervalMs?: number;
-    /** Posted (Slack/Teams JSON) when items are quarantined. */
+    /** Posted (Slack/Teams JSON) when items are quarantined and when the API budget crosses a threshold. */
     alert?: (text: string) => Promise<void>;
     /** The Pub/Sub channels, for /admin/status (none when the connector hears the org another way). */
     subscriptions?: () => Promise<unknown[]>;
@@ -84,6 +84,7 @@ export class ConnectorService {
     private wake: (() => void) | null = null;
     private readonly now: () => number;
     private lastQuarantined = 0;
+    private budgetState: 'normal' | 'slowed' | 'paused' = 'normal';
     private readonly processed: Counter;
     private phase: Phase = 'stopped';
     private url = '';
@@ -481,6 +482,7 @@ export class ConnectorService {
                 this.processed.inc({ queue: 'outbox' }, outbox);
                 moved = inbox + outbox;
                 await this.alertOnQuarantine();
+                await this.alertOnBudget();
             } catch (error) {
                 this.options.logger.error(
                     { code: (error as { code?: string }).code ?? 'PIPELINE.LOOP' },
@@ -508,18 +510,37 @@ export class ConnectorService {
         const stats = await this.options.store.stats(this.options.orgId, this.now());
         if (stats.quarantined > this.lastQuarantined) {
             const added = stats.quarantined - this.lastQuarantined;
-            await this.options
-                .alert(
-                    `CLM connector ${this.options.name}: ${added} item(s) quarantined (${stats.quarantined} waiting). See sf clm sync errors.`
-                )
-                .catch((error: unknown) => {
-                    this.options.logger.warn(
-                        { code: 'ALERT.FAILED', reason: error instanceof Error ? error.message : String(error) },
-                        'alert not delivered'
-                    );
-                });
+            await this.sendAlert(
+                `CLM connector ${this.options.name}: ${added} item(s) quarantined (${stats.quarantined} waiting). See sf clm sync errors.`
+            );
         }
         this.lastQuarantined = stats.quarantined;
+    }
+
+    /** One alert each time the org's API allocation crosses a threshold: slowed, paused, and back to normal. */
+    private async alertOnBudget(): Promise<void> {
+        const { engine, salesforce } = this.options;
+        const state = engine.isPaused() ? 'paused' : engine.isSlowed() ? 'slowed' : 'normal';
+        if (state === this.budgetState) return;
+        this.budgetState = state;
+        if (!this.options.alert) return;
+        const budget = salesforce.apiBudget();
+        const usage = budget ? `${budget.used} of ${budget.max} daily API requests used` : 'API usage unknown';
+        const text = {
+            slowed: `work is slowed to spare the org's API allocation (${usage})`,
+            paused: `work is paused: the org's API allocation is nearly spent (${usage}); it resumes when allocation returns`,
+            normal: `work is back to normal speed (${usage})`
+        }[state];
+        await this.sendAlert(`CLM connector ${this.options.name}: ${text}.`);
+    }
+
+    private async sendAlert(text: string): Promise<void> {
+        await this.options.alert?.(text).catch((error: unknown) => {
+            this.options.logger.warn(
+                { code: 'ALERT.FAILED', reason: error instanceof Error ? error.message : String(error) },
+                'alert not delivered'
+            );
+        });
     }
 
     async stop(): Promise<void> {

@@ -168,4 +168,43 @@ describe('the running connector', () => {
             expect(all).not.toContain(secret);
         }
     });
+
+    it('posts an alert when the org API allocation slows the work, and when it is back to normal', async () => {
+        const setRemaining = (remaining: number) =>
+            fetch(`${sfEmu.adminUrl}/limits/DailyApiRequests`, {
+                method: 'PUT',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ Max: 100_000, Remaining: remaining })
+            });
+        // The connector learns the figure from its own calls (Sforce-Limit-Info): a request it must look up.
+        const lookUp = (n: number) =>
+            connector.service['options'].store.appendInbox(connector.orgId, [
+                {
+                    source: 'test',
+                    eventId: `budget-${n}`,
+                    orderingKey: `opp:budget-${n}`,
+                    payload: {
+                        kind: 'sf.syncRequest',
+                        opportunityId: '0065e000000BuDgAAA',
+                        requestId: `r-budget-${n}`
+                    },
+                    correlationId: `corr-budget-${n}`
+                }
+            ]);
+        const alertsBefore = alertBodies.length;
+        await setRemaining(20_000); // 80% used: past the 75% slow-down share, below the 90% pause
+        await lookUp(1);
+        connector.service.kick();
+        const slowed = await waitFor(
+            async () => alertBodies.slice(alertsBefore).find((body) => body.includes('slowed')),
+            'the slow-down alert'
+        );
+        expect(JSON.parse(slowed).text).toMatch(/work is slowed .*80\d\d\d of 100000 daily API requests used/);
+        await setRemaining(90_000);
+        await lookUp(2);
+        await waitFor(
+            async () => alertBodies.slice(alertsBefore).find((body) => body.includes('back to normal')),
+            'the back-to-normal alert'
+        );
+    });
 });
