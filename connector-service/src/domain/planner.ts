@@ -202,9 +202,17 @@ class PlanBuilder {
     }
 }
 
+/**
+ * Unconfirmed writes kept per field and side. A side that never reports our writes back (no event for an API
+ * change) would otherwise grow the pair's state without end; an echo older than this many writes is not expected.
+ */
+export const MAX_PENDING_ECHOES = 32;
+
 function expectEcho(field: FieldState, side: Side, value: Json): void {
     field.pending ??= {};
-    (field.pending[side] ??= []).push(value);
+    const pending = (field.pending[side] ??= []);
+    pending.push(value);
+    if (pending.length > MAX_PENDING_ECHOES) pending.splice(0, pending.length - MAX_PENDING_ECHOES);
 }
 
 /** Consumes the expected echo matching `value` (and any older ones, which that side has since overwritten). */
