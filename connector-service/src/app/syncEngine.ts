@@ -181,10 +181,12 @@ export class SyncEngine {
         if (!(await this.budgetAllowsWork())) return 0;
         const items = await this.store.claimInbox(this.orgId, this.worker, this.roundSize(limit), this.now());
         this.enrichment = await this.readForEnrichment(items);
+        this.linkedDeals = await this.readForFanOut(items);
         try {
             for (const item of items) await this.handleInbox(item);
         } finally {
             this.enrichment = new Map();
+            this.linkedDeals = { accountOf: new Map(), dealsOf: new Map() };
         }
         return items.length;
     }
@@ -262,18 +264,19 @@ export class SyncEngine {
      */
     private async fanOut(item: InboxItem, change: SalesforceChange): Promise<void> {
         const salesforce = this.options.salesforce;
-        let accountId = change.recordId;
+        let accountId: string | null = change.recordId;
         if (change.sfObject === 'Contact') {
-            const [contact] = await salesforce.readByIds('Contact', ['AccountId'], [change.recordId]);
-            accountId = typeof contact?.AccountId === 'string' ? contact.AccountId : '';
+            accountId = this.linkedDeals.accountOf.has(change.recordId)
+                ? this.linkedDeals.accountOf.get(change.recordId)!
+                : await this.accountsOf([change.recordId]).then((map) => map.get(change.recordId) ?? null);
         }
-        const deals = accountId
-            ? await salesforce.query(
-                  select(['Id'], 'Opportunity', {
-                      where: where.and(where.eq('AccountId', accountId), where.ne('CLM_Contract_Id__c', null))
-                  })
-              )
-            : [];
+        const deals = !accountId
+            ? []
+            : (
+                  this.linkedDeals.dealsOf.get(accountId) ??
+                  (await this.linkedDealsOf([accountId])).get(accountId) ??
+                  []
+              ).map((Id) => ({ Id }));
         const items: InboxInput[] = [];
         for (const deal of deals) {
             const pair = await this.store.findPair(this.orgId, { salesforceId: String(deal.Id) });
@@ -336,6 +339,56 @@ export class SyncEngine {
             }
         }
         return records;
+    }
+
+    /** Linked deals of the accounts an Account or Contact change of this round concerns, read once for the round. */
+    private linkedDeals: { accountOf: Map<string, string | null>; dealsOf: Map<string, string[]> } = {
+        accountOf: new Map(),
+        dealsOf: new Map()
+    };
+
+    private async readForFanOut(items: readonly InboxItem[]): Promise<typeof this.linkedDeals> {
+        const accounts = new Set<string>();
+        const contacts = new Set<string>();
+        for (const item of items) {
+            const parsed = InboxPayload.safeParse(item.payload);
+            if (!parsed.success || parsed.data.kind !== 'sf.change' || parsed.data.pairId) continue;
+            const { sfObject, recordId } = parsed.data.change;
+            if (sfObject === 'Account') accounts.add(recordId);
+            if (sfObject === 'Contact') contacts.add(recordId);
+        }
+        try {
+            const accountOf =
+                contacts.size > 0 ? await this.accountsOf([...contacts]) : new Map<string, string | null>();
+            for (const accountId of accountOf.values()) if (accountId) accounts.add(accountId);
+            const dealsOf = accounts.size > 0 ? await this.linkedDealsOf([...accounts]) : new Map<string, string[]>();
+            return { accountOf, dealsOf };
+        } catch (error) {
+            // Each change reads for itself then, and fails (and retries) on its own.
+            this.options.log?.('warn', 'batched fan-out read failed', {
+                code: isConnectorError(error) ? error.code : 'PIPELINE.UNEXPECTED'
+            });
+            return { accountOf: new Map(), dealsOf: new Map() };
+        }
+    }
+
+    private async accountsOf(contactIds: readonly string[]): Promise<Map<string, string | null>> {
+        const rows = await this.options.salesforce.readByIds('Contact', ['AccountId'], contactIds);
+        const accountOf = new Map<string, string | null>(contactIds.map((id) => [id, null]));
+        for (const row of rows) accountOf.set(String(row.Id), typeof row.AccountId === 'string' ? row.AccountId : null);
+        return accountOf;
+    }
+
+    /** The deals linked to a CLM contract, per account: one query for every account given. */
+    private async linkedDealsOf(accountIds: readonly string[]): Promise<Map<string, string[]>> {
+        const rows = await this.options.salesforce.query(
+            select(['Id', 'AccountId'], 'Opportunity', {
+                where: where.and(where.idIn('AccountId', accountIds, 'Account'), where.ne('CLM_Contract_Id__c', null))
+            })
+        );
+        const dealsOf = new Map<string, string[]>(accountIds.map((id) => [id, []]));
+        for (const row of rows) dealsOf.get(String(row.AccountId))?.push(String(row.Id));
+        return dealsOf;
     }
 
     private async enrich(change: SalesforceChange): Promise<SalesforceChange> {

@@ -565,6 +565,51 @@ describe('sync engine', () => {
         await engine.runUntilIdle();
     });
 
+    it('finds the linked deals of the accounts changed in one round with one query', async () => {
+        const deals = (await admin.query(select(['Id', 'AccountId', 'Name'], 'Opportunity'))).filter((deal) =>
+            /^(Globex|Initech|Umbrella) /.test(String(deal.Name))
+        );
+        expect(deals).toHaveLength(3);
+        clock += 1000;
+        for (const [n, deal] of deals.entries()) {
+            await store.appendInbox(ORG, [
+                {
+                    source: 'salesforce:/data/AccountChangeEvent',
+                    eventId: `cdc-account-${n}`,
+                    orderingKey: `sf:${String(deal.AccountId)}`,
+                    payload: asJson({
+                        kind: 'sf.change',
+                        change: {
+                            source: 'salesforce',
+                            sfObject: 'Account',
+                            recordId: String(deal.AccountId),
+                            eventId: `cdc-account-${n}`,
+                            correlationId: `corr-account-${n}`,
+                            version: { at: new Date(clock).toISOString(), seq: 30 + n },
+                            values: { Name: `Renamed ${n}` }
+                        }
+                    }),
+                    correlationId: `corr-account-${n}`
+                }
+            ]);
+        }
+        const before = integration.callCount();
+        expect(await engine.processInbox()).toBe(3);
+        expect(integration.callCount() - before).toBe(1);
+        await engine.runUntilIdle();
+        const names = await Promise.all(
+            deals.map(
+                async (deal) =>
+                    (await clm.findByExternalRef({
+                        system: 'salesforce',
+                        objectType: 'Opportunity',
+                        id: String(deal.Id)
+                    }))!.counterparty?.name
+            )
+        );
+        expect(names.sort()).toEqual(['Renamed 0', 'Renamed 1', 'Renamed 2']);
+    });
+
     it('keeps the change log hash-chained', async () => {
         expect(await store.verifyChangeLog(ORG)).toMatchObject({ ok: true });
         expect((await store.readChangeLog(ORG)).length).toBeGreaterThan(0);
