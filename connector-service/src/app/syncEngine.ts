@@ -263,7 +263,6 @@ export class SyncEngine {
      * account (in one transaction with completing this item), each then planned against that deal's state.
      */
     private async fanOut(item: InboxItem, change: SalesforceChange): Promise<void> {
-        const salesforce = this.options.salesforce;
         let accountId: string | null = change.recordId;
         if (change.sfObject === 'Contact') {
             accountId = this.linkedDeals.accountOf.has(change.recordId)
