@@ -32,7 +32,11 @@ export default defineConfig({
                 extends: true,
                 plugins: [
                     salesforceScopedModules(),
-                    lwc({ modules: unitTestModules(), rootDir: import.meta.dirname, exclude: ['**/*.test.js', '**/*.ts', '**/*.json', '**/test/lwc/**'] })
+                    lwc({
+                        modules: unitTestModules(),
+                        rootDir: import.meta.dirname,
+                        exclude: ['**/*.test.js', '**/*.ts', '**/*.json', '**/test/lwc/**']
+                    })
                 ],
                 test: {
                     name: 'lwc',

@@ -131,7 +131,11 @@ describe('planner properties', () => {
                     const sfValue = world.canonicalOf('salesforce', rule);
                     const clmValue = world.canonicalOf('clm', rule);
                     const owner =
-                        rule.direction === 'SalesforceToClm' ? 'salesforce' : rule.direction === 'ClmToSalesforce' ? 'clm' : 'both';
+                        rule.direction === 'SalesforceToClm'
+                            ? 'salesforce'
+                            : rule.direction === 'ClmToSalesforce'
+                              ? 'clm'
+                              : 'both';
                     const mustAgree =
                         editor === undefined ||
                         editor === owner ||

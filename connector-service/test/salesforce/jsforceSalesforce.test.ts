@@ -7,7 +7,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { select, where } from '../../src/domain/index.ts';
 import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import type { RecordWrite } from '../../src/ports/salesforce.ts';
-import { startSalesforceEmulator, type CommittedTransaction, type RunningSalesforceEmulator } from '../../../test/emulators/salesforce/src/index.ts';
+import {
+    startSalesforceEmulator,
+    type CommittedTransaction,
+    type RunningSalesforceEmulator
+} from '../../../test/emulators/salesforce/src/index.ts';
 
 let emu: RunningSalesforceEmulator;
 let salesforce: JsforceSalesforce;
@@ -23,7 +27,12 @@ function opportunities(count: number, from = 0): RecordWrite[] {
     return Array.from({ length: count }, (_, index) => ({
         ref: `opp-${from + index}`,
         sfObject: 'Opportunity',
-        fields: { Name: `Deal ${from + index}`, StageName: 'Prospecting', CloseDate: '2027-03-31', AccountId: accountId }
+        fields: {
+            Name: `Deal ${from + index}`,
+            StageName: 'Prospecting',
+            CloseDate: '2027-03-31',
+            AccountId: accountId
+        }
     }));
 }
 
@@ -63,7 +72,12 @@ describe('JsforceSalesforce against the org emulator', () => {
 
     it('updates 1,000 records in one call and 1,001 in two (five collections of 200 per call)', async () => {
         const created = await salesforce.write(opportunities(1001, 1000));
-        const updates = created.map((result) => ({ ref: result.ref, sfObject: 'Opportunity', id: result.id!, fields: { StageName: 'Qualification' } }));
+        const updates = created.map((result) => ({
+            ref: result.ref,
+            sfObject: 'Opportunity',
+            id: result.id!,
+            fields: { StageName: 'Qualification' }
+        }));
         let before = await billed();
         expect((await salesforce.write(updates.slice(0, 1000))).every((result) => result.success)).toBe(true);
         expect((await billed()) - before).toBe(1);
@@ -85,7 +99,11 @@ describe('JsforceSalesforce against the org emulator', () => {
     it('reports a per-record platform error with its code and keeps the other records', async () => {
         const [bad, good] = await salesforce.write([
             { ref: 'bad', sfObject: 'Opportunity', fields: { Name: 'No stage', CloseDate: '2027-01-01' } },
-            { ref: 'good', sfObject: 'Opportunity', fields: { Name: 'Fine', StageName: 'Prospecting', CloseDate: '2027-01-01' } }
+            {
+                ref: 'good',
+                sfObject: 'Opportunity',
+                fields: { Name: 'Fine', StageName: 'Prospecting', CloseDate: '2027-01-01' }
+            }
         ]);
         expect(bad).toMatchObject({ ref: 'bad', success: false });
         expect(bad?.error?.code).toBe('SF.REQUIRED_FIELD_MISSING');
@@ -97,7 +115,12 @@ describe('JsforceSalesforce against the org emulator', () => {
         await fetch(`${emu.adminUrl}/faults`, {
             method: 'POST',
             headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ sobject: 'Opportunity', operation: 'create', errorCode: 'UNABLE_TO_LOCK_ROW', count: 1 })
+            body: JSON.stringify({
+                sobject: 'Opportunity',
+                operation: 'create',
+                errorCode: 'UNABLE_TO_LOCK_ROW',
+                count: 1
+            })
         });
         const [result] = await salesforce.write(opportunities(1, 9000));
         await fetch(`${emu.adminUrl}/faults`, { method: 'DELETE' });
@@ -106,7 +129,9 @@ describe('JsforceSalesforce against the org emulator', () => {
     });
 
     it('queries only through the builder, and the budget comes from Sforce-Limit-Info', async () => {
-        const rows = await salesforce.query(select(['Id', 'Name'], 'Account', { where: where.eq('Name', "Acme' OR Name != '") }));
+        const rows = await salesforce.query(
+            select(['Id', 'Name'], 'Account', { where: where.eq('Name', "Acme' OR Name != '") })
+        );
         expect(rows).toEqual([]);
         const budget = salesforce.apiBudget();
         expect(budget?.max).toBeGreaterThan(0);

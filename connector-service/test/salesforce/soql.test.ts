@@ -9,7 +9,18 @@ const { parseQuery } = soqlParser as unknown as { parseQuery: (soql: string) => 
 function unescapeLiteral(raw: string): string {
     expect(raw.startsWith("'") && raw.endsWith("'")).toBe(true);
     const body = raw.slice(1, -1);
-    const map: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\', '%': '\\%', _: '\\_' };
+    const map: Record<string, string> = {
+        n: '\n',
+        r: '\r',
+        t: '\t',
+        b: '\b',
+        f: '\f',
+        '"': '"',
+        "'": "'",
+        '\\': '\\',
+        '%': '\\%',
+        _: '\\_'
+    };
     let out = '';
     for (let index = 0; index < body.length; index += 1) {
         const char = body[index]!;
@@ -39,16 +50,23 @@ function codeOf(run: () => unknown): string {
 describe('SOQL builder', () => {
     it('keeps any string a value: it parses as one condition whose literal reads back as the string', () => {
         fc.assert(
-            fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom("' OR Name != '", "\\' OR Id != null --", "'\n"), (random, hostile) => {
-                for (const value of [random, hostile, random + hostile]) {
-                    const soql = select(['Id'], 'Account', { where: where.eq('Name', value) });
-                    const parsed = parseQuery(soql).where as { left: { field: string; operator: string; value: string }; right?: unknown };
-                    expect(parsed.right).toBeUndefined();
-                    expect(parsed.left.field).toBe('Name');
-                    expect(parsed.left.operator).toBe('=');
-                    expect(unescapeLiteral(parsed.left.value)).toBe(value);
+            fc.property(
+                fc.string({ unit: 'binary', maxLength: 40 }),
+                fc.constantFrom("' OR Name != '", "\\' OR Id != null --", "'\n"),
+                (random, hostile) => {
+                    for (const value of [random, hostile, random + hostile]) {
+                        const soql = select(['Id'], 'Account', { where: where.eq('Name', value) });
+                        const parsed = parseQuery(soql).where as {
+                            left: { field: string; operator: string; value: string };
+                            right?: unknown;
+                        };
+                        expect(parsed.right).toBeUndefined();
+                        expect(parsed.left.field).toBe('Name');
+                        expect(parsed.left.operator).toBe('=');
+                        expect(unescapeLiteral(parsed.left.value)).toBe(value);
+                    }
                 }
-            }),
+            ),
             { numRuns: 1000 }
         );
     });

@@ -36,7 +36,13 @@ function statusEvent(overrides = {}) {
 
 /** The values a restricted picklist of the package allows, read from its field definition. */
 function picklistValues(object, field) {
-    const file = path.join(process.cwd(), 'force-app/main/default/objects', object, 'fields', `${field}.field-meta.xml`);
+    const file = path.join(
+        process.cwd(),
+        'force-app/main/default/objects',
+        object,
+        'fields',
+        `${field}.field-meta.xml`
+    );
     const xml = readFileSync(file, 'utf8');
     return [...xml.matchAll(/<value>\s*<fullName>([^<]+)<\/fullName>/g)].map((match) => match[1]).sort();
 }
