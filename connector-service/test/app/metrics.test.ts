@@ -5,7 +5,7 @@
  * accepted primary quote or an org without CPQ; throughput, errors and latency are counted per queue and object;
  * every metric is named per Prometheus conventions. The last case checks the wiring of the running connector.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -16,7 +16,7 @@ import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSal
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { SalesforcePort } from '../../src/ports/salesforce.ts';
 import type { StorePort } from '../../src/ports/store.ts';
-import { parseConfig } from '../../src/config/config.ts';
+import { emulatorConnectorConfig } from '../../../test/support/connectorConfig.ts';
 import { createLogger, startConnector } from '../../src/main.ts';
 import { ConnectorService } from '../../src/app/service.ts';
 import { DealMetrics } from '../../src/app/dealMetrics.ts';
@@ -453,31 +453,10 @@ describe('the running connector', () => {
     it('serves the deal and sync metrics after a sync (the composition root wires them)', async () => {
         const clmEmu = await startClmEmulator({ port: 0, clockScale: 0 });
         const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-metrics-run-'));
-        const config = parseConfig({
-            salesforce: {
-                loginUrl: emu.loginUrl,
-                clientId: emu.jwtConsumerKey,
-                username: emu.users.integration.username,
-                privateKeyPem: readFileSync(emu.jwtPrivateKeyPath, 'utf8'),
-                orgCurrency: 'USD'
-            },
-            clm: {
-                vendor: 'ironclad',
-                ironclad: {
-                    baseUrl: clmEmu.ironcladBaseUrl,
-                    tokenUrl: clmEmu.ironcladTokenUrl,
-                    clientId: clmEmu.ironcladClientId,
-                    clientSecret: clmEmu.ironcladClientSecret,
-                    actorEmail: clmEmu.ironcladUserEmail,
-                    templateName: clmEmu.ironcladTemplateName
-                },
-                customFields: []
-            },
-            store: { kind: 'sqlite', file: path.join(stateDir, 'store.db') },
-            http: { port: 0, registerWebhook: false },
-            admin: { token: 'admin-token-for-metrics' },
-            sync: { pollIntervalMs: 50 },
-            log: { level: 'warn' }
+        const config = emulatorConnectorConfig(emu, clmEmu, {
+            storeFile: path.join(stateDir, 'store.db'),
+            adminToken: 'admin-token-for-metrics',
+            extra: { http: { port: 0, registerWebhook: false }, log: { level: 'warn' } }
         });
         const connector = await startConnector(config, createLogger(config, { write: () => true } as never));
         try {

@@ -4,14 +4,14 @@
  * no CLM call, a rep's sync request is not processed — until an admin relinks it by naming org B. Then the sync
  * starts without a restart and the request made while it refused creates the contract.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
-import { parseConfig } from '../../src/config/config.ts';
+import { emulatorConnectorConfig } from '../../../test/support/connectorConfig.ts';
 import { createLogger, startConnector, type RunningConnector } from '../../src/main.ts';
 import {
     startSalesforceEmulator,
@@ -92,32 +92,11 @@ beforeAll(async () => {
     await previous.bindOrg(CONNECTOR, ORG_A, Date.now());
     await previous.close();
 
-    const config = parseConfig({
-        name: CONNECTOR,
-        salesforce: {
-            loginUrl: sfEmu.loginUrl,
-            clientId: sfEmu.jwtConsumerKey,
-            username: sfEmu.users.integration.username,
-            privateKeyPem: readFileSync(sfEmu.jwtPrivateKeyPath, 'utf8'),
-            orgCurrency: 'USD',
-            pubsub: { endpoint: sfEmu.pubsubEndpoint!, allowSelfSignedTls: true }
-        },
-        clm: {
-            vendor: 'ironclad',
-            ironclad: {
-                baseUrl: clmEmu.ironcladBaseUrl,
-                tokenUrl: clmEmu.ironcladTokenUrl,
-                clientId: clmEmu.ironcladClientId,
-                clientSecret: clmEmu.ironcladClientSecret,
-                actorEmail: clmEmu.ironcladUserEmail,
-                templateName: clmEmu.ironcladTemplateName
-            },
-            customFields: []
-        },
-        store: { kind: 'sqlite', file },
-        http: { port: 0 },
-        admin: { token: ADMIN_TOKEN },
-        sync: { pollIntervalMs: 50 }
+    const config = emulatorConnectorConfig(sfEmu, clmEmu, {
+        storeFile: file,
+        adminToken: ADMIN_TOKEN,
+        pubsub: true,
+        extra: { name: CONNECTOR }
     });
     const sink = new Writable({
         write(chunk, _encoding, done) {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.ts';
+import { emulatorConnectorConfig } from '../../../test/support/connectorConfig.ts';
 import { createLogger, startConnector, type RunningConnector } from '../../src/main.ts';
 import {
     startSalesforceEmulator,
@@ -53,31 +53,13 @@ beforeAll(async () => {
     await new Promise<void>((resolve) => alerts.listen(0, '127.0.0.1', resolve));
     const address = alerts.address();
     alertUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
-    const config = parseConfig({
-        salesforce: {
-            loginUrl: sfEmu.loginUrl,
-            clientId: sfEmu.jwtConsumerKey,
-            username: sfEmu.users.integration.username,
-            privateKeyPem: readFileSync(sfEmu.jwtPrivateKeyPath, 'utf8'),
-            orgCurrency: 'USD'
-        },
-        clm: {
-            vendor: 'ironclad',
-            ironclad: {
-                baseUrl: clmEmu.ironcladBaseUrl,
-                tokenUrl: clmEmu.ironcladTokenUrl,
-                clientId: clmEmu.ironcladClientId,
-                clientSecret: clmEmu.ironcladClientSecret,
-                actorEmail: clmEmu.ironcladUserEmail,
-                templateName: clmEmu.ironcladTemplateName
-            },
-            customFields: []
-        },
-        store: { kind: 'sqlite', file: path.join(dir, 'store.db') },
-        http: { port: 0 },
-        admin: { token: ADMIN_TOKEN },
-        sync: { pollIntervalMs: 50, maxAttempts: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
-        alerts: { webhookUrl: alertUrl }
+    const config = emulatorConnectorConfig(sfEmu, clmEmu, {
+        storeFile: path.join(dir, 'store.db'),
+        adminToken: ADMIN_TOKEN,
+        extra: {
+            sync: { pollIntervalMs: 50, maxAttempts: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
+            alerts: { webhookUrl: alertUrl }
+        }
     });
     const sink = new Writable({
         write(chunk, _encoding, done) {
