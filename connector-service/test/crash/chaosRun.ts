@@ -14,6 +14,8 @@ import {
 export interface ChaosRunOptions {
     seed: number;
     changes: number;
+    /** The stream goes on past `changes` (up to three times as many) until at least this many kills have landed. */
+    minKills?: number;
     /** Milliseconds between changes (a steady stream, not a burst). */
     paceMs?: number;
     /** Kill windows: a kill lands this long after the last one (uniform between the two). */
@@ -50,7 +52,9 @@ export async function runChaos(world: ChaosWorld, options: ChaosRunOptions): Pro
     })();
 
     try {
-        for (let n = 0; n < options.changes; n += 1) {
+        const enough = (n: number) =>
+            n >= options.changes && (kills >= (options.minKills ?? 0) || n >= 3 * options.changes);
+        for (let n = 0; !enough(n); n += 1) {
             const deal = world.deals[Math.floor(stream() * world.deals.length)]!;
             if (stream() < 0.5) {
                 const version = (model.accountVersion[deal.index] = model.accountVersion[deal.index]! + 1);

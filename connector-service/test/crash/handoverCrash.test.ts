@@ -66,6 +66,7 @@ it.runIf(postgresAvailable())(
         const outcome = await runChaos(world, {
             seed: SEED,
             changes: CHANGES,
+            minKills: 2,
             killEveryMs: [2_000, 4_000],
             current: () => instances.find((instance) => instance.process.running)!.process,
             crash: async () => {

@@ -32,6 +32,7 @@ it(`loses nothing and applies nothing twice across SIGKILLs (seed ${SEED})`, { t
     const outcome = await runChaos(world, {
         seed: SEED,
         changes: CHANGES,
+        minKills: 5,
         current: () => connector!,
         crash: async () => {
             await connector!.kill('SIGKILL');
