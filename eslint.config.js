@@ -19,6 +19,33 @@ export default tseslint.config(
         languageOptions: { globals: { jest: 'readonly', CustomEvent: 'readonly' } }
     },
     {
+        // Time is injected: the service reads the wall clock only through src/clock.ts, so a test that fixes or
+        // moves the clock does so for every part at once.
+        files: ['connector-service/src/**/*.ts'],
+        ignores: ['connector-service/src/clock.ts', 'connector-service/src/**/*.test.ts'],
+        rules: {
+            'no-restricted-syntax': [
+                'error',
+                {
+                    selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+                    message: 'Take the time from the injected Clock (src/clock.ts), not Date.now().'
+                },
+                {
+                    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+                    message: 'Take the time from the injected Clock (src/clock.ts), not new Date().'
+                },
+                {
+                    selector: "CallExpression[callee.name='Date']",
+                    message: 'Take the time from the injected Clock (src/clock.ts), not Date().'
+                },
+                {
+                    selector: "MemberExpression[object.name='performance'][property.name='now']",
+                    message: 'Take the time from the injected Clock (src/clock.ts), not performance.now().'
+                }
+            ]
+        }
+    },
+    {
         // The domain is pure: no I/O, no adapters, no process state.
         files: ['connector-service/src/domain/**/*.ts'],
         rules: {

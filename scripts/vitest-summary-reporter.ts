@@ -1,5 +1,6 @@
 // Prints one plain closing line, "N passed, N failed, N skipped", after vitest's own summary,
-// so CI reads the same figures whatever reporter a developer uses locally.
+// so CI reads the same figures whatever reporter a developer uses locally. A run with CLM_TEST_RUN_LABEL set
+// (CI's run under a shifted calendar) says which run it was: "shifted: N passed, N failed, N skipped".
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
@@ -17,6 +18,9 @@ export default class SummaryReporter implements Reporter {
             }
         }
         failed += unhandledErrors.length;
-        process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+        const label = /^[a-z-]+$/.test(process.env.CLM_TEST_RUN_LABEL ?? '')
+            ? `${process.env.CLM_TEST_RUN_LABEL}: `
+            : '';
+        process.stdout.write(`\n${label}${passed} passed, ${failed} failed, ${skipped} skipped\n`);
     }
 }

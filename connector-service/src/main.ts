@@ -33,6 +33,7 @@ import { Backfill } from './app/backfill.ts';
 import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
 import { clmCanWrite } from './app/clmFields.ts';
+import { systemClock, type Clock } from './clock.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
@@ -59,11 +60,14 @@ export function createLogger(config: Pick<ConnectorConfig, 'log'>, destination?:
     );
 }
 
-export function createClm(config: ConnectorConfig, logger?: pino.Logger): ClmPort {
+export function createClm(config: ConnectorConfig, logger?: pino.Logger, clock: Clock = systemClock): ClmPort {
     // Refused document downloads (an off-host link, a private address) are logged with host and reason.
-    const deps = logger
-        ? { downloads: { log: (_level: 'warn', message: string, fields: object) => logger.warn(fields, message) } }
-        : {};
+    const deps = {
+        clock,
+        ...(logger
+            ? { downloads: { log: (_level: 'warn', message: string, fields: object) => logger.warn(fields, message) } }
+            : {})
+    };
     return config.clm.vendor === 'ironclad'
         ? new IroncladAdapter(config.clm.ironclad as ConstructorParameters<typeof IroncladAdapter>[0], deps)
         : new SpotdraftAdapter(config.clm.spotdraft as ConstructorParameters<typeof SpotdraftAdapter>[0], deps);
@@ -77,8 +81,8 @@ export function clmCustomFields(config: ConnectorConfig): string[] {
     return map && typeof map === 'object' ? Object.keys(map) : [];
 }
 
-export async function openStore(config: ConnectorConfig): Promise<StorePort> {
-    const options = { maxAttempts: config.sync.maxAttempts };
+export async function openStore(config: ConnectorConfig, clock: Clock = systemClock): Promise<StorePort> {
+    const options = { maxAttempts: config.sync.maxAttempts, clock };
     return config.store.kind === 'sqlite'
         ? openSqliteStore({ file: config.store.file, ...options })
         : openPostgresStore({ connectionString: config.store.url, ...options });
@@ -123,28 +127,39 @@ export interface RunningConnector {
     stop(): Promise<void>;
 }
 
-/** Starts the connector from a parsed config (main() below, `npm start` and the end-to-end tests use this). */
-export async function startConnector(config: ConnectorConfig, logger: pino.Logger): Promise<RunningConnector> {
+/**
+ * Starts the connector from a parsed config (main() below, `npm start` and the end-to-end tests use this). Every
+ * part takes its time from `clock`, so a test that fixes or moves it does so for the store, engine, leases and metrics.
+ */
+export async function startConnector(
+    config: ConnectorConfig,
+    logger: pino.Logger,
+    clock: Clock = systemClock
+): Promise<RunningConnector> {
     logger.info({ config: redactedConfig(config) }, 'starting');
     const login = config.salesforce;
     const conn =
         login.login === 'sfCli'
             ? await connectWithSfCli({ org: login.org, apiVersion: login.apiVersion })
-            : await connectWithJwt({
-                  loginUrl: login.loginUrl,
-                  clientId: login.clientId,
-                  username: login.username,
-                  privateKeyPem: login.privateKeyPem,
-                  apiVersion: login.apiVersion
-              });
+            : await connectWithJwt(
+                  {
+                      loginUrl: login.loginUrl,
+                      clientId: login.clientId,
+                      username: login.username,
+                      privateKeyPem: login.privateKeyPem,
+                      apiVersion: login.apiVersion
+                  },
+                  clock
+              );
     const orgId = conn.userInfo?.organizationId;
     if (!orgId) throw new Error('Salesforce did not report the org id after login');
     const salesforce = new JsforceSalesforce(conn, {
         connectorClientId: config.salesforce.connectorClientId,
-        apiVersion: config.salesforce.apiVersion
+        apiVersion: config.salesforce.apiVersion,
+        clock
     });
-    const store = await openStore(config);
-    const clm = createClm(config, logger);
+    const store = await openStore(config, clock);
+    const clm = createClm(config, logger, clock);
     const loaded = await loadOrgRules(salesforce);
     const source = loaded.source;
     const writable = clm.capabilities().writableFields;
@@ -170,6 +185,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
     const dealMetrics = new DealMetrics({
         registry: metrics,
         salesforce,
+        clock,
         log: (level, message, fields) => logger[level](fields, message)
     });
     const engine = new SyncEngine({
@@ -179,6 +195,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         clm,
         rules,
         context: engineContext,
+        clock,
         ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}),
         clmCustomFields: clmCustomFields(config),
         ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
@@ -198,6 +215,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         clm,
         rules,
         context: engineContext,
+        clock,
         log: (level, message, fields) => logger[level](fields, message)
     });
     let ingest: PubSubIngest | null = null;
@@ -210,7 +228,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         if (store.kind === 'sqlite') {
             // One process uses a SQLite store: a claim still held is a dead run's, and its items are taken up now
             // instead of when the claim lapses.
-            const ended = await store.expireClaims(orgId, Date.now());
+            const ended = await store.expireClaims(orgId, clock.now());
             if (ended > 0) logger.warn({ claims: ended }, 'took up the items a previous run had claimed');
         }
         // The CLM must reach the webhook endpoint: at the public URL when one is set, else where the server listens.
@@ -226,6 +244,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
                 channels: [SYNC_REQUEST_CHANNEL, ...config.salesforce.pubsub.channels],
                 logger,
                 allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
+                clock,
                 onStored: () => service.kick(),
                 // Nothing the stream loses is skipped: a refused replay id or a gap event queries what changed.
                 reconcile: { salesforce, rules },
@@ -276,6 +295,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         subscriptions: async () => (ingest ? ingest.subscriptions() : []),
         backfill,
         startSync,
+        clock,
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
     });
     // Refusing another org's state, the service serves only health, readiness, metrics and the admin API.

@@ -52,6 +52,7 @@ import type {
 } from '../ports/store.ts';
 import { canonicalValues } from './clmFields.ts';
 import { asJson } from './payloads.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 /** The objects a backfill can link: each is one side of a pair. */
 const LINKABLE: Readonly<Record<string, { kind: SalesforceLinkKind; pairPrefix: string }>> = {
@@ -100,7 +101,8 @@ export interface BackfillOptions {
      * once; another instance waits for the lease to lapse).
      */
     worker?: string;
-    now?: () => number;
+    /** The connector's clock (the one the store, the engine and the leases use). */
+    clock?: Clock;
     log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
     onProgress?: (progress: BackfillProgress) => void;
 }
@@ -138,7 +140,8 @@ export class Backfill {
 
     constructor(private readonly options: BackfillOptions) {
         this.worker = options.worker ?? `${hostname()}:backfill`;
-        this.now = options.now ?? Date.now;
+        const clock = options.clock ?? systemClock;
+        this.now = () => clock.now();
     }
 
     private get store(): StorePort {

@@ -17,6 +17,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { isConnectorError, select, where } from '../domain/index.ts';
 import type { SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
 import type { Milestone } from './syncEngine.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 type AcceptedFrom = 'field_history' | 'last_modified';
 
@@ -29,7 +30,8 @@ export interface DealMetricsOptions {
     registry: Registry;
     salesforce: SalesforcePort;
     log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
-    now?: () => number;
+    /** The connector's clock (the one the store, the engine and the leases use). */
+    clock?: Clock;
 }
 
 /** Minutes to weeks: a deal's paperwork takes from an hour to a quarter. */
@@ -77,7 +79,8 @@ export class DealMetrics {
     private readonly now: () => number;
 
     constructor(private readonly options: DealMetricsOptions) {
-        this.now = options.now ?? Date.now;
+        const clock = options.clock ?? systemClock;
+        this.now = () => clock.now();
         const histogram = (name: string, help: string) =>
             new Histogram({
                 name,

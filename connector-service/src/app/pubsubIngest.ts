@@ -42,6 +42,7 @@ import {
     type ReconcileReason
 } from './reconcile.ts';
 import type { Logger } from './service.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 export const SYNC_REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
 
@@ -55,6 +56,8 @@ export interface PubSubIngestOptions {
     logger: Logger;
     /** Accept the emulator's self-signed certificate (tests and the local demo only). */
     allowSelfSignedTls?: boolean;
+    /** The connector's clock (lease times, reconcile ids, replays). */
+    clock?: Clock;
     /** Called after events were stored, so the work loop can start at once. */
     onStored?: () => void;
     /**
@@ -145,6 +148,7 @@ export class PubSubIngest {
     private holding = false;
     /** Who holds the lease, as last seen by this instance. */
     private leaseHolder: string | null = null;
+    private readonly now = (): number => (this.options.clock ?? systemClock).now();
 
     constructor(private readonly options: PubSubIngestOptions) {
         for (const channel of options.channels) {
@@ -192,14 +196,14 @@ export class PubSubIngest {
         const { store } = this.options;
         try {
             if (this.holding) {
-                if (await store.renewLease(this.leaseName, lease.holder, lease.ttlMs, Date.now())) return;
+                if (await store.renewLease(this.leaseName, lease.holder, lease.ttlMs, this.now())) return;
                 this.holding = false;
                 this.leaseHolder = null;
                 this.options.logger.warn({ lease: this.leaseName }, 'subscription lease lost; closing the streams');
                 this.closeClient();
                 return;
             }
-            const result = await store.acquireLease(this.leaseName, lease.holder, lease.ttlMs, Date.now());
+            const result = await store.acquireLease(this.leaseName, lease.holder, lease.ttlMs, this.now());
             if (!result.acquired) {
                 this.leaseHolder = result.current?.holder ?? null;
                 return;
@@ -429,7 +433,7 @@ export class PubSubIngest {
             return;
         }
         const fields = reconcileFieldsFromRules(options.rules);
-        const correlationId = `reconcile-${pending.reason}-${Date.now().toString(36)}`;
+        const correlationId = `reconcile-${pending.reason}-${this.now().toString(36)}`;
         const byWatermark = pending.recordIds === undefined;
         let newest: number | null = null;
         let checkpointPending = pending.checkpoint;
@@ -557,7 +561,7 @@ export class PubSubIngest {
         if (action === 'RetryItem' && typeof event.payload.Subject_Key__c === 'string') {
             const [queue, id] = event.payload.Subject_Key__c.split(':');
             if ((queue === 'inbox' || queue === 'outbox') && Number.isInteger(Number(id))) {
-                await store.replay(orgId, [{ queue, id: Number(id) }], Date.now());
+                await store.replay(orgId, [{ queue, id: Number(id) }], this.now());
             }
             return [];
         }

@@ -15,6 +15,7 @@ import type { SyncEngine } from './syncEngine.ts';
 import type { Backfill } from './backfill.ts';
 import { registerBackfillRoutes } from './backfillRoutes.ts';
 import { registerWebhookRoutes } from './webhookServer.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 export interface Logger {
     info(fields: Record<string, unknown>, message: string): void;
@@ -48,7 +49,8 @@ export interface ConnectorServiceOptions {
     startSync?: (url: string, how: { relinked: boolean }) => Promise<void>;
     /** While refusing another org's state, how often to look whether an admin relinked it through another instance. */
     bindingRecheckMs?: number;
-    now?: () => number;
+    /** The connector's clock (the one the store, the engine and the leases use). */
+    clock?: Clock;
     /** The registry /metrics serves, for metrics the composition root registers too (a new one if not given). */
     metrics?: Registry;
 }
@@ -92,7 +94,8 @@ export class ConnectorService {
     private bindingRecheck: NodeJS.Timeout | null = null;
 
     constructor(private readonly options: ConnectorServiceOptions) {
-        this.now = options.now ?? Date.now;
+        const clock = options.clock ?? systemClock;
+        this.now = () => clock.now();
         this.metrics = options.metrics ?? new Registry();
         this.app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
         collectDefaultMetrics({ register: this.metrics, prefix: 'clm_connector_' });
@@ -141,6 +144,7 @@ export class ConnectorService {
 
     private registerGauges(): void {
         const { store, orgId, salesforce } = this.options;
+        const now = this.now;
         const statsGauge = (
             name: string,
             help: string,
@@ -154,7 +158,7 @@ export class ConnectorService {
                 registers: [this.metrics],
                 collect: async function (this: Gauge) {
                     this.reset();
-                    fill(this, await store.stats(orgId, Date.now()));
+                    fill(this, await store.stats(orgId, now()));
                 }
             });
         statsGauge('clm_connector_queue_items', 'Items per queue and status', ['queue', 'status'], (gauge, stats) => {

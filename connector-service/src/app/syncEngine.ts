@@ -39,6 +39,7 @@ import type {
 import { canonicalValues, contractPatch } from './clmFields.ts';
 import { asJson, InboxPayload, OutboxPayload, parsePayload } from './payloads.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 const LINK_KIND: Readonly<Record<string, SalesforceLinkKind>> = {
     Opportunity: 'opportunity',
@@ -75,7 +76,8 @@ export interface SyncEngineOptions {
     context: PlanContext;
     /** Identifies this instance's claims. */
     worker?: string;
-    now?: () => number;
+    /** The connector's clock (one for the whole process: store stamps, leases and metrics use the same). */
+    clock?: Clock;
     retry?: RetryPolicy;
     random?: () => number;
     /** The currency of amounts in a single-currency org (sent with the deal value). */
@@ -116,7 +118,8 @@ export class SyncEngine {
 
     constructor(private readonly options: SyncEngineOptions) {
         this.worker = options.worker ?? `engine-${randomUUID().slice(0, 8)}`;
-        this.now = options.now ?? Date.now;
+        const clock = options.clock ?? systemClock;
+        this.now = () => clock.now();
     }
 
     private get store(): StorePort {

@@ -19,6 +19,7 @@ import { ConnectorError } from '../domain/errors.ts';
 import type { ChangeLogEntry, Conflict } from '../domain/planner.ts';
 import type { PairState } from '../domain/syncState.ts';
 import type { Json } from '../domain/transforms.ts';
+import type { Clock } from '../clock.ts';
 
 export const STORE_ERROR = {
     /** An argument failed validation; details.field names it. */
@@ -494,4 +495,6 @@ export interface StoreOptions {
     claimTtlMs?: number;
     /** Attempts (claims) after which a failing item is quarantined. */
     maxAttempts?: number;
+    /** Stamps what the caller gives no time for (inbox appends, migrations): the connector's one clock. */
+    clock?: Clock;
 }

@@ -16,6 +16,7 @@ import {
     startSalesforceEmulator,
     type RunningSalesforceEmulator
 } from '../../../test/emulators/salesforce/src/index.ts';
+import type { Clock } from '../../src/clock.ts';
 
 const ORG = '00D000000000001AAA';
 let emu: RunningSalesforceEmulator;
@@ -23,7 +24,9 @@ let store: StorePort;
 let salesforce: JsforceSalesforce;
 let engine: SyncEngine;
 let dir: string;
-let clock = Date.now();
+let clock = Date.parse('2026-11-23T09:00:00.000Z');
+/** The connector's one clock, as the test moves it (the store stamps inbox items with it too). */
+const connectorClock: Clock = { now: () => clock, sleep: async () => undefined };
 
 async function setRemaining(remaining: number): Promise<void> {
     await fetch(`${emu.adminUrl}/limits/DailyApiRequests`, {
@@ -40,7 +43,7 @@ async function billed(): Promise<number> {
 beforeAll(async () => {
     emu = await startSalesforceEmulator();
     dir = mkdtempSync(path.join(os.tmpdir(), 'clm-budget-'));
-    store = await openSqliteStore({ file: path.join(dir, 'store.db') });
+    store = await openSqliteStore({ file: path.join(dir, 'store.db'), clock: connectorClock });
     const conn = await connectWithJwt({
         loginUrl: emu.loginUrl,
         clientId: emu.jwtConsumerKey,
@@ -56,7 +59,7 @@ beforeAll(async () => {
         clm: new MemoryClm(),
         rules: loadRuleSet(DEFAULT_RULES),
         context: { connectorClientId: 'clm-connector', transform: {} },
-        now: () => clock,
+        clock: connectorClock,
         apiBudget: { pauseAtShare: 0.9, recheckMs: 60_000, slowAtShare: 0.75, slowBatch: 2 }
     });
 });

@@ -21,6 +21,7 @@ import {
 import {
     buildClm,
     CLOCK,
+    FIXED_CLOCK,
     connect,
     CONNECTOR_CLIENT_ID,
     CONTEXT,
@@ -51,9 +52,9 @@ async function world(count: number, bulkThreshold?: number): Promise<World> {
     const ids = await seedOpportunities({ ...emu, username: emu.username }, count);
     const clm = await buildClm(ids);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-backfill-'));
-    const store = await openSqliteStore({ file: path.join(dir, 'store.db') });
+    const store = await openSqliteStore({ file: path.join(dir, 'store.db'), clock: FIXED_CLOCK });
     const salesforce = await connect({ ...emu, username: emu.users.integration.username });
-    const common = { orgId: emu.orgId, store, salesforce, clm, rules: RULES, context: CONTEXT, now: () => CLOCK };
+    const common = { orgId: emu.orgId, store, salesforce, clm, rules: RULES, context: CONTEXT, clock: FIXED_CLOCK };
     const backfill = new Backfill({
         ...common,
         ...(bulkThreshold ? { bulkThreshold } : {}),

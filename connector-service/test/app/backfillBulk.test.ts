@@ -22,7 +22,16 @@ import {
     type RunningSalesforceEmulator
 } from '../../../test/emulators/salesforce/src/index.ts';
 import type { ChildConfig } from './backfillChild.ts';
-import { buildClm, CLOCK, connect, CONNECTOR_CLIENT_ID, CONTEXT, RULES, seedOpportunities } from './backfillWorld.ts';
+import {
+    buildClm,
+    CLOCK,
+    FIXED_CLOCK,
+    connect,
+    CONNECTOR_CLIENT_ID,
+    CONTEXT,
+    RULES,
+    seedOpportunities
+} from './backfillWorld.ts';
 
 const RECORDS = Number(process.env.BACKFILL_RECORDS ?? 20_000);
 const ROWS_PER_JOB = Math.ceil(RECORDS / 2);
@@ -81,7 +90,7 @@ beforeAll(async () => {
     ids = await seedOpportunities({ ...emu, username: emu.username }, RECORDS);
     dir = mkdtempSync(path.join(os.tmpdir(), 'clm-backfill-bulk-'));
     storeFile = path.join(dir, 'store.db');
-    store = await openSqliteStore({ file: storeFile });
+    store = await openSqliteStore({ file: storeFile, clock: FIXED_CLOCK });
     await store.createBackfillJob(emu.orgId, { jobId: 'bf-kill', object: 'Opportunity', since: null }, CLOCK);
     const idsFile = path.join(dir, 'ids.json');
     writeFileSync(idsFile, JSON.stringify(ids));
@@ -177,7 +186,7 @@ describe(`backfill of ${RECORDS} opportunities through Bulk 2.0`, () => {
         // The CLM as the child built it; the engine sends the queued stage changes to it first.
         const clm = await buildClm(ids);
         const salesforce = await connect({ ...emu, username: emu.users.integration.username });
-        const common = { orgId: emu.orgId, store, salesforce, clm, rules: RULES, context: CONTEXT, now: () => CLOCK };
+        const common = { orgId: emu.orgId, store, salesforce, clm, rules: RULES, context: CONTEXT, clock: FIXED_CLOCK };
         const engine = new SyncEngine({ ...common, random: () => 0 });
         await engine.runUntilIdle();
         const stats = await store.stats(emu.orgId, CLOCK);

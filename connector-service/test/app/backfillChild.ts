@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import { Backfill } from '../../src/app/backfill.ts';
-import { buildClm, CLOCK, connect, CONTEXT, RULES, type OrgLogin } from './backfillWorld.ts';
+import { buildClm, FIXED_CLOCK, connect, CONTEXT, RULES, type OrgLogin } from './backfillWorld.ts';
 
 export interface ChildConfig {
     login: OrgLogin;
@@ -20,7 +20,7 @@ export interface ChildConfig {
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as ChildConfig;
 const clm = await buildClm(JSON.parse(readFileSync(config.idsFile, 'utf8')) as string[]);
-const store = await openSqliteStore({ file: config.storeFile });
+const store = await openSqliteStore({ file: config.storeFile, clock: FIXED_CLOCK });
 const backfill = new Backfill({
     orgId: config.orgId,
     store,
@@ -28,7 +28,7 @@ const backfill = new Backfill({
     clm,
     rules: RULES,
     context: CONTEXT,
-    now: () => CLOCK,
+    clock: FIXED_CLOCK,
     worker: 'backfill-child',
     bulkPollIntervalMs: 25,
     bulkJobRows: config.bulkJobRows,

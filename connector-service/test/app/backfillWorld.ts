@@ -20,9 +20,12 @@ import {
 } from '../../src/domain/index.ts';
 import type { CreateContractInput } from '../../src/ports/clm.ts';
 import type { SalesforceEmulatorInfo } from '../../../test/emulators/salesforce/src/index.ts';
+import { ManualClock } from '../../src/clock.ts';
 
 export const CONNECTOR_CLIENT_ID = 'clm-connector';
 export const CLOCK = Date.parse('2026-11-23T09:00:00.000Z');
+/** The connector's clock in the backfill suites: fixed at CLOCK for the store, the job and the CLM alike. */
+export const FIXED_CLOCK = new ManualClock(CLOCK);
 export const RULES = loadRuleSet(DEFAULT_RULES);
 export const CONTEXT: PlanContext = { connectorClientId: CONNECTOR_CLIENT_ID, transform: { orgCurrency: 'USD' } };
 
@@ -100,7 +103,7 @@ export async function seedReferencingContracts(clm: MemoryClm, opportunityIds: r
 
 /** The whole CLM side, as every process builds it. */
 export async function buildClm(opportunityIds: readonly string[]): Promise<IndexedMemoryClm> {
-    const clm = new IndexedMemoryClm(() => new Date(CLOCK));
+    const clm = new IndexedMemoryClm(FIXED_CLOCK);
     await seedStampedContracts(clm, opportunityIds.length);
     await seedReferencingContracts(clm, opportunityIds);
     return clm;

@@ -28,6 +28,7 @@ import {
 } from '../../../test/emulators/salesforce/src/index.ts';
 import { startClmEmulator } from '../../../test/emulators/clm/src/index.ts';
 import { connectAs } from './pubsubWorld.ts';
+import type { Clock } from '../../src/clock.ts';
 
 const ORG = '00D000000000001AAA';
 const HOUR = 3_600_000;
@@ -42,6 +43,8 @@ let dealMetrics: DealMetrics;
 let service: ConnectorService;
 let dir: string;
 let clock = 0;
+/** The connector's one clock, as the test sets it: store stamps, engine, CLM and deal metrics read the same time. */
+const connectorClock: Clock = { now: () => clock, sleep: async () => undefined };
 const dealLog: { level: string; message: string; fields: Record<string, unknown> }[] = [];
 
 async function connect(username: string): Promise<JsforceSalesforce> {
@@ -172,9 +175,9 @@ beforeAll(async () => {
     emu = await startSalesforceEmulator();
     grantCpqRead();
     dir = mkdtempSync(path.join(os.tmpdir(), 'clm-metrics-'));
-    store = await openSqliteStore({ file: path.join(dir, 'store.db'), maxAttempts: 3 });
+    store = await openSqliteStore({ file: path.join(dir, 'store.db'), maxAttempts: 3, clock: connectorClock });
     admin = await connect(emu.username);
-    clm = new MemoryClm(() => new Date(clock));
+    clm = new MemoryClm(connectorClock);
     const salesforce = await connect(emu.users.integration.username);
     const registry = new Registry();
     const syncMetrics = new SyncMetrics({ registry });
@@ -191,7 +194,7 @@ beforeAll(async () => {
         rules: loadRuleSet(DEFAULT_RULES),
         context: { connectorClientId: 'clm-connector', transform: { orgCurrency: 'USD' } },
         orgCurrency: 'USD',
-        now: () => clock,
+        clock: connectorClock,
         random: () => 0,
         onMilestone: (milestone) => dealMetrics.onMilestone(milestone)
     });

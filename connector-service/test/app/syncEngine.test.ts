@@ -18,6 +18,7 @@ import {
     type RunningSalesforceEmulator,
     type PublishedEvent
 } from '../../../test/emulators/salesforce/src/index.ts';
+import type { Clock } from '../../src/clock.ts';
 
 let emu: RunningSalesforceEmulator;
 let admin: JsforceSalesforce;
@@ -28,6 +29,8 @@ let integration: JsforceSalesforce;
 let dir: string;
 let opportunityId: string;
 let clock = Date.parse('2026-11-23T09:00:00.000Z');
+/** The connector's one clock, as the test moves it: the store's stamps, the engine and the CLM read the same time. */
+const connectorClock: Clock = { now: () => clock, sleep: async () => undefined };
 const published: PublishedEvent[] = [];
 const ORG = '00D000000000001AAA';
 const ORIGIN = (version: string) => `com/salesforce/api/rest/${version};client=clm-connector`;
@@ -139,9 +142,9 @@ beforeAll(async () => {
     emu = await startSalesforceEmulator();
     emu.hook.subscribe((tx) => published.push(...tx.events));
     dir = mkdtempSync(path.join(os.tmpdir(), 'clm-engine-'));
-    store = await openSqliteStore({ file: path.join(dir, 'store.db'), maxAttempts: 3 });
+    store = await openSqliteStore({ file: path.join(dir, 'store.db'), maxAttempts: 3, clock: connectorClock });
     admin = await connect(emu.username);
-    clm = new MemoryClm(() => new Date(clock));
+    clm = new MemoryClm(connectorClock);
     engine = new SyncEngine({
         orgId: ORG,
         store,
@@ -150,7 +153,7 @@ beforeAll(async () => {
         rules: loadRuleSet(DEFAULT_RULES),
         context: { connectorClientId: 'clm-connector', transform: { orgCurrency: 'USD' } },
         orgCurrency: 'USD',
-        now: () => clock,
+        clock: connectorClock,
         random: () => 0,
         contractUrl: (contract) => `https://clm.example/contracts/${contract.id}`
     });

@@ -6,7 +6,7 @@ import type { FetchLike } from '../../src/adapters/clm/http.ts';
 import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
 import type { SpotdraftConfigInput } from '../../src/adapters/clm/spotdraft/config.ts';
 import { SpotdraftAdapter } from '../../src/adapters/clm/spotdraft/spotdraftAdapter.ts';
-import type { Clock } from '../../src/adapters/clm/rateLimit.ts';
+import type { Clock } from '../../src/clock.ts';
 
 export class ManualClock implements Clock {
     readonly sleeps: number[] = [];

@@ -15,8 +15,8 @@ import type { ConnectorError } from '../../domain/errors.ts';
 import { CLM_ERROR, clmError } from '../../ports/clm.ts';
 import { BodyTooLarge, readCapped, type DownloadGuard } from './downloadGuard.ts';
 import type { TokenBucket } from './rateLimit.ts';
-import { backoffDelay, type BackoffPolicy, type Clock, defaultBackoff, parseRetryAfter } from './rateLimit.ts';
-import { systemClock } from './rateLimit.ts';
+import { systemClock, type Clock } from '../../clock.ts';
+import { backoffDelay, type BackoffPolicy, defaultBackoff, parseRetryAfter } from './rateLimit.ts';
 import { parseJsonBytes, parseVendorPayload } from './vendorPayload.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;

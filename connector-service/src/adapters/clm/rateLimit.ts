@@ -4,15 +4,7 @@
  * provoking 429s, plus a shared pause when the vendor answers 429 with Retry-After.
  */
 
-export interface Clock {
-    now(): number;
-    sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-};
+import { systemClock, type Clock } from '../../clock.ts';
 
 export class TokenBucket {
     private tokens: number;

@@ -4,8 +4,7 @@
  * as the tolerance (an older copy is rejected as stale anyway), so memory stays bounded.
  */
 import { AsyncCache } from './asyncCache.ts';
-import type { Clock } from './rateLimit.ts';
-import { systemClock } from './rateLimit.ts';
+import { systemClock, type Clock } from '../../clock.ts';
 
 export interface WebhookGuardOptions {
     toleranceMs: number;

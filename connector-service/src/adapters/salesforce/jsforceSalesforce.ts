@@ -25,6 +25,7 @@ import type {
     SalesforceRecord
 } from '../../ports/salesforce.ts';
 import { csvRecords, toBulkCsv } from './bulkCsv.ts';
+import { systemClock, type Clock } from '../../clock.ts';
 
 export const COLLECTION_SIZE = 200;
 export const COLLECTIONS_PER_COMPOSITE = 5;
@@ -49,7 +50,7 @@ export interface JwtLogin {
 }
 
 /** Signs a JWT bearer assertion (RS256: iss, sub, aud, exp in 3 minutes), as the OAuth flow requires. */
-export function jwtAssertion(login: JwtLogin, nowMs = Date.now()): string {
+export function jwtAssertion(login: JwtLogin, nowMs: number): string {
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const claims = {
         iss: login.clientId,
@@ -62,11 +63,11 @@ export function jwtAssertion(login: JwtLogin, nowMs = Date.now()): string {
 }
 
 /** A connection that logs in by JWT bearer and logs in again when the session expires. */
-export async function connectWithJwt(login: JwtLogin): Promise<jsforce.Connection> {
+export async function connectWithJwt(login: JwtLogin, clock: Clock = systemClock): Promise<jsforce.Connection> {
     const authorize = async (conn: jsforce.Connection) => {
         const result = await conn.authorize({
             grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-            assertion: jwtAssertion(login)
+            assertion: jwtAssertion(login, clock.now())
         });
         return result;
     };
@@ -155,6 +156,8 @@ export class JsforceSalesforce implements SalesforcePort {
             apiVersion: string;
             /** Rows per Bulk query results page asked for (default 50,000; the platform may send fewer). */
             bulkResultsPage?: number;
+            /** Times bulk-job waits (default the system clock). */
+            clock?: Clock;
         }
     ) {}
 
@@ -272,17 +275,18 @@ export class JsforceSalesforce implements SalesforcePort {
         opts: { pollIntervalMs?: number; timeoutMs?: number } = {}
     ): Promise<BulkJobInfo> {
         const interval = opts.pollIntervalMs ?? 2000;
-        const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+        const clock = this.options.clock ?? systemClock;
+        const deadline = clock.now() + (opts.timeoutMs ?? 30 * 60_000);
         for (;;) {
             const job = await this.bulkJob(kind, jobId);
             if (FINISHED_BULK_STATES.has(job.state)) return job;
-            if (Date.now() >= deadline)
+            if (clock.now() >= deadline)
                 throw new ConnectorError('SF.BULK_TIMEOUT', `Bulk ${kind} job ${jobId} is still ${job.state}`, {
                     jobId,
                     state: job.state,
                     retryable: true
                 });
-            await new Promise((resolve) => setTimeout(resolve, interval));
+            await clock.sleep(interval);
         }
     }
 

@@ -16,7 +16,7 @@ export interface SqlDriver {
     /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
     transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
     /** Applies DDL statements once each, in order, recording them in schema_migrations. */
-    migrate(migrations: readonly { version: number; statements: readonly string[] }[]): Promise<void>;
+    migrate(migrations: readonly { version: number; statements: readonly string[] }[], now: number): Promise<void>;
     isUniqueViolation(error: unknown): boolean;
     close(): Promise<void>;
 }

@@ -70,6 +70,7 @@ import {
 } from './inputs.ts';
 import { migrations } from './schema.ts';
 import type { SqlDriver, SqlParam, SqlTx } from './sqlDriver.ts';
+import { systemClock, type Clock } from '../../clock.ts';
 
 type Row = Record<string, unknown>;
 
@@ -315,6 +316,7 @@ export class SqlStore implements StorePort {
     /** PostgreSQL row-lock clauses; empty on SQLite, whose single writer makes them unnecessary. */
     private readonly skipLocked: string;
     private readonly forUpdate: string;
+    private readonly clock: Clock;
 
     private constructor(
         private readonly driver: SqlDriver,
@@ -327,6 +329,7 @@ export class SqlStore implements StorePort {
             options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
             'maxAttempts'
         );
+        this.clock = options.clock ?? systemClock;
         this.skipLocked = driver.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
         this.forUpdate = driver.dialect === 'postgres' ? 'FOR UPDATE' : '';
     }
@@ -335,7 +338,7 @@ export class SqlStore implements StorePort {
     static async open(driver: SqlDriver, options: StoreOptions = {}): Promise<SqlStore> {
         try {
             const store = new SqlStore(driver, options);
-            await driver.migrate(migrations(driver.dialect));
+            await driver.migrate(migrations(driver.dialect), store.clock.now());
             return store;
         } catch (error) {
             await driver.close().catch(() => undefined);
@@ -355,7 +358,7 @@ export class SqlStore implements StorePort {
         orgId: string,
         items: InboxInput[],
         checkpoint?: Checkpoint,
-        now: Millis = Date.now()
+        now: Millis = this.clock.now()
     ): Promise<AppendResult> {
         check(schemas.key, orgId, 'orgId');
         const parsed = check(z.array(InboxInputSchema).max(MAX_BATCH), items, 'items');

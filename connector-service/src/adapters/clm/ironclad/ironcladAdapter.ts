@@ -25,7 +25,8 @@ import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed
 import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '../downloadGuard.ts';
 import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
 import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
-import { systemClock, TokenBucket, type BackoffPolicy, type Clock } from '../rateLimit.ts';
+import { systemClock, type Clock } from '../../../clock.ts';
+import { TokenBucket, type BackoffPolicy } from '../rateLimit.ts';
 import { deriveFromDates, optionalString, vendorDate, vendorMoney, decimalText } from '../values.ts';
 import { parseVendorJson, parseVendorPayload } from '../vendorPayload.ts';
 import { headerValue, WebhookReplayGuard } from '../webhookGuard.ts';

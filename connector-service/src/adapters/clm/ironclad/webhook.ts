@@ -7,7 +7,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import type { WebhookRequest, WebhookVerification } from '../../../ports/clm.ts';
-import type { Clock } from '../rateLimit.ts';
+import type { Clock } from '../../../clock.ts';
 import { CachedVerificationKey, headerValue, type WebhookReplayGuard } from '../webhookGuard.ts';
 import { IroncladDelivery } from './payloads.ts';
 

@@ -28,6 +28,7 @@ import {
 } from '../../../ports/clm.ts';
 import { SingleFlight } from '../asyncCache.ts';
 import { applyPatch, checkCreateInput, refKey, sameRef } from '../contractInput.ts';
+import { systemClock, type Clock } from '../../../clock.ts';
 
 interface StoredDocument extends ClmDocument {
     bytes: Buffer;
@@ -53,7 +54,7 @@ export class MemoryClm implements ClmPort {
     /** Test hook: the next create is stored but its "response" is lost, as after a dropped connection. */
     private dropNextCreateResponse = false;
 
-    constructor(private readonly now: () => Date = () => new Date()) {}
+    constructor(private readonly clock: Clock = systemClock) {}
 
     capabilities(): ClmCapabilities {
         return {
@@ -292,7 +293,7 @@ export class MemoryClm implements ClmPort {
     }
 
     private timestamp(): string {
-        return this.now().toISOString();
+        return new Date(this.clock.now()).toISOString();
     }
 }
 

@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { WebhookRequest, WebhookVerification } from '../../../ports/clm.ts';
-import type { Clock } from '../rateLimit.ts';
+import type { Clock } from '../../../clock.ts';
 import { CachedVerificationKey, headerValue, type WebhookReplayGuard } from '../webhookGuard.ts';
 import { SpotdraftDelivery } from './payloads.ts';
 

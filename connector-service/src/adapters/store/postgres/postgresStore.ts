@@ -44,7 +44,10 @@ export class PostgresDriver implements SqlDriver {
         }
     }
 
-    async migrate(migrations: readonly { version: number; statements: readonly string[] }[]): Promise<void> {
+    async migrate(
+        migrations: readonly { version: number; statements: readonly string[] }[],
+        now: number
+    ): Promise<void> {
         await this.transaction(async (tx) => {
             await tx.run('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
             await tx.run(
@@ -58,7 +61,7 @@ export class PostgresDriver implements SqlDriver {
                 for (const statement of migration.statements) await tx.run(statement);
                 await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
                     migration.version,
-                    Date.now()
+                    now
                 ]);
             }
         });

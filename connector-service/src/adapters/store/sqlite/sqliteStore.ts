@@ -93,7 +93,10 @@ export class SqliteDriver implements SqlDriver {
         });
     }
 
-    async migrate(migrations: readonly { version: number; statements: readonly string[] }[]): Promise<void> {
+    async migrate(
+        migrations: readonly { version: number; statements: readonly string[] }[],
+        now: number
+    ): Promise<void> {
         this.db.exec(
             'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)'
         );
@@ -106,7 +109,7 @@ export class SqliteDriver implements SqlDriver {
                 for (const statement of migration.statements) this.db.exec(statement);
                 await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
                     migration.version,
-                    Date.now()
+                    now
                 ]);
             }
         });
