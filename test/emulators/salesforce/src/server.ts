@@ -182,7 +182,7 @@ export function buildServer(
     registerSObjectRoutes(app, services);
     registerQueryRoutes(app, services, cursors);
     registerCollectionRoutes(app, services);
-    registerBulkRoutes(app, services);
+    registerBulkRoutes(app, services, ADMIN_PREFIX);
     registerMetadataRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
     void COMPOSITE_HEADER;

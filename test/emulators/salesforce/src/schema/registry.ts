@@ -214,14 +214,14 @@ export class SchemaRegistry {
 
     globalEntry(def: ObjectDef, version: string): Record<string, unknown> {
         const base = `/services/data/v${version}/sobjects/${def.name}`;
-        const isData = def.kind === 'standard' || def.kind === 'custom';
+        const isData = (def.kind === 'standard' || def.kind === 'custom') && def.customSetting === undefined;
         return {
             activateable: false,
             associateEntityType: null,
             associateParentEntity: null,
             createable: def.createable,
             custom: def.custom,
-            customSetting: false,
+            customSetting: def.customSetting !== undefined,
             deepCloneable: false,
             deletable: def.deletable,
             deprecatedAndHidden: false,
