@@ -5,6 +5,7 @@ import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import formbody from '@fastify/formbody';
 import { ZodError } from 'zod';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerAbsentFeatureRoutes } from './rest/absent-features.ts';
 import { OAuthError, registerOAuthRoutes, type OAuthConfig } from './auth/oauth.ts';
 import { registerBulkRoutes } from './bulk/routes.ts';
 import { COMPOSITE_HEADER, Services } from './context.ts';
@@ -184,6 +185,7 @@ export function buildServer(
     registerCollectionRoutes(app, services);
     registerBulkRoutes(app, services, ADMIN_PREFIX);
     registerMetadataRoutes(app, services);
+    registerAbsentFeatureRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
     void COMPOSITE_HEADER;
     return { app, services, cursors };
