@@ -16,6 +16,7 @@ import { registerMetadataRoutes } from './metadata-routes.ts';
 import type { Org } from './org.ts';
 import { registerCollectionRoutes } from './rest/collections.ts';
 import { QueryCursors, registerQueryRoutes } from './rest/query.ts';
+import { registerSearchRoutes } from './rest/search.ts';
 import { registerSObjectRoutes } from './rest/sobjects.ts';
 
 export const ADMIN_PREFIX = '/__emulator';
@@ -186,6 +187,7 @@ export function buildServer(
     registerBulkRoutes(app, services, ADMIN_PREFIX);
     registerMetadataRoutes(app, services);
     registerAbsentFeatureRoutes(app, services);
+    registerSearchRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
     void COMPOSITE_HEADER;
     return { app, services, cursors };

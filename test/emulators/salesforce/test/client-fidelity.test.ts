@@ -235,6 +235,28 @@ describe('admin API field route', () => {
     });
 });
 
+describe('SOSL search', () => {
+    it('finds rows by a word of their searched fields (jsforce search())', async () => {
+        await conn.sobject('Account').create([{ Name: 'Platypus Partners' }, { Name: 'Echidna Estates' }]);
+        await conn.sobject('Contact').create({ LastName: 'Platypussy', Email: 'p@platypus.example' });
+        const res = await conn.search(
+            'FIND {platypus*} IN ALL FIELDS RETURNING Account(Name), Contact(LastName, Email)'
+        );
+        expect(
+            res.searchRecords.map((r) => [
+                r.attributes?.type,
+                (r as Record<string, unknown>).Name ?? (r as Record<string, unknown>).LastName
+            ])
+        ).toEqual([
+            ['Account', 'Platypus Partners'],
+            ['Contact', 'Platypussy']
+        ]);
+        const email = await conn.search('FIND {platypus} IN EMAIL FIELDS RETURNING Contact(Email)');
+        expect(email.searchRecords).toHaveLength(1);
+        await expect(conn.search('FIND {x} RETURNING Account')).rejects.toMatchObject({ errorCode: 'INVALID_SEARCH' });
+    });
+});
+
 describe('features answered as an org without them', () => {
     it('explains a query (one TableScan plan)', async () => {
         const plan = await conn.query("SELECT Id FROM Account WHERE Name LIKE 'Paged by size%'").explain();

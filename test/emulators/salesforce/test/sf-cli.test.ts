@@ -311,6 +311,33 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
         expect(pages(after) - pages(before)).toBe(5);
     }, 150_000);
 
+    it('searches with sf data search (SOSL)', async () => {
+        const created = await sf([
+            'data',
+            'create',
+            'record',
+            '--sobject',
+            'Account',
+            '--values',
+            "Name='Numbat Networks'",
+            '--target-org',
+            ALIAS
+        ]);
+        expect(created.exitCode, JSON.stringify(created.json)).toBe(0);
+        const run = await sf([
+            'data',
+            'search',
+            '--query',
+            'FIND {numbat} IN NAME FIELDS RETURNING Account(Id, Name)',
+            '--target-org',
+            ALIAS
+        ]);
+        expect(run.exitCode, JSON.stringify(run.json)).toBe(0);
+        expect(run.json.result).toMatchObject({
+            searchRecords: [expect.objectContaining({ Id: created.json.result?.id, Name: 'Numbat Networks' })]
+        });
+    }, 150_000);
+
     it('dry-runs the deploy of force-app successfully, and the dry run changes nothing in the org', async () => {
         const schemaSize = () => emulator.org.schema.all().reduce((n, o) => n + 1 + o.fields.length, 0);
         const sizeBefore = schemaSize();
