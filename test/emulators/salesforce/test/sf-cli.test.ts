@@ -118,6 +118,10 @@ const dryRun = (cwd: string) =>
         cwd
     });
 
+/** `sf data create record` of an Account with this name. */
+const createAccount = (name: string) =>
+    sf(['data', 'create', 'record', '--sobject', 'Account', '--values', `Name='${name}'`, '--target-org', ALIAS]);
+
 /** `sf data upsert bulk` of a CSV file into Account, keyed on Id. */
 const upsertOnId = (csv: string) =>
     sf([
@@ -205,17 +209,7 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
     }, 150_000);
 
     it('upserts on Id with sf data upsert bulk: the row without an Id is inserted', async () => {
-        const existing = await sf([
-            'data',
-            'create',
-            'record',
-            '--sobject',
-            'Account',
-            '--values',
-            "Name='CLI upsert on Id'",
-            '--target-org',
-            ALIAS
-        ]);
+        const existing = await createAccount('CLI upsert on Id');
         expect(existing.exitCode, JSON.stringify(existing.json)).toBe(0);
         const id = String(existing.json.result?.id);
         const csv = path.join(workDir, 'upsert-on-id.csv');
@@ -312,17 +306,7 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
     }, 150_000);
 
     it('searches with sf data search (SOSL)', async () => {
-        const created = await sf([
-            'data',
-            'create',
-            'record',
-            '--sobject',
-            'Account',
-            '--values',
-            "Name='Numbat Networks'",
-            '--target-org',
-            ALIAS
-        ]);
+        const created = await createAccount('Numbat Networks');
         expect(created.exitCode, JSON.stringify(created.json)).toBe(0);
         const run = await sf([
             'data',
