@@ -121,7 +121,8 @@ describe('Bulk API 2.0 through JsforceSalesforce', () => {
         expect(results.filter((result) => result.success)).toHaveLength(199);
         const failed = results.find((result) => !result.success)!;
         expect(failed.row.Id).toBe(ids[1]);
-        expect(failed.error).toMatchObject({ code: 'SF.STRING_TOO_LONG' });
+        // From Salesforce's sf__Error format, `CODE:message:fields --`: the field, without the trailing marker.
+        expect(failed.error).toMatchObject({ code: 'SF.STRING_TOO_LONG', details: { fields: ['Name'] } });
         const [second, first] = await salesforce.readByIds('Opportunity', ['Description'], [ids[2]!, ids[0]!]);
         expect(second!.Description).toBe('line one\nline "two", 2');
         expect(first!.Description).toBeNull();

@@ -582,11 +582,20 @@ export class JsforceSalesforce implements SalesforcePort {
     }
 }
 
-/** A failed row's `sf__Error` (`CODE:message[:fields]`) as SF.<CODE>. */
+/**
+ * A failed row's `sf__Error` as SF.<CODE>. Salesforce writes `CODE:message:fields --`, the fields space-separated
+ * and the cell ending in ` --` (`REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --`).
+ */
 function bulkRowError(text: string, jobId: string): ConnectorError {
     const [code, ...rest] = text.split(':');
     const errorCode = code && /^[A-Z_]+$/.test(code) ? code : 'UNKNOWN_EXCEPTION';
-    const fields = rest.length > 1 ? (rest.at(-1) ?? '').split(',').filter(Boolean) : [];
+    const fields =
+        rest.length > 1
+            ? (rest.at(-1) ?? '')
+                  .replace(/\s*--\s*$/, '')
+                  .split(/[\s,]+/)
+                  .filter(Boolean)
+            : [];
     return platformError(
         { errorCode, message: (rest.length > 1 ? rest.slice(0, -1) : rest).join(':') || text, fields },
         { jobId }

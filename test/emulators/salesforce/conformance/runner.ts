@@ -3,6 +3,9 @@
 // sf-wire.md §9 defines them. Preconditions a case names in its notes are set up here, through the public
 // REST API and the admin API; values later cases use ({locator}, {jobId}) are taken from earlier answers.
 // gRPC (Pub/Sub) cases run through conformance/grpc.ts with a real gRPC client, and count in the same report.
+// The project's own cases (conformance/cases/) state their preconditions as `setup` steps instead of notes: each
+// step is a request (admin API paths included) whose answer may `save` values for later placeholders, or a
+// `clockTo` that moves the org clock forward to a fixed instant, so time-window cases are reproducible.
 import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -13,16 +16,37 @@ import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/
 import { runGrpcConformance } from './grpc.ts';
 
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
+/** The project's own cases: fidelity fixes that must not come back (issue 17 and later). */
+export const PROJECT_CASES = path.join(path.dirname(new URL(import.meta.url).pathname), 'cases');
+
+const requestSchema = z.object({
+    method: z.string(),
+    path: z.string(),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.unknown().optional()
+});
+
+/**
+ * One precondition step of a project case. `save` maps a placeholder name to where its value is in the answer:
+ * a dot path into the JSON body (`id`, `0.id`, `records.0.Id`) or `header:<name>`. `until` repeats the request
+ * (bounded) until the value at `path` is one of `in` — for asynchronous jobs.
+ */
+const stepSchema = z
+    .object({
+        request: requestSchema.optional(),
+        clockTo: z.string().optional(),
+        expectStatus: z.number().optional(),
+        save: z.record(z.string(), z.string()).optional(),
+        until: z.object({ path: z.string(), in: z.array(z.string()).min(1) }).optional()
+    })
+    .strict();
+type Step = z.infer<typeof stepSchema>;
 
 const caseSchema = z.object({
     name: z.string(),
     source: z.string().optional(),
-    request: z.object({
-        method: z.string(),
-        path: z.string(),
-        headers: z.record(z.string(), z.string()).optional(),
-        body: z.unknown().optional()
-    }),
+    setup: z.array(stepSchema).optional(),
+    request: requestSchema,
     expect: z
         .object({
             status: z.union([z.number(), z.string()]),
@@ -127,6 +151,17 @@ function signedJwt(emu: RunningSalesforceEmulator): string {
     return `${unsigned}.${sig}`;
 }
 
+/** A session for the admin user by JWT bearer. */
+async function login(client: Client, emu: RunningSalesforceEmulator): Promise<string> {
+    const answer = await client.send(
+        'POST',
+        `${emu.loginUrl}/services/oauth2/token`,
+        { 'Content-Type': 'application/x-www-form-urlencoded' },
+        `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${signedJwt(emu)}`
+    );
+    return (JSON.parse(answer.text) as { access_token: string }).access_token;
+}
+
 function fill(value: unknown, vars: Map<string, string>, missing: Set<string>): unknown {
     if (typeof value === 'string') {
         return value.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, name: string) => {
@@ -142,6 +177,71 @@ function fill(value: unknown, vars: Map<string, string>, missing: Set<string>): 
     if (value && typeof value === 'object')
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars, missing)]));
     return value;
+}
+
+function valueAt(json: unknown, dotPath: string): unknown {
+    let current = json;
+    for (const part of dotPath.split('.')) {
+        if (current === null || typeof current !== 'object') return undefined;
+        current = (current as Record<string, unknown>)[part];
+    }
+    return current;
+}
+
+function bodyText(body: unknown): string | undefined {
+    return body === undefined || body === null ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+}
+
+/** Runs a project case's setup steps in order; values they save become placeholders for later steps and the case. */
+async function runSteps(steps: Step[], client: Client, emu: RunningSalesforceEmulator, vars: Map<string, string>) {
+    for (const [i, step] of steps.entries()) {
+        if (step.clockTo !== undefined) {
+            const target = Date.parse(step.clockTo);
+            const current = Date.parse(
+                ((await client.json('GET', '/__emulator/clock', undefined)).json as { now: string }).now
+            );
+            if (Number.isNaN(target) || target < current)
+                throw new Error(`setup ${i + 1}: clockTo ${step.clockTo} is not a future instant`);
+            await client.json('POST', '/__emulator/clock', undefined, { advanceMs: target - current });
+            // Moving the clock ends idle sessions, as it would on the platform: log in again.
+            vars.set('accessToken', await login(client, emu));
+        }
+        if (!step.request) continue;
+        const missing = new Set<string>();
+        const req = fill(step.request, vars, missing) as z.infer<typeof requestSchema>;
+        if (missing.size > 0) throw new Error(`setup ${i + 1}: no value for ${[...missing].join(', ')}`);
+        const base = req.path.startsWith('/__emulator')
+            ? emu.adminUrl.replace(/\/__emulator$/, '')
+            : req.path.startsWith('/services/oauth2')
+              ? emu.loginUrl
+              : emu.instanceUrl;
+        let answer: HttpAnswer | undefined;
+        let json: unknown;
+        for (let attempt = 0; attempt < 200; attempt++) {
+            answer = await client.send(req.method, `${base}${req.path}`, req.headers ?? {}, bodyText(req.body));
+            try {
+                json = answer.text ? JSON.parse(answer.text) : undefined;
+            } catch {
+                json = undefined;
+            }
+            if (!step.until || step.until.in.includes(String(valueAt(json, step.until.path)))) break;
+            await new Promise((r) => setTimeout(r, 20));
+        }
+        if (step.expectStatus !== undefined && answer!.status !== step.expectStatus)
+            throw new Error(
+                `setup ${i + 1}: ${req.method} ${req.path} answered ${answer!.status}, expected ${step.expectStatus}: ${answer!.text.slice(0, 300)}`
+            );
+        for (const [name, where] of Object.entries(step.save ?? {})) {
+            const value = where.startsWith('header:')
+                ? answer!.headers[where.slice('header:'.length).toLowerCase()]
+                : valueAt(json, where);
+            if (value === undefined || value === null)
+                throw new Error(
+                    `setup ${i + 1}: nothing at ${where} to save as {${name}}: ${answer!.text.slice(0, 300)}`
+                );
+            vars.set(name, String(value));
+        }
+    }
 }
 
 function matches(expected: string, actual: string | undefined): boolean {
@@ -266,13 +366,7 @@ export async function runConformance(dir: string, log: (line: string) => void = 
     const results: CaseResult[] = [];
     try {
         // Cases that only need a session get one even when the JWT case is absent from the directory.
-        const login = await client.send(
-            'POST',
-            `${emu.loginUrl}/services/oauth2/token`,
-            { 'Content-Type': 'application/x-www-form-urlencoded' },
-            `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&assertion=${signedJwt(emu)}`
-        );
-        vars.set('accessToken', (JSON.parse(login.text) as { access_token: string }).access_token);
+        vars.set('accessToken', await login(client, emu));
         for (const file of files) {
             const num = file.slice(0, 2);
             let c: Case;
@@ -291,7 +385,9 @@ export async function runConformance(dir: string, log: (line: string) => void = 
             const problems: string[] = [];
             try {
                 vars.set('signedJwt', signedJwt(emu));
-                await setUp(num, client, vars);
+                // Shared cases state preconditions in notes (set up here by number); project cases carry steps.
+                if (c.setup) await runSteps(c.setup, client, emu, vars);
+                else await setUp(num, client, vars);
                 const missing = new Set<string>();
                 const reqPath = fill(c.request.path, vars, missing) as string;
                 const headers = fill(c.request.headers ?? {}, vars, missing) as Record<string, string>;
@@ -319,14 +415,14 @@ export async function runConformance(dir: string, log: (line: string) => void = 
                     if (answer.text === '') parsed = null;
                     else if (/^application\/json/.test(answer.headers['content-type'] ?? ''))
                         parsed = JSON.parse(answer.text);
-                    const validate = ajv.compile(c.expect.bodyShape as object);
+                    const validate = ajv.compile(fill(c.expect.bodyShape, vars, new Set()) as object);
                     if (!validate(parsed)) {
                         problems.push(
                             `bodyShape: ${ajv.errorsText(validate.errors)} — body ${answer.text.slice(0, 300)}`
                         );
                     }
                 }
-                await takeOutputs(num, answer, client, vars);
+                if (!c.setup) await takeOutputs(num, answer, client, vars);
             } catch (e) {
                 problems.push(e instanceof Error ? e.message : String(e));
             }

@@ -456,11 +456,14 @@ export class DataService {
         const extField = this.schema.field(def.name, extFieldName);
         if (!extField || !(extField.externalId || extField.type === 'id') || !ctx.access.field(def, extField).read)
             throw notFound();
+        const withKey = { ...(body as Record<string, unknown>) };
+        for (const k of Object.keys(withKey)) if (k.toLowerCase() === extField.name.toLowerCase()) delete withKey[k];
         if (extField.type === 'id') {
+            // Upsert on Id: a row without an Id is inserted (collections and Bulk API 2.0 alike).
             const existing = extValue ? this.org.store.get(def.name, normalizeId(extValue) ?? '') : undefined;
-            if (existing) return this.update(ctx, def.name, String(existing.Id), body);
+            if (existing) return this.update(ctx, def.name, String(existing.Id), withKey);
             if (updateOnly || extValue) throw notFound();
-            return this.create(ctx, def.name, body);
+            return this.create(ctx, def.name, withKey);
         }
         const matches = this.findByExternalId(def, extField, extValue);
         if (matches.length > 1) {
@@ -468,8 +471,6 @@ export class DataService {
                 matches.map((r) => `/services/data/v${ctx.version}/sobjects/${def.name}/${String(r.Id)}`)
             );
         }
-        const withKey = { ...(body as Record<string, unknown>) };
-        for (const k of Object.keys(withKey)) if (k.toLowerCase() === extField.name.toLowerCase()) delete withKey[k];
         if (matches.length === 1) return this.update(ctx, def.name, String(matches[0]!.Id), withKey);
         if (updateOnly) throw notFound();
         withKey[extField.name] = extValue;

@@ -5,6 +5,7 @@ import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import formbody from '@fastify/formbody';
 import { ZodError } from 'zod';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerAbsentFeatureRoutes } from './rest/absent-features.ts';
 import { OAuthError, registerOAuthRoutes, type OAuthConfig } from './auth/oauth.ts';
 import { registerBulkRoutes } from './bulk/routes.ts';
 import { COMPOSITE_HEADER, Services } from './context.ts';
@@ -15,6 +16,7 @@ import { registerMetadataRoutes } from './metadata-routes.ts';
 import type { Org } from './org.ts';
 import { registerCollectionRoutes } from './rest/collections.ts';
 import { QueryCursors, registerQueryRoutes } from './rest/query.ts';
+import { registerSearchRoutes } from './rest/search.ts';
 import { registerSObjectRoutes } from './rest/sobjects.ts';
 
 export const ADMIN_PREFIX = '/__emulator';
@@ -182,8 +184,10 @@ export function buildServer(
     registerSObjectRoutes(app, services);
     registerQueryRoutes(app, services, cursors);
     registerCollectionRoutes(app, services);
-    registerBulkRoutes(app, services);
+    registerBulkRoutes(app, services, ADMIN_PREFIX);
     registerMetadataRoutes(app, services);
+    registerAbsentFeatureRoutes(app, services);
+    registerSearchRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
     void COMPOSITE_HEADER;
     return { app, services, cursors };

@@ -118,6 +118,36 @@ const dryRun = (cwd: string) =>
         cwd
     });
 
+/** `sf data create record` of an Account with this name. */
+const createAccount = (name: string) =>
+    sf(['data', 'create', 'record', '--sobject', 'Account', '--values', `Name='${name}'`, '--target-org', ALIAS]);
+
+/** `sf data upsert bulk` of a CSV file into Account, keyed on Id. */
+const upsertOnId = (csv: string) =>
+    sf([
+        'data',
+        'upsert',
+        'bulk',
+        '--sobject',
+        'Account',
+        '--file',
+        csv,
+        '--external-id',
+        'Id',
+        '--wait',
+        '2',
+        '--target-org',
+        ALIAS
+    ]);
+
+/** The emulator's Bulk query results page size (admin API). */
+const setQueryPageBytes = (queryPageBytes: number) =>
+    fetch(`${emulator.adminUrl}/bulk/settings`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ queryPageBytes })
+    });
+
 describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
     beforeAll(async () => {
         workDir = mkdtempSync(path.join(os.tmpdir(), 'sf-cli-test-'));
@@ -175,6 +205,120 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
             totalSize: 1,
             done: true,
             records: [expect.objectContaining({ Id: emulator.userId, Username: emulator.username })]
+        });
+    }, 150_000);
+
+    it('upserts on Id with sf data upsert bulk: the row without an Id is inserted', async () => {
+        const existing = await createAccount('CLI upsert on Id');
+        expect(existing.exitCode, JSON.stringify(existing.json)).toBe(0);
+        const id = String(existing.json.result?.id);
+        const csv = path.join(workDir, 'upsert-on-id.csv');
+        writeFileSync(csv, `Id,Name\n${id},CLI upsert on Id renamed\n,CLI upsert on Id inserted\n`);
+        const run = await upsertOnId(csv);
+        expect(run.exitCode, JSON.stringify(run.json)).toBe(0);
+        expect(run.json.result?.jobInfo).toMatchObject({
+            state: 'JobComplete',
+            numberRecordsProcessed: 2,
+            numberRecordsFailed: 0
+        });
+        const names = await sf([
+            'data',
+            'query',
+            '--query',
+            "SELECT Id, Name FROM Account WHERE Name LIKE 'CLI upsert on Id%' ORDER BY Name",
+            '--target-org',
+            ALIAS
+        ]);
+        expect(
+            (names.json.result?.records as { Id: string; Name: string }[]).map((r) => [r.Id === id, r.Name])
+        ).toEqual([
+            [false, 'CLI upsert on Id inserted'],
+            [true, 'CLI upsert on Id renamed']
+        ]);
+    }, 150_000);
+
+    it("reports a failed row's sf__Error as Salesforce writes it (sf data bulk results)", async () => {
+        const csv = path.join(workDir, 'upsert-failing.csv');
+        writeFileSync(csv, 'Id,Name,Phone\n,,555-0100\n');
+        const run = await upsertOnId(csv);
+        const jobId = String(run.json.result?.jobId ?? (run.json as { data?: { jobId?: string } }).data?.jobId ?? '');
+        expect(jobId, JSON.stringify(run.json)).toMatch(/^750/);
+        const results = await sf(['data', 'bulk', 'results', '--job-id', jobId, '--target-org', ALIAS], {
+            cwd: workDir
+        });
+        expect(results.exitCode, JSON.stringify(results.json)).toBe(0);
+        const failedFile = String(results.json.result?.failedFilePath);
+        const failed = readFileSync(path.join(workDir, failedFile), 'utf8');
+        expect(failed.split(/\r?\n/)[1]).toBe(
+            '"","REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --","","","555-0100"'
+        );
+    }, 150_000);
+
+    it('exports a bulk query whose results come in pages cut by size (sf data export bulk follows Sforce-Locator)', async () => {
+        const rows = Array.from({ length: 9 }, (_, i) => `CLI paged ${i}`);
+        writeFileSync(path.join(workDir, 'paged.csv'), `Name\n${rows.join('\n')}\n`);
+        const load = await sf([
+            'data',
+            'import',
+            'bulk',
+            '--sobject',
+            'Account',
+            '--file',
+            path.join(workDir, 'paged.csv'),
+            '--wait',
+            '2',
+            '--target-org',
+            ALIAS
+        ]);
+        expect(load.exitCode, JSON.stringify(load.json)).toBe(0);
+        // "CLI paged n" quoted with its newline is 14 bytes: two rows a page, five pages.
+        await setQueryPageBytes(30);
+        const before = (await (await fetch(`${emulator.adminUrl}/counters`)).json()) as {
+            endpoints: Record<string, number>;
+        };
+        const out = path.join(workDir, 'paged-export.csv');
+        const run = await sf([
+            'data',
+            'export',
+            'bulk',
+            '--query',
+            "SELECT Name FROM Account WHERE Name LIKE 'CLI paged%' ORDER BY Name",
+            '--output-file',
+            out,
+            '--result-format',
+            'csv',
+            '--wait',
+            '2',
+            '--target-org',
+            ALIAS
+        ]);
+        const after = (await (await fetch(`${emulator.adminUrl}/counters`)).json()) as {
+            endpoints: Record<string, number>;
+        };
+        await setQueryPageBytes(100 * 1024 * 1024);
+        expect(run.exitCode, JSON.stringify(run.json)).toBe(0);
+        expect(run.json.result).toMatchObject({ totalSize: 9 });
+        const exported = readFileSync(out, 'utf8').trim().split(/\r?\n/);
+        expect(exported.slice(1).map((l) => l.replace(/"/g, ''))).toEqual(rows);
+        const pages = (k: { endpoints: Record<string, number> }) =>
+            k.endpoints['GET /services/data/:version/jobs/query/:id/results'] ?? 0;
+        expect(pages(after) - pages(before)).toBe(5);
+    }, 150_000);
+
+    it('searches with sf data search (SOSL)', async () => {
+        const created = await createAccount('Numbat Networks');
+        expect(created.exitCode, JSON.stringify(created.json)).toBe(0);
+        const run = await sf([
+            'data',
+            'search',
+            '--query',
+            'FIND {numbat} IN NAME FIELDS RETURNING Account(Id, Name)',
+            '--target-org',
+            ALIAS
+        ]);
+        expect(run.exitCode, JSON.stringify(run.json)).toBe(0);
+        expect(run.json.result).toMatchObject({
+            searchRecords: [expect.objectContaining({ Id: created.json.result?.id, Name: 'Numbat Networks' })]
         });
     }, 150_000);
 

@@ -62,9 +62,15 @@ export const describeFieldSchema = z
             .optional(),
         restrictedPicklist: z.boolean().optional(),
         referenceTo: z.array(z.string()).optional(),
-        relationshipName: z.string().optional()
+        relationshipName: z.string().optional(),
+        // Describe's own flag: taken when it agrees with the name (true exactly for a `__c` field).
+        custom: z.boolean().optional()
     })
-    .strict();
+    .strict()
+    .refine((f) => f.custom === undefined || f.custom === f.name.endsWith('__c'), {
+        message: 'custom must be true exactly when the name ends in __c',
+        path: ['custom']
+    });
 
 const objectSchema = z
     .object({

@@ -87,10 +87,34 @@ function parseJson<T>(schema: z.ZodType<T>, body: unknown): T {
 
 type Req = FastifyRequest<{ Params: { version: string; id: string }; Querystring: Record<string, string | undefined> }>;
 
-export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
+/**
+ * Query results are paged by size, as Salesforce does when maxRecords is absent ("as many rows as can be listed");
+ * the platform does not publish its page size, so the emulator's is a setting (admin `PUT /bulk/settings`).
+ */
+const DEFAULT_QUERY_PAGE_BYTES = 100 * 1024 * 1024;
+const settingsSchema = z.object({ queryPageBytes: z.number().int().min(1).optional() }).strict();
+
+export function registerBulkRoutes(app: FastifyInstance, s: Services, adminPrefix: string): void {
     const { org } = s;
     const jobs = new Map<string, Job>();
-    s.onReset.push(() => jobs.clear());
+    const settings = { queryPageBytes: DEFAULT_QUERY_PAGE_BYTES };
+    s.onReset.push(() => {
+        jobs.clear();
+        settings.queryPageBytes = DEFAULT_QUERY_PAGE_BYTES;
+    });
+    app.get(`${adminPrefix}/bulk/settings`, async () => settings);
+    app.put(`${adminPrefix}/bulk/settings`, async (request: FastifyRequest) => {
+        const parsed = settingsSchema.safeParse(request.body);
+        if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            const field = issue?.path.join('.') ?? '';
+            throw new SfError(400, 'INVALID_INPUT', `${field ? `${field}: ` : ''}${issue?.message ?? 'invalid'}`, [
+                field
+            ]);
+        }
+        Object.assign(settings, parsed.data);
+        return settings;
+    });
 
     const info = (job: Job, detail: boolean): Record<string, unknown> => {
         const base: Record<string, unknown> = {
@@ -174,12 +198,15 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         job.systemModstamp = org.clock.nowMs();
     };
 
-    const csvOut = (job: Job, header: string[], rows: string[][]) =>
-        stringify([header, ...rows], {
+    const csvLines = (job: Job, lines: string[][]) =>
+        stringify(lines, {
+            // Salesforce quotes every cell of its result CSVs, empty ones included ("" for a failed insert's sf__Id).
             quoted: true,
+            quoted_empty: true,
             delimiter: DELIMITERS[job.columnDelimiter],
             record_delimiter: job.lineEnding === 'CRLF' ? '\r\n' : '\n'
         });
+    const csvOut = (job: Job, header: string[], rows: string[][]) => csvLines(job, [header, ...rows]);
 
     // ---- ingest -----------------------------------------------------------------------------------------
 
@@ -363,11 +390,7 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
                                   e instanceof DropConnection ? 'connection dropped' : 'unexpected error'
                               );
                     const idCol = job.header.findIndex((h) => h.toLowerCase() === 'id');
-                    job.failed.push([
-                        idCol >= 0 ? (row[idCol] ?? '') : '',
-                        `${err.errorCode}:${err.message}:${(err.fields ?? []).join(',')}`,
-                        ...row
-                    ]);
+                    job.failed.push([idCol >= 0 ? (row[idCol] ?? '') : '', sfError(err), ...row]);
                     job.failedCount += 1;
                 }
                 job.processed += 1;
@@ -407,7 +430,9 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
             case 'upsert': {
                 const ext = job.externalIdFieldName!;
                 const key = Object.keys(body).find((k) => k.toLowerCase() === ext.toLowerCase());
-                const value = ext.toLowerCase() === 'id' ? id : key ? body[key] : undefined;
+                // Upsert on Id inserts the rows that have none, as Salesforce does.
+                if (ext.toLowerCase() === 'id') return s.data.upsert(ctx, job.object, 'Id', id ?? '', body);
+                const value = key ? body[key] : undefined;
                 if (value === undefined || value === null)
                     throw new SfError(400, 'MISSING_ARGUMENT', `${ext} not specified`, [ext]);
                 return s.data.upsert(ctx, job.object, ext, String(value), body);
@@ -488,9 +513,24 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         const start = request.query.locator
             ? Number(Buffer.from(request.query.locator, 'base64url').toString('utf8'))
             : 0;
-        if (!Number.isInteger(start) || start < 0) throw new SfError(400, 'INVALID_LOCATOR', 'invalid locator');
-        const max = request.query.maxRecords ? Math.max(1, Number(request.query.maxRecords) || 1) : 10_000;
-        const rows = job.queryRows.slice(start, start + max);
+        if (!Number.isInteger(start) || start < 0 || start > job.queryRows.length)
+            throw new SfError(400, 'INVALID_LOCATOR', `Invalid locator: ${request.query.locator}`, ['locator']);
+        const maxText = request.query.maxRecords;
+        if (maxText !== undefined && !/^[1-9][0-9]*$/.test(maxText))
+            throw new SfError(400, 'INVALID_INPUT', `maxRecords must be a positive integer: ${maxText}`, [
+                'maxRecords'
+            ]);
+        // A page holds maxRecords rows when given, and never more than the page size allows (at least one row).
+        const max = maxText === undefined ? Infinity : Number(maxText);
+        const rows: string[][] = [];
+        let bytes = 0;
+        for (let i = start; i < job.queryRows.length && rows.length < max; i++) {
+            const row = job.queryRows[i]!;
+            const size = Buffer.byteLength(csvLines(job, [row]));
+            if (rows.length > 0 && bytes + size > settings.queryPageBytes) break;
+            rows.push(row);
+            bytes += size;
+        }
         const next = start + rows.length;
         reply.header(
             'Sforce-Locator',
@@ -499,6 +539,15 @@ export function registerBulkRoutes(app: FastifyInstance, s: Services): void {
         reply.header('Sforce-NumberOfRecords', String(rows.length));
         return reply.type('text/csv; charset=UTF-8').send(csvOut(job, job.queryColumns, rows));
     });
+}
+
+/**
+ * The `sf__Error` cell Salesforce writes for a failed row: `CODE:message:fields --`, the fields space-separated
+ * (`REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --`; none: `DUPLICATE_VALUE:…:--`).
+ */
+export function sfError(err: SfError): string {
+    const fields = (err.fields ?? []).join(' ');
+    return `${err.errorCode}:${err.message}:${fields ? `${fields} ` : ''}--`;
 }
 
 /** The CSV cell for a column such as "Name" or "Account.Owner.Name" of a rendered record. */

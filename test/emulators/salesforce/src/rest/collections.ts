@@ -114,10 +114,12 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
         if (allOrNone && results.some((r) => !r.success)) {
             tx.rollbackTo(start);
             if (!scope) tx.done = true;
+            // A rolled-back create or upsert has no id (UpsertResult: "If there was an error, the field is null";
+            // the row it made no longer exists) and created false; a rolled-back update or delete keeps its id.
             return results.map((r) =>
                 r.success
                     ? {
-                          ...(operation === 'create' ? {} : { id: r.id }),
+                          ...(operation === 'create' || operation === 'upsert' ? {} : { id: r.id }),
                           success: false,
                           errors: [ROLLED_BACK],
                           ...(operation === 'upsert' ? { created: false } : {})
@@ -233,10 +235,11 @@ export function registerCollectionRoutes(app: FastifyInstance, s: Services): voi
                 }
                 const key = Object.keys(rec).find((k) => k.toLowerCase() === extField.name.toLowerCase());
                 const value = key ? rec[key] : undefined;
-                if (value === undefined || value === null || value === '') {
+                const absent = value === undefined || value === null || value === '';
+                if (absent && extField.type !== 'id') {
                     throw new SfError(400, 'MISSING_ARGUMENT', `${extField.name} not specified`, [extField.name]);
                 }
-                return s.data.upsert(ctx, request.params.sobject, extField.name, String(value), rec);
+                return s.data.upsert(ctx, request.params.sobject, extField.name, absent ? '' : String(value), rec);
             },
             () => undefined
         );

@@ -57,12 +57,46 @@ export class QueryCursors {
     }
 }
 
-type Req = FastifyRequest<{ Params: { version: string; locator: string }; Querystring: { q?: string } }>;
+type Req = FastifyRequest<{
+    Params: { version: string; locator: string };
+    Querystring: { q?: string; explain?: string };
+}>;
 
 export function registerQueryRoutes(app: FastifyInstance, s: Services, cursors: QueryCursors): void {
+    /**
+     * `?explain=<SOQL>` ("Get Feedback on Query Performance"): the emulator keeps no indexes, so its one plan is
+     * always a TableScan over the object; cardinality is what the query returns, relativeCost their share of the
+     * table. A report or list view id (the other things explain takes) is not a query here: 400 MALFORMED_QUERY.
+     */
+    const explain = (request: Req, v: string) => {
+        const soql = request.query.explain ?? '';
+        const sobject = /\bfrom\s+([A-Za-z0-9_]+)/i.exec(soql)?.[1];
+        if (!sobject) throw new SfError(400, 'MALFORMED_QUERY', `explain takes a SOQL query: ${soql}`, ['explain']);
+        const ctx = s.read(request, v);
+        const result = s.query.run(ctx.access, soql, v, false);
+        const def = s.org.schema.require(sobject);
+        const sobjectCardinality = s.org.store.rows(def.name).filter((r) => r.IsDeleted !== true).length;
+        s.org.counters.operation('explain');
+        return {
+            plans: [
+                {
+                    cardinality: result.totalSize,
+                    fields: [],
+                    leadingOperationType: 'TableScan',
+                    notes: [],
+                    relativeCost:
+                        sobjectCardinality === 0 ? 0 : Math.round((result.totalSize / sobjectCardinality) * 100) / 100,
+                    sobjectCardinality,
+                    sobjectType: def.name
+                }
+            ],
+            sourceQuery: soql
+        };
+    };
     for (const resource of ['query', 'queryAll'] as const) {
         app.get(`/services/data/:version/${resource}`, async (request: Req) => {
             const v = Services.version(request.params.version);
+            if (request.query.explain !== undefined && request.query.q === undefined) return explain(request, v);
             const soql = request.query.q;
             if (!soql) throw new SfError(400, 'MALFORMED_QUERY', 'A query string (q) is required');
             const ctx = s.read(request, v);

@@ -20,6 +20,8 @@ function httpDate(header: string | string[] | undefined, name: string): number |
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 export function etagOf(rec: SfRecord): string {
     return `"${createHash('sha1')
@@ -78,6 +80,57 @@ function modifiedOf(rec: SfRecord | undefined): number | undefined {
     return typeof stamp === 'string' ? parseDateTime(stamp) : undefined;
 }
 
+const RESOURCES_BY_VERSION = [
+    'tooling',
+    'metadata',
+    'eclair',
+    'folders',
+    'prechatForms',
+    'contact-tracing',
+    'jsonxform',
+    'chatter',
+    'payments',
+    'tabs',
+    'appMenu',
+    'quickActions',
+    'queryAll',
+    'commerce',
+    'wave',
+    'iot',
+    'analytics',
+    'search',
+    'smartdatadiscovery',
+    'identity',
+    'composite',
+    'parameterizedSearch',
+    'fingerprint',
+    'theme',
+    'nouns',
+    'domino',
+    'event',
+    'serviceTemplates',
+    'recent',
+    'connect',
+    'licensing',
+    'limits',
+    'process',
+    'dedupe',
+    'async-queries',
+    'query',
+    'jobs',
+    'match',
+    'localizedvalue',
+    'mobile',
+    'emailConnect',
+    'consent',
+    'tokenizer',
+    'compactLayouts',
+    'knowledgeManagement',
+    'sobjects',
+    'actions',
+    'support'
+] as const;
+
 export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
     const { org } = s;
 
@@ -91,19 +144,13 @@ export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
     app.get('/services/data/:version', async (request: Req) => {
         const v = Services.version(request.params.version);
         const base = `/services/data/v${v}`;
+        // Every entry of the documented example ("List Available REST Resources"), in its order; `identity` is the
+        // caller's identity URL. The README's REST table says which of them the emulator serves.
         return Object.fromEntries(
-            [
-                'sobjects',
-                'query',
-                'queryAll',
-                'composite',
-                'limits',
-                'jobs',
-                'metadata',
-                'search',
-                'tooling',
-                'connect'
-            ].map((k) => [k, `${base}/${k}`])
+            RESOURCES_BY_VERSION.map((k) => [
+                k,
+                k === 'identity' ? `${s.info.instanceUrl}/id/${org.orgId}/${s.auth(request).userId}` : `${base}/${k}`
+            ])
         );
     });
 
@@ -160,10 +207,12 @@ export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
     });
 
     // Replication API: ids updated / deleted between start and end (jsforce sobject.updated() / deleted()).
-    const replicationWindow = (request: Req): { start: number; end: number } => {
-        const start = parseDateTime(request.query.start ?? '');
-        const end = parseDateTime(request.query.end ?? '');
-        if (start === undefined || end === undefined) {
+    // Salesforce drops the seconds of both ends (12:30:15 → 12:30:00), so a window within one minute is empty and
+    // refused, and one that spans a minute boundary is accepted. Updated ids go back 30 days, deleted ones 15.
+    const replicationWindow = (request: Req, horizonDays: number): { start: number; end: number } => {
+        const rawStart = parseDateTime(request.query.start ?? '');
+        const rawEnd = parseDateTime(request.query.end ?? '');
+        if (rawStart === undefined || rawEnd === undefined) {
             throw new SfError(
                 400,
                 'INVALID_REPLICATION_DATE',
@@ -171,20 +220,31 @@ export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
                 ['start', 'end']
             );
         }
-        if (end - start <= 60_000)
+        const start = Math.floor(rawStart / MINUTE_MS) * MINUTE_MS;
+        const end = Math.floor(rawEnd / MINUTE_MS) * MINUTE_MS;
+        if (start >= end)
             throw new SfError(
                 400,
                 'INVALID_REPLICATION_DATE',
-                'startDate must chronologically precede endDate by more than one minute'
+                'startDate must chronologically precede endDate by at least one minute (seconds are ignored)',
+                ['start']
+            );
+        const now = org.clock.peekMs();
+        if (start < now - horizonDays * DAY_MS)
+            throw new SfError(
+                400,
+                'INVALID_REPLICATION_DATE',
+                `startDate cannot be more than ${horizonDays} days ago`,
+                ['start']
             );
         // Inclusive end, clamped to now: the clock hands out unique milliseconds, so the latest write may be "now".
-        return { start, end: Math.min(end, org.clock.peekMs()) };
+        return { start, end: Math.min(end, now) };
     };
     const stampOf = (r: SfRecord) => modifiedOf(r) ?? 0;
     app.get('/services/data/:version/sobjects/:sobject/updated', async (request: Req) => {
         const v = Services.version(request.params.version);
         const def = s.data.object(s.read(request, v), request.params.sobject);
-        const { start, end } = replicationWindow(request);
+        const { start, end } = replicationWindow(request, 30);
         const ids = org.store
             .rows(def.name)
             .filter((r) => r.IsDeleted !== true && stampOf(r) >= start && stampOf(r) <= end)
@@ -194,14 +254,14 @@ export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
     app.get('/services/data/:version/sobjects/:sobject/deleted', async (request: Req) => {
         const v = Services.version(request.params.version);
         const def = s.data.object(s.read(request, v), request.params.sobject);
-        const { start, end } = replicationWindow(request);
+        const { start, end } = replicationWindow(request, 15);
         const deletedRecords = org.store
             .rows(def.name)
             .filter((r) => r.IsDeleted === true && stampOf(r) >= start && stampOf(r) <= end)
             .map((r) => ({ id: String(r.Id), deletedDate: String(r.SystemModstamp) }));
         return {
             deletedRecords,
-            earliestDateAvailable: formatDateTime(org.clock.peekMs() - 15 * 86_400_000),
+            earliestDateAvailable: formatDateTime(org.clock.peekMs() - 15 * DAY_MS),
             latestDateCovered: formatDateTime(end)
         };
     });

@@ -1,6 +1,6 @@
 // Reads package metadata into the schema: SFDX source (objects/<Obj>/<Obj>.object-meta.xml plus
-// objects/<Obj>/fields/*.field-meta.xml), metadata-API `.object` files, permission sets and custom metadata
-// records. A field added to force-app thereby exists in the emulator without a second definition.
+// objects/<Obj>/fields/*.field-meta.xml), metadata-API `.object` files, permission sets in either format,
+// custom settings (`customSettingsType`) and custom metadata records. A field added to force-app thereby exists in the emulator without a second definition.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -126,7 +126,38 @@ export function newCustomObject(name: string, xml: Xml, fields: FieldDef[]): Obj
     const plural = text(xml.pluralLabel) ?? label;
     let head: FieldDef[] = [];
     let tail: FieldDef[] = [];
-    if (kind === 'custom') {
+    const settingsType = text(xml.customSettingsType);
+    const customSetting = settingsType === 'Hierarchy' || settingsType === 'List' ? settingsType : undefined;
+    if (kind === 'custom' && customSetting) {
+        // A custom setting has no owner and no sharing: SetupOwnerId names the org, profile or user a row is for
+        // (one row each in a hierarchy setting); a list setting's rows are told apart by their unique Name.
+        const sys = systemFields({ owner: false });
+        const hierarchy = customSetting === 'Hierarchy';
+        head = [
+            ...sys.head,
+            defineField('Name', 'string', {
+                label: 'Name',
+                length: 38,
+                nameField: true,
+                idLookup: true,
+                nillable: hierarchy,
+                defaultedOnCreate: hierarchy,
+                unique: !hierarchy,
+                custom: false,
+                permissionable: false
+            }),
+            defineField('SetupOwnerId', 'reference', {
+                label: 'Location ID',
+                referenceTo: ['Organization', 'Profile', 'User'],
+                relationshipName: 'SetupOwner',
+                childRelationshipName: null,
+                unique: hierarchy,
+                custom: false,
+                permissionable: false
+            })
+        ];
+        tail = sys.tail;
+    } else if (kind === 'custom') {
         const sys = systemFields({ owner: text(xml.sharingModel) !== 'ControlledByParent' });
         const nameXml = (xml.nameField as Xml | undefined) ?? {};
         const autoNumber = text(nameXml.type) === 'AutoNumber';
@@ -156,6 +187,7 @@ export function newCustomObject(name: string, xml: Xml, fields: FieldDef[]): Obj
                           : ('PublishAfterCommit' as const)
               }
             : {}),
+        ...(customSetting && kind === 'custom' ? { customSetting } : {}),
         name,
         label,
         labelPlural: plural,
@@ -239,7 +271,7 @@ export function loadMetadataDir(root: string, registry: SchemaRegistry): LoadedM
         applyObject(registry, objName, slot.objXml, fields);
     }
     for (const file of files) {
-        if (file.endsWith('.permissionset-meta.xml')) {
+        if (file.endsWith('.permissionset-meta.xml') || file.endsWith('.permissionset')) {
             try {
                 loaded.permissionSets.push(permissionSetOf(file));
             } catch (e) {
@@ -259,7 +291,8 @@ export function loadMetadataDir(root: string, registry: SchemaRegistry): LoadedM
 function permissionSetOf(file: string): PermissionSetDef {
     const doc = parser.parse(readFileSync(file, 'utf8')) as Xml;
     const ps = (doc.PermissionSet as Xml) ?? {};
-    const name = path.basename(file, '.permissionset-meta.xml');
+    // SFDX source (X.permissionset-meta.xml) and metadata-API format (permissionsets/X.permissionset) alike.
+    const name = path.basename(path.basename(file, '.permissionset-meta.xml'), '.permissionset');
     return {
         name,
         label: text(ps.label) ?? name,

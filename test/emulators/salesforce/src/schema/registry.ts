@@ -183,7 +183,8 @@ export class SchemaRegistry {
                 relationshipName: r.relationshipName,
                 restrictedDelete: false
             })),
-            compactLayoutable: def.kind === 'standard' || def.kind === 'custom',
+            // The emulated org has no page or compact layouts (README: layouts are not served).
+            compactLayoutable: false,
             fields: def.fields.filter(visible).map(describeField),
             namedLayoutInfos: [],
             networkScopeFieldName: null,
@@ -198,7 +199,7 @@ export class SchemaRegistry {
                               master: true,
                               name: 'Master',
                               recordTypeId: '012000000000000AAA',
-                              urls: { layout: `${base}/describe/layouts/012000000000000AAA` }
+                              urls: {}
                           }
                       ]
                     : [],
@@ -214,14 +215,14 @@ export class SchemaRegistry {
 
     globalEntry(def: ObjectDef, version: string): Record<string, unknown> {
         const base = `/services/data/v${version}/sobjects/${def.name}`;
-        const isData = def.kind === 'standard' || def.kind === 'custom';
+        const isData = (def.kind === 'standard' || def.kind === 'custom') && def.customSetting === undefined;
         return {
             activateable: false,
             associateEntityType: null,
             associateParentEntity: null,
             createable: def.createable,
             custom: def.custom,
-            customSetting: false,
+            customSetting: def.customSetting !== undefined,
             deepCloneable: false,
             deletable: def.deletable,
             deprecatedAndHidden: false,
@@ -232,7 +233,7 @@ export class SchemaRegistry {
             keyPrefix: def.keyPrefix,
             label: def.label,
             labelPlural: def.labelPlural,
-            layoutable: isData,
+            layoutable: false,
             mergeable: def.name === 'Account' || def.name === 'Contact',
             mruEnabled: isData,
             name: def.name,

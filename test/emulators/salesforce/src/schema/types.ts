@@ -97,6 +97,8 @@ export interface ObjectDef {
     fields: FieldDef[];
     /** Internal: standard objects whose access comes with a profile rather than a permission set. */
     ownedBy?: 'User' | null;
+    /** Custom settings (`customSettingsType` in the object's metadata): no owner, `SetupOwnerId` instead. */
+    customSetting?: 'Hierarchy' | 'List';
     /** Platform events: published when the transaction commits (default) or at once, surviving a rollback. */
     publishBehavior?: 'PublishAfterCommit' | 'PublishImmediately';
 }
