@@ -29,6 +29,7 @@ import { ConnectorService, webhookAlert } from './app/service.ts';
 import { SyncEngine } from './app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
 import { ClmPoller } from './app/clmPoller.ts';
+import { Audit } from './app/audit.ts';
 import { Backfill } from './app/backfill.ts';
 import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
@@ -200,6 +201,19 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         context: engineContext,
         log: (level, message, fields) => logger[level](fields, message)
     });
+    const audit = new Audit({
+        orgId,
+        store,
+        salesforce,
+        clm,
+        rules,
+        context: engineContext,
+        now: Date.now,
+        onCompleted: (run) => {
+            if (run.repairQueued > 0) service.kick();
+        },
+        log: (level, message, fields) => logger[level](fields, message)
+    });
     let ingest: PubSubIngest | null = null;
     let poller: ClmPoller | null = null;
     /**
@@ -251,6 +265,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
             onStored: () => service.kick()
         });
         poller.start();
+        if (config.audit.everyHours) audit.schedule(config.audit.everyHours * 3_600_000, config.audit.repair);
         // A backfill a previous run left unfinished goes on where it stopped.
         void backfill
             .resumeUnfinished()
@@ -275,6 +290,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         pollIntervalMs: config.sync.pollIntervalMs,
         subscriptions: async () => (ingest ? ingest.subscriptions() : []),
         backfill,
+        audit,
         startSync,
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
     });
@@ -290,6 +306,7 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         },
         async stop() {
             await backfill.stop();
+            await audit.stop();
             await poller?.close();
             ingest?.close();
             await service.stop();

@@ -3,7 +3,7 @@
  * row becomes a coded error on that row, never a crash of the loop.
  */
 import { z } from 'zod';
-import { ConnectorError, LineItem, SalesforceChange, type Json } from '../domain/index.ts';
+import { ClmChange, ConnectorError, LineItem, SalesforceChange, type Json } from '../domain/index.ts';
 
 const JsonRecord = z.record(z.string(), z.unknown());
 
@@ -26,6 +26,15 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         pairId: z.string().min(1),
         rule: z.string().min(1),
         resolution: z.union([z.object({ take: z.enum(['salesforce', 'clm']) }), z.object({ value: z.unknown() })])
+    }),
+    /** An audit found these rules differing on the pair (sf clm audit --repair): both sides as it read them. */
+    z.object({
+        kind: z.literal('audit.repair'),
+        pairId: z.string().min(1),
+        rules: z.array(z.string().min(1)).min(1),
+        salesforce: z.array(SalesforceChange),
+        clm: ClmChange.nullable(),
+        clmVersion: z.string().optional()
     })
 ]);
 export type InboxPayload = z.infer<typeof InboxPayload>;

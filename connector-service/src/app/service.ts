@@ -14,6 +14,8 @@ import { STORE_ERROR, type QueueRef, type StorePort } from '../ports/store.ts';
 import type { SyncEngine } from './syncEngine.ts';
 import type { Backfill } from './backfill.ts';
 import { registerBackfillRoutes } from './backfillRoutes.ts';
+import type { Audit } from './audit.ts';
+import { registerAuditMetric, registerAuditRoutes } from './auditRoutes.ts';
 import { registerWebhookRoutes } from './webhookServer.ts';
 
 export interface Logger {
@@ -41,6 +43,8 @@ export interface ConnectorServiceOptions {
     subscriptions?: () => Promise<unknown[]>;
     /** Serves POST/GET /admin/backfill (without it they answer 503). */
     backfill?: Backfill;
+    /** Serves /admin/audit and the agreement gauge (without it the routes answer 503). */
+    audit?: Audit;
     /**
      * Starts everything else that writes (the Pub/Sub ingest, the CLM webhook registration and poller, backfill
      * resume). Called once the store is bound to this org: at start, or after an admin relinked it (`relinked`).
@@ -103,6 +107,7 @@ export class ConnectorService {
             registers: [this.metrics]
         });
         this.registerGauges();
+        registerAuditMetric(this.metrics, options.audit);
         // The CLM retries a webhook it could not deliver: none is stored while this org's state is not ours.
         this.app.addHook('onRequest', async (request, reply) => {
             if (this.phase === 'refusing' && request.url.startsWith('/webhooks/'))
@@ -313,6 +318,7 @@ export class ConnectorService {
                 return { replayed };
             });
             registerBackfillRoutes(admin, this.options.backfill);
+            registerAuditRoutes(admin, this.options.audit);
             admin.get('/admin/conflicts', async () => {
                 const conflicts = await store.listConflicts(orgId, { status: 'open' });
                 return {

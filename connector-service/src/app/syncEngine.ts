@@ -9,6 +9,7 @@ import {
     ConnectorError,
     isConnectorError,
     planChange,
+    planRepair,
     resolveConflict,
     sameValue,
     select,
@@ -239,6 +240,8 @@ export class SyncEngine {
                     return await this.onClmEvent(item, payload.contractId, payload.vendorEventId);
                 case 'sf.conflictResolution':
                     return await this.onConflictResolution(item, payload);
+                case 'audit.repair':
+                    return await this.onAuditRepair(item, payload);
             }
         } catch (error) {
             await this.failItem('inbox', item, error);
@@ -704,6 +707,18 @@ export class SyncEngine {
             this.options.context
         );
         await this.commit(this.fromInbox(item), pair, plan, [], [{ pairId: pair.pairId, rule: payload.rule }]);
+    }
+
+    /** An audit's differences on one pair, re-planned by the rules (domain/audit.ts planRepair). */
+    private async onAuditRepair(item: InboxItem, payload: Extract<InboxPayload, { kind: 'audit.repair' }>) {
+        const pair = await this.store.findPair(this.orgId, { pairId: payload.pairId });
+        if (!pair) return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+        const { rules, salesforce, clm } = payload;
+        const at = new Date(this.now()).toISOString();
+        const input = { rules, salesforce, clm, eventId: item.eventId, correlationId: item.correlationId, at };
+        const plan = planRepair(input, pair.state, this.options.rules, this.options.context);
+        if (payload.clmVersion) plan.newState.clmVersion = payload.clmVersion;
+        await this.commit(this.fromInbox(item), pair, plan, []);
     }
 
     /** One transaction: the inbox item done, the pair's new state, the change log, conflicts and the outbox. */

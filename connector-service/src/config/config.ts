@@ -140,6 +140,17 @@ export const ConnectorConfig = z.object({
     alerts: z
         .object({ webhookUrl: z.url().optional(), format: z.enum(['slack', 'teams']).default('slack') })
         .prefault({}),
+    /** A scheduled field-level audit (sf clm audit): every `everyHours`, repairing the differences when `repair`. */
+    audit: z
+        .object({
+            everyHours: z
+                .number()
+                .gt(0)
+                .max(24 * 92)
+                .optional(),
+            repair: z.boolean().default(false)
+        })
+        .prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({})
 });
 export type ConnectorConfig = z.infer<typeof ConnectorConfig>;
