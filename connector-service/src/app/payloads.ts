@@ -103,3 +103,32 @@ export function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, queue: '
 export function asJson(value: unknown): Json {
     return JSON.parse(JSON.stringify(value)) as Json;
 }
+
+/** The object a queue item concerns, for metrics and stats, when it was stored without one. */
+export function objectOfPayload(payload: unknown): string {
+    const inbox = InboxPayload.safeParse(payload);
+    if (inbox.success) {
+        switch (inbox.data.kind) {
+            case 'sf.change':
+                return inbox.data.change.sfObject;
+            case 'sf.syncRequest':
+                return 'Clm_Sync_Request__e';
+            case 'sf.conflictResolution':
+                return 'Clm_Conflict__c';
+            case 'clm.event':
+                return 'contract';
+            case 'audit.repair':
+                return inbox.data.salesforce[0]?.sfObject ?? 'contract';
+        }
+    }
+    const outbox = OutboxPayload.safeParse(payload);
+    if (!outbox.success) return 'malformed';
+    switch (outbox.data.kind) {
+        case 'sf.write':
+            return outbox.data.sfObject;
+        case 'sf.publishStatus':
+            return 'Clm_Sync_Status__e';
+        default:
+            return 'contract';
+    }
+}

@@ -38,7 +38,7 @@ import type {
     StorePort
 } from '../ports/store.ts';
 import { canonicalValues, contractPatch } from './clmFields.ts';
-import { asJson, InboxPayload, OutboxPayload, parsePayload } from './payloads.ts';
+import { asJson, InboxPayload, objectOfPayload, OutboxPayload, parsePayload } from './payloads.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 
 const LINK_KIND: Readonly<Record<string, SalesforceLinkKind>> = {
@@ -506,6 +506,7 @@ export class SyncEngine {
                     source: 'connector:resync',
                     eventId: `resync:${requestId}`,
                     orderingKey: existing.pairId,
+                    objectType: 'contract',
                     payload: { kind: 'clm.event', contractId, vendorEventId: `resync:${requestId}` },
                     correlationId: item.correlationId
                 }
@@ -867,7 +868,7 @@ export class SyncEngine {
             orderingKey,
             correlationId,
             payload: asJson(payload),
-            objectType: 'sfObject' in payload ? payload.sfObject : undefined
+            objectType: objectOfPayload(payload)
         };
     }
 
@@ -1182,6 +1183,7 @@ export class SyncEngine {
                 source: 'connector:created',
                 eventId: `created:${contract.id}`,
                 orderingKey: pair.pairId,
+                objectType: 'contract',
                 payload: { kind: 'clm.event', contractId: contract.id, vendorEventId: `created:${contract.id}` },
                 correlationId: item.correlationId
             }

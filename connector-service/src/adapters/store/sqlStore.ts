@@ -1403,7 +1403,10 @@ export class SqlStore implements StorePort {
                 for (const group of groups) {
                     const status = str(group.status) as QueueStatus;
                     const n = num(group.n);
-                    const objectType = strOrNull(group.object_type) ?? 'unknown';
+                    // Rows stored without an object: a CLM source or target concerns a contract; else name the origin.
+                    const objectType =
+                        strOrNull(group.object_type) ??
+                        (str(group.origin).startsWith('clm') ? 'contract' : str(group.origin));
                     target.byStatus[status] += n;
                     const byOrigin = (target.byOrigin[str(group.origin)] ??= {});
                     byOrigin[status] = (byOrigin[status] ?? 0) + n;
