@@ -25,7 +25,8 @@ import { openSqliteStore } from './adapters/store/sqlite/sqliteStore.ts';
 import type { ClmPort } from './ports/clm.ts';
 import type { SalesforcePort } from './ports/salesforce.ts';
 import type { StorePort } from './ports/store.ts';
-import { ConnectorService, webhookAlert } from './app/service.ts';
+import { webhookAlert } from './app/alerts.ts';
+import { ConnectorService } from './app/service.ts';
 import { SyncEngine } from './app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
 import { ClmPoller } from './app/clmPoller.ts';
@@ -292,7 +293,8 @@ export async function startConnector(config: ConnectorConfig, logger: pino.Logge
         backfill,
         audit,
         startSync,
-        ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
+        ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl, config.alerts.format) } : {}),
+        recordUrl: (recordId) => `${conn.instanceUrl}/${recordId}`
     });
     // Refusing another org's state, the service serves only health, readiness, metrics and the admin API.
     const url = await service.start(config.http.port, config.http.host);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConnectorError } from '../domain/index.ts';
+import { ALERT_FORMATS } from '../app/alerts.ts';
 
 const Secret = z.string().min(1);
 
@@ -137,9 +138,7 @@ export const ConnectorConfig = z.object({
             apiBudgetRecheckMs: z.number().int().min(1000).default(60_000)
         })
         .prefault({}),
-    alerts: z
-        .object({ webhookUrl: z.url().optional(), format: z.enum(['slack', 'teams']).default('slack') })
-        .prefault({}),
+    alerts: z.object({ webhookUrl: z.url().optional(), format: z.enum(ALERT_FORMATS).default('slack') }).prefault({}),
     /** A scheduled field-level audit (sf clm audit): every `everyHours`, repairing the differences when `repair`. */
     audit: z
         .object({
