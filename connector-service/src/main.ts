@@ -25,10 +25,12 @@ import { openSqliteStore } from './adapters/store/sqlite/sqliteStore.ts';
 import type { ClmPort } from './ports/clm.ts';
 import type { SalesforcePort } from './ports/salesforce.ts';
 import type { StorePort } from './ports/store.ts';
-import { ConnectorService, webhookAlert } from './app/service.ts';
+import { webhookAlert } from './app/alerts.ts';
+import { ConnectorService } from './app/service.ts';
 import { SyncEngine } from './app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
 import { ClmPoller } from './app/clmPoller.ts';
+import { Audit } from './app/audit.ts';
 import { Backfill } from './app/backfill.ts';
 import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
@@ -218,6 +220,19 @@ export async function startConnector(
         clock,
         log: (level, message, fields) => logger[level](fields, message)
     });
+    const audit = new Audit({
+        orgId,
+        store,
+        salesforce,
+        clm,
+        rules,
+        context: engineContext,
+        clock,
+        onCompleted: (run) => {
+            if (run.repairQueued > 0) service.kick();
+        },
+        log: (level, message, fields) => logger[level](fields, message)
+    });
     let ingest: PubSubIngest | null = null;
     let poller: ClmPoller | null = null;
     /**
@@ -270,6 +285,7 @@ export async function startConnector(
             onStored: () => service.kick()
         });
         poller.start();
+        if (config.audit.everyHours) audit.schedule(config.audit.everyHours * 3_600_000, config.audit.repair);
         // A backfill a previous run left unfinished goes on where it stopped.
         void backfill
             .resumeUnfinished()
@@ -294,9 +310,11 @@ export async function startConnector(
         pollIntervalMs: config.sync.pollIntervalMs,
         subscriptions: async () => (ingest ? ingest.subscriptions() : []),
         backfill,
+        audit,
         startSync,
         clock,
-        ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
+        ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl, config.alerts.format) } : {}),
+        recordUrl: (recordId) => `${conn.instanceUrl}/${recordId}`
     });
     // Refusing another org's state, the service serves only health, readiness, metrics and the admin API.
     const url = await service.start(config.http.port, config.http.host);
@@ -310,6 +328,7 @@ export async function startConnector(
         },
         async stop() {
             await backfill.stop();
+            await audit.stop();
             await poller?.close();
             ingest?.close();
             await service.stop();

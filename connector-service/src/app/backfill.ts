@@ -363,16 +363,8 @@ export class Backfill {
         return { job: current, records: typed };
     }
 
-    private async bulkResults(queryJobId: string): Promise<SalesforceRecord[]> {
-        const salesforce = this.options.salesforce;
-        const finished = await salesforce.waitForBulkJob('query', queryJobId, this.pollOptions());
-        if (finished.state !== 'JobComplete')
-            throw new ConnectorError(
-                'SF.BULK_JOB_FAILED',
-                `Bulk query job ${queryJobId} ended ${finished.state}: ${finished.errorMessage ?? ''}`,
-                { jobId: queryJobId, retryable: false }
-            );
-        return salesforce.bulkQueryResults(queryJobId);
+    private bulkResults(queryJobId: string): Promise<SalesforceRecord[]> {
+        return bulkQueryRecords(this.options.salesforce, queryJobId, this.pollOptions());
     }
 
     private pollOptions() {
@@ -387,18 +379,11 @@ export class Backfill {
     /** Every contract of the CLM, by id and by the Salesforce records its refs name (the change feed, paged). */
     private async contractIndex(): Promise<ContractIndex> {
         const index: ContractIndex = { byId: new Map(), bySalesforceId: new Map() };
-        let cursor: string | null = null;
-        for (let page = 0; page < MAX_CLM_PAGES; page += 1) {
-            const { items, nextCursor }: { items: ClmContract[]; nextCursor: string } =
-                await this.options.clm.listChanges(cursor, CLM_PAGE);
-            for (const contract of items) {
-                index.byId.set(contract.id, contract);
-                for (const ref of contract.refs)
-                    if (ref.system === 'salesforce') index.bySalesforceId.set(key15(ref.id), contract);
-            }
-            if (items.length === 0 || nextCursor === cursor) break;
-            cursor = nextCursor;
-        }
+        await eachContract(this.options.clm, (contract) => {
+            index.byId.set(contract.id, contract);
+            for (const ref of contract.refs)
+                if (ref.system === 'salesforce') index.bySalesforceId.set(key15(ref.id), contract);
+        });
         return index;
     }
 
@@ -843,6 +828,36 @@ export class Backfill {
     }
 }
 
+/** Every contract of the CLM through its change feed from the beginning, a page of 500 at a time (bounded). */
+export async function eachContract(clm: ClmPort, visit: (contract: ClmContract) => void): Promise<void> {
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_CLM_PAGES; page += 1) {
+        const { items, nextCursor }: { items: ClmContract[]; nextCursor: string } = await clm.listChanges(
+            cursor,
+            CLM_PAGE
+        );
+        items.forEach(visit);
+        if (items.length === 0 || nextCursor === cursor) break;
+        cursor = nextCursor;
+    }
+}
+
+/** Every record of a Bulk query job, once it completed (SF.BULK_JOB_FAILED when it did not). */
+export async function bulkQueryRecords(
+    salesforce: SalesforcePort,
+    queryJobId: string,
+    poll: { pollIntervalMs?: number; timeoutMs?: number }
+): Promise<SalesforceRecord[]> {
+    const finished = await salesforce.waitForBulkJob('query', queryJobId, poll);
+    if (finished.state !== 'JobComplete')
+        throw new ConnectorError(
+            'SF.BULK_JOB_FAILED',
+            `Bulk query job ${queryJobId} ended ${finished.state}: ${finished.errorMessage ?? ''}`,
+            { jobId: queryJobId, retryable: false }
+        );
+    return salesforce.bulkQueryResults(queryJobId);
+}
+
 /** Writes per object, in jobs of at most `size` rows. */
 function groupWrites(writes: BackfillWrite[], size: number): BackfillWrite[][] {
     const byObject = new Map<string, BackfillWrite[]>();
@@ -858,7 +873,7 @@ function groupWrites(writes: BackfillWrite[], size: number): BackfillWrite[][] {
 }
 
 /** Bulk query cells are text: numbers and booleans by the field's type (REST values pass through as they are). */
-function typedRecord(object: string, record: SalesforceRecord): SalesforceRecord {
+export function typedRecord(object: string, record: SalesforceRecord): SalesforceRecord {
     const typed: SalesforceRecord = {};
     for (const [field, value] of Object.entries(record)) {
         const type = salesforceField(DEFAULT_FIELD_CATALOG, object, field)?.type;
@@ -872,7 +887,7 @@ function typedRecord(object: string, record: SalesforceRecord): SalesforceRecord
 }
 
 /** An instant as ISO 8601 UTC (Salesforce writes `+0000`, which not every parser takes). */
-function instant(value: unknown): string {
+export function instant(value: unknown): string {
     const text = String(value ?? '').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
     const ms = Date.parse(text);
     if (Number.isNaN(ms))

@@ -3,7 +3,7 @@
  * row becomes a coded error on that row, never a crash of the loop.
  */
 import { z } from 'zod';
-import { ConnectorError, LineItem, SalesforceChange, type Json } from '../domain/index.ts';
+import { ClmChange, ConnectorError, LineItem, SalesforceChange, type Json } from '../domain/index.ts';
 
 const JsonRecord = z.record(z.string(), z.unknown());
 
@@ -26,6 +26,15 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         pairId: z.string().min(1),
         rule: z.string().min(1),
         resolution: z.union([z.object({ take: z.enum(['salesforce', 'clm']) }), z.object({ value: z.unknown() })])
+    }),
+    /** An audit found these rules differing on the pair (sf clm audit --repair): both sides as it read them. */
+    z.object({
+        kind: z.literal('audit.repair'),
+        pairId: z.string().min(1),
+        rules: z.array(z.string().min(1)).min(1),
+        salesforce: z.array(SalesforceChange),
+        clm: ClmChange.nullable(),
+        clmVersion: z.string().optional()
     })
 ]);
 export type InboxPayload = z.infer<typeof InboxPayload>;
@@ -93,4 +102,33 @@ export function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, queue: '
 
 export function asJson(value: unknown): Json {
     return JSON.parse(JSON.stringify(value)) as Json;
+}
+
+/** The object a queue item concerns, for metrics and stats, when it was stored without one. */
+export function objectOfPayload(payload: unknown): string {
+    const inbox = InboxPayload.safeParse(payload);
+    if (inbox.success) {
+        switch (inbox.data.kind) {
+            case 'sf.change':
+                return inbox.data.change.sfObject;
+            case 'sf.syncRequest':
+                return 'Clm_Sync_Request__e';
+            case 'sf.conflictResolution':
+                return 'Clm_Conflict__c';
+            case 'clm.event':
+                return 'contract';
+            case 'audit.repair':
+                return inbox.data.salesforce[0]?.sfObject ?? 'contract';
+        }
+    }
+    const outbox = OutboxPayload.safeParse(payload);
+    if (!outbox.success) return 'malformed';
+    switch (outbox.data.kind) {
+        case 'sf.write':
+            return outbox.data.sfObject;
+        case 'sf.publishStatus':
+            return 'Clm_Sync_Status__e';
+        default:
+            return 'contract';
+    }
 }

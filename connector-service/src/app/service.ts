@@ -14,6 +14,9 @@ import { STORE_ERROR, type QueueRef, type StorePort } from '../ports/store.ts';
 import type { SyncEngine } from './syncEngine.ts';
 import type { Backfill } from './backfill.ts';
 import { registerBackfillRoutes } from './backfillRoutes.ts';
+import { quarantinedRecords, type Alert } from './alerts.ts';
+import type { Audit } from './audit.ts';
+import { registerAuditMetric, registerAuditRoutes } from './auditRoutes.ts';
 import { registerWebhookRoutes } from './webhookServer.ts';
 import { systemClock, type Clock } from '../clock.ts';
 
@@ -36,12 +39,16 @@ export interface ConnectorServiceOptions {
     pollIntervalMs?: number;
     /** Between work rounds while the engine is slowed to spare the org's API allocation (default 5 s). */
     slowRoundIntervalMs?: number;
-    /** Posted (Slack/Teams JSON) when items are quarantined and when the API budget crosses a threshold. */
-    alert?: (text: string) => Promise<void>;
+    /** Posted (in Slack's or Teams' format, alerts.ts) when items are quarantined and when the API budget crosses a threshold. */
+    alert?: (alert: Alert) => Promise<void>;
+    /** A link to a Salesforce record, for alerts (none when not given). */
+    recordUrl?: (recordId: string) => string;
     /** The Pub/Sub channels, for /admin/status (none when the connector hears the org another way). */
     subscriptions?: () => Promise<unknown[]>;
     /** Serves POST/GET /admin/backfill (without it they answer 503). */
     backfill?: Backfill;
+    /** Serves /admin/audit and the agreement gauge (without it the routes answer 503). */
+    audit?: Audit;
     /**
      * Starts everything else that writes (the Pub/Sub ingest, the CLM webhook registration and poller, backfill
      * resume). Called once the store is bound to this org: at start, or after an admin relinked it (`relinked`).
@@ -106,6 +113,7 @@ export class ConnectorService {
             registers: [this.metrics]
         });
         this.registerGauges();
+        registerAuditMetric(this.metrics, options.audit);
         // The CLM retries a webhook it could not deliver: none is stored while this org's state is not ours.
         this.app.addHook('onRequest', async (request, reply) => {
             if (this.phase === 'refusing' && request.url.startsWith('/webhooks/'))
@@ -317,6 +325,7 @@ export class ConnectorService {
                 return { replayed };
             });
             registerBackfillRoutes(admin, this.options.backfill);
+            registerAuditRoutes(admin, this.options.audit);
             admin.get('/admin/conflicts', async () => {
                 const conflicts = await store.listConflicts(orgId, { status: 'open' });
                 return {
@@ -511,12 +520,22 @@ export class ConnectorService {
 
     private async alertOnQuarantine(): Promise<void> {
         if (!this.options.alert) return;
-        const stats = await this.options.store.stats(this.options.orgId, this.now());
+        const { store, orgId, salesforce, name } = this.options;
+        const stats = await store.stats(orgId, this.now());
         if (stats.quarantined > this.lastQuarantined) {
             const added = stats.quarantined - this.lastQuarantined;
-            await this.sendAlert(
-                `CLM connector ${this.options.name}: ${added} item(s) quarantined (${stats.quarantined} waiting). See sf clm sync errors.`
+            const newest = (await store.listQuarantined(orgId, { limit: 1000 }))
+                .sort((a, b) => b.updatedAt - a.updatedAt)
+                .slice(0, added);
+            const records = await quarantinedRecords({ store, salesforce, orgId }, newest, (id) =>
+                this.options.recordUrl ? this.options.recordUrl(id) : null
             );
+            await this.sendAlert({
+                title: `CLM connector ${name}: ${added} item(s) quarantined`,
+                text: `${stats.quarantined} item(s) wait in quarantine. See them with "sf clm sync errors", fix the cause, then "sf clm sync replay".`,
+                severity: 'warning',
+                records
+            });
         }
         this.lastQuarantined = stats.quarantined;
     }
@@ -535,11 +554,15 @@ export class ConnectorService {
             paused: `work is paused: the org's API allocation is nearly spent (${usage}); it resumes when allocation returns`,
             normal: `work is back to normal speed (${usage})`
         }[state];
-        await this.sendAlert(`CLM connector ${this.options.name}: ${text}.`);
+        await this.sendAlert({
+            title: `CLM connector ${this.options.name}: API budget`,
+            text: `${text}.`,
+            severity: state === 'paused' ? 'critical' : state === 'slowed' ? 'warning' : 'info'
+        });
     }
 
-    private async sendAlert(text: string): Promise<void> {
-        await this.options.alert?.(text).catch((error: unknown) => {
+    private async sendAlert(alert: Alert): Promise<void> {
+        await this.options.alert?.(alert).catch((error: unknown) => {
             this.options.logger.warn(
                 { code: 'ALERT.FAILED', reason: error instanceof Error ? error.message : String(error) },
                 'alert not delivered'
@@ -555,17 +578,4 @@ export class ConnectorService {
         await this.loop;
         await this.app.close();
     }
-}
-
-/** Posts a message to a Slack or Teams incoming webhook (both accept `{"text": …}`). */
-export function webhookAlert(url: string, timeoutMs = 5000): (text: string) => Promise<void> {
-    return async (text) => {
-        const response = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ text }),
-            signal: AbortSignal.timeout(timeoutMs)
-        });
-        if (!response.ok) throw new Error(`alert webhook answered ${response.status}`);
-    };
 }

@@ -9,6 +9,7 @@ import {
     ConnectorError,
     isConnectorError,
     planChange,
+    planRepair,
     resolveConflict,
     sameValue,
     select,
@@ -37,7 +38,7 @@ import type {
     StorePort
 } from '../ports/store.ts';
 import { canonicalValues, contractPatch } from './clmFields.ts';
-import { asJson, InboxPayload, OutboxPayload, parsePayload } from './payloads.ts';
+import { asJson, InboxPayload, objectOfPayload, OutboxPayload, parsePayload } from './payloads.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { systemClock, type Clock } from '../clock.ts';
 
@@ -242,6 +243,8 @@ export class SyncEngine {
                     return await this.onClmEvent(item, payload.contractId, payload.vendorEventId);
                 case 'sf.conflictResolution':
                     return await this.onConflictResolution(item, payload);
+                case 'audit.repair':
+                    return await this.onAuditRepair(item, payload);
             }
         } catch (error) {
             await this.failItem('inbox', item, error);
@@ -506,6 +509,7 @@ export class SyncEngine {
                     source: 'connector:resync',
                     eventId: `resync:${requestId}`,
                     orderingKey: existing.pairId,
+                    objectType: 'contract',
                     payload: { kind: 'clm.event', contractId, vendorEventId: `resync:${requestId}` },
                     correlationId: item.correlationId
                 }
@@ -709,6 +713,18 @@ export class SyncEngine {
         await this.commit(this.fromInbox(item), pair, plan, [], [{ pairId: pair.pairId, rule: payload.rule }]);
     }
 
+    /** An audit's differences on one pair, re-planned by the rules (domain/audit.ts planRepair). */
+    private async onAuditRepair(item: InboxItem, payload: Extract<InboxPayload, { kind: 'audit.repair' }>) {
+        const pair = await this.store.findPair(this.orgId, { pairId: payload.pairId });
+        if (!pair) return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
+        const { rules, salesforce, clm } = payload;
+        const at = new Date(this.now()).toISOString();
+        const input = { rules, salesforce, clm, eventId: item.eventId, correlationId: item.correlationId, at };
+        const plan = planRepair(input, pair.state, this.options.rules, this.options.context);
+        if (payload.clmVersion) plan.newState.clmVersion = payload.clmVersion;
+        await this.commit(this.fromInbox(item), pair, plan, []);
+    }
+
     /** One transaction: the inbox item done, the pair's new state, the change log, conflicts and the outbox. */
     private async commit(
         item: CommitSource,
@@ -855,7 +871,7 @@ export class SyncEngine {
             orderingKey,
             correlationId,
             payload: asJson(payload),
-            objectType: 'sfObject' in payload ? payload.sfObject : undefined
+            objectType: objectOfPayload(payload)
         };
     }
 
@@ -1170,6 +1186,7 @@ export class SyncEngine {
                 source: 'connector:created',
                 eventId: `created:${contract.id}`,
                 orderingKey: pair.pairId,
+                objectType: 'contract',
                 payload: { kind: 'clm.event', contractId: contract.id, vendorEventId: `created:${contract.id}` },
                 correlationId: item.correlationId
             }

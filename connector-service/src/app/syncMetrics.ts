@@ -22,6 +22,7 @@ import type {
     QueueName,
     StorePort
 } from '../ports/store.ts';
+import { objectOfPayload } from './payloads.ts';
 
 /** Claimed items remembered until they settle (a claim lost to a crash is forgotten oldest first). */
 const REMEMBERED_CLAIMS = 50_000;
@@ -82,21 +83,22 @@ export class SyncMetrics {
                 this.claim('outbox', await store.claimOutbox(orgId, worker, limit, now), (item) => item.createdAt),
             complete: async (queue: QueueName, orgId: string, claim: ClaimRef, now: Millis) => {
                 await store.complete(queue, orgId, claim, now);
-                this.settle(queue, claim, 'done', now);
+                await this.settle(store, orgId, queue, claim, 'done', now);
             },
             commitPlan: async (commit: PlanCommit) => {
                 const result = await store.commitPlan(commit);
-                if (commit.inbox) this.settle('inbox', commit.inbox, 'done', commit.now);
+                if (commit.inbox) await this.settle(store, commit.orgId, 'inbox', commit.inbox, 'done', commit.now);
                 return result;
             },
             fail: async (queue: QueueName, orgId: string, claim: ClaimRef, input: FailInput, now: Millis) => {
                 const outcome = await store.fail(queue, orgId, claim, input, now);
-                this.settle(queue, claim, outcome === 'failed' ? 'retried' : 'quarantined', now, input.error);
+                const settled = outcome === 'failed' ? 'retried' : 'quarantined';
+                await this.settle(store, orgId, queue, claim, settled, now, input.error);
                 return outcome;
             },
             quarantine: async (queue: QueueName, orgId: string, claim: ClaimRef, error: LastError, now: Millis) => {
                 await store.quarantine(queue, orgId, claim, error, now);
-                this.settle(queue, claim, 'quarantined', now, error);
+                await this.settle(store, orgId, queue, claim, 'quarantined', now, error);
             }
         };
         return new Proxy(store, {
@@ -111,17 +113,30 @@ export class SyncMetrics {
 
     private claim<T extends InboxItem | OutboxItem>(queue: QueueName, items: T[], since: (item: T) => Millis): T[] {
         for (const item of items) {
-            this.claimed.set(`${queue}:${item.id}`, { object: item.objectType ?? 'unknown', since: since(item) });
+            this.claimed.set(`${queue}:${item.id}`, {
+                object: item.objectType ?? objectOfPayload(item.payload),
+                since: since(item)
+            });
             if (this.claimed.size > REMEMBERED_CLAIMS) this.claimed.delete(this.claimed.keys().next().value!);
         }
         return items;
     }
 
-    private settle(queue: QueueName, claim: ClaimRef, outcome: Outcome, now: Millis, error?: LastError): void {
+    private async settle(
+        store: StorePort,
+        orgId: string,
+        queue: QueueName,
+        claim: ClaimRef,
+        outcome: Outcome,
+        now: Millis,
+        error?: LastError
+    ): Promise<void> {
         const key = `${queue}:${claim.id}`;
         const claimed = this.claimed.get(key);
         this.claimed.delete(key);
-        const object = claimed?.object ?? 'unknown';
+        // A claim this process no longer remembers (claimed before a restart, or crowded out): read the item.
+        const item = claimed ? null : await store.getItem(queue as 'inbox', orgId, claim.id).catch(() => null);
+        const object = claimed?.object ?? item?.objectType ?? (item ? objectOfPayload(item.payload) : queue);
         this.items.inc({ queue, object, outcome });
         if (error) this.errors.inc({ queue, object, code: error.code });
         if (outcome === 'done' && claimed)

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConnectorError } from '../domain/index.ts';
+import { ALERT_FORMATS } from '../app/alerts.ts';
 
 const Secret = z.string().min(1);
 
@@ -137,8 +138,17 @@ export const ConnectorConfig = z.object({
             apiBudgetRecheckMs: z.number().int().min(1000).default(60_000)
         })
         .prefault({}),
-    alerts: z
-        .object({ webhookUrl: z.url().optional(), format: z.enum(['slack', 'teams']).default('slack') })
+    alerts: z.object({ webhookUrl: z.url().optional(), format: z.enum(ALERT_FORMATS).default('slack') }).prefault({}),
+    /** A scheduled field-level audit (sf clm audit): every `everyHours`, repairing the differences when `repair`. */
+    audit: z
+        .object({
+            everyHours: z
+                .number()
+                .gt(0)
+                .max(24 * 92)
+                .optional(),
+            repair: z.boolean().default(false)
+        })
         .prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({})
 });

@@ -467,3 +467,52 @@ export function forgetPendingWrite(state: PairState, ruleNames: readonly string[
     }
     return next;
 }
+
+/**
+ * An audit found the two sides holding different values for these rules, values no change will bring together
+ * (an edit that never reached the connector, on the side that does not own the field). Each is decided as the rules
+ * decide any change: the owner's value goes to the other side of a one-way rule; a bidirectional rule's two values
+ * go to its conflict policy (Manual opens a conflict). The values are the newest each side reported — the pair's
+ * state — so a repair planned after newer changes arrived acts on those.
+ */
+export function planReassert(
+    state: PairState,
+    ruleSet: RuleSet,
+    ruleNames: readonly string[],
+    meta: { eventId: string; correlationId: string; at: string },
+    context: PlanContext
+): Plan {
+    const plan = new PlanBuilder(state, context, { ...meta, source: 'salesforce' });
+    for (const name of ruleNames) {
+        const rule = ruleSet.byName.get(name);
+        if (!rule) continue;
+        const field = plan.field(rule);
+        const { salesforce, clm } = field;
+        if (!salesforce || !clm || field.conflict || sameValue(salesforce.value, clm.value)) continue;
+        if (rule.direction === 'Bidirectional') {
+            const change: SalesforceChange = {
+                source: 'salesforce',
+                sfObject: rule.sfObject,
+                recordId: state.pairId,
+                eventId: meta.eventId,
+                correlationId: meta.correlationId,
+                version: salesforce.version,
+                values: {}
+            };
+            resolve(plan, rule, field, change, 'salesforce', salesforce.value, clm.value, clm.version);
+            continue;
+        }
+        const owner: Side | null = writesToClm(rule.direction)
+            ? 'salesforce'
+            : writesToSalesforce(rule.direction)
+              ? 'clm'
+              : null;
+        if (!owner) continue;
+        const value = field[owner]!.value;
+        if (plan.write(rule, otherSide(owner), value)) {
+            plan.log(rule, 'applied', { value, previous: field[otherSide(owner)]!.value });
+            field.synced = { value, at: meta.at, by: owner };
+        }
+    }
+    return plan.build();
+}

@@ -134,6 +134,65 @@ export const OrgRelinkResult = z.object({
 });
 export type OrgRelinkResult = z.infer<typeof OrgRelinkResult>;
 
+export const AuditStarted = z.object({ auditId: z.string() });
+const Rate = z.number().min(0).max(1).describe('agreeing / compared (1 when nothing was compared)');
+export const AuditResult = z.object({
+    auditId: z.string(),
+    state: z.enum(['Running', 'Completed', 'Failed']),
+    phase: z.enum(['pairs', 'salesforce', 'clm', 'compare', 'repair', 'done']),
+    repair: z.boolean(),
+    pairs: z.number().int().describe('Linked pairs found'),
+    processed: z.number().int().describe('Pairs compared so far'),
+    objects: z.array(
+        z.object({
+            object: z.string(),
+            compared: z.number().int(),
+            agreeing: z.number().int().describe('Records whose every field agrees'),
+            differing: z.number().int(),
+            missingInSalesforce: z.number().int(),
+            missingInClm: z.number().int(),
+            accuracy: Rate
+        })
+    ),
+    fields: z.array(
+        z.object({
+            object: z.string(),
+            field: z.string(),
+            rule: z.string(),
+            clmField: z.string(),
+            compared: z.number().int(),
+            agreeing: z.number().int(),
+            differing: z.number().int(),
+            accuracy: Rate
+        })
+    ),
+    notAudited: z
+        .array(z.object({ rule: z.string(), object: z.string() }))
+        .describe('Rules over objects that are no side of a pair (Account, Contact)'),
+    differences: z.array(
+        z.object({
+            pairId: z.string(),
+            object: z.string(),
+            recordId: z.string(),
+            contractId: z.string(),
+            rule: z.string(),
+            field: z.string(),
+            clmField: z.string(),
+            salesforceValue: z.unknown(),
+            clmValue: z.unknown(),
+            errorCode: z.string().optional()
+        })
+    ),
+    differencesNotListed: z.number().int(),
+    repairQueued: z.number().int().describe('Pairs queued to the sync engine for repair'),
+    transport: z.record(z.string(), z.enum(['rest', 'bulk'])),
+    apiCalls: z.object({ salesforce: z.number().int(), clm: z.number().int() }),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    lastError: z.object({ code: z.string(), message: z.string() }).nullable()
+});
+export type AuditResult = z.infer<typeof AuditResult>;
+
 /** Command id → result schema; schemas/clm-<topic>-<verb>.json is generated from each. */
 export const RESULT_SCHEMAS = {
     'clm rules validate': RulesValidateResult,
@@ -144,6 +203,7 @@ export const RESULT_SCHEMAS = {
     'clm sync errors': SyncErrorsResult,
     'clm sync replay': SyncReplayResult,
     'clm sync backfill': SyncBackfillResult,
-    'clm conflicts list': ConflictsListResult
+    'clm conflicts list': ConflictsListResult,
+    'clm audit': AuditResult
 } as const satisfies Record<string, z.ZodType>;
 export type CommandId = keyof typeof RESULT_SCHEMAS;

@@ -416,6 +416,8 @@ export interface StorePort {
     createPair(orgId: string, pairId: string, links: PairLinks, now: Millis): Promise<LinkedPair>;
     linkPair(orgId: string, pairId: string, links: PairLinks, now: Millis): Promise<LinkedPair>;
     findPair(orgId: string, lookup: PairLookup): Promise<LinkedPair | null>;
+    /** Pairs in pair id order, a page at a time (the audit reads every pair). */
+    listPairs(orgId: string, opts: { afterPairId?: string; limit: number }): Promise<LinkedPair[]>;
 
     commitPlan(commit: PlanCommit): Promise<CommitResult>;
 

@@ -773,6 +773,19 @@ export class SqlStore implements StorePort {
         });
     }
 
+    async listPairs(orgId: string, opts: { afterPairId?: string; limit: number }): Promise<LinkedPair[]> {
+        const limit = check(z.number().int().min(1).max(10_000), opts.limit, 'limit');
+        return this.tx(async (tx) => {
+            const rows = await tx.all(
+                `SELECT pair_id FROM pairs WHERE org_id = $1 AND pair_id > $2 ORDER BY pair_id LIMIT $3`,
+                [orgId, opts.afterPairId ?? '', limit]
+            );
+            const pairs: LinkedPair[] = [];
+            for (const row of rows) pairs.push(await this.readPair(tx, orgId, str(row.pair_id)));
+            return pairs;
+        });
+    }
+
     // ---- commitPlan ----
 
     async commitPlan(commit: PlanCommit): Promise<CommitResult> {
@@ -1393,7 +1406,10 @@ export class SqlStore implements StorePort {
                 for (const group of groups) {
                     const status = str(group.status) as QueueStatus;
                     const n = num(group.n);
-                    const objectType = strOrNull(group.object_type) ?? 'unknown';
+                    // Rows stored without an object: a CLM source or target concerns a contract; else name the origin.
+                    const objectType =
+                        strOrNull(group.object_type) ??
+                        (str(group.origin).startsWith('clm') ? 'contract' : str(group.origin));
                     target.byStatus[status] += n;
                     const byOrigin = (target.byOrigin[str(group.origin)] ??= {});
                     byOrigin[status] = (byOrigin[status] ?? 0) + n;
