@@ -24,6 +24,15 @@ import {
     type TransactionContext
 } from './store.ts';
 import { coerceStored } from './values.ts';
+import { apexObjects } from './apex/objects.ts';
+import type { CallContext } from './data.ts';
+import type { ObjectDef } from './schema/types.ts';
+
+/** Runs Apex triggers around one record write; throws the SfError a trigger's addError makes. */
+export interface ApexTriggerHook {
+    before(ctx: CallContext, def: ObjectDef, op: 'insert' | 'update' | 'delete', rec: SfRecord | undefined, old: SfRecord | undefined): void;
+    after(ctx: CallContext, def: ObjectDef, op: 'insert' | 'update' | 'delete', rec: SfRecord | undefined, old: SfRecord | undefined): void;
+}
 
 const savedStateSchema = z.object({
     version: z.literal(1),
@@ -105,6 +114,8 @@ export class Org {
     loaded: LoadedMetadata[] = [];
     userIds!: Record<SeededUserKey, string>;
     autoNumbers = new Map<string, number>();
+    /** Apex triggers of the installed program, run by every record write (DataService). */
+    apexTriggers: ApexTriggerHook | undefined;
 
     constructor(readonly options: OrgOptions) {
         this.orgId = IdGenerator.make('00D', 1);
@@ -127,7 +138,7 @@ export class Org {
 
     private build(): void {
         this.schema = new SchemaRegistry(() => this.clock.peekMs());
-        for (const def of [...standardObjects(), ...cpqObjects()]) this.schema.addObject(def);
+        for (const def of [...standardObjects(), ...cpqObjects(), ...apexObjects()]) this.schema.addObject(def);
         this.loaded = this.options.metadataDirs.map((dir) => loadMetadataDir(dir, this.schema));
         this.seed();
     }
