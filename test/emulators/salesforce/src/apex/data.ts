@@ -211,7 +211,9 @@ export class ApexData {
         if (isCount) return out.totalSize;
         const rows = out.records.map((r) => this.toSObject(r));
         void at;
-        return new ApexList(rows, rows[0]?.type ?? 'SObject');
+        const list = new ApexList(rows, rows[0]?.type ?? 'SObject');
+        list.fromQuery = true;
+        return list;
     }
 
     /** A REST-shaped record (the engine's output) as an sObject, relationships nested. */
@@ -319,6 +321,7 @@ export class ApexData {
                 if (id) throw new SfError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', ['Id']);
                 const res = this.service.create(ctx, def.name, this.body(r, 'create'));
                 if (def.kind !== 'platformEvent') r.set('Id', res.id);
+                if (def.name === 'User') this.assignProfile(ctx, res.id);
                 return res.id;
             }
             case 'update': {
@@ -351,6 +354,15 @@ export class ApexData {
             default:
                 throw new SfError(400, 'INVALID_OPERATION', `${op} is not supported by the org emulator`);
         }
+    }
+
+    /** A new user holds its profile's permission set, as the platform assigns it. */
+    private assignProfile(ctx: CallContext, userId: string): void {
+        const profileId = this.org.store.get('User', userId)?.ProfileId;
+        const ps = this.org.store.rows('PermissionSet').find((p) => p.IsOwnedByProfile === true && p.ProfileId === profileId);
+        if (!ps) return;
+        this.service.create({ ...ctx, access: this.systemView }, 'PermissionSetAssignment', { AssigneeId: userId, PermissionSetId: ps.Id });
+        this.invalidateAccess();
     }
 
     dmlExceptionMethod(interp: Interpreter, ex: ApexObject, name: string, args: unknown[]): unknown {

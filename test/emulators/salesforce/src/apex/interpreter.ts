@@ -590,8 +590,16 @@ export class Interpreter {
         return this.member(t, e.name);
     }
 
+    /** A SOQL result used as one sObject: its only row. */
+    singleRow(t: ApexList): SObject {
+        if (t.items.length === 0) this.fail('QueryException', 'List has no rows for assignment to SObject');
+        if (t.items.length > 1) this.fail('QueryException', 'List has more than 1 row for assignment to SObject');
+        return t.items[0] as SObject;
+    }
+
     member(t: unknown, name: string): unknown {
         t = this.deref(t);
+        if (t instanceof ApexList && t.items.every((x) => x instanceof SObject) && t.fromQuery) t = this.singleRow(t);
         if (t instanceof ApexObject) {
             const f = findField(t.cls, name);
             if (f) {
@@ -614,6 +622,7 @@ export class Interpreter {
                     return this.callMethod(anyInstance && c === frame.cls ? frame.self : null, c, e.name, args, e);
                 }
             }
+            if (frame.self && isSubclass(frame.self.cls, EXCEPTION)) return this.exceptionMethod(frame.self, e.name, args);
             return this.fail('TypeException', `Method does not exist or incorrect signature: ${e.name}`);
         }
         if (e.target.k === 'super') {
@@ -947,6 +956,8 @@ export class Interpreter {
     coerce(v: unknown, type: TypeRef): unknown {
         if (v === null || v === undefined) return null;
         const t = type.names.join('.').toLowerCase();
+        if (v instanceof ApexList && v.fromQuery && type.args.length === 0 && this.exec.data.sobjectType(type.names.join('.')))
+            return this.singleRow(v);
         if ((t === 'decimal' || t === 'currency') && typeof v === 'number') return ApexDecimal.of(v);
         if ((t === 'double' || t === 'long' || t === 'integer') && v instanceof ApexDecimal) {
             return this.fail('TypeException', `Illegal assignment from Decimal to ${type.names.join('.')}`);

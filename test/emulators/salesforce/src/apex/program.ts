@@ -228,6 +228,9 @@ export class CompiledProgram implements ApexProgram, Program {
         copy.ids = IdGenerator.resume(org.ids.counts());
         copy.autoNumbers = new Map(org.autoNumbers);
         copy.apexTriggers = this.triggerHook(copy);
+        const immediate: PublishedEvent[] = [];
+        this.immediateEvents.set(copy, immediate);
+        copy.hook.subscribe((t) => immediate.push(...t.events));
         return copy;
     }
 
@@ -336,6 +339,8 @@ export class CompiledProgram implements ApexProgram, Program {
 
     private readonly active: Execution[] = [];
     private readonly delivered = new WeakMap<Transaction, number>();
+    /** PublishImmediately events of a test's org copy, waiting for Test.getEventBus().deliver(). */
+    private readonly immediateEvents = new WeakMap<Org, PublishedEvent[]>();
 
     private host(org: Org, exec: Execution): ApexHost {
         return {
@@ -395,7 +400,8 @@ export class CompiledProgram implements ApexProgram, Program {
     private deliverPending(interp: Interpreter): void {
         const tx = interp.exec.data.tx;
         const from = this.delivered.get(tx) ?? 0;
-        const events = tx.events.slice(from);
+        const immediate = this.immediateEvents.get(interp.exec.data.org) ?? [];
+        const events = [...tx.events.slice(from), ...immediate.splice(0)];
         this.delivered.set(tx, tx.events.length);
         if (events.length === 0) return;
         this.runEventTriggers(interp.exec.data.org, events, (run) => run(interp));

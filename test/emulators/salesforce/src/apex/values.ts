@@ -63,6 +63,8 @@ export class ApexTime {
 }
 
 export class ApexList {
+    /** A SOQL result: usable as a single sObject (`[SELECT …].Name`). */
+    fromQuery = false;
     constructor(
         public items: unknown[],
         readonly elem: string

@@ -96,8 +96,8 @@ export class QueryEngine {
 
     run(access: AccessView, soql: string, version: string, includeDeleted: boolean): QueryOutput {
         const parsed = parseSoql(soql);
-        if (parsed.groupBy || parsed.having)
-            throw new SfError(400, 'MALFORMED_QUERY', 'GROUP BY and HAVING are not supported by this emulator');
+        if (parsed.having) throw new SfError(400, 'MALFORMED_QUERY', 'HAVING is not supported by this emulator');
+        if (parsed.groupBy) return this.grouped(access, parsed, includeDeleted);
         const def = this.object(access, parsed.sObject ?? '');
         const plan = this.plan(access, parsed, def);
         const rows = this.rows(plan, includeDeleted);
@@ -113,6 +113,39 @@ export class QueryEngine {
         }
         const page = this.window(plan, rows);
         return { totalSize: page.length, records: page.map((r) => this.render(plan, r, version, includeDeleted)) };
+    }
+
+    /** GROUP BY fields with COUNT() / COUNT(field): one AggregateResult row per group, columns by alias. */
+    private grouped(access: AccessView, parsed: ParsedQuery, includeDeleted: boolean): QueryOutput {
+        const def = this.object(access, parsed.sObject ?? '');
+        const plan = this.plan(access, { ...parsed, groupBy: undefined }, def);
+        const groupList = (Array.isArray(parsed.groupBy) ? parsed.groupBy : [parsed.groupBy]) as { field?: string }[];
+        const groupPaths = groupList.map((g) => {
+            if (!g.field) throw new SfError(400, 'MALFORMED_QUERY', 'GROUP BY supports fields only');
+            return this.path(access, def, g.field, plan.alias);
+        });
+        const groups = new Map<string, SfRecord[]>();
+        for (const row of this.rows(plan, includeDeleted)) {
+            const key = JSON.stringify(groupPaths.map((p) => this.valueAt(row, p)));
+            groups.set(key, [...(groups.get(key) ?? []), row]);
+        }
+        const fields = parsed.fields ?? [];
+        const records = [...groups.values()].map((rows) => {
+            const rec: Record<string, unknown> = { attributes: { type: 'AggregateResult' } };
+            let expr = 0;
+            plan.selections.forEach((s, i) => {
+                const alias = fields[i]?.alias as string | undefined;
+                if (s.kind === 'field') rec[alias ?? s.path.field.name] = this.valueAt(rows[0]!, s.path);
+                else if (s.kind === 'count') {
+                    rec[alias ?? `expr${expr++}`] = s.path
+                        ? rows.filter((r) => this.valueAt(r, s.path!) !== null).length
+                        : rows.length;
+                }
+            });
+            return rec;
+        });
+        const page = this.window(plan, records as unknown as SfRecord[]) as unknown as Record<string, unknown>[];
+        return { totalSize: page.length, records: page };
     }
 
     /**
