@@ -25,6 +25,7 @@ import {
 } from './store.ts';
 import { coerceStored } from './values.ts';
 import { apexObjects } from './apex/objects.ts';
+import { loadPackageApex } from './apex/deploy.ts';
 import type { CallContext } from './data.ts';
 import type { ObjectDef } from './schema/types.ts';
 
@@ -123,6 +124,8 @@ export class Org {
         this.limits = new Limits(options.dailyApiMax);
         this.sessions = new SessionStore(this.clock, this.orgId15, options.sessionTimeoutMs);
         this.build();
+        // The package's Apex runs without a deploy call, as it would in an org it was installed in.
+        loadPackageApex(this);
     }
 
     /** Back to the seeded state: schema from metadata, records, limits, counters and faults. Sessions survive. */

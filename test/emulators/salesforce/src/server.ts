@@ -5,6 +5,7 @@ import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import formbody from '@fastify/formbody';
 import { ZodError } from 'zod';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerMetadataSoapRoutes } from './apex/api/metadata-soap.ts';
 import { OAuthError, registerOAuthRoutes, type OAuthConfig } from './auth/oauth.ts';
 import { registerBulkRoutes } from './bulk/routes.ts';
 import { COMPOSITE_HEADER, Services } from './context.ts';
@@ -183,7 +184,7 @@ export function buildServer(
     registerQueryRoutes(app, services, cursors);
     registerCollectionRoutes(app, services);
     registerBulkRoutes(app, services);
-    registerMetadataRoutes(app, services);
+    registerMetadataSoapRoutes(app, services, registerMetadataRoutes(app, services));
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
     void COMPOSITE_HEADER;
     return { app, services, cursors };

@@ -34,6 +34,26 @@ class Problems {
     }
 }
 
+/** Lowered trees by source text: parsing is the slow part, and every org of a test run compiles the same package. */
+const lowered = new Map<string, ClassDecl | TriggerDecl | CompileError>();
+
+function lowerCached<T extends ClassDecl | TriggerDecl>(src: ApexSource, lower: (body: string, file: string) => T): T {
+    const key = `${src.kind}\u0000${src.fileName}\u0000${src.body}`;
+    let hit = lowered.get(key);
+    if (!hit) {
+        try {
+            hit = lower(src.body, src.fileName);
+        } catch (e) {
+            if (!(e instanceof CompileError)) throw e;
+            hit = e;
+        }
+        if (lowered.size > 500) lowered.clear();
+        lowered.set(key, hit);
+    }
+    if (hit instanceof CompileError) throw hit;
+    return hit as T;
+}
+
 export function compileProgram(org: Org, sources: ApexSource[]): ApexCompileResult {
     const problems: ApexCompileProblem[] = [];
     const classes: { src: ApexSource; decl: ClassDecl }[] = [];
@@ -42,12 +62,12 @@ export function compileProgram(org: Org, sources: ApexSource[]): ApexCompileResu
         const p = new Problems(src);
         try {
             if (src.kind === 'class') {
-                const decl = lowerClass(src.body, src.fileName);
+                const decl = lowerCached(src, lowerClass);
                 if (decl.name.toLowerCase() !== src.name.toLowerCase())
                     p.add(`The type name ${decl.name} does not match the file name ${src.name}`, decl.line, decl.col);
                 else classes.push({ src, decl });
             } else {
-                const decl = lowerTrigger(src.body, src.fileName);
+                const decl = lowerCached(src, lowerTrigger);
                 if (!org.schema.get(decl.object)) p.add(`Invalid type: ${decl.object}`, decl.objectPos.line, decl.objectPos.col);
                 else triggers.push({ src, decl: { ...decl, object: org.schema.get(decl.object)!.name } });
             }

@@ -135,6 +135,20 @@ export function lowerAnonymous(source: string): Stmt {
     const body: Stmt[] = [];
     for (const m of unit.anonymousBlock().anonymousBlockMember_list()) {
         const s = m.statement();
+        const fd = m.anonymousMemberDeclaration()?.fieldDeclaration();
+        // `Integer x = 1;` at the top of a block parses as a field declaration: it is a local variable.
+        if (fd) {
+            body.push({
+                ...pos(fd),
+                k: 'local',
+                type: l.typeRef(fd.typeRef()),
+                decls: fd
+                    .variableDeclarators()
+                    .variableDeclarator_list()
+                    .map((v) => ({ name: v.id().getText(), init: v.expression() ? l.expr(v.expression()) : null }))
+            });
+            continue;
+        }
         if (!s) unsupported('declarations in anonymous Apex', m);
         body.push(l.stmt(s));
     }
