@@ -31,8 +31,20 @@ import type { ObjectDef } from './schema/types.ts';
 
 /** Runs Apex triggers around one record write; throws the SfError a trigger's addError makes. */
 export interface ApexTriggerHook {
-    before(ctx: CallContext, def: ObjectDef, op: 'insert' | 'update' | 'delete', rec: SfRecord | undefined, old: SfRecord | undefined): void;
-    after(ctx: CallContext, def: ObjectDef, op: 'insert' | 'update' | 'delete', rec: SfRecord | undefined, old: SfRecord | undefined): void;
+    before(
+        ctx: CallContext,
+        def: ObjectDef,
+        op: 'insert' | 'update' | 'delete',
+        rec: SfRecord | undefined,
+        old: SfRecord | undefined
+    ): void;
+    after(
+        ctx: CallContext,
+        def: ObjectDef,
+        op: 'insert' | 'update' | 'delete',
+        rec: SfRecord | undefined,
+        old: SfRecord | undefined
+    ): void;
 }
 
 const savedStateSchema = z.object({

@@ -40,7 +40,7 @@ let emulator: RunningSalesforceEmulator;
 let sfHome: string;
 let workDir: string;
 
-/** Runs sf with a private HOME, no telemetry, no update checks, and the REST deploy path; always `--json`. */
+/** Runs sf with a private HOME, no telemetry, no update checks, and the default (SOAP) deploy path; always `--json`. */
 function sf(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SfRun> {
     const env: Record<string, string> = sfCliEnv(sfHome, options.env ?? {});
     return new Promise((resolve, reject) => {
@@ -113,9 +113,13 @@ function deployResult(run: SfRun) {
     return { ...result, files: result.files ?? [] };
 }
 
-const dryRun = (cwd: string) =>
+/** The CLI's REST deploy (`metadata/deployRequest`) instead of its default, the SOAP Metadata API. */
+const REST_DEPLOY = { SF_ORG_METADATA_REST_DEPLOY: 'true' };
+
+const dryRun = (cwd: string, env: Record<string, string> = {}) =>
     sf(['project', 'deploy', 'start', '--dry-run', '--source-dir', 'force-app', '--target-org', ALIAS, '--wait', '2'], {
-        cwd
+        cwd,
+        env
     });
 
 describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
@@ -178,22 +182,40 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
         });
     }, 150_000);
 
-    it('dry-runs the deploy of force-app successfully, and the dry run changes nothing in the org', async () => {
-        const schemaSize = () => emulator.org.schema.all().reduce((n, o) => n + 1 + o.fields.length, 0);
-        const sizeBefore = schemaSize();
-        const run = await dryRun(copyProject());
-        const result = deployResult(run);
-        const failed = result.files.filter((f) => f.state === 'Failed');
-        expect(failed, 'force-app components the emulator rejected').toEqual([]);
-        expect(run.exitCode).toBe(0);
-        expect(result).toMatchObject({ status: 'Succeeded', success: true, checkOnly: true, numberComponentErrors: 0 });
-        const apexClasses = filesUnder(path.join(repoRoot, 'force-app'), '.cls').length;
-        expect(new Set(result.files.filter((f) => f.type === 'ApexClass').map((f) => f.fullName)).size).toBe(
-            apexClasses
-        );
-        expect(result.numberComponentsTotal).toBeGreaterThanOrEqual(apexClasses);
-        expect(schemaSize()).toBe(sizeBefore);
-    }, 150_000);
+    it.each([
+        ['the SOAP Metadata API (the default)', {}],
+        ['the REST deployRequest', REST_DEPLOY]
+    ])(
+        'dry-runs the deploy of force-app successfully over %s, and the dry run changes nothing in the org',
+        async (_, env) => {
+            const schemaSize = () => emulator.org.schema.all().reduce((n, o) => n + 1 + o.fields.length, 0);
+            const sizeBefore = schemaSize();
+            const endpoint =
+                env === REST_DEPLOY
+                    ? 'POST /services/data/:version/metadata/deployRequest'
+                    : 'POST /services/Soap/m/:version';
+            const callsBefore = emulator.org.counters.endpoints[endpoint] ?? 0;
+            const run = await dryRun(copyProject(), env);
+            const result = deployResult(run);
+            const failed = result.files.filter((f) => f.state === 'Failed');
+            expect(failed, 'force-app components the emulator rejected').toEqual([]);
+            expect(run.exitCode).toBe(0);
+            expect(result).toMatchObject({
+                status: 'Succeeded',
+                success: true,
+                checkOnly: true,
+                numberComponentErrors: 0
+            });
+            const apexClasses = filesUnder(path.join(repoRoot, 'force-app'), '.cls').length;
+            expect(new Set(result.files.filter((f) => f.type === 'ApexClass').map((f) => f.fullName)).size).toBe(
+                apexClasses
+            );
+            expect(result.numberComponentsTotal).toBeGreaterThanOrEqual(apexClasses);
+            expect(schemaSize()).toBe(sizeBefore);
+            expect(emulator.org.counters.endpoints[endpoint] ?? 0).toBeGreaterThan(callsBefore);
+        },
+        150_000
+    );
 
     it('fails the dry run when an Apex class in a copy of force-app has a syntax error, naming file, line and problem', async () => {
         const project = copyProject();

@@ -8,15 +8,63 @@ import type { ApexCompileProblem, ApexCompileResult, ApexSource } from './index.
 import { CompileError, lowerClass, lowerTrigger } from './lower.ts';
 import { CompiledProgram } from './program.ts';
 
-const PRIMITIVES = new Set(['string', 'integer', 'long', 'decimal', 'double', 'boolean', 'id', 'date', 'datetime', 'time', 'object', 'blob', 'list', 'set', 'map', 'sobject', 'void']);
+const PRIMITIVES = new Set([
+    'string',
+    'integer',
+    'long',
+    'decimal',
+    'double',
+    'boolean',
+    'id',
+    'date',
+    'datetime',
+    'time',
+    'object',
+    'blob',
+    'list',
+    'set',
+    'map',
+    'sobject',
+    'void'
+]);
 
 /** System types the runtime knows (system.ts), qualified or not. */
 const SYSTEM_TYPES = new Set([
-    'schema.sobjecttype', 'sobjecttype', 'schema.sobjectfield', 'sobjectfield', 'schema.describesobjectresult', 'schema.describefieldresult',
-    'describesobjectresult', 'describefieldresult', 'schema.picklistentry', 'database.saveresult', 'database.upsertresult', 'database.deleteresult',
-    'database.error', 'database.dmloptions', 'aggregateresult', 'address', 'schedulable', 'schedulablecontext', 'queueable', 'queueablecontext',
-    'system.triggeroperation', 'triggeroperation', 'accesslevel', 'system.accesslevel', 'uuid', 'savepoint', 'system.savepoint', 'type', 'timezone',
-    'database.batchable', 'database.batchablecontext', 'eventbus.triggercontext', 'schema.sobjectdescribeoptions', 'logginglevel', 'system.logginglevel'
+    'schema.sobjecttype',
+    'sobjecttype',
+    'schema.sobjectfield',
+    'sobjectfield',
+    'schema.describesobjectresult',
+    'schema.describefieldresult',
+    'describesobjectresult',
+    'describefieldresult',
+    'schema.picklistentry',
+    'database.saveresult',
+    'database.upsertresult',
+    'database.deleteresult',
+    'database.error',
+    'database.dmloptions',
+    'aggregateresult',
+    'address',
+    'schedulable',
+    'schedulablecontext',
+    'queueable',
+    'queueablecontext',
+    'system.triggeroperation',
+    'triggeroperation',
+    'accesslevel',
+    'system.accesslevel',
+    'uuid',
+    'savepoint',
+    'system.savepoint',
+    'type',
+    'timezone',
+    'database.batchable',
+    'database.batchablecontext',
+    'eventbus.triggercontext',
+    'schema.sobjectdescribeoptions',
+    'logginglevel',
+    'system.logginglevel'
 ]);
 
 class Problems {
@@ -68,7 +116,8 @@ export function compileProgram(org: Org, sources: ApexSource[]): ApexCompileResu
                 else classes.push({ src, decl });
             } else {
                 const decl = lowerCached(src, lowerTrigger);
-                if (!org.schema.get(decl.object)) p.add(`Invalid type: ${decl.object}`, decl.objectPos.line, decl.objectPos.col);
+                if (!org.schema.get(decl.object))
+                    p.add(`Invalid type: ${decl.object}`, decl.objectPos.line, decl.objectPos.col);
                 else triggers.push({ src, decl: { ...decl, object: org.schema.get(decl.object)!.name } });
             }
         } catch (e) {
@@ -89,7 +138,8 @@ export function compileProgram(org: Org, sources: ApexSource[]): ApexCompileResu
         const p = new Problems(src);
         const d = c.decl!;
         if (d.extends) {
-            const sup = program.resolveClass(d.extends.names, c.outer ?? c) ?? systemException(d.extends.names.join('.'));
+            const sup =
+                program.resolveClass(d.extends.names, c.outer ?? c) ?? systemException(d.extends.names.join('.'));
             if (!sup) p.add(`Invalid type: ${d.extends.names.join('.')}`, d.line, d.col);
             else c.superclass = sup;
             if (sup?.isException || (sup && sup.superclass === null && sup.name === 'Exception')) c.isException = true;
@@ -97,7 +147,8 @@ export function compileProgram(org: Org, sources: ApexSource[]): ApexCompileResu
         for (const i of d.implements) {
             const itf = program.resolveClass(i.names, c.outer ?? c);
             if (itf) c.interfaces.push(itf);
-            else if (!SYSTEM_TYPES.has(i.names.join('.').toLowerCase())) p.add(`Invalid type: ${i.names.join('.')}`, d.line, d.col);
+            else if (!SYSTEM_TYPES.has(i.names.join('.').toLowerCase()))
+                p.add(`Invalid type: ${i.names.join('.')}`, d.line, d.col);
         }
         problems.push(...p.list);
         for (const inner of c.inner.values()) link(inner, src);
@@ -112,7 +163,8 @@ export function compileProgram(org: Org, sources: ApexSource[]): ApexCompileResu
 }
 
 function markExceptions(c: ClassInfo): void {
-    for (let k: ClassInfo | null = c.superclass; k; k = k.superclass) if (k.isException || k.name === 'Exception') c.isException = true;
+    for (let k: ClassInfo | null = c.superclass; k; k = k.superclass)
+        if (k.isException || k.name === 'Exception') c.isException = true;
     for (const i of c.inner.values()) markExceptions(i);
 }
 
@@ -156,8 +208,17 @@ class Checker {
     private checkType(t: TypeRef, c: ClassInfo | null, line: number, col: number): void {
         const name = t.names.join('.').toLowerCase();
         for (const a of t.args) this.checkType(a, c, line, col);
-        if (PRIMITIVES.has(name) || SYSTEM_TYPES.has(name) || name.startsWith('system.') || name.startsWith('schema.') || name.startsWith('database.') || name.startsWith('eventbus.')) return;
-        if (this.program.resolveClass(t.names, c) || systemException(name) || this.org.schema.get(t.names.join('.'))) return;
+        if (
+            PRIMITIVES.has(name) ||
+            SYSTEM_TYPES.has(name) ||
+            name.startsWith('system.') ||
+            name.startsWith('schema.') ||
+            name.startsWith('database.') ||
+            name.startsWith('eventbus.')
+        )
+            return;
+        if (this.program.resolveClass(t.names, c) || systemException(name) || this.org.schema.get(t.names.join('.')))
+            return;
         this.p.add(`Invalid type: ${t.names.join('.')}`, line, col);
     }
 
@@ -254,7 +315,8 @@ class Checker {
             for (let s: ClassInfo | null = k; s; s = s.superclass) {
                 const f = s.fields.get(name.toLowerCase());
                 if (f) return f.type;
-                if (s.decl?.kind === 'enum' && s.decl.enumValues.some((v) => v.toLowerCase() === name.toLowerCase())) return { names: [s.fullName], args: [] };
+                if (s.decl?.kind === 'enum' && s.decl.enumValues.some((v) => v.toLowerCase() === name.toLowerCase()))
+                    return { names: [s.fullName], args: [] };
             }
         return undefined;
     }
@@ -268,7 +330,11 @@ class Checker {
             case 'name': {
                 const t = this.local(e.name, scopes) ?? this.fieldType(c, e.name);
                 if (t) return t;
-                const known = this.program.resolveClass([e.name], c) || this.org.schema.get(e.name) || systemException(e.name) || isSystemName(e.name);
+                const known =
+                    this.program.resolveClass([e.name], c) ||
+                    this.org.schema.get(e.name) ||
+                    systemException(e.name) ||
+                    isSystemName(e.name);
                 if (!known) this.p.add(`Variable does not exist: ${e.name}`, e.line, e.col);
                 return undefined;
             }
@@ -290,7 +356,12 @@ class Checker {
             }
             case 'call': {
                 const argTypes = e.args.map((a) => this.expr(a, c, scopes));
-                if (e.target && e.target.k === 'name' && !this.local(e.target.name, scopes) && !this.fieldType(c, e.target.name)) {
+                if (
+                    e.target &&
+                    e.target.k === 'name' &&
+                    !this.local(e.target.name, scopes) &&
+                    !this.fieldType(c, e.target.name)
+                ) {
                     const cls = this.program.resolveClass([e.target.name], c);
                     if (cls?.decl) return this.checkCall(cls, e.name, argTypes, e, true);
                     return undefined;
@@ -301,7 +372,8 @@ class Checker {
                     if (cls?.decl && !cls.isException) return this.checkCall(cls, e.name, argTypes, e, false);
                     return undefined;
                 }
-                for (let k = c; k; k = k.outer) if (findMethods(k, e.name).length > 0) return this.checkCall(k, e.name, argTypes, e, false);
+                for (let k = c; k; k = k.outer)
+                    if (findMethods(k, e.name).length > 0) return this.checkCall(k, e.name, argTypes, e, false);
                 return undefined;
             }
             case 'new': {
@@ -376,13 +448,26 @@ class Checker {
         }
     }
 
-    private checkCall(cls: ClassInfo, name: string, args: (TypeRef | undefined)[], at: Expr, statically: boolean): TypeRef | undefined {
+    private checkCall(
+        cls: ClassInfo,
+        name: string,
+        args: (TypeRef | undefined)[],
+        at: Expr,
+        statically: boolean
+    ): TypeRef | undefined {
         const ms = findMethods(cls, name);
-        const fit = ms.filter((m) => m.method.params.length === args.length && m.method.params.every((p, i) => compatible(p.type, args[i])));
+        const fit = ms.filter(
+            (m) =>
+                m.method.params.length === args.length && m.method.params.every((p, i) => compatible(p.type, args[i]))
+        );
         if (fit.length === 0) {
             const sig = args.map((a) => (a ? typeText(a) : 'Object')).join(', ');
             const ret = ms[0]?.method.ret ? typeText(ms[0].method.ret) : 'void';
-            this.p.add(`Method does not exist or incorrect signature: ${ret} ${name}(${sig}) from the type ${cls.fullName}`, at.line, at.col);
+            this.p.add(
+                `Method does not exist or incorrect signature: ${ret} ${name}(${sig}) from the type ${cls.fullName}`,
+                at.line,
+                at.col
+            );
             return undefined;
         }
         void statically;
@@ -397,9 +482,38 @@ class Checker {
 }
 
 const SYSTEM_NAMES = new Set([
-    'system', 'string', 'integer', 'long', 'decimal', 'double', 'boolean', 'id', 'date', 'datetime', 'time', 'math', 'json', 'schema', 'database',
-    'eventbus', 'test', 'assert', 'userinfo', 'limits', 'crypto', 'uuid', 'trigger', 'featuremanagement', 'accesslevel', 'logginglevel', 'type', 'blob',
-    'encodingutil', 'url', 'label', 'sobjecttype'
+    'system',
+    'string',
+    'integer',
+    'long',
+    'decimal',
+    'double',
+    'boolean',
+    'id',
+    'date',
+    'datetime',
+    'time',
+    'math',
+    'json',
+    'schema',
+    'database',
+    'eventbus',
+    'test',
+    'assert',
+    'userinfo',
+    'limits',
+    'crypto',
+    'uuid',
+    'trigger',
+    'featuremanagement',
+    'accesslevel',
+    'logginglevel',
+    'type',
+    'blob',
+    'encodingutil',
+    'url',
+    'label',
+    'sobjecttype'
 ]);
 
 function isSystemName(n: string): boolean {
@@ -435,8 +549,20 @@ function compatible(t: TypeRef, v: TypeRef | undefined): boolean {
 
 function apexTypeOf(type: string): TypeRef {
     const map: Record<string, string> = {
-        id: 'Id', reference: 'Id', boolean: 'Boolean', int: 'Integer', long: 'Long', double: 'Decimal', currency: 'Decimal', percent: 'Decimal',
-        date: 'Date', datetime: 'Datetime', time: 'Time', address: 'Address', location: 'Object', base64: 'Blob'
+        id: 'Id',
+        reference: 'Id',
+        boolean: 'Boolean',
+        int: 'Integer',
+        long: 'Long',
+        double: 'Decimal',
+        currency: 'Decimal',
+        percent: 'Decimal',
+        date: 'Date',
+        datetime: 'Datetime',
+        time: 'Time',
+        address: 'Address',
+        location: 'Object',
+        base64: 'Blob'
     };
     return { names: [map[type] ?? 'String'], args: [] };
 }

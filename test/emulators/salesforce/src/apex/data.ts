@@ -191,15 +191,17 @@ export class ApexData {
     run(exec: Execution, soql: string, mode: Mode, at: Expr | null): unknown {
         exec.counters.queries++;
         const max = exec.async ? LIMITS.soqlAsync : LIMITS.soqlSync;
-        if (exec.counters.queries > max) throw this.exception('LimitException', `Too many SOQL queries: ${exec.counters.queries}`);
+        if (exec.counters.queries > max)
+            throw this.exception('LimitException', `Too many SOQL queries: ${exec.counters.queries}`);
         let out;
         try {
             out = this.query.run(this.access(exec, mode), soql, '62.0', false);
         } catch (e) {
             if (e instanceof SfError) {
-                const msg = e.errorCode === 'INVALID_TYPE' || e.errorCode === 'INVALID_FIELD' || e.errorCode === 'NOT_FOUND'
-                    ? `${e.message}${mode === 'user' ? ' (insufficient access in user mode)' : ''}`
-                    : e.message;
+                const msg =
+                    e.errorCode === 'INVALID_TYPE' || e.errorCode === 'INVALID_FIELD' || e.errorCode === 'NOT_FOUND'
+                        ? `${e.message}${mode === 'user' ? ' (insufficient access in user mode)' : ''}`
+                        : e.message;
                 throw this.exception('QueryException', msg || e.errorCode);
             }
             throw e;
@@ -268,12 +270,18 @@ export class ApexData {
         extField: string | null
     ): NativeObject[] {
         const exec = interp.exec;
-        if (value === null) throw this.exception('DmlException', `${cap(op)} failed. First exception on row 0; first error: INVALID_ARGUMENT, Argument cannot be null.: []`);
+        if (value === null)
+            throw this.exception(
+                'DmlException',
+                `${cap(op)} failed. First exception on row 0; first error: INVALID_ARGUMENT, Argument cannot be null.: []`
+            );
         const records: unknown[] = value instanceof ApexList ? value.items : [value];
         exec.counters.dmlStatements++;
-        if (exec.counters.dmlStatements > LIMITS.dml) throw this.exception('LimitException', `Too many DML statements: ${exec.counters.dmlStatements}`);
+        if (exec.counters.dmlStatements > LIMITS.dml)
+            throw this.exception('LimitException', `Too many DML statements: ${exec.counters.dmlStatements}`);
         exec.counters.dmlRows += records.length;
-        if (exec.counters.dmlRows > LIMITS.dmlRows) throw this.exception('LimitException', `Too many DML rows: ${exec.counters.dmlRows}`);
+        if (exec.counters.dmlRows > LIMITS.dmlRows)
+            throw this.exception('LimitException', `Too many DML rows: ${exec.counters.dmlRows}`);
         const ctx = this.ctx(exec, mode);
         const failures: DmlFailure[] = [];
         const results: NativeObject[] = [];
@@ -318,7 +326,10 @@ export class ApexData {
         const id = r.get('Id') as string | null;
         switch (op) {
             case 'insert': {
-                if (id) throw new SfError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', ['Id']);
+                if (id)
+                    throw new SfError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', [
+                        'Id'
+                    ]);
                 const res = this.service.create(ctx, def.name, this.body(r, 'create'));
                 if (def.kind !== 'platformEvent') r.set('Id', res.id);
                 if (def.name === 'User') this.assignProfile(ctx, res.id);
@@ -359,9 +370,14 @@ export class ApexData {
     /** A new user holds its profile's permission set, as the platform assigns it. */
     private assignProfile(ctx: CallContext, userId: string): void {
         const profileId = this.org.store.get('User', userId)?.ProfileId;
-        const ps = this.org.store.rows('PermissionSet').find((p) => p.IsOwnedByProfile === true && p.ProfileId === profileId);
+        const ps = this.org.store
+            .rows('PermissionSet')
+            .find((p) => p.IsOwnedByProfile === true && p.ProfileId === profileId);
         if (!ps) return;
-        this.service.create({ ...ctx, access: this.systemView }, 'PermissionSetAssignment', { AssigneeId: userId, PermissionSetId: ps.Id });
+        this.service.create({ ...ctx, access: this.systemView }, 'PermissionSetAssignment', {
+            AssigneeId: userId,
+            PermissionSetId: ps.Id
+        });
         this.invalidateAccess();
     }
 
@@ -383,7 +399,10 @@ export class ApexData {
             case 'getdmltype':
                 return item?.code ?? null;
         }
-        return interp.fail('TypeException', `Method does not exist or incorrect signature: ${name} from the type ${ex.cls.fullName}`);
+        return interp.fail(
+            'TypeException',
+            `Method does not exist or incorrect signature: ${name} from the type ${ex.cls.fullName}`
+        );
     }
 }
 
@@ -400,7 +419,8 @@ export function saveResult(id: string | null, ok: boolean, errors: DmlFailure[],
                 getFields: () => new ApexList([...f.fields], 'String')
             })
     );
-    const type = op === 'delete' ? 'Database.DeleteResult' : op === 'upsert' ? 'Database.UpsertResult' : 'Database.SaveResult';
+    const type =
+        op === 'delete' ? 'Database.DeleteResult' : op === 'upsert' ? 'Database.UpsertResult' : 'Database.SaveResult';
     return new NativeObject(type, {
         isSuccess: () => ok,
         getId: () => (ok ? id : null),

@@ -42,12 +42,20 @@ export function compileDeployedApex(
         ]);
     }
     // A problem in an already-deployed class the new code broke is reported on the first deployed component.
-    const unplaced = result.problems.filter((p) => !replaced.has(`${p.componentType === 'ApexClass' ? 'class' : 'trigger'}#${p.componentName}`.toLowerCase()));
+    const unplaced = result.problems.filter(
+        (p) =>
+            !replaced.has(`${p.componentType === 'ApexClass' ? 'class' : 'trigger'}#${p.componentName}`.toLowerCase())
+    );
     if (unplaced.length > 0 && components[0]) {
         const k = `${components[0].componentType}#${components[0].fullName}`.toLowerCase();
         problems.set(k, [
             ...(problems.get(k) ?? []),
-            ...unplaced.map((p) => ({ problem: `${p.componentName}: ${p.problem}`, problemType: 'Error' as const, lineNumber: p.line, columnNumber: p.column }))
+            ...unplaced.map((p) => ({
+                problem: `${p.componentName}: ${p.problem}`,
+                problemType: 'Error' as const,
+                lineNumber: p.line,
+                columnNumber: p.column
+            }))
         ]);
     }
     return {

@@ -70,7 +70,10 @@ export class Execution {
 }
 
 /** The wall-clock parts of an instant in a time zone. */
-export function zoned(ms: number, timeZone: string): { y: number; m: number; d: number; h: number; mi: number; s: number; ms: number } {
+export function zoned(
+    ms: number,
+    timeZone: string
+): { y: number; m: number; d: number; h: number; mi: number; s: number; ms: number } {
     const parts = new Intl.DateTimeFormat('en-US', {
         timeZone,
         year: 'numeric',
@@ -82,7 +85,15 @@ export function zoned(ms: number, timeZone: string): { y: number; m: number; d: 
         hourCycle: 'h23'
     }).formatToParts(new Date(ms));
     const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value ?? 0);
-    return { y: get('year'), m: get('month'), d: get('day'), h: get('hour'), mi: get('minute'), s: get('second'), ms: ms % 1000 };
+    return {
+        y: get('year'),
+        m: get('month'),
+        d: get('day'),
+        h: get('hour'),
+        mi: get('minute'),
+        s: get('second'),
+        ms: ms % 1000
+    };
 }
 
 /** Epoch ms of a wall-clock time in a time zone. */
@@ -97,7 +108,7 @@ export function formatPattern(ms: number, pattern: string, timeZone: string): st
     const z = zoned(ms, timeZone);
     const pad = (n: number, w: number): string => String(n).padStart(w, '0');
     let out = '';
-    for (let i = 0; i < pattern.length; ) {
+    for (let i = 0; i < pattern.length;) {
         const c = pattern[i]!;
         if (c === "'") {
             const end = pattern.indexOf("'", i + 1);

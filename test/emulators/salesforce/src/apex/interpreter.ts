@@ -120,7 +120,10 @@ export class Interpreter {
         const frame = this.frame(obj, cls, cls.decl.source, '<init>');
         for (const f of cls.decl.fields) {
             if (f.mods.has('static')) continue;
-            obj.fields.set(f.name.toLowerCase(), f.init ? this.coerce(this.eval(f.init, frame), f.type) : defaultOf(f.type));
+            obj.fields.set(
+                f.name.toLowerCase(),
+                f.init ? this.coerce(this.eval(f.init, frame), f.type) : defaultOf(f.type)
+            );
         }
         for (const b of cls.decl.instanceInits) this.exec_(b, frame);
     }
@@ -139,7 +142,12 @@ export class Interpreter {
         const frame = this.frame(obj, cls, decl.source, cls.name);
         if (ctor) ctor.params.forEach((p, i) => this.declare(frame, p.name, this.coerce(args[i], p.type), p.type));
         if (explicit?.which === 'this') {
-            this.construct(obj, cls, explicit.args.map((a) => this.eval(a, frame)), explicit);
+            this.construct(
+                obj,
+                cls,
+                explicit.args.map((a) => this.eval(a, frame)),
+                explicit
+            );
         } else {
             const superArgs = explicit?.which === 'super' ? explicit.args.map((a) => this.eval(a, frame)) : [];
             if (cls.superclass) this.construct(obj, cls.superclass, superArgs, explicit);
@@ -336,7 +344,8 @@ export class Interpreter {
                 return { signal: 'return', value: s.e ? this.eval(s.e, frame) : null };
             case 'throw': {
                 const e = this.eval(s.e, frame);
-                if (!(e instanceof ApexObject)) this.fail('NullPointerException', 'Attempt to de-reference a null object');
+                if (!(e instanceof ApexObject))
+                    this.fail('NullPointerException', 'Attempt to de-reference a null object');
                 if (!e.fields.get('line')) e.fields.set('line', s.line);
                 throw new ApexThrow(e);
             }
@@ -622,7 +631,8 @@ export class Interpreter {
                     return this.callMethod(anyInstance && c === frame.cls ? frame.self : null, c, e.name, args, e);
                 }
             }
-            if (frame.self && isSubclass(frame.self.cls, EXCEPTION)) return this.exceptionMethod(frame.self, e.name, args);
+            if (frame.self && isSubclass(frame.self.cls, EXCEPTION))
+                return this.exceptionMethod(frame.self, e.name, args);
             return this.fail('TypeException', `Method does not exist or incorrect signature: ${e.name}`);
         }
         if (e.target.k === 'super') {
@@ -662,7 +672,10 @@ export class Interpreter {
         if (t instanceof ApexObject) {
             if (t.cls.decl && findMethods(t.cls, name).length > 0) return this.callMethod(t, t.cls, name, args, at);
             if (isSubclass(t.cls, EXCEPTION)) return this.exceptionMethod(t, name, args);
-            return this.fail('TypeException', `Method does not exist or incorrect signature: ${name} from the type ${t.cls.fullName}`);
+            return this.fail(
+                'TypeException',
+                `Method does not exist or incorrect signature: ${name} from the type ${t.cls.fullName}`
+            );
         }
         return callValueMethod(this, t, name, args, at);
     }
@@ -701,8 +714,7 @@ export class Interpreter {
                 if (e.args?.length === 1) {
                     const src = this.eval(e.args[0]!, frame);
                     if (src instanceof ApexMap) for (const [k, v] of src.map.values()) m.put(k, v);
-                    else if (src instanceof ApexList)
-                        for (const r of src.items) m.put((r as SObject).get('Id'), r);
+                    else if (src instanceof ApexList) for (const r of src.items) m.put((r as SObject).get('Id'), r);
                     else this.fail('TypeException', 'Invalid initial value for a Map');
                 }
                 return m;
@@ -727,11 +739,24 @@ export class Interpreter {
         }
         const cls = this.program.resolveClass(t.names, frame.cls);
         if (cls) {
-            if (e.named) this.fail('TypeException', `Invalid constructor syntax, name=value pairs can only be used for SObjects: ${cls.fullName}`);
-            return this.instantiate(cls, (e.args ?? []).map((a) => this.eval(a, frame)), e);
+            if (e.named)
+                this.fail(
+                    'TypeException',
+                    `Invalid constructor syntax, name=value pairs can only be used for SObjects: ${cls.fullName}`
+                );
+            return this.instantiate(
+                cls,
+                (e.args ?? []).map((a) => this.eval(a, frame)),
+                e
+            );
         }
         const sysEx = systemException(t.names.join('.'));
-        if (sysEx) return this.instantiate(sysEx, (e.args ?? []).map((a) => this.eval(a, frame)), e);
+        if (sysEx)
+            return this.instantiate(
+                sysEx,
+                (e.args ?? []).map((a) => this.eval(a, frame)),
+                e
+            );
         const sobject = this.exec.data.sobjectType(t.names.join('.'));
         if (sobject) {
             const rec = new SObject(sobject.name);
@@ -742,7 +767,12 @@ export class Interpreter {
             if (e.args && e.args.length > 0) this.fail('TypeException', 'SObject constructors take name=value pairs');
             return rec;
         }
-        return callStatic(this, [...t.names, '<new>'], (e.args ?? []).map((a) => this.eval(a, frame)), e);
+        return callStatic(
+            this,
+            [...t.names, '<new>'],
+            (e.args ?? []).map((a) => this.eval(a, frame)),
+            e
+        );
     }
 
     private assign(e: Expr & { k: 'assign' }, frame: Frame): unknown {
@@ -837,16 +867,21 @@ export class Interpreter {
         if (a instanceof ApexDate && b instanceof ApexDate) return a.ms === b.ms;
         if (a instanceof ApexDatetime && b instanceof ApexDatetime) return a.ms === b.ms;
         if (a instanceof ApexTime && b instanceof ApexTime) return a.ms === b.ms;
-        if (a instanceof Token && b instanceof Token) return a.kind === b.kind && a.name.toLowerCase() === b.name.toLowerCase();
+        if (a instanceof Token && b instanceof Token)
+            return a.kind === b.kind && a.name.toLowerCase() === b.name.toLowerCase();
         if (a instanceof ApexList && b instanceof ApexList)
             return a.items.length === b.items.length && a.items.every((x, i) => this.equals(x, b.items[i], ci));
         if (a instanceof ApexSet && b instanceof ApexSet)
             return a.map.size === b.map.size && [...a.map.keys()].every((k) => b.map.has(k));
         if (a instanceof ApexMap && b instanceof ApexMap)
-            return a.map.size === b.map.size && [...a.map.entries()].every(([k, [, v]]) => b.map.has(k) && this.equals(v, b.map.get(k)![1], ci));
+            return (
+                a.map.size === b.map.size &&
+                [...a.map.entries()].every(([k, [, v]]) => b.map.has(k) && this.equals(v, b.map.get(k)![1], ci))
+            );
         if (a instanceof SObject && b instanceof SObject) {
             if (a.type !== b.type || a.values.size !== b.values.size) return false;
-            for (const [k, [, v]] of a.values) if (!b.values.has(k) || !this.equals(v, b.values.get(k)![1], false)) return false;
+            for (const [k, [, v]] of a.values)
+                if (!b.values.has(k) || !this.equals(v, b.values.get(k)![1], false)) return false;
             return true;
         }
         if (a instanceof ApexObject && b instanceof ApexObject) {
@@ -858,14 +893,18 @@ export class Interpreter {
     }
 
     private compare(a: unknown, b: unknown, at: Expr): number {
-        if (a === null || b === null) this.fail('NullPointerException', `Comparison arguments must not be null at ${at.line}:${at.col}`);
+        if (a === null || b === null)
+            this.fail('NullPointerException', `Comparison arguments must not be null at ${at.line}:${at.col}`);
         if (isNumber(a) && isNumber(b)) return num(a) - num(b);
         if (typeof a === 'string' && typeof b === 'string') {
             const x = a.toLowerCase();
             const y = b.toLowerCase();
             return x < y ? -1 : x > y ? 1 : 0;
         }
-        if ((a instanceof ApexDate || a instanceof ApexDatetime || a instanceof ApexTime) && a.constructor === (b as object).constructor)
+        if (
+            (a instanceof ApexDate || a instanceof ApexDatetime || a instanceof ApexTime) &&
+            a.constructor === (b as object).constructor
+        )
             return a.ms - (b as ApexDate).ms;
         return this.fail('TypeException', `Comparison arguments must be compatible types at ${at.line}:${at.col}`);
     }
@@ -889,12 +928,16 @@ export class Interpreter {
             case '>=':
                 return this.compare(a, b, at) >= 0;
         }
-        if (op === '+' && (typeof a === 'string' || typeof b === 'string'))
-            return this.toStr(a) + this.toStr(b);
+        if (op === '+' && (typeof a === 'string' || typeof b === 'string')) return this.toStr(a) + this.toStr(b);
         if (a === null || b === null) return this.fail('NullPointerException', 'Attempt to de-reference a null object');
         if (a instanceof ApexDate && isNumber(b)) return a.addDays(op === '+' ? num(b) : -num(b));
-        if (a instanceof ApexDatetime && isNumber(b)) return new ApexDatetime(a.ms + (op === '+' ? 1 : -1) * num(b) * 86_400_000);
-        if (!isNumber(a) || !isNumber(b)) return this.fail('TypeException', `Arithmetic expressions must use numeric arguments at ${at.line}:${at.col}`);
+        if (a instanceof ApexDatetime && isNumber(b))
+            return new ApexDatetime(a.ms + (op === '+' ? 1 : -1) * num(b) * 86_400_000);
+        if (!isNumber(a) || !isNumber(b))
+            return this.fail(
+                'TypeException',
+                `Arithmetic expressions must use numeric arguments at ${at.line}:${at.col}`
+            );
         if (a instanceof ApexDecimal || b instanceof ApexDecimal) {
             const x = a instanceof ApexDecimal ? a : ApexDecimal.of(a);
             const y = b instanceof ApexDecimal ? b : ApexDecimal.of(b);
@@ -921,7 +964,8 @@ export class Interpreter {
             case '*':
                 return x * y;
             case '/':
-                if (y === 0 && Number.isInteger(x) && Number.isInteger(y)) return this.fail('MathException', 'Divide by 0');
+                if (y === 0 && Number.isInteger(x) && Number.isInteger(y))
+                    return this.fail('MathException', 'Divide by 0');
                 return Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
         }
         return this.fail('TypeException', `Operator ${op} is not supported`);
@@ -939,12 +983,18 @@ export class Interpreter {
         if (v instanceof ApexEnumValue) return v.name;
         if (v instanceof Token) return v.name;
         if (v instanceof ApexList) return `(${v.items.map((x) => this.toStr(x)).join(', ')})`;
-        if (v instanceof ApexSet) return `{${v.values().map((x) => this.toStr(x)).join(', ')}}`;
-        if (v instanceof ApexMap) return `{${[...v.map.values()].map(([k, x]) => `${this.toStr(k)}=${this.toStr(x)}`).join(', ')}}`;
+        if (v instanceof ApexSet)
+            return `{${v
+                .values()
+                .map((x) => this.toStr(x))
+                .join(', ')}}`;
+        if (v instanceof ApexMap)
+            return `{${[...v.map.values()].map(([k, x]) => `${this.toStr(k)}=${this.toStr(x)}`).join(', ')}}`;
         if (v instanceof SObject)
             return `${v.type}:{${[...v.values.values()].map(([k, x]) => `${k}=${this.toStr(x)}`).join(', ')}}`;
         if (v instanceof ApexObject) {
-            if (isSubclass(v.cls, EXCEPTION)) return `${v.cls.fullName}: ${this.toStr(v.fields.get('message') ?? null)}`;
+            if (isSubclass(v.cls, EXCEPTION))
+                return `${v.cls.fullName}: ${this.toStr(v.fields.get('message') ?? null)}`;
             const ts = findMethods(v.cls, 'toString').find((m) => m.method.params.length === 0 && m.owner.decl);
             if (ts) return this.toStr(this.invoke(v, ts.owner, ts.method, []));
             return `${v.cls.fullName}:[${[...v.fields.entries()].map(([k, x]) => `${k}=${this.toStr(x)}`).join(', ')}]`;
@@ -956,13 +1006,19 @@ export class Interpreter {
     coerce(v: unknown, type: TypeRef): unknown {
         if (v === null || v === undefined) return null;
         const t = type.names.join('.').toLowerCase();
-        if (v instanceof ApexList && v.fromQuery && type.args.length === 0 && this.exec.data.sobjectType(type.names.join('.')))
+        if (
+            v instanceof ApexList &&
+            v.fromQuery &&
+            type.args.length === 0 &&
+            this.exec.data.sobjectType(type.names.join('.'))
+        )
             return this.singleRow(v);
         if ((t === 'decimal' || t === 'currency') && typeof v === 'number') return ApexDecimal.of(v);
         if ((t === 'double' || t === 'long' || t === 'integer') && v instanceof ApexDecimal) {
             return this.fail('TypeException', `Illegal assignment from Decimal to ${type.names.join('.')}`);
         }
-        if (t === 'integer' && typeof v === 'string') return this.fail('TypeException', 'Illegal assignment from String to Integer');
+        if (t === 'integer' && typeof v === 'string')
+            return this.fail('TypeException', 'Illegal assignment from String to Integer');
         return v;
     }
 
@@ -973,7 +1029,10 @@ export class Interpreter {
         if ((t === 'integer' || t === 'long') && v instanceof ApexDecimal) return Math.trunc(v.n);
         if (t === 'double' && v instanceof ApexDecimal) return v.n;
         if (!typeMatches(this, v, type, from)) {
-            return this.fail('TypeException', `Invalid conversion from runtime type ${this.runtimeType(v)} to ${type.names.join('.')}${at ? '' : ''}`);
+            return this.fail(
+                'TypeException',
+                `Invalid conversion from runtime type ${this.runtimeType(v)} to ${type.names.join('.')}${at ? '' : ''}`
+            );
         }
         return v;
     }

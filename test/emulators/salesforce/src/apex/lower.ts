@@ -108,9 +108,13 @@ export function lowerTrigger(source: string, fileName: string): TriggerDecl {
     const unit = parse(source, (p) => p.triggerUnit()) as TriggerUnitContext;
     const [nameId, objectId] = unit.id_list();
     const l = new Lowerer(source, fileName);
-    const events = unit
-        .triggerCase_list()
-        .map((c) => c.getText().toLowerCase().replace(/^(before|after)/, '$1 ').trim());
+    const events = unit.triggerCase_list().map((c) =>
+        c
+            .getText()
+            .toLowerCase()
+            .replace(/^(before|after)/, '$1 ')
+            .trim()
+    );
     const body: Stmt[] = [];
     for (const m of unit.triggerBlock().triggerBlockMember_list()) {
         const s = m.statement();
@@ -196,7 +200,11 @@ class Lowerer {
             else if (tn.MAP()) names.push('Map');
             else names.push(tn.id().getText());
             const ta = tn.typeArguments();
-            if (ta) args = ta.typeList().typeRef_list().map((t) => this.typeRef(t));
+            if (ta)
+                args = ta
+                    .typeList()
+                    .typeRef_list()
+                    .map((t) => this.typeRef(t));
         }
         const t: TypeRef = { names, args };
         if (ctx.arraySubscripts() && ctx.arraySubscripts().LBRACK_list().length > 0) {
@@ -215,7 +223,11 @@ class Lowerer {
             mods,
             annotations,
             extends: ctx.typeRef() ? this.typeRef(ctx.typeRef()) : null,
-            implements: ctx.typeList()?.typeRef_list().map((t) => this.typeRef(t)) ?? [],
+            implements:
+                ctx
+                    .typeList()
+                    ?.typeRef_list()
+                    .map((t) => this.typeRef(t)) ?? [],
             fields: [],
             methods: [],
             ctors: [],
@@ -238,7 +250,11 @@ class Lowerer {
             mods,
             annotations,
             extends: null,
-            implements: ctx.typeList()?.typeRef_list().map((t) => this.typeRef(t)) ?? [],
+            implements:
+                ctx
+                    .typeList()
+                    ?.typeRef_list()
+                    .map((t) => this.typeRef(t)) ?? [],
             fields: [],
             methods: ctx
                 .interfaceBody()
@@ -277,7 +293,11 @@ class Lowerer {
             inner: [],
             staticInits: [],
             instanceInits: [],
-            enumValues: ctx.enumConstants()?.id_list().map((i) => i.getText()) ?? [],
+            enumValues:
+                ctx
+                    .enumConstants()
+                    ?.id_list()
+                    .map((i) => i.getText()) ?? [],
             source: this.fileName
         };
     }
@@ -462,7 +482,13 @@ class Lowerer {
                 k: 'try',
                 body: this.block(ts.block()),
                 catches: ts.catchClause_list().map((c) => ({
-                    type: { names: c.qualifiedName().id_list().map((i) => i.getText()), args: [] },
+                    type: {
+                        names: c
+                            .qualifiedName()
+                            .id_list()
+                            .map((i) => i.getText()),
+                        args: []
+                    },
                     name: c.id().getText(),
                     body: this.block(c.block())
                 })),
@@ -528,7 +554,8 @@ class Lowerer {
     private whenLiteral(ctx: import('@apexdevtools/apex-parser').WhenLiteralContext): Expr {
         const p = pos(ctx);
         const neg = ctx.SUB_list().length % 2 === 1 ? -1 : 1;
-        if (ctx.IntegerLiteral()) return { ...p, k: 'lit', t: 'Integer', v: neg * Number(ctx.IntegerLiteral().getText()) };
+        if (ctx.IntegerLiteral())
+            return { ...p, k: 'lit', t: 'Integer', v: neg * Number(ctx.IntegerLiteral().getText()) };
         if (ctx.LongLiteral())
             return { ...p, k: 'lit', t: 'Long', v: neg * Number(ctx.LongLiteral().getText().replace(/l$/i, '')) };
         if (ctx.StringLiteral()) return { ...p, k: 'lit', t: 'String', v: unquote(ctx.StringLiteral().getText()) };
@@ -671,7 +698,11 @@ class Lowerer {
         const pairs = ctx.createdName().idCreatedNamePair_list();
         const names = pairs.map((x) => x.anyId().getText());
         const last = pairs[pairs.length - 1];
-        const args = last?.typeList()?.typeRef_list().map((t) => this.typeRef(t)) ?? [];
+        const args =
+            last
+                ?.typeList()
+                ?.typeRef_list()
+                .map((t) => this.typeRef(t)) ?? [];
         const type: TypeRef = { names, args };
         if (ctx.noRest()) {
             return { ...p, k: 'new', type, list: [] };

@@ -29,7 +29,17 @@ import { CompileError, lowerAnonymous } from './lower.ts';
 import { callStatic, triggerOperation } from './system.ts';
 import { ApexList, ApexMap, ApexObject, ApexThrow, NativeObject, SObject, Token } from './values.ts';
 
-const SETUP_OBJECTS = new Set(['User', 'Profile', 'Organization', 'PermissionSet', 'PermissionSetAssignment', 'ObjectPermissions', 'FieldPermissions', 'RecordType', 'Group']);
+const SETUP_OBJECTS = new Set([
+    'User',
+    'Profile',
+    'Organization',
+    'PermissionSet',
+    'PermissionSetAssignment',
+    'ObjectPermissions',
+    'FieldPermissions',
+    'RecordType',
+    'Group'
+]);
 
 /** Lines of a class or trigger that hold a statement: what coverage counts. */
 function executableLines(stmts: Stmt[], out: Set<number>): void {
@@ -50,7 +60,10 @@ function executableLines(stmts: Stmt[], out: Set<number>): void {
                 executableLines([s.body], out);
                 break;
             case 'switch':
-                executableLines(s.whens.map((w) => w.body), out);
+                executableLines(
+                    s.whens.map((w) => w.body),
+                    out
+                );
                 break;
             case 'try':
                 executableLines([s.body, ...s.catches.map((c) => c.body), ...(s.fin ? [s.fin] : [])], out);
@@ -162,9 +175,24 @@ export class CompiledProgram implements ApexProgram, Program {
             body = lowerAnonymous(code);
         } catch (e) {
             if (!(e instanceof CompileError)) throw e;
-            return { compiled: false, compileProblem: e.message, line: e.line, column: e.col, success: false, exceptionMessage: null, exceptionStackTrace: null, debugLog: '' };
+            return {
+                compiled: false,
+                compileProblem: e.message,
+                line: e.line,
+                column: e.col,
+                success: false,
+                exceptionMessage: null,
+                exceptionStackTrace: null,
+                debugLog: ''
+            };
         }
-        const tx = this.org.begin({ api: 'rest', apiVersion: '62.0', clientId: null, callOptions: null, userId: runAs.userId });
+        const tx = this.org.begin({
+            api: 'rest',
+            apiVersion: '62.0',
+            clientId: null,
+            callOptions: null,
+            userId: runAs.userId
+        });
         const { exec, interp } = this.execution(this.org, tx, runAs.userId);
         const header = `62.0 APEX_CODE,DEBUG;APEX_PROFILING,INFO\nExecute Anonymous: ${code.split('\n').join('\nExecute Anonymous: ')}`;
         this.active.push(exec);
@@ -172,13 +200,31 @@ export class CompiledProgram implements ApexProgram, Program {
             interp.runTopLevel(body, '(anonymous)', 'anonymous');
             this.org.commit(tx);
             this.runAsync(exec);
-            return { compiled: true, compileProblem: null, line: -1, column: -1, success: true, exceptionMessage: null, exceptionStackTrace: null, debugLog: [header, ...exec.log].join('\n') + '\n' };
+            return {
+                compiled: true,
+                compileProblem: null,
+                line: -1,
+                column: -1,
+                success: true,
+                exceptionMessage: null,
+                exceptionStackTrace: null,
+                debugLog: [header, ...exec.log].join('\n') + '\n'
+            };
         } catch (e) {
             tx.rollback();
             if (e instanceof ApexThrow) {
                 const d = this.describeThrow(interp, e);
                 exec.log.push(`FATAL_ERROR|${d.message}`);
-                return { compiled: true, compileProblem: null, line: exec.line, column: 1, success: false, exceptionMessage: d.message, exceptionStackTrace: `AnonymousBlock: line ${exec.line}, column 1`, debugLog: [header, ...exec.log].join('\n') + '\n' };
+                return {
+                    compiled: true,
+                    compileProblem: null,
+                    line: exec.line,
+                    column: 1,
+                    success: false,
+                    exceptionMessage: d.message,
+                    exceptionStackTrace: `AnonymousBlock: line ${exec.line}, column 1`,
+                    debugLog: [header, ...exec.log].join('\n') + '\n'
+                };
             }
             throw e;
         } finally {
@@ -188,13 +234,39 @@ export class CompiledProgram implements ApexProgram, Program {
 
     invokeAura(runAs: ApexRunAs, className: string, methodName: string, params: Record<string, unknown>): AuraResult {
         const cls = this.resolveClass(className.split('.'), null);
-        const method = cls ? findMethods(cls, methodName).find((m) => m.method.annotations.has('auraenabled') && m.method.mods.has('static')) : undefined;
-        if (!cls || !method) return { ok: false, error: { message: `No @AuraEnabled method ${className}.${methodName}`, exceptionType: 'System.TypeException', statusCode: 400 } };
-        const tx = this.org.begin({ api: 'rest', apiVersion: '62.0', clientId: null, callOptions: null, userId: runAs.userId });
+        const method = cls
+            ? findMethods(cls, methodName).find(
+                  (m) => m.method.annotations.has('auraenabled') && m.method.mods.has('static')
+              )
+            : undefined;
+        if (!cls || !method)
+            return {
+                ok: false,
+                error: {
+                    message: `No @AuraEnabled method ${className}.${methodName}`,
+                    exceptionType: 'System.TypeException',
+                    statusCode: 400
+                }
+            };
+        const tx = this.org.begin({
+            api: 'rest',
+            apiVersion: '62.0',
+            clientId: null,
+            callOptions: null,
+            userId: runAs.userId
+        });
         const { exec, interp } = this.execution(this.org, tx, runAs.userId);
         this.active.push(exec);
         try {
-            const args = method.method.params.map((p) => fromJsonParam(interp, params[p.name] ?? params[Object.keys(params).find((k) => k.toLowerCase() === p.name.toLowerCase()) ?? ''] ?? null, p.type));
+            const args = method.method.params.map((p) =>
+                fromJsonParam(
+                    interp,
+                    params[p.name] ??
+                        params[Object.keys(params).find((k) => k.toLowerCase() === p.name.toLowerCase()) ?? ''] ??
+                        null,
+                    p.type
+                )
+            );
             const value = interp.invoke(null, method.owner, method.method, args);
             this.org.commit(tx);
             this.runAsync(exec);
@@ -204,7 +276,15 @@ export class CompiledProgram implements ApexProgram, Program {
             if (e instanceof ApexThrow) {
                 const ex = e.exception;
                 const message = interp.toStr(ex.fields.get('message') ?? null);
-                return { ok: false, error: { message, exceptionType: ex.cls.fullName, stackTrace: String(ex.fields.get('line') ?? ''), statusCode: ex.cls.fullName === 'System.AuraHandledException' ? 400 : 500 } };
+                return {
+                    ok: false,
+                    error: {
+                        message,
+                        exceptionType: ex.cls.fullName,
+                        stackTrace: String(ex.fields.get('line') ?? ''),
+                        statusCode: ex.cls.fullName === 'System.AuraHandledException' ? 400 : 500
+                    }
+                };
             }
             throw e;
         } finally {
@@ -219,7 +299,8 @@ export class CompiledProgram implements ApexProgram, Program {
         const org = this.org;
         const store = new RecordStore();
         for (const def of org.schema.all()) {
-            if (!seeAllData && !(SETUP_OBJECTS.has(def.name) || def.kind === 'setup' || def.kind === 'customMetadata')) continue;
+            if (!seeAllData && !(SETUP_OBJECTS.has(def.name) || def.kind === 'setup' || def.kind === 'customMetadata'))
+                continue;
             for (const r of org.store.rows(def.name)) store.seed(def.name, { ...r });
         }
         const copy = Object.create(org) as Org;
@@ -234,7 +315,11 @@ export class CompiledProgram implements ApexProgram, Program {
         return copy;
     }
 
-    async runTests(runAs: ApexRunAs, request: ApexTestRequest, onProgress?: (r: ApexTestMethodResult) => void): Promise<ApexTestRun> {
+    async runTests(
+        runAs: ApexRunAs,
+        request: ApexTestRequest,
+        onProgress?: (r: ApexTestMethodResult) => void
+    ): Promise<ApexTestRun> {
         const wanted: { cls: ClassInfo; methods: string[] }[] = [];
         if (request.methods)
             for (const m of request.methods) {
@@ -246,7 +331,11 @@ export class CompiledProgram implements ApexProgram, Program {
             if (cls) wanted.push({ cls, methods: this.testMethods(cls) });
         }
         if (!request.methods && !request.classNames)
-            for (const n of this.testClassNames()) wanted.push({ cls: this.resolveClass([n], null)!, methods: this.testMethods(this.resolveClass([n], null)!) });
+            for (const n of this.testClassNames())
+                wanted.push({
+                    cls: this.resolveClass([n], null)!,
+                    methods: this.testMethods(this.resolveClass([n], null)!)
+                });
         this.hits.clear();
         const methods: ApexTestMethodResult[] = [];
         for (const { cls, methods: names } of wanted) {
@@ -267,7 +356,12 @@ export class CompiledProgram implements ApexProgram, Program {
             if (s.kind === 'class' && (!top || top.isTest)) continue;
             const all = [...(this.lines.get(s.fileName) ?? [])].sort((a, b) => a - b);
             const hit = this.hits.get(s.fileName) ?? new Set();
-            out.push({ name: s.name, kind: s.kind, coveredLines: all.filter((l) => hit.has(l)), uncoveredLines: all.filter((l) => !hit.has(l)) });
+            out.push({
+                name: s.name,
+                kind: s.kind,
+                coveredLines: all.filter((l) => hit.has(l)),
+                uncoveredLines: all.filter((l) => !hit.has(l))
+            });
         }
         return out;
     }
@@ -276,8 +370,18 @@ export class CompiledProgram implements ApexProgram, Program {
         const started = performance.now();
         const seeAll = (cls.decl?.annotations.get('istest') ?? {}).seealldata === 'true';
         const org = this.sandbox(seeAll);
-        const tx = org.begin({ api: 'rest', apiVersion: '62.0', clientId: null, callOptions: null, userId: runAs.userId });
-        const result = (outcome: ApexTestMethodResult['outcome'], message: string | null, stackTrace: string | null): ApexTestMethodResult => ({
+        const tx = org.begin({
+            api: 'rest',
+            apiVersion: '62.0',
+            clientId: null,
+            callOptions: null,
+            userId: runAs.userId
+        });
+        const result = (
+            outcome: ApexTestMethodResult['outcome'],
+            message: string | null,
+            stackTrace: string | null
+        ): ApexTestMethodResult => ({
             className: cls.name,
             methodName: name,
             outcome,
@@ -315,7 +419,8 @@ export class CompiledProgram implements ApexProgram, Program {
                 const d = this.describeThrow(interp, e);
                 return result('Fail', d.message, `Class.${cls.name}.${name}: ${d.stack}`);
             }
-            if (e instanceof Error) return result('Fail', `Internal error of the org emulator: ${e.message}`, e.stack ?? null);
+            if (e instanceof Error)
+                return result('Fail', `Internal error of the org emulator: ${e.message}`, e.stack ?? null);
             throw e;
         } finally {
             this.active.pop();
@@ -352,29 +457,59 @@ export class CompiledProgram implements ApexProgram, Program {
             },
             stopTest: (interp) => this.finishTest(interp),
             schedule: (interp, name, cron, job) => {
-                const rec = org.seedRecord('CronTrigger', { CronExpression: cron, CronJobDetailName: name, State: 'WAITING', TimesTriggered: 0 });
+                const rec = org.seedRecord('CronTrigger', {
+                    CronExpression: cron,
+                    CronJobDetailName: name,
+                    State: 'WAITING',
+                    TimesTriggered: 0
+                });
                 const run = (): void => {
                     if (job instanceof ApexObject) {
                         const ctx = new NativeObject('SchedulableContext', { getTriggerId: () => rec.Id });
-                        this.asyncRun(interp, 'scheduled', () => interp.callOn(job, 'execute', [ctx], { line: 0, col: 0, k: 'this' }));
+                        this.asyncRun(interp, 'scheduled', () =>
+                            interp.callOn(job, 'execute', [ctx], { line: 0, col: 0, k: 'this' })
+                        );
                     }
                 };
                 if (interp.exec.inTest) interp.exec.asyncQueue.push(run);
                 return String(rec.Id);
             },
             enqueue: (interp, job) => {
-                const rec = org.seedRecord('AsyncApexJob', { JobType: 'Queueable', ApexClassName: job instanceof ApexObject ? job.cls.fullName : null, Status: 'Queued', NumberOfErrors: 0 });
+                const rec = org.seedRecord('AsyncApexJob', {
+                    JobType: 'Queueable',
+                    ApexClassName: job instanceof ApexObject ? job.cls.fullName : null,
+                    Status: 'Queued',
+                    NumberOfErrors: 0
+                });
                 interp.exec.asyncQueue.push(() => {
                     const ctx = new NativeObject('QueueableContext', { getJobId: () => rec.Id });
-                    this.asyncRun(interp, 'queueable', () => interp.callOn(job, 'execute', [ctx], { line: 0, col: 0, k: 'this' }));
+                    this.asyncRun(interp, 'queueable', () =>
+                        interp.callOn(job, 'execute', [ctx], { line: 0, col: 0, k: 'this' })
+                    );
                     rec.Status = 'Completed';
                 });
                 return String(rec.Id);
             },
             hasCustomPermission: (userId, name) => {
-                const assigned = new Set(org.store.rows('PermissionSetAssignment').filter((a) => a.AssigneeId === userId).map((a) => String(a.PermissionSetId)));
-                const names = new Set(org.store.rows('PermissionSet').filter((p) => assigned.has(String(p.Id))).map((p) => String(p.Name)));
-                return org.loaded.some((l) => l.permissionSets.some((ps) => names.has(ps.name) && (ps.customPermissions ?? []).some((c) => c.toLowerCase() === name.toLowerCase())));
+                const assigned = new Set(
+                    org.store
+                        .rows('PermissionSetAssignment')
+                        .filter((a) => a.AssigneeId === userId)
+                        .map((a) => String(a.PermissionSetId))
+                );
+                const names = new Set(
+                    org.store
+                        .rows('PermissionSet')
+                        .filter((p) => assigned.has(String(p.Id)))
+                        .map((p) => String(p.Name))
+                );
+                return org.loaded.some((l) =>
+                    l.permissionSets.some(
+                        (ps) =>
+                            names.has(ps.name) &&
+                            (ps.customPermissions ?? []).some((c) => c.toLowerCase() === name.toLowerCase())
+                    )
+                );
             }
         };
         void exec;
@@ -408,10 +543,16 @@ export class CompiledProgram implements ApexProgram, Program {
     }
 
     private triggersFor(sobject: string, event: string): TriggerDecl[] {
-        return this.triggers.filter((t) => t.object.toLowerCase() === sobject.toLowerCase() && t.events.includes(event));
+        return this.triggers.filter(
+            (t) => t.object.toLowerCase() === sobject.toLowerCase() && t.events.includes(event)
+        );
     }
 
-    private runEventTriggers(org: Org, events: PublishedEvent[], within: (run: (interp: Interpreter) => void) => void): void {
+    private runEventTriggers(
+        org: Org,
+        events: PublishedEvent[],
+        within: (run: (interp: Interpreter) => void) => void
+    ): void {
         const bySobject = new Map<string, PublishedEvent[]>();
         for (const e of events) bySobject.set(e.sobject, [...(bySobject.get(e.sobject) ?? []), e]);
         for (const [sobject, list] of bySobject) {
@@ -432,11 +573,17 @@ export class CompiledProgram implements ApexProgram, Program {
         }
     }
 
-    private fireTrigger(interp: Interpreter, t: TriggerDecl, event: string, news: SObject[] | null, olds: SObject[] | null): void {
+    private fireTrigger(
+        interp: Interpreter,
+        t: TriggerDecl,
+        event: string,
+        news: SObject[] | null,
+        olds: SObject[] | null
+    ): void {
         const exec = interp.exec;
         const [when, op] = event.split(' ') as [string, string];
         const mapOf = (list: SObject[] | null): ApexMap | null => {
-            if (!list || op === 'insert' && when === 'before') return null;
+            if (!list || (op === 'insert' && when === 'before')) return null;
             const m = new ApexMap('Id', t.object);
             for (const r of list) if (r.get('Id')) m.put(r.get('Id'), r);
             return m;
@@ -468,11 +615,21 @@ export class CompiledProgram implements ApexProgram, Program {
 
     /** The hook DataService calls around each record write: before and after triggers of the object. */
     triggerHook(org: Org): ApexTriggerHook {
-        const run = (ctx: CallContext, def: ObjectDef, when: 'before' | 'after', op: string, rec: SfRecord | undefined, old: SfRecord | undefined): void => {
+        const run = (
+            ctx: CallContext,
+            def: ObjectDef,
+            when: 'before' | 'after',
+            op: string,
+            rec: SfRecord | undefined,
+            old: SfRecord | undefined
+        ): void => {
             const triggers = this.triggersFor(def.name, `${when} ${op}`);
             if (triggers.length === 0 || def.kind === 'platformEvent') return;
             const current = this.active[this.active.length - 1];
-            const own = current && current.data.org === org && current.data.tx === ctx.tx ? undefined : this.execution(org, ctx.tx, ctx.userId);
+            const own =
+                current && current.data.org === org && current.data.tx === ctx.tx
+                    ? undefined
+                    : this.execution(org, ctx.tx, ctx.userId);
             const exec = own?.exec ?? current!;
             const interp = own?.interp ?? new Interpreter(this, exec);
             const newRec = rec ? recordToSObject(def, rec) : null;
@@ -480,18 +637,25 @@ export class CompiledProgram implements ApexProgram, Program {
             const oldRec = old ? recordToSObject(def, old) : null;
             if (own) this.active.push(own.exec);
             try {
-                for (const t of triggers) this.fireTrigger(interp, t, `${when} ${op}`, newRec ? [newRec] : null, oldRec ? [oldRec] : null);
+                for (const t of triggers)
+                    this.fireTrigger(interp, t, `${when} ${op}`, newRec ? [newRec] : null, oldRec ? [oldRec] : null);
             } catch (e) {
                 if (e instanceof ApexThrow) {
                     const d = this.describeThrow(interp, e);
-                    throw new SfError(400, 'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY', `${triggers[0]!.name}: execution of ${when.toUpperCase()}_${op.toUpperCase()} caused by: ${d.message}`, []);
+                    throw new SfError(
+                        400,
+                        'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY',
+                        `${triggers[0]!.name}: execution of ${when.toUpperCase()}_${op.toUpperCase()} caused by: ${d.message}`,
+                        []
+                    );
                 }
                 throw e;
             } finally {
                 if (own) this.active.pop();
             }
             const err = newRec?.errors[0] ?? oldRec?.errors[0];
-            if (err) throw new SfError(400, 'FIELD_CUSTOM_VALIDATION_EXCEPTION', err.message, err.field ? [err.field] : []);
+            if (err)
+                throw new SfError(400, 'FIELD_CUSTOM_VALIDATION_EXCEPTION', err.message, err.field ? [err.field] : []);
             if (newRec && rec && when === 'before' && op !== 'delete') {
                 for (const f of def.fields) {
                     if (f.name === 'Id' || !newRec.has(f.name)) continue;
@@ -527,7 +691,13 @@ export class CompiledProgram implements ApexProgram, Program {
         const userId = automatedProcessUser(this.org);
         this.runEventTriggers(this.org, events, (run) => {
             for (let retries = 0; retries <= 9; retries++) {
-                const tx = this.org.begin({ api: 'rest', apiVersion: '62.0', clientId: null, callOptions: null, userId });
+                const tx = this.org.begin({
+                    api: 'rest',
+                    apiVersion: '62.0',
+                    clientId: null,
+                    callOptions: null,
+                    userId
+                });
                 const { exec, interp } = this.execution(this.org, tx, userId);
                 exec.async = true;
                 exec.eventRetries = retries;
@@ -553,7 +723,13 @@ export class CompiledProgram implements ApexProgram, Program {
         if (jobs.length === 0) return;
         setImmediate(() => {
             for (const job of jobs) {
-                const tx = this.org.begin({ api: 'rest', apiVersion: '62.0', clientId: null, callOptions: null, userId: exec.users[0]! });
+                const tx = this.org.begin({
+                    api: 'rest',
+                    apiVersion: '62.0',
+                    clientId: null,
+                    callOptions: null,
+                    userId: exec.users[0]!
+                });
                 const { exec: e2 } = this.execution(this.org, tx, exec.users[0]!);
                 e2.async = true;
                 this.active.push(e2);
@@ -592,7 +768,8 @@ function automatedProcessUser(org: Org): string {
 }
 
 function fromJsonParam(interp: Interpreter, v: unknown, type: TypeRef): unknown {
-    const name = (t: TypeRef): string => (t.args.length ? `${t.names.join('.')}<${t.args.map(name).join(',')}>` : t.names.join('.'));
+    const name = (t: TypeRef): string =>
+        t.args.length ? `${t.names.join('.')}<${t.args.map(name).join(',')}>` : t.names.join('.');
     return v === null ? null : jsonDeserialize(interp, JSON.stringify(v), name(type));
 }
 
@@ -605,6 +782,5 @@ function callJson(interp: Interpreter, v: unknown): unknown {
     const at = { line: 0, col: 0, k: 'this' as const };
     return callStatic(interp, ['JSON', 'serialize'], [v], at);
 }
-
 
 export { isSubclass, EXCEPTION };

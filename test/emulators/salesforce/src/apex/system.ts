@@ -24,7 +24,15 @@ import {
     num
 } from './values.ts';
 
-const TRIGGER_OPERATIONS = ['BEFORE_INSERT', 'BEFORE_UPDATE', 'BEFORE_DELETE', 'AFTER_INSERT', 'AFTER_UPDATE', 'AFTER_DELETE', 'AFTER_UNDELETE'];
+const TRIGGER_OPERATIONS = [
+    'BEFORE_INSERT',
+    'BEFORE_UPDATE',
+    'BEFORE_DELETE',
+    'AFTER_INSERT',
+    'AFTER_UPDATE',
+    'AFTER_DELETE',
+    'AFTER_UNDELETE'
+];
 
 const SYSTEM_ENUMS: Record<string, string[]> = {
     'system.triggeroperation': TRIGGER_OPERATIONS,
@@ -98,7 +106,11 @@ export function resolveSystemName(interp: Interpreter, path: string[], soft = fa
 
 export function typeMatches(interp: Interpreter, v: unknown, type: TypeRef, from: ClassInfo | null): boolean {
     if (v === null || v === undefined) return true;
-    const t = type.names.join('.').toLowerCase().replace(/^system\./, '').replace(/^schema\./, '');
+    const t = type.names
+        .join('.')
+        .toLowerCase()
+        .replace(/^system\./, '')
+        .replace(/^schema\./, '');
     switch (t) {
         case 'object':
             return true;
@@ -160,7 +172,10 @@ function need(interp: Interpreter, v: unknown): unknown {
 }
 
 function assertFail(interp: Interpreter, message: string, custom: unknown): never {
-    return interp.fail('AssertException', `Assertion Failed${custom !== undefined && custom !== null ? `: ${str(interp, custom)}` : ''}${message ? `: ${message}` : ''}`);
+    return interp.fail(
+        'AssertException',
+        `Assertion Failed${custom !== undefined && custom !== null ? `: ${str(interp, custom)}` : ''}${message ? `: ${message}` : ''}`
+    );
 }
 
 export function callStatic(interp: Interpreter, path: string[], args: unknown[], at: Expr): unknown {
@@ -188,7 +203,9 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
         case 'string.escapesinglequotes':
             return String(need(interp, a)).replace(/'/g, "\\'");
         case 'string.format':
-            return String(a).replace(/\{(\d+)\}/g, (_m, i: string) => str(interp, (b as ApexList).items[Number(i)] ?? null));
+            return String(a).replace(/\{(\d+)\}/g, (_m, i: string) =>
+                str(interp, (b as ApexList).items[Number(i)] ?? null)
+            );
         // Numbers
         case 'integer.valueof':
             if (a === null) return null;
@@ -283,22 +300,30 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
             return new ApexDatetime(fromZoned(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, exec.zone()));
         }
         case 'time.newinstance':
-            return new ApexTime(((num(a as number) * 60 + num(b as number)) * 60 + num(c as number)) * 1000 + num((args[3] ?? 0) as number));
+            return new ApexTime(
+                ((num(a as number) * 60 + num(b as number)) * 60 + num(c as number)) * 1000 +
+                    num((args[3] ?? 0) as number)
+            );
         // System
         case 'debug':
-            exec.debug(args.length > 1 && a instanceof ApexEnumValue ? a.name : 'DEBUG', str(interp, args.length > 1 ? b : a));
+            exec.debug(
+                args.length > 1 && a instanceof ApexEnumValue ? a.name : 'DEBUG',
+                str(interp, args.length > 1 ? b : a)
+            );
             return null;
         case 'assert':
             if (a !== true) assertFail(interp, '', b);
             return null;
         case 'assertequals':
-            if (!interp.equals(a, b, false)) assertFail(interp, `Expected: ${str(interp, a)}, Actual: ${str(interp, b)}`, c);
+            if (!interp.equals(a, b, false))
+                assertFail(interp, `Expected: ${str(interp, a)}, Actual: ${str(interp, b)}`, c);
             return null;
         case 'assertnotequals':
             if (interp.equals(a, b, false)) assertFail(interp, `Same value: ${str(interp, a)}`, c);
             return null;
         case 'assert.areequal':
-            if (!interp.equals(a, b, false)) assertFail(interp, `Expected: ${str(interp, a)}, Actual: ${str(interp, b)}`, c);
+            if (!interp.equals(a, b, false))
+                assertFail(interp, `Expected: ${str(interp, a)}, Actual: ${str(interp, b)}`, c);
             return null;
         case 'assert.arenotequal':
             if (interp.equals(a, b, false)) assertFail(interp, `Same value: ${str(interp, a)}`, c);
@@ -318,7 +343,10 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
         case 'assert.fail':
             return assertFail(interp, '', a);
         case 'assert.isinstanceoftype':
-            if (!(a instanceof Token) && !typeMatches(interp, a, { names: String((b as Token).name).split('.'), args: [] }, null))
+            if (
+                !(a instanceof Token) &&
+                !typeMatches(interp, a, { names: String((b as Token).name).split('.'), args: [] }, null)
+            )
                 assertFail(interp, `Expected instance of ${(b as Token).name}`, c);
             return null;
         case 'runas':
@@ -350,7 +378,19 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
         case 'userinfo.gettimezone': {
             const u = data.org.store.get('User', exec.userId) ?? {};
             const key = name.slice('userinfo.get'.length);
-            const field = ({ username: 'Username', name: 'Name', firstname: 'FirstName', lastname: 'LastName', useremail: 'Email', profileid: 'ProfileId', language: 'LanguageLocaleKey', locale: 'LocaleSidKey', timezone: 'TimeZoneSidKey' } as Record<string, string>)[key]!;
+            const field = (
+                {
+                    username: 'Username',
+                    name: 'Name',
+                    firstname: 'FirstName',
+                    lastname: 'LastName',
+                    useremail: 'Email',
+                    profileid: 'ProfileId',
+                    language: 'LanguageLocaleKey',
+                    locale: 'LocaleSidKey',
+                    timezone: 'TimeZoneSidKey'
+                } as Record<string, string>
+            )[key]!;
             const v = u[field] ?? null;
             if (key === 'timezone') return new NativeObject('TimeZone', { getID: () => v, toString: () => v });
             return v;
@@ -423,26 +463,43 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
             for (const r of rest) {
                 if (typeof r === 'boolean') allOrNone = r;
                 else if (r instanceof ApexEnumValue) mode = r.name === 'USER_MODE' ? 'user' : 'system';
-                else if (r instanceof NativeObject && r.typeName === 'Database.DMLOptions') allOrNone = r.props.allOrNone !== false;
+                else if (r instanceof NativeObject && r.typeName === 'Database.DMLOptions')
+                    allOrNone = r.props.allOrNone !== false;
             }
             const results = exec.data.dml(interp, op, a, allOrNone, mode, extField);
             return a instanceof ApexList ? new ApexList(results, 'Database.SaveResult') : results[0]!;
         }
         case 'database.query': {
             const mode = b instanceof ApexEnumValue && b.name === 'USER_MODE' ? 'user' : 'system';
-            if (/:\s*[A-Za-z_]/.test(String(a))) return interp.fail('QueryException', 'not supported by the org emulator: bind variables in Database.query (use Database.queryWithBinds)');
+            if (/:\s*[A-Za-z_]/.test(String(a)))
+                return interp.fail(
+                    'QueryException',
+                    'not supported by the org emulator: bind variables in Database.query (use Database.queryWithBinds)'
+                );
             return exec.data.run(exec, String(a), mode, at);
         }
         case 'database.querywithbinds':
-            return exec.data.queryWithBinds(exec, String(a), b as ApexMap, c instanceof ApexEnumValue && c.name === 'USER_MODE' ? 'user' : 'system');
+            return exec.data.queryWithBinds(
+                exec,
+                String(a),
+                b as ApexMap,
+                c instanceof ApexEnumValue && c.name === 'USER_MODE' ? 'user' : 'system'
+            );
         case 'database.countquery':
-            return exec.data.run(exec, String(a), b instanceof ApexEnumValue && b.name === 'USER_MODE' ? 'user' : 'system', at);
+            return exec.data.run(
+                exec,
+                String(a),
+                b instanceof ApexEnumValue && b.name === 'USER_MODE' ? 'user' : 'system',
+                at
+            );
         case 'database.setsavepoint': {
             const sp = exec.data.tx.savepoint();
             return new NativeObject('Savepoint', {}, { sp });
         }
         case 'database.rollback':
-            exec.data.tx.rollbackTo((a as NativeObject).props.sp as { journal: number; changes: number; events: number });
+            exec.data.tx.rollbackTo(
+                (a as NativeObject).props.sp as { journal: number; changes: number; events: number }
+            );
             return null;
         // EventBus
         case 'eventbus.publish': {
@@ -450,10 +507,14 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
             return a instanceof ApexList ? new ApexList(results, 'Database.SaveResult') : results[0]!;
         }
         case 'eventbus.triggercontext.currentcontext':
-            return new NativeObject('EventBus.TriggerContext', {
-                setResumeCheckpoint: () => null,
-                getResumeCheckpoint: () => null
-            }, { retries: exec.eventRetries, lastError: null });
+            return new NativeObject(
+                'EventBus.TriggerContext',
+                {
+                    setResumeCheckpoint: () => null,
+                    getResumeCheckpoint: () => null
+                },
+                { retries: exec.eventRetries, lastError: null }
+            );
         // Schema
         case 'schema.getglobaldescribe': {
             const m = new ApexMap('String', 'Schema.SObjectType', true);
@@ -461,7 +522,10 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
             return m;
         }
         case 'schema.describesobjects':
-            return new ApexList((a as ApexList).items.map((n) => describeSObject(interp, String(n))), 'Schema.DescribeSObjectResult');
+            return new ApexList(
+                (a as ApexList).items.map((n) => describeSObject(interp, String(n))),
+                'Schema.DescribeSObjectResult'
+            );
         // FeatureManagement
         case 'featuremanagement.checkpermission':
             return exec.data.hasCustomPermission(exec.userId, String(a));
@@ -527,7 +591,8 @@ function toJson(interp: Interpreter, v: unknown, keepNulls: boolean): unknown {
         const o: Record<string, unknown> = {};
         const names = new Map<string, string>();
         for (let c: ClassInfo | null = v.cls; c; c = c.superclass)
-            for (const f of c.decl?.fields ?? []) if (!f.mods.has('static') && !f.mods.has('transient')) names.set(f.name.toLowerCase(), f.name);
+            for (const f of c.decl?.fields ?? [])
+                if (!f.mods.has('static') && !f.mods.has('transient')) names.set(f.name.toLowerCase(), f.name);
         for (const [k, x] of v.fields) {
             const n = names.get(k);
             if (!n) continue;
@@ -591,7 +656,8 @@ function fromJsonAs(interp: Interpreter, j: unknown, t: TypeRef): unknown {
     }
     if (name === 'map') {
         const m = new ApexMap('String', 'Object');
-        for (const [k, v] of Object.entries(j as object)) m.put(k, fromJsonAs(interp, v, t.args[1] ?? { names: ['Object'], args: [] }));
+        for (const [k, v] of Object.entries(j as object))
+            m.put(k, fromJsonAs(interp, v, t.args[1] ?? { names: ['Object'], args: [] }));
         return m;
     }
     if (name === 'object') return fromJsonUntyped(j);
@@ -691,7 +757,11 @@ export function describeField(interp: Interpreter, qualified: string): NativeObj
         isUnique: () => f.unique,
         isCalculated: () => f.calculated,
         getRelationshipName: () => f.relationshipName,
-        getReferenceTo: () => new ApexList(f.referenceTo.map((r) => new Token('sobjecttype', r)), 'Schema.SObjectType'),
+        getReferenceTo: () =>
+            new ApexList(
+                f.referenceTo.map((r) => new Token('sobjecttype', r)),
+                'Schema.SObjectType'
+            ),
         getPicklistValues: () =>
             new ApexList(
                 f.picklistValues.map(
@@ -722,7 +792,10 @@ export function getValueProperty(interp: Interpreter, t: unknown, name: string):
             const f = data.fieldDef(t.type, canonical);
             // A field not queried: SObjectException, as the platform throws.
             if (f && t.has('Id') && t.values.size > 0 && !t.get('__new'))
-                return interp.fail('SObjectException', `SObject row was retrieved via SOQL without querying the requested field: ${t.type}.${canonical}`);
+                return interp.fail(
+                    'SObjectException',
+                    `SObject row was retrieved via SOQL without querying the requested field: ${t.type}.${canonical}`
+                );
             return null;
         }
         return t.get(canonical);
@@ -736,7 +809,12 @@ export function getValueProperty(interp: Interpreter, t: unknown, name: string):
     }
     if (t instanceof Token && t.kind === 'sobjecttype') {
         // Opportunity.SObjectType.fields.Name, Schema.SObjectType.X.fields.Y
-        if (key === 'fields') return new NativeObject('Schema.SObjectTypeFields', { getMap: () => describeSObject(interp, t.name).methods.fields!() }, {});
+        if (key === 'fields')
+            return new NativeObject(
+                'Schema.SObjectTypeFields',
+                { getMap: () => describeSObject(interp, t.name).methods.fields!() },
+                {}
+            );
     }
     if (t instanceof NativeObject && t.typeName === 'Schema.SObjectTypeFields') {
         return describeField(interp, `${name}`);
@@ -755,7 +833,8 @@ export function callValueMethod(interp: Interpreter, t: unknown, name: string, a
                 return t.add(a);
             case 'addall': {
                 let changed = false;
-                for (const x of a instanceof ApexList ? a.items : (a as ApexSet).values()) changed = t.add(x) || changed;
+                for (const x of a instanceof ApexList ? a.items : (a as ApexSet).values())
+                    changed = t.add(x) || changed;
                 return changed;
             }
             case 'contains':
@@ -766,7 +845,8 @@ export function callValueMethod(interp: Interpreter, t: unknown, name: string, a
                 return t.delete(a);
             case 'removeall': {
                 let changed = false;
-                for (const x of a instanceof ApexList ? a.items : (a as ApexSet).values()) changed = t.delete(x) || changed;
+                for (const x of a instanceof ApexList ? a.items : (a as ApexSet).values())
+                    changed = t.delete(x) || changed;
                 return changed;
             }
             case 'retainall': {
@@ -970,7 +1050,10 @@ function stringMethod(interp: Interpreter, s: string, key: string, args: unknown
         case 'tostring':
             return s;
     }
-    return interp.fail('TypeException', `Method does not exist or incorrect signature: ${key}(${args.map((x) => interp.runtimeType(x)).join(', ')}) from the type String at ${at.line}:${at.col}`);
+    return interp.fail(
+        'TypeException',
+        `Method does not exist or incorrect signature: ${key}(${args.map((x) => interp.runtimeType(x)).join(', ')}) from the type String at ${at.line}:${at.col}`
+    );
 }
 
 function listMethod(interp: Interpreter, l: ApexList, key: string, args: unknown[], at: Expr): unknown {
@@ -1008,7 +1091,10 @@ function listMethod(interp: Interpreter, l: ApexList, key: string, args: unknown
             return l.items.findIndex((x) => interp.equals(x, a, false));
         case 'clone':
         case 'deepclone':
-            return new ApexList(l.items.map((x) => (key === 'deepclone' && x instanceof SObject ? x.clone() : x)), l.elem);
+            return new ApexList(
+                l.items.map((x) => (key === 'deepclone' && x instanceof SObject ? x.clone() : x)),
+                l.elem
+            );
         case 'sort':
             l.items.sort((x, y) => {
                 if (x === null) return -1;
@@ -1064,7 +1150,10 @@ function sobjectMethod(interp: Interpreter, s: SObject, key: string, args: unkno
             return c;
         }
         case 'adderror':
-            s.errors.push({ field: null, message: interp.toStr(a instanceof ApexObject ? a.fields.get('message') : a) });
+            s.errors.push({
+                field: null,
+                message: interp.toStr(a instanceof ApexObject ? a.fields.get('message') : a)
+            });
             return null;
         case 'isset':
             return s.has(String(a instanceof Token ? a.name.split('.').pop() : a));
@@ -1164,7 +1253,11 @@ function datetimeMethod(interp: Interpreter, t: ApexDatetime, key: string, args:
         case 'formatgmt':
             return exec.data.formatGmt(t.ms, String(a));
         case 'format':
-            return args.length === 0 ? exec.formatLocal(t.ms, 'M/d/yyyy h:mm a') : args.length === 2 ? exec.data.formatIn(t.ms, String(a), String(args[1])) : exec.formatLocal(t.ms, String(a));
+            return args.length === 0
+                ? exec.formatLocal(t.ms, 'M/d/yyyy h:mm a')
+                : args.length === 2
+                  ? exec.data.formatIn(t.ms, String(a), String(args[1]))
+                  : exec.formatLocal(t.ms, String(a));
         case 'date':
             return ApexDate.of(z.y, z.m, z.d);
         case 'dategmt':

@@ -78,7 +78,8 @@ export function keyOf(v: unknown): unknown {
     if (v instanceof ApexDecimal) return v.n;
     if (v instanceof ApexDate) return `date:${v.ms}`;
     if (v instanceof ApexDatetime) return `datetime:${v.ms}`;
-    if (v instanceof SObject) return `sobject:${v.type}:${JSON.stringify([...v.values.values()].map(([k, x]) => [k, keyOf(x)]))}`;
+    if (v instanceof SObject)
+        return `sobject:${v.type}:${JSON.stringify([...v.values.values()].map(([k, x]) => [k, keyOf(x)]))}`;
     if (v instanceof ApexEnumValue) return v;
     if (v instanceof Token) return `token:${v.kind}:${v.name.toLowerCase()}`;
     return v;

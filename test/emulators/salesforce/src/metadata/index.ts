@@ -188,7 +188,8 @@ export class MetadataDeployService {
         const apex = outcome.components.filter((c) => c.apexSource !== undefined);
         if (this.opts.compileApex && apex.length > 0 && apex.every((c) => c.problems.length === 0)) {
             const compiled = this.opts.compileApex(apex);
-            for (const c of apex) c.problems.push(...(compiled.problems.get(`${c.componentType}#${c.fullName}`.toLowerCase()) ?? []));
+            for (const c of apex)
+                c.problems.push(...(compiled.problems.get(`${c.componentType}#${c.fullName}`.toLowerCase()) ?? []));
             installApex = compiled.install;
         }
         const failed = outcome.components.filter((c) => c.problems.length > 0);

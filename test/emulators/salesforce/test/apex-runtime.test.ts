@@ -1,0 +1,153 @@
+// The org runs the package's Apex: every package test passes through ApexProgram.runTests (each method in an
+// isolated, rolled-back copy of the org), a broken copy of the package fails to compile with Salesforce's
+// messages and lines, triggers run on the REST write path, and the Apex semantics cases written from the Apex
+// Developer Guide (conformance/apex/semantics.json) give the documented debug output.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { apexSourcesIn } from '../src/apex/deploy.ts';
+import { activeProgram, compileApex, type ApexProgram } from '../src/apex/index.ts';
+import { DataService } from '../src/data.ts';
+import { Org, packageMetadataDirs } from '../src/org.ts';
+
+const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../..');
+
+function packageOrg(): Org {
+    return new Org({ metadataDirs: packageMetadataDirs(repoRoot), dailyApiMax: 15_000, sessionTimeoutMs: 3_600_000 });
+}
+
+describe('the package Apex', () => {
+    it('compiles, and every package test passes through runTests', async () => {
+        const org = packageOrg();
+        const program = activeProgram(org)!;
+        expect(program.testClassNames()).toHaveLength(13);
+        const started = performance.now();
+        const run = await program.runTests({ userId: org.userIds.admin }, {});
+        const ms = Math.round(performance.now() - started);
+        const failures = run.methods.filter((m) => m.outcome !== 'Pass');
+        expect(failures.map((f) => `${f.className}.${f.methodName}: ${f.message}`)).toEqual([]);
+        expect(run.methods.length).toBeGreaterThanOrEqual(55);
+        let covered = 0;
+        let total = 0;
+        for (const c of run.coverage) {
+            covered += c.coveredLines.length;
+            total += c.coveredLines.length + c.uncoveredLines.length;
+        }
+        console.log(
+            `apex: ${run.methods.length} package test methods passed in ${ms} ms; org-wide coverage ${((100 * covered) / total).toFixed(1)} % (${covered}/${total} lines)`
+        );
+        expect(total).toBeGreaterThan(0);
+    }, 60_000);
+
+    it('a test run leaves the org data unchanged', async () => {
+        const org = packageOrg();
+        const before = org.store.rows('Opportunity').length;
+        await activeProgram(org)!.runTests({ userId: org.userIds.admin }, { classNames: ['ClmAutomationServiceTest'] });
+        expect(org.store.rows('Opportunity').length).toBe(before);
+    }, 30_000);
+
+    it('a broken copy fails to compile with the three messages and their lines', () => {
+        const org = packageOrg();
+        const sources = apexSourcesIn(packageMetadataDirs(repoRoot)).map((s) => {
+            if (s.name === 'ClmTestData')
+                return {
+                    ...s,
+                    body: s.body.replace(
+                        "StageName = 'Prospecting',",
+                        "StageName = 'Prospecting', No_Such_Field__c = 1,"
+                    )
+                };
+            if (s.name === 'ClmSendController')
+                return {
+                    ...s,
+                    body: s.body.replace(
+                        'return new ClmSyncRequestService().preview(recordId);',
+                        'return new ClmSyncRequestService().preview(recordId, 42);'
+                    )
+                };
+            if (s.name === 'ClmTransformRules')
+                return {
+                    ...s,
+                    body: s.body.replace(
+                        'Check result = new Check();',
+                        "Check result = new Check();\n        Integer broken = 'text';"
+                    )
+                };
+            return s;
+        });
+        const lineOf = (name: string, needle: string): number =>
+            sources
+                .find((s) => s.name === name)!
+                .body.split('\n')
+                .findIndex((l) => l.includes(needle)) + 1;
+        const result = compileApex(org, sources);
+        expect(result.program).toBeUndefined();
+        const got = result.problems.map((p) => ({ name: p.componentName, line: p.line, problem: p.problem }));
+        expect(got).toEqual(
+            expect.arrayContaining([
+                {
+                    name: 'ClmTestData',
+                    line: lineOf('ClmTestData', 'No_Such_Field__c'),
+                    problem: 'Invalid field No_Such_Field__c for Opportunity'
+                },
+                {
+                    name: 'ClmSendController',
+                    line: lineOf('ClmSendController', 'preview(recordId, 42)'),
+                    problem:
+                        'Method does not exist or incorrect signature: Preview preview(Id, Integer) from the type ClmSyncRequestService'
+                },
+                {
+                    name: 'ClmTransformRules',
+                    line: lineOf('ClmTransformRules', "Integer broken = 'text'"),
+                    problem: 'Illegal assignment from String to Integer'
+                }
+            ])
+        );
+        expect(got).toHaveLength(3);
+    });
+
+    it('a trigger runs on the REST write path (DataService): the conflict trigger stamps the decider', () => {
+        const org = packageOrg();
+        const data = new DataService(org);
+        const userId = org.userIds.admin;
+        const tx = org.begin({ api: 'rest', apiVersion: '62.0', clientId: null, callOptions: null, userId });
+        const ctx = { access: org.access(userId), userId, tx, version: '62.0' };
+        const { id } = data.create(ctx, 'Clm_Conflict__c', { Conflict_Key__c: 'k-1', Status__c: 'Open' });
+        expect(org.store.get('Clm_Conflict__c', id)!.Resolved_By__c).toBeNull();
+        data.update(ctx, 'Clm_Conflict__c', id, { Status__c: 'Dismissed' });
+        org.commit(tx);
+        expect(org.store.get('Clm_Conflict__c', id)!.Resolved_By__c).toBe(userId);
+        expect(org.store.get('Clm_Conflict__c', id)!.Resolved_At__c).not.toBeNull();
+    });
+});
+
+interface SemanticsCase {
+    name: string;
+    source: string;
+    code: string;
+    debug?: string[];
+    exception?: string;
+}
+
+describe('Apex semantics conformance (conformance/apex/semantics.json)', () => {
+    const cases = JSON.parse(
+        readFileSync(path.join(repoRoot, 'test/emulators/salesforce/conformance/apex/semantics.json'), 'utf8')
+    ) as SemanticsCase[];
+    const org = packageOrg();
+    const program: ApexProgram = activeProgram(org)!;
+    it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+        const result = program.executeAnonymous({ userId: org.userIds.admin }, c.code);
+        expect(result.compiled, result.compileProblem ?? '').toBe(true);
+        if (c.exception) {
+            expect(result.success).toBe(false);
+            expect(result.exceptionMessage).toBe(c.exception);
+            return;
+        }
+        expect(result.exceptionMessage).toBeNull();
+        const debug = result.debugLog
+            .split('\n')
+            .filter((l) => l.includes('|USER_DEBUG|'))
+            .map((l) => l.split('|DEBUG|')[1]);
+        expect(debug).toEqual(c.debug);
+    });
+});
