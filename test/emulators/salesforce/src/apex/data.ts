@@ -12,12 +12,12 @@ import type { Expr } from './ast.ts';
 import { systemException } from './classes.ts';
 import { formatPattern, LIMITS, type Execution } from './execution.ts';
 import type { Interpreter } from './interpreter.ts';
+import type { ApexMap } from './values.ts';
 import {
     ApexDate,
     ApexDatetime,
     ApexDecimal,
     ApexList,
-    ApexMap,
     ApexObject,
     ApexSet,
     ApexThrow,
@@ -32,10 +32,10 @@ const ALL_ACCESS: ObjectAccess = { read: true, create: true, edit: true, delete:
 
 /** System mode: every object and field readable and writable (what the platform's own checks still allow). */
 export class SystemAccessView extends AccessView {
-    object(def: ObjectDef): ObjectAccess {
+    override object(def: ObjectDef): ObjectAccess {
         return def.kind === 'platformEvent' ? { ...ALL_ACCESS, read: true } : ALL_ACCESS;
     }
-    field(_def: ObjectDef, _field: FieldDef): FieldAccess {
+    override field(_def: ObjectDef, _field: FieldDef): FieldAccess {
         return { read: true, edit: true };
     }
 }

@@ -192,7 +192,8 @@ export class Interpreter {
         if (!hit) {
             return this.fail(
                 'TypeException',
-                `Method does not exist or incorrect signature: ${name} from the type ${cls.fullName}`
+                `Method does not exist or incorrect signature: ${name} from the type ${cls.fullName}` +
+                    (at ? ` at ${at.line}:${at.col}` : '')
             );
         }
         return this.invoke(obj, hit.owner, hit.method, args);
@@ -1068,7 +1069,8 @@ export function isId(s: string): boolean {
     return /^[a-zA-Z0-9]{3}[0-9][a-zA-Z0-9]{11}([a-zA-Z0-9]{3})?$/.test(s) && /[0-9]/.test(s.slice(3, 5));
 }
 
-export function defaultOf(type: TypeRef): unknown {
+/** Every Apex variable, primitives included, starts out null. */
+export function defaultOf(_type: TypeRef): unknown {
     return null;
 }
 

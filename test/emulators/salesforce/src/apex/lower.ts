@@ -1,9 +1,15 @@
 // From @apexdevtools/apex-parser's parse tree to the interpreter's tree (ast.ts). A construct without a lowering
 // here is a compile error "not supported by the org emulator: <construct> at <line:col>": nothing is skipped.
-import type { ParserRuleContext } from 'antlr4';
-import {
+import type {
     AnonymousUnitContext,
+    BlockContext,
+    ClassBodyDeclarationContext,
+    ExpressionContext,
+    ModifierContext
+} from '@apexdevtools/apex-parser';
+import {
     ApexErrorListener,
+    BoundExpressionContext,
     ApexParserFactory,
     Arth1ExpressionContext,
     Arth2ExpressionContext,
@@ -13,9 +19,7 @@ import {
     BitExpressionContext,
     BitNotExpressionContext,
     BitOrExpressionContext,
-    BlockContext,
     CastExpressionContext,
-    ClassBodyDeclarationContext,
     ClassDeclarationContext,
     CmpExpressionContext,
     CoalExpressionContext,
@@ -23,7 +27,6 @@ import {
     DotExpressionContext,
     EnumDeclarationContext,
     EqualityExpressionContext,
-    ExpressionContext,
     IdPrimaryContext,
     InstanceOfExpressionContext,
     InterfaceDeclarationContext,
@@ -31,7 +34,6 @@ import {
     LogAndExpressionContext,
     LogOrExpressionContext,
     MethodCallExpressionContext,
-    ModifierContext,
     NegExpressionContext,
     NewExpressionContext,
     PostOpExpressionContext,
@@ -50,9 +52,26 @@ import {
     type LocalVariableDeclarationContext,
     type SoqlLiteralContext,
     type TriggerUnitContext,
-    type TypeRefContext
+    type TypeRefContext,
+    type WhenLiteralContext
 } from '@apexdevtools/apex-parser';
-import type { ClassDecl, Expr, FieldDecl, MethodDecl, Pos, Stmt, TriggerDecl, TypeRef, WhenClause } from './ast.ts';
+import type { ClassDecl, Expr, FieldDecl, Pos, Stmt, TriggerDecl, TypeRef, WhenClause } from './ast.ts';
+
+interface TokenLike {
+    line: number;
+    column: number;
+    start: number;
+    stop: number;
+}
+
+/** What lowering reads of any parse-tree node (antlr4's ParserRuleContext). */
+interface ParserRuleContext {
+    start: TokenLike;
+    stop?: TokenLike | null;
+    children?: unknown[] | null;
+    getChildCount(): number;
+    getText(): string;
+}
 
 /** A compile error at a place in one source. */
 export class CompileError extends Error {
@@ -171,7 +190,7 @@ function modifiers(list: ModifierContext[]): {
             const params: Record<string, string> = {};
             for (const pair of a.elementValuePairs()?.elementValuePair_list() ?? [])
                 params[pair.id().getText().toLowerCase()] = pair.elementValue().getText().toLowerCase();
-            annotations.set(a.qualifiedName?.()?.getText().toLowerCase() ?? a.id().getText().toLowerCase(), params);
+            annotations.set(a.id().getText().toLowerCase(), params);
         } else mods.add(m.getText().toLowerCase().replace(/\s+/g, ' '));
     }
     // `with sharing` arrives as three tokens' text glued: normalise.
@@ -551,7 +570,7 @@ class Lowerer {
         return unsupported('statement', ctx);
     }
 
-    private whenLiteral(ctx: import('@apexdevtools/apex-parser').WhenLiteralContext): Expr {
+    private whenLiteral(ctx: WhenLiteralContext): Expr {
         const p = pos(ctx);
         const neg = ctx.SUB_list().length % 2 === 1 ? -1 : 1;
         if (ctx.IntegerLiteral())
@@ -764,19 +783,16 @@ class Lowerer {
         const binds: Expr[] = [];
         let cursor = start;
         const visit = (node: ParserRuleContext): void => {
-            const name = node.constructor.name;
-            if (name === 'BoundExpressionContext') {
+            if (node instanceof BoundExpressionContext) {
                 const be = node as unknown as { expression(): ExpressionContext };
                 parts.push(this.text.slice(cursor, node.start.start));
                 binds.push(this.expr(be.expression()));
                 cursor = (node.stop ?? node.start).stop + 1;
                 return;
             }
-            if (name === 'SubQueryContext' || name === 'QueryContext' || true) {
-                for (const child of node.children ?? []) {
-                    if ('children' in (child as object) || (child as ParserRuleContext).start)
-                        if ((child as ParserRuleContext).getChildCount) visit(child as ParserRuleContext);
-                }
+            for (const child of node.children ?? []) {
+                if ((child as ParserRuleContext).start && (child as ParserRuleContext).getChildCount)
+                    visit(child as ParserRuleContext);
             }
         };
         visit(q);

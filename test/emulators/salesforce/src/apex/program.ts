@@ -27,7 +27,8 @@ import type {
 import { Interpreter, type Program } from './interpreter.ts';
 import { CompileError, lowerAnonymous } from './lower.ts';
 import { callStatic, triggerOperation } from './system.ts';
-import { ApexList, ApexMap, ApexObject, ApexThrow, NativeObject, SObject, Token } from './values.ts';
+import type { SObject } from './values.ts';
+import { ApexList, ApexMap, ApexObject, ApexThrow, NativeObject, Token } from './values.ts';
 
 const SETUP_OBJECTS = new Set([
     'User',

@@ -47,7 +47,7 @@ export interface PermissionSetDef {
     fieldPermissions: FieldPermission[];
     userPermissions: string[];
     /** Custom permissions the set enables (FeatureManagement.checkPermission). */
-    customPermissions: string[];
+    customPermissions?: string[];
 }
 export interface CustomMetadataRecord {
     type: string;
