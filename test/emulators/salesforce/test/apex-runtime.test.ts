@@ -151,3 +151,49 @@ describe('Apex semantics conformance (conformance/apex/semantics.json)', () => {
         expect(debug).toEqual(c.debug);
     });
 });
+
+describe('platform-event triggers after commit', () => {
+    it("the connector's status event, published over the REST path, runs the real trigger: a review Task for the owner", async () => {
+        const org = packageOrg();
+        // An admin switches review tasks on in Setup (the deployed Default record has every switch off).
+        const setting = org.store.rows('Clm_Automation_Setting__mdt').find((r) => r.DeveloperName === 'Default')!;
+        setting.Create_Review_Tasks__c = true;
+        const data = new DataService(org);
+        const userId = org.userIds.integration;
+        const admin = org.userIds.admin;
+        const adminTx = org.begin({
+            api: 'rest',
+            apiVersion: '62.0',
+            clientId: null,
+            callOptions: null,
+            userId: admin
+        });
+        const adminCtx = { access: org.access(admin), userId: admin, tx: adminTx, version: '62.0' };
+        const deal = data.create(adminCtx, 'Opportunity', {
+            Name: 'Deal',
+            StageName: 'Prospecting',
+            CloseDate: '2027-01-01',
+            OwnerId: org.userIds.salesRep
+        });
+        org.commit(adminTx);
+        const tx = org.begin({ api: 'rest', apiVersion: '62.0', clientId: null, callOptions: null, userId });
+        const ctx = { access: org.access(userId), userId, tx, version: '62.0' };
+        data.create(ctx, 'Clm_Sync_Status__e', {
+            Record_Id__c: deal.id,
+            Object_Api_Name__c: 'Opportunity',
+            Kind__c: 'Quarantined',
+            Event_Key__c: 'err-e2e',
+            Correlation_Id__c: 'corr-e2e',
+            Message__c: 'Quarantined by the connector'
+        });
+        org.commit(tx);
+        expect(org.store.rows('Task')).toHaveLength(0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const tasks = org.store.rows('Task');
+        expect(tasks).toHaveLength(1);
+        expect(tasks[0]!.OwnerId).toBe(org.userIds.salesRep);
+        expect(tasks[0]!.WhatId).toBe(deal.id);
+        expect(String(tasks[0]!.Description)).toContain('corr-e2e');
+        expect(String(tasks[0]!.CreatedById)).toBe(String(org.findUser('autoproc@clm-emulator.example')!.Id));
+    });
+});

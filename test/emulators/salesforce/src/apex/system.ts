@@ -6,7 +6,7 @@ import type { Expr, TypeRef } from './ast.ts';
 import { EXCEPTION, isSubclass, systemException, type ClassInfo } from './classes.ts';
 import { fromZoned, LIMITS, zoned } from './execution.ts';
 import { isId, NameRef, type Interpreter } from './interpreter.ts';
-import { saveResult, toStored } from './data.ts';
+import { recordToSObject, saveResult, toStored } from './data.ts';
 import {
     ApexDate,
     ApexDatetime,
@@ -184,6 +184,23 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
     const exec = interp.exec;
     const data = exec.data;
     const [a, b, c] = args;
+    // Custom metadata: getAll() / getInstance(developerName) read the deployed records (no SOQL counted).
+    const mdt = p.length === 2 ? data.sobjectType(p[0]!) : undefined;
+    if (mdt?.kind === 'customMetadata') {
+        const rows = data.org.store.rows(mdt.name).filter((r) => r.IsDeleted !== true);
+        const method = p[1]!.toLowerCase();
+        if (method === 'getall') {
+            const m = new ApexMap('String', mdt.name);
+            for (const r of rows) m.put(String(r.DeveloperName), recordToSObject(mdt, r));
+            return m;
+        }
+        if (method === 'getinstance') {
+            const hit = rows.find(
+                (r) => String(r.DeveloperName).toLowerCase() === String(a).toLowerCase() || r.Id === a
+            );
+            return hit ? recordToSObject(mdt, hit) : null;
+        }
+    }
     switch (name) {
         // String
         case 'string.isblank':

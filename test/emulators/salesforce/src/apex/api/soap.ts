@@ -51,7 +51,12 @@ const parser = new XMLParser({
     processEntities: true
 });
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
+const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    suppressEmptyNode: true,
+    suppressBooleanAttributes: false
+});
 
 /** Reads a SOAP envelope; a malformed one is a soapenv:Client fault, as the org's SOAP stack answers. */
 export function parseSoapEnvelope(text: string): SoapRequest {
