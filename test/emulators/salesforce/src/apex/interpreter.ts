@@ -201,6 +201,25 @@ export class Interpreter {
 
     invoke(obj: ApexObject | null, owner: ClassInfo, m: MethodDecl, args: unknown[]): unknown {
         if (!m.body) this.fail('TypeException', `Abstract method ${m.name} has no body`);
+        // @future: queued, run after the transaction (at Test.stopTest in a test) with async limits.
+        if (m.annotations.has('future') && this.exec.asyncKind !== 'future') {
+            if (this.exec.async)
+                this.fail('AsyncException', 'Future method cannot be called from a future or batch method');
+            this.exec.asyncQueue.push(() => {
+                const saved = { counters: this.exec.counters, async: this.exec.async, kind: this.exec.asyncKind };
+                this.exec.counters = { queries: 0, queryRows: 0, dmlStatements: 0, dmlRows: 0 };
+                this.exec.async = true;
+                this.exec.asyncKind = 'future';
+                try {
+                    this.invoke(null, owner, m, args);
+                } finally {
+                    this.exec.counters = saved.counters;
+                    this.exec.async = saved.async;
+                    this.exec.asyncKind = saved.kind;
+                }
+            });
+            return null;
+        }
         if (m.mods.has('static')) this.statics(owner);
         const frame = this.frame(m.mods.has('static') ? null : obj, owner, owner.decl!.source, m.name);
         m.params.forEach((p, i) => this.declare(frame, p.name, this.coerce(args[i], p.type), p.type));
