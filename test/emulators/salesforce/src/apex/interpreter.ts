@@ -83,6 +83,7 @@ export class Interpreter {
             const frame = this.frame(null, cls, cls.decl.source, '<clinit>');
             for (const f of cls.decl.fields) {
                 if (!f.mods.has('static')) continue;
+                if (f.init) this.cover(cls.decl.source, f.line);
                 s.set(f.name.toLowerCase(), f.init ? this.coerce(this.eval(f.init, frame), f.type) : defaultOf(f.type));
             }
             for (const b of cls.decl.staticInits) this.exec_(b, frame);
@@ -120,6 +121,7 @@ export class Interpreter {
         const frame = this.frame(obj, cls, cls.decl.source, '<init>');
         for (const f of cls.decl.fields) {
             if (f.mods.has('static')) continue;
+            if (f.init) this.cover(cls.decl.source, f.line);
             obj.fields.set(
                 f.name.toLowerCase(),
                 f.init ? this.coerce(this.eval(f.init, frame), f.type) : defaultOf(f.type)
