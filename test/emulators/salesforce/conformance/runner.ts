@@ -10,6 +10,7 @@ import { createSign } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
+import { runApexConformance } from './apex.ts';
 import { runGrpcConformance } from './grpc.ts';
 
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
@@ -332,6 +333,8 @@ export async function runConformance(dir: string, log: (line: string) => void = 
             }
             results.push({ file, name: c.name, outcome: problems.length === 0 ? 'passed' : 'failed', problems });
         }
+        // Apex semantics cases run in the same org, beside the REST cases.
+        results.push(...runApexConformance(emu.org));
     } finally {
         await emu.close();
     }

@@ -2,11 +2,11 @@
 // isolated, rolled-back copy of the org), a broken copy of the package fails to compile with Salesforce's
 // messages and lines, triggers run on the REST write path, and the Apex semantics cases written from the Apex
 // Developer Guide (conformance/apex/semantics.json) give the documented debug output.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apexSourcesIn } from '../src/apex/deploy.ts';
-import { activeProgram, compileApex, type ApexProgram } from '../src/apex/index.ts';
+import { readApexCases, runApexCase } from '../conformance/apex.ts';
+import { activeProgram, compileApex } from '../src/apex/index.ts';
 import { DataService } from '../src/data.ts';
 import { Org, packageMetadataDirs } from '../src/org.ts';
 
@@ -121,34 +121,10 @@ describe('the package Apex', () => {
     });
 });
 
-interface SemanticsCase {
-    name: string;
-    source: string;
-    code: string;
-    debug?: string[];
-    exception?: string;
-}
-
 describe('Apex semantics conformance (conformance/apex/semantics.json)', () => {
-    const cases = JSON.parse(
-        readFileSync(path.join(repoRoot, 'test/emulators/salesforce/conformance/apex/semantics.json'), 'utf8')
-    ) as SemanticsCase[];
     const org = packageOrg();
-    const program: ApexProgram = activeProgram(org)!;
-    it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-        const result = program.executeAnonymous({ userId: org.userIds.admin }, c.code);
-        expect(result.compiled, result.compileProblem ?? '').toBe(true);
-        if (c.exception) {
-            expect(result.success).toBe(false);
-            expect(result.exceptionMessage).toBe(c.exception);
-            return;
-        }
-        expect(result.exceptionMessage).toBeNull();
-        const debug = result.debugLog
-            .split('\n')
-            .filter((l) => l.includes('|USER_DEBUG|'))
-            .map((l) => l.split('|DEBUG|')[1]);
-        expect(debug).toEqual(c.debug);
+    it.each(readApexCases().map((c) => [c.name, c] as const))('%s', (_name, c) => {
+        expect(runApexCase(org, c)).toEqual([]);
     });
 });
 
