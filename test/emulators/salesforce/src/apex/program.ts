@@ -444,6 +444,7 @@ export class CompiledProgram implements ApexProgram, Program {
     // ---- async, events, triggers ----------------------------------------------------------------------------
 
     private readonly active: Execution[] = [];
+    private readonly txExecutions = new WeakMap<Transaction, { exec: Execution; interp: Interpreter }>();
     private readonly delivered = new WeakMap<Transaction, number>();
     /** PublishImmediately events of a test's org copy, waiting for Test.getEventBus().deliver(). */
     private readonly immediateEvents = new WeakMap<Org, PublishedEvent[]>();
@@ -627,10 +628,16 @@ export class CompiledProgram implements ApexProgram, Program {
             const triggers = this.triggersFor(def.name, `${when} ${op}`);
             if (triggers.length === 0 || def.kind === 'platformEvent') return;
             const current = this.active[this.active.length - 1];
-            const own =
-                current && current.data.org === org && current.data.tx === ctx.tx
-                    ? undefined
-                    : this.execution(org, ctx.tx, ctx.userId);
+            let own: { exec: Execution; interp: Interpreter } | undefined;
+            if (!current || current.data.org !== org || current.data.tx !== ctx.tx) {
+                // A write from outside Apex (REST, Composite, Collections, Bulk): one execution per transaction,
+                // so static state and limits are shared by every record the transaction writes.
+                own = this.txExecutions.get(ctx.tx);
+                if (!own) {
+                    own = this.execution(org, ctx.tx, ctx.userId);
+                    this.txExecutions.set(ctx.tx, own);
+                }
+            }
             const exec = own?.exec ?? current!;
             const interp = own?.interp ?? new Interpreter(this, exec);
             const newRec = rec ? recordToSObject(def, rec) : null;

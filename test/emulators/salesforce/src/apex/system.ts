@@ -322,12 +322,18 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
                     num((args[3] ?? 0) as number)
             );
         // System
-        case 'debug':
-            exec.debug(
-                args.length > 1 && a instanceof ApexEnumValue ? a.name : 'DEBUG',
-                str(interp, args.length > 1 ? b : a)
-            );
+        case 'debug': {
+            const v = args.length > 1 ? b : a;
+            // System.debug prints a Date with a midnight time and a Datetime in GMT.
+            const text =
+                v instanceof ApexDate
+                    ? `${v.toString()} 00:00:00`
+                    : v instanceof ApexDatetime
+                      ? new Date(v.ms).toISOString().slice(0, 19).replace('T', ' ')
+                      : str(interp, v);
+            exec.debug(args.length > 1 && a instanceof ApexEnumValue ? a.name : 'DEBUG', text);
             return null;
+        }
         case 'assert':
             if (a !== true) assertFail(interp, '', b);
             return null;
