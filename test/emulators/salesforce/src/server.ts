@@ -5,6 +5,7 @@ import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import formbody from '@fastify/formbody';
 import { ZodError } from 'zod';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerAnonymousApexRoutes } from './apex/api/anonymous.ts';
 import { registerMetadataSoapRoutes } from './apex/api/metadata-soap.ts';
 import { OAuthError, registerOAuthRoutes, type OAuthConfig } from './auth/oauth.ts';
 import { registerBulkRoutes } from './bulk/routes.ts';
@@ -185,6 +186,7 @@ export function buildServer(
     registerCollectionRoutes(app, services);
     registerBulkRoutes(app, services);
     registerMetadataSoapRoutes(app, services, registerMetadataRoutes(app, services));
+    registerAnonymousApexRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
     void COMPOSITE_HEADER;
     return { app, services, cursors };

@@ -40,22 +40,26 @@ let emulator: RunningSalesforceEmulator;
 let sfHome: string;
 let workDir: string;
 
-/** Runs sf with a private HOME, no telemetry, no update checks, and the default (SOAP) deploy path; always `--json`. */
-function sf(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SfRun> {
+/**
+ * Runs sf with a private HOME, no telemetry, no update checks, and the default (SOAP) deploy path; with
+ * `--json` unless `printed` is set, in which case `stdout` is what a user sees on the screen.
+ */
+function sf(
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string>; printed?: boolean } = {}
+): Promise<SfRun & { stdout: string }> {
     const env: Record<string, string> = sfCliEnv(sfHome, options.env ?? {});
     return new Promise((resolve, reject) => {
         execFile(
             SF_BIN,
-            [...args, '--json'],
+            options.printed ? args : [...args, '--json'],
             { cwd: options.cwd ?? workDir, env, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024 },
             (error, stdout, stderr) => {
                 if (error && typeof error.code !== 'number') return reject(error);
+                const exitCode = typeof error?.code === 'number' ? error.code : 0;
+                if (options.printed) return resolve({ exitCode, json: { status: exitCode }, stderr, stdout });
                 try {
-                    resolve({
-                        exitCode: typeof error?.code === 'number' ? error.code : 0,
-                        json: JSON.parse(stdout),
-                        stderr
-                    });
+                    resolve({ exitCode, json: JSON.parse(stdout), stderr, stdout });
                 } catch {
                     reject(
                         new Error(
