@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CheckedComponent, Problem } from '../metadata/model.ts';
-import type { Org } from '../org.ts';
-import { activeProgram, compileApex, installProgram, type ApexSource } from './index.ts';
+import type { ApexTriggerHook, Org } from '../org.ts';
+import { activeProgram, compileApex, deferProgram, installProgram, type ApexSource } from './index.ts';
 import type { CompiledProgram } from './program.ts';
 
 function sourceOf(c: CheckedComponent): ApexSource {
@@ -87,14 +87,50 @@ export function apexSourcesIn(dirs: string[]): ApexSource[] {
     );
 }
 
-/** Compiles and activates the Apex of the org's metadataDirs; throws with every problem when it does not compile. */
+/** The objects the triggers among `sources` are on (read from each trigger's header, before any parsing). */
+function triggerObjects(sources: ApexSource[]): Set<string> {
+    const out = new Set<string>();
+    for (const s of sources) {
+        if (s.kind !== 'trigger') continue;
+        const m = /\btrigger\s+\w+\s+on\s+(\w+)/i.exec(s.body.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''));
+        if (m) out.add(m[1]!.toLowerCase());
+    }
+    return out;
+}
+
+/**
+ * Loads the Apex of the org's metadataDirs: compiled and activated on first need — the first write to an object
+ * with a trigger, the first committed event of a triggered platform event, or the first activeProgram() call —
+ * so an org that never runs Apex does not pay for the parser. A package that does not compile fails that first
+ * use with every problem.
+ */
 export function loadPackageApex(org: Org): void {
     const sources = apexSourcesIn(org.options.metadataDirs);
     if (sources.length === 0) return;
-    const result = compileApex(org, sources);
-    if (!result.program) {
-        const lines = result.problems.map((p) => `${p.fileName}:${p.line}:${p.column}: ${p.problem}`);
-        throw new Error(`The package's Apex does not compile:\n${lines.join('\n')}`);
-    }
-    activate(org, result.program as CompiledProgram);
+    const triggered = triggerObjects(sources);
+    let loaded = false;
+    const load = (): void => {
+        if (loaded) return;
+        loaded = true;
+        unsubscribe();
+        const result = compileApex(org, sources);
+        if (!result.program) {
+            const lines = result.problems.map((p) => `${p.fileName}:${p.line}:${p.column}: ${p.problem}`);
+            throw new Error(`The package's Apex does not compile:\n${lines.join('\n')}`);
+        }
+        activate(org, result.program as CompiledProgram);
+    };
+    deferProgram(org, load);
+    const onWrite =
+        (when: 'before' | 'after'): ApexTriggerHook['before'] =>
+        (ctx, def, op, rec, old) => {
+            if (!triggered.has(def.name.toLowerCase())) return;
+            load();
+            org.apexTriggers?.[when](ctx, def, op, rec, old);
+        };
+    org.apexTriggers = { before: onWrite('before'), after: onWrite('after') };
+    // The program's own listener, added during this notification, receives the same transaction.
+    const unsubscribe = org.hook.subscribe((committed) => {
+        if (committed.events.some((e) => triggered.has(e.sobject.toLowerCase()))) load();
+    });
 }

@@ -103,16 +103,24 @@ export interface ApexProgram {
 }
 
 const programs = new WeakMap<Org, ApexProgram>();
+const deferred = new WeakMap<Org, () => void>();
 
 /** The program the org runs now (the last successful deploy's), or undefined when no Apex is deployed. */
 export function activeProgram(org: Org): ApexProgram | undefined {
+    deferred.get(org)?.();
     return programs.get(org);
 }
 
 /** Makes `program` the one the org runs (deploy success, or metadataDirs at start). */
 export function installProgram(org: Org, program: ApexProgram | undefined): void {
+    deferred.delete(org);
     if (program) programs.set(org, program);
     else programs.delete(org);
+}
+
+/** A program compiled on first need (the org's start does not wait for the parser); `load` installs it. */
+export function deferProgram(org: Org, load: () => void): void {
+    deferred.set(org, load);
 }
 
 /** Compiles `sources` as one unit against the org's schema; no side effects on the org. */
