@@ -1,5 +1,5 @@
 // Apex semantics cases (apex/semantics.json, written from the Apex Developer Guide): each an anonymous block and
-// the debug output or uncaught exception the guide documents, run by the org's own Apex runtime.
+// the debug output, uncaught exception or compile problem the guide documents, run by the org's own Apex runtime.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -15,7 +15,8 @@ const apexCaseSchema = z.array(
         source: z.string(),
         code: z.string(),
         debug: z.array(z.string()).optional(),
-        exception: z.string().optional()
+        exception: z.string().optional(),
+        compileProblem: z.string().optional()
     })
 );
 export type ApexCase = z.infer<typeof apexCaseSchema>[number];
@@ -36,6 +37,11 @@ export function debugMessages(log: string): string[] {
 export function runApexCase(org: Org, c: ApexCase): string[] {
     const program = activeProgram(org) ?? compileApex(org, []).program!;
     const result = program.executeAnonymous({ userId: org.userIds.admin }, c.code);
+    if (c.compileProblem !== undefined) {
+        return result.compiled || result.compileProblem !== c.compileProblem
+            ? [`compile problem ${result.compileProblem ?? '(none)'}, expected ${c.compileProblem}`]
+            : [];
+    }
     if (!result.compiled) return [`did not compile: ${result.compileProblem}`];
     if (c.exception !== undefined) {
         return result.success || result.exceptionMessage !== c.exception

@@ -7,6 +7,7 @@ import { classInfo, findMethods, systemException, type ClassInfo } from './class
 import type { ApexCompileProblem, ApexCompileResult, ApexSource } from './index.ts';
 import { CompileError, lowerClass, lowerTrigger } from './lower.ts';
 import { CompiledProgram } from './program.ts';
+import { STATIC_METHODS } from './system.ts';
 
 const PRIMITIVES = new Set([
     'string',
@@ -159,6 +160,8 @@ export function compileProgram(org: Org, sources: ApexSource[]): ApexCompileResu
     top.forEach((c, i) => problems.push(...new Checker(org, program, classes[i]!.src).checkClass(c)));
     triggers.forEach((t) => problems.push(...new Checker(org, program, t.src).checkBody(t.decl.body, null, new Map())));
     if (problems.length > 0) return { problems };
+    const anonymous: ApexSource = { name: 'AnonymousBlock', kind: 'class', fileName: '(anonymous)', body: '' };
+    program.checkAnonymous = (body) => new Checker(org, program, anonymous).checkBody(body, null, new Map());
     return { problems, program };
 }
 
@@ -364,6 +367,18 @@ class Checker {
                 ) {
                     const cls = this.program.resolveClass([e.target.name], c);
                     if (cls?.decl) return this.checkCall(cls, e.name, argTypes, e, true);
+                    if (!cls && !this.org.schema.get(e.target.name) && isSystemName(e.target.name)) {
+                        const owner = e.target.name.toLowerCase();
+                        const key = owner === 'system' ? e.name.toLowerCase() : `${owner}.${e.name.toLowerCase()}`;
+                        if (!STATIC_METHODS.has(key)) {
+                            const sig = argTypes.map((a) => (a ? typeText(a) : 'Object')).join(', ');
+                            this.p.add(
+                                `Method does not exist or incorrect signature: void ${e.name}(${sig}) from the type ${e.target.name}`,
+                                e.line,
+                                e.col
+                            );
+                        }
+                    }
                     return undefined;
                 }
                 if (e.target) {

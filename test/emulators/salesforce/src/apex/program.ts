@@ -15,6 +15,7 @@ import { ApexData, recordToSObject, toStored, type ApexHost } from './data.ts';
 import { Execution } from './execution.ts';
 import type {
     AnonymousResult,
+    ApexCompileProblem,
     ApexClassCoverage,
     ApexProgram,
     ApexRunAs,
@@ -89,6 +90,8 @@ export class CompiledProgram implements ApexProgram, Program {
     private readonly hits = new Map<string, Set<number>>();
     private readonly lines = new Map<string, Set<number>>();
     private unsubscribe: (() => void) | undefined;
+    /** The compiler's name and type checks for an anonymous block (set by compileProgram). */
+    checkAnonymous: (body: Stmt) => ApexCompileProblem[] = () => [];
 
     constructor(
         readonly org: Org,
@@ -174,6 +177,8 @@ export class CompiledProgram implements ApexProgram, Program {
         let body: Stmt;
         try {
             body = lowerAnonymous(code);
+            const problem = this.checkAnonymous(body)[0];
+            if (problem) throw new CompileError(problem.problem, problem.line, problem.column);
         } catch (e) {
             if (!(e instanceof CompileError)) throw e;
             return {

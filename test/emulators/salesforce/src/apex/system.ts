@@ -571,6 +571,14 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
     );
 }
 
+/**
+ * The static system methods callStatic implements, `class.method` in lower case (`debug` for System.debug): read
+ * from its own case labels, so the compiler's check and the runtime cannot disagree.
+ */
+export const STATIC_METHODS: ReadonlySet<string> = new Set(
+    [...callStatic.toString().matchAll(/case\s*['"]([a-z0-9_.<>]+)['"]\s*:/g)].map((m) => m[1]!)
+);
+
 function today(interp: Interpreter): ApexDate {
     const z = zoned(interp.exec.data.nowMs(), interp.exec.zone());
     return ApexDate.of(z.y, z.m, z.d);
