@@ -7,6 +7,7 @@ import { ZodError } from 'zod';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { registerAnonymousApexRoutes } from './apex/api/anonymous.ts';
 import { registerMetadataSoapRoutes } from './apex/api/metadata-soap.ts';
+import { registerApexTestRoutes } from './apex/api/test-runs.ts';
 import { OAuthError, registerOAuthRoutes, type OAuthConfig } from './auth/oauth.ts';
 import { registerBulkRoutes } from './bulk/routes.ts';
 import { COMPOSITE_HEADER, Services } from './context.ts';
@@ -187,6 +188,7 @@ export function buildServer(
     registerBulkRoutes(app, services);
     registerMetadataSoapRoutes(app, services, registerMetadataRoutes(app, services));
     registerAnonymousApexRoutes(app, services);
+    registerApexTestRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
     void COMPOSITE_HEADER;
     return { app, services, cursors };

@@ -84,17 +84,22 @@ function parseSoql(soql: string): ParsedQuery {
     }
 }
 
+/** What a query reads: the schema, the rows and the clock (the org's, or another store such as the Tooling API's). */
+export type QuerySource = Pick<Org, 'schema' | 'store' | 'clock'>;
+/** The access checks a query makes (an AccessView, or the Tooling API's fixed view). */
+export type QueryAccess = Pick<AccessView, 'object' | 'field'>;
+
 export class QueryEngine {
     constructor(
-        private readonly org: Org,
-        private readonly data: DataService
+        private readonly org: QuerySource,
+        private readonly data: Pick<DataService, 'value' | 'render'>
     ) {}
 
     private get schema() {
         return this.org.schema;
     }
 
-    run(access: AccessView, soql: string, version: string, includeDeleted: boolean): QueryOutput {
+    run(access: QueryAccess, soql: string, version: string, includeDeleted: boolean): QueryOutput {
         const parsed = parseSoql(soql);
         if (parsed.having) throw new SfError(400, 'MALFORMED_QUERY', 'HAVING is not supported by this emulator');
         if (parsed.groupBy) return this.grouped(access, parsed, includeDeleted);
@@ -116,7 +121,7 @@ export class QueryEngine {
     }
 
     /** GROUP BY fields with COUNT() / COUNT(field): one AggregateResult row per group, columns by alias. */
-    private grouped(access: AccessView, parsed: ParsedQuery, includeDeleted: boolean): QueryOutput {
+    private grouped(access: QueryAccess, parsed: ParsedQuery, includeDeleted: boolean): QueryOutput {
         const def = this.object(access, parsed.sObject ?? '');
         const plan = this.plan(access, { ...parsed, groupBy: undefined }, def);
         const groupList = (Array.isArray(parsed.groupBy) ? parsed.groupBy : [parsed.groupBy]) as { field?: string }[];
@@ -152,7 +157,7 @@ export class QueryEngine {
      * Column metadata (`/query?q=…&columns=true`), what `sf data query` asks for before the rows: one entry
      * per selected item, parent relationships as nested joinColumns.
      */
-    columns(access: AccessView, soql: string): Record<string, unknown> {
+    columns(access: QueryAccess, soql: string): Record<string, unknown> {
         const parsed = parseSoql(soql);
         const def = this.object(access, parsed.sObject ?? '');
         const plan = this.plan(access, parsed, def);
@@ -215,7 +220,7 @@ export class QueryEngine {
         };
     }
 
-    private object(access: AccessView, name: string): ObjectDef {
+    private object(access: QueryAccess, name: string): ObjectDef {
         const def = this.schema.get(name);
         if (!def || !def.queryable || !access.object(def).read) {
             throw new SfError(
@@ -236,7 +241,7 @@ export class QueryEngine {
     }
 
     /** Resolves "Name", "Account.Owner.Name" or "alias.Name" to field definitions, honouring FLS. */
-    private path(access: AccessView, def: ObjectDef, dotted: string, alias?: string): FieldPath {
+    private path(access: QueryAccess, def: ObjectDef, dotted: string, alias?: string): FieldPath {
         const parts = dotted.split('.');
         if (
             parts.length > 1 &&
@@ -263,7 +268,7 @@ export class QueryEngine {
         return { hops, field, owner: current };
     }
 
-    private plan(access: AccessView, q: ParsedQuery, def: ObjectDef): Plan {
+    private plan(access: QueryAccess, q: ParsedQuery, def: ObjectDef): Plan {
         const alias = q.sObjectAlias;
         const selections: Selection[] = [];
         let countOnly = false;
@@ -343,7 +348,7 @@ export class QueryEngine {
     /** Semi-join subqueries of WHERE conditions, with the one field they select. */
     private semiJoins = new WeakMap<Condition, { plan: Plan; path: FieldPath }>();
 
-    private checkWhere(access: AccessView, def: ObjectDef, expr: BoolExpr, alias?: string): void {
+    private checkWhere(access: QueryAccess, def: ObjectDef, expr: BoolExpr, alias?: string): void {
         if (expr.kind === 'cond') {
             if (expr.cond.field === undefined)
                 throw new SfError(400, 'MALFORMED_QUERY', 'functions in WHERE are not supported by this emulator');
