@@ -173,3 +173,45 @@ describe('platform-event triggers after commit', () => {
         expect(String(tasks[0]!.CreatedById)).toBe(String(org.findUser('autoproc@clm-emulator.example')!.Id));
     });
 });
+
+describe('System.schedule on the emulator clock', () => {
+    it('the renewal job scheduled daily at 06:00 fires once the org clock passes 06:00, in its own transaction', () => {
+        const org = packageOrg();
+        const program = activeProgram(org)!;
+        const setting = org.store.rows('Clm_Automation_Setting__mdt').find((r) => r.DeveloperName === 'Default')!;
+        setting.Create_Renewal__c = true;
+        const admin = { userId: org.userIds.admin };
+        const setup = program.executeAnonymous(
+            admin,
+            `Account a = new Account(Name = 'Acme');
+            insert a;
+            Opportunity deal = new Opportunity(Name = 'Deal', StageName = 'Prospecting', CloseDate = Date.today(), AccountId = a.Id);
+            insert deal;
+            Contract c = new Contract(AccountId = a.Id, Status = 'Draft', StartDate = Date.today(), ContractTerm = 12,
+                CLM_Lifecycle__c = 'Active', CLM_Notice_Deadline__c = Date.today().addDays(30));
+            insert c;
+            update new Opportunity(Id = deal.Id, ContractId = c.Id);
+            System.debug(System.schedule('CLM renewals', '0 0 6 * * ?', new ClmRenewalJob()));`
+        );
+        expect(setup.exceptionMessage).toBeNull();
+        const cronId = setup.debugLog.split('|DEBUG|')[1]!.trim();
+        const cronRow = org.store.get('CronTrigger', cronId)!;
+        expect(cronRow.TimesTriggered).toBe(0);
+        const nextFire = Date.parse(String(cronRow.NextFireTime).replace('+0000', 'Z'));
+        expect(new Date(nextFire).getUTCHours()).toBe(6);
+        expect(program.runDueSchedules()).toBe(0);
+        expect(org.store.rows('Opportunity')).toHaveLength(1);
+        org.clock.advance(nextFire - org.clock.peekMs() + 1000);
+        expect(program.runDueSchedules()).toBe(1);
+        expect(
+            org.store
+                .rows('Opportunity')
+                .map((o) => o.Name)
+                .sort()
+        ).toEqual(['Deal', 'Deal - Renewal']);
+        expect(org.store.get('CronTrigger', cronId)!.TimesTriggered).toBe(1);
+        expect(Date.parse(String(org.store.get('CronTrigger', cronId)!.NextFireTime).replace('+0000', 'Z'))).toBe(
+            nextFire + 86_400_000
+        );
+    });
+});

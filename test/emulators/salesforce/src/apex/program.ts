@@ -2,6 +2,7 @@
 // triggers around record writes, platform-event triggers after commit, async Apex, and test runs (each method
 // in its own transaction over an isolated copy of the org's data), with line coverage.
 import { performance } from 'node:perf_hooks';
+import { formatDateTime } from '../clock.ts';
 import { SfError } from '../errors.ts';
 import { IdGenerator } from '../ids.ts';
 import type { ApexTriggerHook, Org } from '../org.ts';
@@ -11,6 +12,7 @@ import { TransactionBus } from '../hook.ts';
 import { RecordStore, type PublishedEvent, type SfRecord, type Transaction } from '../store.ts';
 import type { ClassDecl, Stmt, TriggerDecl, TypeRef } from './ast.ts';
 import { EXCEPTION, findMethods, isSubclass, type ClassInfo } from './classes.ts';
+import { parseCron, nextFire, type Cron } from './cron.ts';
 import { ApexData, recordToSObject, toStored, type ApexHost } from './data.ts';
 import { Execution } from './execution.ts';
 import type {
@@ -30,6 +32,8 @@ import { CompileError, lowerAnonymous } from './lower.ts';
 import { callStatic, triggerOperation } from './system.ts';
 import type { SObject } from './values.ts';
 import { ApexList, ApexMap, ApexObject, ApexThrow, NativeObject, Token } from './values.ts';
+
+const AT_NOWHERE = { line: 0, col: 0, k: 'this' as const };
 
 const SETUP_OBJECTS = new Set([
     'User',
@@ -449,6 +453,17 @@ export class CompiledProgram implements ApexProgram, Program {
     // ---- async, events, triggers ----------------------------------------------------------------------------
 
     private readonly active: Execution[] = [];
+    /** Jobs System.schedule'd outside tests, fired when the org's clock passes their next fire time. */
+    private readonly schedules: {
+        row: SfRecord;
+        cron: Cron;
+        job: ApexObject;
+        userId: string;
+        zone: string;
+        next: number;
+        context: NativeObject;
+    }[] = [];
+    private timer: NodeJS.Timeout | undefined;
     private readonly txExecutions = new WeakMap<Transaction, { exec: Execution; interp: Interpreter }>();
     private readonly delivered = new WeakMap<Transaction, number>();
     /** PublishImmediately events of a test's org copy, waiting for Test.getEventBus().deliver(). */
@@ -463,22 +478,41 @@ export class CompiledProgram implements ApexProgram, Program {
                 interp.exec.counters = { queries: 0, queryRows: 0, dmlStatements: 0, dmlRows: 0 };
             },
             stopTest: (interp) => this.finishTest(interp),
-            schedule: (interp, name, cron, job) => {
+            schedule: (interp, name, expression, job) => {
+                let cron: Cron;
+                try {
+                    cron = parseCron(expression);
+                } catch (e) {
+                    return interp.fail('StringException', e instanceof Error ? e.message : String(e));
+                }
+                const next = nextFire(cron, org.clock.peekMs(), interp.exec.zone());
                 const rec = org.seedRecord('CronTrigger', {
-                    CronExpression: cron,
+                    CronExpression: expression,
                     CronJobDetailName: name,
                     State: 'WAITING',
-                    TimesTriggered: 0
+                    TimesTriggered: 0,
+                    NextFireTime: next === null ? null : formatDateTime(next)
                 });
-                const run = (): void => {
-                    if (job instanceof ApexObject) {
-                        const ctx = new NativeObject('SchedulableContext', { getTriggerId: () => rec.Id });
-                        this.asyncRun(interp, 'scheduled', () =>
-                            interp.callOn(job, 'execute', [ctx], { line: 0, col: 0, k: 'this' })
-                        );
-                    }
-                };
-                if (interp.exec.inTest) interp.exec.asyncQueue.push(run);
+                const context = new NativeObject('SchedulableContext', { getTriggerId: () => rec.Id });
+                if (interp.exec.inTest) {
+                    // In a test the job runs once, at Test.stopTest.
+                    interp.exec.asyncQueue.push(() => {
+                        if (job instanceof ApexObject)
+                            this.asyncRun(interp, 'scheduled', () =>
+                                interp.callOn(job, 'execute', [context], AT_NOWHERE)
+                            );
+                    });
+                } else if (job instanceof ApexObject && next !== null) {
+                    this.schedules.push({
+                        row: rec,
+                        cron,
+                        job,
+                        userId: interp.exec.userId,
+                        zone: interp.exec.zone(),
+                        next,
+                        context
+                    });
+                }
                 return String(rec.Id);
             },
             enqueue: (interp, job) => {
@@ -686,6 +720,8 @@ export class CompiledProgram implements ApexProgram, Program {
     /** Platform-event triggers of committed transactions: asynchronously, in batches of up to 2,000. */
     install(): void {
         this.org.apexTriggers = this.triggerHook(this.org);
+        this.timer = setInterval(() => this.runDueSchedules(), 1000);
+        this.timer.unref();
         this.unsubscribe?.();
         this.unsubscribe = this.org.hook.subscribe((committed) => {
             const events = committed.events.filter((e) => this.triggersFor(e.sobject, 'after insert').length > 0);
@@ -694,7 +730,48 @@ export class CompiledProgram implements ApexProgram, Program {
         });
     }
 
+    /** Runs every scheduled job whose fire time the org's clock has passed, each in its own transaction. */
+    runDueSchedules(): number {
+        let fired = 0;
+        for (const s of this.schedules) {
+            const now = this.org.clock.peekMs();
+            if (s.next > now) continue;
+            fired++;
+            const tx = this.org.begin({
+                api: 'rest',
+                apiVersion: '62.0',
+                clientId: null,
+                callOptions: null,
+                userId: s.userId
+            });
+            const { exec, interp } = this.execution(this.org, tx, s.userId);
+            exec.async = true;
+            exec.asyncKind = 'scheduled';
+            this.active.push(exec);
+            try {
+                interp.callOn(s.job, 'execute', [s.context], AT_NOWHERE);
+                this.org.commit(tx);
+                this.runAsync(exec);
+            } catch (e) {
+                tx.rollback();
+                if (!(e instanceof ApexThrow)) throw e;
+            } finally {
+                this.active.pop();
+            }
+            const next = nextFire(s.cron, now, s.zone);
+            Object.assign(s.row, {
+                TimesTriggered: Number(s.row.TimesTriggered ?? 0) + 1,
+                PreviousFireTime: formatDateTime(s.next),
+                NextFireTime: next === null ? null : formatDateTime(next),
+                State: next === null ? 'COMPLETE' : 'WAITING'
+            });
+            s.next = next ?? Number.POSITIVE_INFINITY;
+        }
+        return fired;
+    }
+
     uninstall(): void {
+        if (this.timer) clearInterval(this.timer);
         this.unsubscribe?.();
         if (this.org.apexTriggers) this.org.apexTriggers = undefined;
     }
