@@ -325,6 +325,7 @@ export function registerApexTestRoutes(app: FastifyInstance, s: Services): ApexT
         const soql = request.query.q;
         if (!soql) throw new SfError(400, 'MALFORMED_QUERY', 'A query string (q) is required', ['q']);
         runs.tooling.syncComponents(activeProgram(s.org));
+        if ((request.query as Record<string, string | undefined>).columns === 'true') return runs.tooling.columns(soql);
         const result = runs.tooling.query(soql, version);
         return {
             size: result.totalSize,

@@ -149,6 +149,11 @@ export class ApexToolingStore {
         return formatDateTime(this.org.clock.nowMs());
     }
 
+    /** Column metadata (`columns=true`), what `sf data query --use-tooling-api` asks for before the rows. */
+    columns(soql: string): Record<string, unknown> {
+        return this.engine.columns(TOOLING_ACCESS, soql);
+    }
+
     query(soql: string, version: string): QueryOutput {
         return this.engine.run(TOOLING_ACCESS, soql, version, false);
     }
