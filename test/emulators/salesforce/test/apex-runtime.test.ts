@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { apexSourcesIn } from '../src/apex/deploy.ts';
 import { readApexCases, runApexCase } from '../conformance/apex.ts';
 import { activeProgram, compileApex } from '../src/apex/index.ts';
+import type { CompiledProgram } from '../src/apex/program.ts';
 import { DataService } from '../src/data.ts';
 import { Org, packageMetadataDirs } from '../src/org.ts';
 
@@ -106,6 +107,23 @@ describe('the package Apex', () => {
         expect(got).toHaveLength(3);
     });
 
+    it('DML from Apex runs triggers once per batch: ten decided conflicts in one insert are all stamped', () => {
+        // TriggerHandler stops a handler after five runs in a transaction: record-by-record invocation would
+        // leave the last five unstamped.
+        const org = packageOrg();
+        const result = activeProgram(org)!.executeAnonymous(
+            { userId: org.userIds.admin },
+            `List<Clm_Conflict__c> decided = new List<Clm_Conflict__c>();
+            for (Integer i = 0; i < 10; i++) {
+                decided.add(new Clm_Conflict__c(Conflict_Key__c = 'k-' + i, Status__c = 'Resolved'));
+            }
+            insert decided;
+            System.debug([SELECT COUNT() FROM Clm_Conflict__c WHERE Resolved_By__c = :UserInfo.getUserId()]);`
+        );
+        expect(result.exceptionMessage).toBeNull();
+        expect(result.debugLog).toContain('|DEBUG|10');
+    });
+
     it('a trigger runs on the REST write path (DataService): the conflict trigger stamps the decider', () => {
         const org = packageOrg();
         const data = new DataService(org);
@@ -177,7 +195,7 @@ describe('platform-event triggers after commit', () => {
 describe('System.schedule on the emulator clock', () => {
     it('the renewal job scheduled daily at 06:00 fires once the org clock passes 06:00, in its own transaction', () => {
         const org = packageOrg();
-        const program = activeProgram(org)!;
+        const program = activeProgram(org) as CompiledProgram;
         const setting = org.store.rows('Clm_Automation_Setting__mdt').find((r) => r.DeveloperName === 'Default')!;
         setting.Create_Renewal__c = true;
         const admin = { userId: org.userIds.admin };

@@ -286,26 +286,35 @@ export class ApexData {
         const failures: DmlFailure[] = [];
         const results: NativeObject[] = [];
         const statementSp = this.tx.savepoint();
-        records.forEach((r, index) => {
-            if (!(r instanceof SObject)) throw this.exception('DmlException', `${cap(op)} failed: not an sObject`);
-            const sp = this.tx.savepoint();
-            try {
-                const id = this.writeOne(ctx, op, r, extField);
-                results.push(saveResult(id, true, [], op));
-            } catch (e) {
-                if (!(e instanceof SfError)) throw e;
-                this.tx.rollbackTo(sp);
-                const f: DmlFailure = {
-                    index,
-                    code: e.errorCode,
-                    message: e.message,
-                    fields: e.fields ?? [],
-                    id: (r.get('Id') as string | null) ?? null
-                };
-                failures.push(f);
-                results.push(saveResult(f.id, false, [f], op));
-            }
-        });
+        const type = records[0] instanceof SObject ? records[0].type : null;
+        if (
+            type &&
+            (op === 'insert' || op === 'update' || op === 'delete') &&
+            records.every((r) => r instanceof SObject && r.type === type) &&
+            this.host.hasTriggers(type, op)
+        ) {
+            this.dmlWithTriggers(interp, ctx, op, records as SObject[], failures, results);
+        } else
+            records.forEach((r, index) => {
+                if (!(r instanceof SObject)) throw this.exception('DmlException', `${cap(op)} failed: not an sObject`);
+                const sp = this.tx.savepoint();
+                try {
+                    const id = this.writeOne(ctx, op, r, extField);
+                    results.push(saveResult(id, true, [], op));
+                } catch (e) {
+                    if (!(e instanceof SfError)) throw e;
+                    this.tx.rollbackTo(sp);
+                    const f: DmlFailure = {
+                        index,
+                        code: e.errorCode,
+                        message: e.message,
+                        fields: e.fields ?? [],
+                        id: (r.get('Id') as string | null) ?? null
+                    };
+                    failures.push(f);
+                    results.push(saveResult(f.id, false, [f], op));
+                }
+            });
         if (records.some((r) => r instanceof SObject && r.type === 'PermissionSetAssignment')) this.invalidateAccess();
         if (allOrNone && failures.length > 0) {
             this.tx.rollbackTo(statementSp);
@@ -318,6 +327,123 @@ export class ApexData {
             throw ex;
         }
         return results;
+    }
+
+    /**
+     * One DML statement over records of an object with triggers: before triggers see the whole list (in chunks of
+     * 200), each record is then saved with its trigger changes (addError fails only that record), and after
+     * triggers see every record saved — one trigger invocation per chunk, as the platform runs them.
+     */
+    private dmlWithTriggers(
+        interp: Interpreter,
+        ctx: CallContext,
+        op: 'insert' | 'update' | 'delete',
+        records: SObject[],
+        failures: DmlFailure[],
+        results: NativeObject[]
+    ): void {
+        const def = this.org.schema.require(records[0]!.type);
+        const stored = records.map((r) => {
+            const id = r.get('Id');
+            const row = typeof id === 'string' ? this.org.store.get(def.name, id) : undefined;
+            return row && row.IsDeleted !== true ? row : undefined;
+        });
+        const olds = op === 'insert' ? null : stored.map((row) => (row ? recordToSObject(def, row) : null));
+        const news =
+            op === 'delete'
+                ? null
+                : records.map((r, i) => {
+                      if (op === 'insert') {
+                          const c = r.clone();
+                          c.values.delete('id');
+                          return c;
+                      }
+                      const merged = stored[i] ? recordToSObject(def, stored[i]!) : r.clone();
+                      for (const [k, v] of r.values) merged.values.set(k, [v[0], v[1]]);
+                      return merged;
+                  });
+        const before = news?.map((n) => n.clone());
+        const fire = (when: 'before' | 'after', n: SObject[] | null, o: SObject[] | null): string | null => {
+            try {
+                this.host.fireTriggers(interp, def.name, when, op, n, o);
+                return null;
+            } catch (e) {
+                if (!(e instanceof ApexThrow)) throw e;
+                return `${when === 'before' ? 'Before' : 'After'}${cap(op)} caused by: ${e.exception.cls.fullName}: ${interp.toStr(e.exception.fields.get('message') ?? null)}`;
+            }
+        };
+        const live = (list: (SObject | null)[] | null): SObject[] | null =>
+            list ? (list.filter((x, i) => x !== null && (op === 'insert' || stored[i])) as SObject[]) : null;
+        const failAll = (message: string): void => {
+            records.forEach((r, index) => {
+                const f: DmlFailure = {
+                    index,
+                    code: 'CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY',
+                    message,
+                    fields: [],
+                    id: (r.get('Id') as string | null) ?? null
+                };
+                failures.push(f);
+                results.push(saveResult(f.id, false, [f], op));
+            });
+        };
+        const beforeError = fire('before', live(news), live(olds));
+        if (beforeError) return failAll(beforeError);
+        const batch: DeferredBatch = { saved: [], apply: null };
+        const saved = batch.saved;
+        const pending = this.host.deferTriggers(this.tx, def.name, batch);
+        try {
+            records.forEach((r, index) => {
+                const sp = this.tx.savepoint();
+                const id = (r.get('Id') as string | null) ?? null;
+                try {
+                    const n = news?.[index];
+                    const err = n?.errors[0] ?? olds?.[index]?.errors[0];
+                    if (err)
+                        throw new SfError(
+                            400,
+                            'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+                            err.message,
+                            err.field ? [err.field] : []
+                        );
+                    // The caller's values go through the save's checks (FLS in user mode); what a before trigger
+                    // changed is applied to the record being saved, as the platform does.
+                    batch.apply = null;
+                    if (n) {
+                        const changed: SfRecord = {};
+                        for (const [k, [name, v]] of n.values) {
+                            const was = before![index]!.values.get(k);
+                            if (k === 'id' || (was && was[1] === v)) continue;
+                            const f = this.org.schema.field(def.name, name);
+                            if (f) changed[f.name] = toStored(v) as SfValue;
+                        }
+                        batch.apply = changed;
+                    }
+                    let written: string;
+                    if (op === 'insert') {
+                        written = this.writeOne(ctx, 'insert', r, null);
+                    } else written = this.writeOne(ctx, op, r, null);
+                    results.push(saveResult(written, true, [], op));
+                } catch (e) {
+                    if (!(e instanceof SfError)) throw e;
+                    this.tx.rollbackTo(sp);
+                    const f: DmlFailure = { index, code: e.errorCode, message: e.message, fields: e.fields ?? [], id };
+                    failures.push(f);
+                    results.push(saveResult(id, false, [f], op));
+                }
+            });
+        } finally {
+            pending();
+        }
+        if (saved.length === 0) return;
+        const afterNews = op === 'delete' ? null : saved.map((x) => recordToSObject(def, x.rec!));
+        const afterOlds = op === 'insert' ? null : saved.map((x) => recordToSObject(def, x.old!));
+        const afterError = fire('after', afterNews, afterOlds);
+        if (afterError) {
+            failures.length = 0;
+            results.length = 0;
+            failAll(afterError);
+        }
     }
 
     private writeOne(ctx: CallContext, op: string, r: SObject, extField: string | null): string {
@@ -481,8 +607,28 @@ export function recordToSObject(def: ObjectDef, rec: SfRecord): SObject {
     return s;
 }
 
+/** An Apex DML statement's batch: the records saved (for the after triggers), the before-trigger changes to apply. */
+export interface DeferredBatch {
+    saved: { rec: SfRecord | undefined; old: SfRecord | undefined }[];
+    /** Stored values a before trigger set on the record being saved now. */
+    apply: SfRecord | null;
+}
+
 /** What ApexData needs from the program that runs it: triggers, async work, test lifecycle. */
 export interface ApexHost {
+    /** Whether the object has triggers on the operation (before or after). */
+    hasTriggers(sobject: string, op: string): boolean;
+    /** Runs the object's `when op` triggers over the records, in chunks of 200. */
+    fireTriggers(
+        interp: Interpreter,
+        sobject: string,
+        when: 'before' | 'after',
+        op: string,
+        news: SObject[] | null,
+        olds: SObject[] | null
+    ): void;
+    /** Until the returned function is called, writes of `sobject` in `tx` run no triggers and are collected. */
+    deferTriggers(tx: Transaction, sobject: string, into: DeferredBatch): () => void;
     deliverEvents(interp: Interpreter): void;
     startTest(interp: Interpreter): void;
     stopTest(interp: Interpreter): void;

@@ -13,7 +13,7 @@ import { RecordStore, type PublishedEvent, type SfRecord, type Transaction } fro
 import type { ClassDecl, Stmt, TriggerDecl, TypeRef } from './ast.ts';
 import { EXCEPTION, findMethods, isSubclass, type ClassInfo } from './classes.ts';
 import { parseCron, nextFire, type Cron } from './cron.ts';
-import { ApexData, recordToSObject, toStored, type ApexHost } from './data.ts';
+import { ApexData, recordToSObject, toStored, type ApexHost, type DeferredBatch } from './data.ts';
 import { Execution } from './execution.ts';
 import type {
     AnonymousResult,
@@ -453,6 +453,8 @@ export class CompiledProgram implements ApexProgram, Program {
     // ---- async, events, triggers ----------------------------------------------------------------------------
 
     private readonly active: Execution[] = [];
+    /** Writes whose triggers an Apex DML statement runs itself, as a batch (ApexData.dmlWithTriggers). */
+    private readonly deferred = new WeakMap<Transaction, Map<string, DeferredBatch>>();
     /** Jobs System.schedule'd outside tests, fired when the org's clock passes their next fire time. */
     private readonly schedules: {
         row: SfRecord;
@@ -464,13 +466,30 @@ export class CompiledProgram implements ApexProgram, Program {
         context: NativeObject;
     }[] = [];
     private timer: NodeJS.Timeout | undefined;
-    private readonly txExecutions = new WeakMap<Transaction, { exec: Execution; interp: Interpreter }>();
     private readonly delivered = new WeakMap<Transaction, number>();
     /** PublishImmediately events of a test's org copy, waiting for Test.getEventBus().deliver(). */
     private readonly immediateEvents = new WeakMap<Org, PublishedEvent[]>();
 
     private host(org: Org, exec: Execution): ApexHost {
         return {
+            hasTriggers: (sobject, op) =>
+                this.triggersFor(sobject, `before ${op}`).length + this.triggersFor(sobject, `after ${op}`).length > 0,
+            fireTriggers: (interp, sobject, when, op, news, olds) => {
+                const triggers = this.triggersFor(sobject, `${when} ${op}`);
+                const size = (news ?? olds ?? []).length;
+                for (let i = 0; i < size; i += 200) {
+                    const n = news ? news.slice(i, i + 200) : null;
+                    const o = olds ? olds.slice(i, i + 200) : null;
+                    for (const t of triggers) this.fireTrigger(interp, t, `${when} ${op}`, n, o);
+                }
+            },
+            deferTriggers: (tx, sobject, into) => {
+                const key = `${sobject.toLowerCase()}`;
+                const list = this.deferred.get(tx) ?? new Map();
+                list.set(key, into);
+                this.deferred.set(tx, list);
+                return () => list.delete(key);
+            },
             deliverEvents: (interp) => this.deliverPending(interp),
             startTest: (interp) => {
                 interp.exec.testStarted = true;
@@ -666,17 +685,21 @@ export class CompiledProgram implements ApexProgram, Program {
         ): void => {
             const triggers = this.triggersFor(def.name, `${when} ${op}`);
             if (triggers.length === 0 || def.kind === 'platformEvent') return;
-            const current = this.active[this.active.length - 1];
-            let own: { exec: Execution; interp: Interpreter } | undefined;
-            if (!current || current.data.org !== org || current.data.tx !== ctx.tx) {
-                // A write from outside Apex (REST, Composite, Collections, Bulk): one execution per transaction,
-                // so static state and limits are shared by every record the transaction writes.
-                own = this.txExecutions.get(ctx.tx);
-                if (!own) {
-                    own = this.execution(org, ctx.tx, ctx.userId);
-                    this.txExecutions.set(ctx.tx, own);
-                }
+            const batch = this.deferred.get(ctx.tx)?.get(def.name.toLowerCase());
+            if (batch) {
+                if (when === 'before' && rec && batch.apply) Object.assign(rec, batch.apply);
+                if (when === 'after')
+                    batch.saved.push({ rec: rec ? { ...rec } : undefined, old: old ? { ...old } : undefined });
+                return;
             }
+            const current = this.active[this.active.length - 1];
+            // A write from outside Apex (REST, Composite, Collections, Bulk) runs the triggers of each record in an
+            // execution of its own: those paths write record by record, so a shared one would count one batch as many
+            // trigger runs (a recursion guard would trip).
+            const own =
+                current && current.data.org === org && current.data.tx === ctx.tx
+                    ? undefined
+                    : this.execution(org, ctx.tx, ctx.userId);
             const exec = own?.exec ?? current!;
             const interp = own?.interp ?? new Interpreter(this, exec);
             const newRec = rec ? recordToSObject(def, rec) : null;

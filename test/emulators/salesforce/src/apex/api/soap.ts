@@ -139,13 +139,19 @@ export function sessionIdOf(request: SoapRequest): string | undefined {
  */
 export function authenticateSoap(org: Org, request: SoapRequest): { userId: string; token: string } {
     const token = sessionIdOf(request);
-    const session = token ? org.sessions.use(token) : undefined;
-    const user = session ? org.store.get('User', session.userId) : undefined;
-    if (!session || !token || !user || user.IsActive !== true) throw invalidSessionFault();
+    const userId = sessionUser(org, token);
+    if (!userId || !token) throw invalidSessionFault();
     if (!org.limits.bill())
         throw new SoapFault('REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.');
     org.counters.billed += 1;
-    return { userId: session.userId, token };
+    return { userId, token };
+}
+
+/** The active user behind a live session token (refreshing its inactivity timer), or undefined. */
+export function sessionUser(org: Org, token: string | undefined): string | undefined {
+    const session = token ? org.sessions.use(token) : undefined;
+    const user = session ? org.store.get('User', session.userId) : undefined;
+    return session && user && user.IsActive === true ? session.userId : undefined;
 }
 
 /** Plain values as SOAP elements: null → xsi:nil, arrays → repeated elements, undefined → left out. */
