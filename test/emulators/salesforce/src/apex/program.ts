@@ -756,7 +756,12 @@ export class CompiledProgram implements ApexProgram, Program {
     /** Runs every scheduled job whose fire time the org's clock has passed, each in its own transaction. */
     runDueSchedules(): number {
         let fired = 0;
-        for (const s of this.schedules) {
+        for (const s of [...this.schedules]) {
+            // A job whose CronTrigger row is gone (org reset, abortJob) no longer fires.
+            if (this.org.store.get('CronTrigger', String(s.row.Id)) !== s.row) {
+                this.schedules.splice(this.schedules.indexOf(s), 1);
+                continue;
+            }
             const now = this.org.clock.peekMs();
             if (s.next > now) continue;
             fired++;

@@ -383,8 +383,12 @@ export function callStatic(interp: Interpreter, path: string[], args: unknown[],
         case 'isqueueable':
         case 'isscheduled':
             return exec.async && exec.asyncKind === name.slice(2);
-        case 'abortjob':
+        case 'abortjob': {
+            const row = data.org.store.get('CronTrigger', String(need(interp, a)));
+            if (!row) return interp.fail('StringException', `Invalid id: ${String(a)}`);
+            data.org.store.table('CronTrigger').delete(String(row.Id));
             return null;
+        }
         // UserInfo
         case 'userinfo.getuserid':
             return exec.userId;
