@@ -9,6 +9,7 @@
  *    CDC → CLM and webhook → Salesforce latency at a steady rate, record-syncs/second for a burst, and the connector
  *    process's RSS with 10,000 items queued.
  * 3. The store's own throughput (connector-service/bench/store.ts).
+ * 4. The package's Apex (test/bench/apex.ts): its compile, the full Apex test run through runTests, coverage.
  *
  * Sizes (environment; defaults finish in a few minutes on two cores):
  *   BENCH_RECORDS=1000          records written in part 1
@@ -31,6 +32,7 @@ import {
 } from '../../connector-service/src/adapters/salesforce/jsforceSalesforce.ts';
 import { startSalesforceEmulator } from '../emulators/salesforce/src/index.ts';
 import { repoRoot } from '../support/requirements.ts';
+import { runApexBench } from './apex.ts';
 import { runPipelineBench } from './pipeline.ts';
 
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -121,6 +123,15 @@ if (Object.values(storeSizes).some((value) => value !== '0')) {
     console.log(storeOutput.trim());
 }
 
+console.log("\nThe package's Apex in the org emulator (test/bench/apex.ts)");
+const apex = await runApexBench(repoRoot);
+console.log(
+    `  org start: ${apex.apexOrgStartMs} ms; the package's Apex compiled on first need: ${apex.apexCompileMs} ms`
+);
+console.log(
+    `  ${apex.apexTestMethods} package test methods through runTests: ${apex.apexTestRunMs} ms, org-wide coverage ${apex.apexCoveragePercent} %`
+);
+
 console.log(`\nLoad average (1 min) at the end: ${loadAverage()}`);
 console.log(
     JSON.stringify({
@@ -130,6 +141,7 @@ console.log(
         recordsPerSecondSalesforceWrites: Math.round(RECORDS / connectorSeconds),
         baselineCallsPer1000Writes: perThousand(baselineCalls),
         baselineRecordsPerSecond: Math.round(RECORDS / baselineSeconds),
-        ...pipeline
+        ...pipeline,
+        ...apex
     })
 );

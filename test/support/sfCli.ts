@@ -1,5 +1,6 @@
 // The real sf CLI in tests: where it is, and the environment that keeps it private (its own HOME and XDG dirs),
-// quiet (no telemetry, update checks or release notes) and on the REST deploy path (research/toolchain.md §4).
+// quiet (no telemetry, update checks or release notes), on the CLI's default (SOAP) deploy path; pass
+// `{ SF_ORG_METADATA_REST_DEPLOY: 'true' }` in `extra` for the REST deploy (research/toolchain.md §4).
 import path from 'node:path';
 import { repoRoot } from './requirements.ts';
 
@@ -16,7 +17,6 @@ export function sfCliEnv(home: string, extra: Record<string, string> = {}): Reco
         SF_AUTOUPDATE_DISABLE: 'true',
         SF_SKIP_NEW_VERSION_CHECK: 'true',
         SF_HIDE_RELEASE_NOTES: 'true',
-        SF_ORG_METADATA_REST_DEPLOY: 'true',
         ...extra
     };
 }

@@ -13,6 +13,7 @@ import { createSign } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
+import { runApexConformance } from './apex.ts';
 import { runGrpcConformance } from './grpc.ts';
 
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
@@ -428,6 +429,8 @@ export async function runConformance(dir: string, log: (line: string) => void = 
             }
             results.push({ file, name: c.name, outcome: problems.length === 0 ? 'passed' : 'failed', problems });
         }
+        // The Apex semantics cases (conformance/apex) are the project's own: they run with its REST cases, in that org.
+        if (path.resolve(dir) === PROJECT_CASES) results.push(...runApexConformance(emu.org));
     } finally {
         await emu.close();
     }

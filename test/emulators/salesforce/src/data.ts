@@ -297,6 +297,7 @@ export class DataService {
         const rec = this.newRow(ctx, def, values);
         const id = String(rec.Id);
         if (def.name === 'ContentVersion') this.prepareContentVersion(ctx, rec);
+        this.org.apexTriggers?.before(ctx, def, 'insert', rec, undefined);
         this.derive(def, rec, undefined, ctx);
         this.requiredMissing(def, rec);
         this.checkUnique(def, rec);
@@ -304,6 +305,7 @@ export class DataService {
         for (const [k, v] of Object.entries(rec)) if (v !== null && k !== 'Id') fields[k] = { old: null, new: v };
         ctx.tx.write(def.name, rec, { changeType: 'CREATE', fields });
         this.afterWrite(ctx, def, rec, undefined);
+        this.org.apexTriggers?.after(ctx, def, 'insert', rec, undefined);
         return { id, created: true };
     }
 
@@ -430,10 +432,12 @@ export class DataService {
         const now = formatDateTime(this.org.clock.nowMs());
         if ('LastModifiedDate' in rec)
             Object.assign(rec, { LastModifiedDate: now, LastModifiedById: ctx.userId, SystemModstamp: now });
+        this.org.apexTriggers?.before(ctx, def, 'update', rec, old);
         this.derive(def, rec, old, ctx);
         this.requiredMissing(def, rec, Object.keys(values));
         this.checkUnique(def, rec);
         this.writeChanged(ctx, def, old, rec);
+        this.org.apexTriggers?.after(ctx, def, 'update', rec, old);
         return { id, created: false };
     }
 
@@ -482,7 +486,9 @@ export class DataService {
         const id = this.parseId(def, idText);
         const old = this.row(def, id);
         this.checkObject(ctx, def, 'delete');
+        this.org.apexTriggers?.before(ctx, def, 'delete', undefined, old);
         this.deleteRow(ctx, def, old);
+        this.org.apexTriggers?.after(ctx, def, 'delete', undefined, old);
         return { id, created: false };
     }
 

@@ -1,10 +1,12 @@
-// Metadata deploy over REST (what `sf project deploy start` uses with SF_ORG_METADATA_REST_DEPLOY=true).
-// The checking itself lives in ./metadata (MetadataDeployService); this wires its two routes, and applies a
-// successful non-checkOnly deploy's objects, fields and permission sets to the org's schema.
+// Metadata deploy over REST (what `sf project deploy start` uses with SF_ORG_METADATA_REST_DEPLOY=true; the SOAP
+// deploy it uses by default is in apex/api/metadata-soap.ts, on the same service). The checking itself lives in
+// ./metadata (MetadataDeployService); this wires its two routes, and applies a successful non-checkOnly deploy's
+// objects, fields and permission sets to the org's schema.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Services } from './context.ts';
 import { SfError } from './errors.ts';
 import { MetadataDeployService, type DeployedComponents } from './metadata/index.ts';
+import { compileDeployedApex } from './apex/deploy.ts';
 import { fieldFromMetadata, MetadataFieldError } from './schema/metadata-fields.ts';
 import { newCustomObject } from './schema/metadata-loader.ts';
 
@@ -62,7 +64,8 @@ export function applyDeployed(s: Services, deployed: DeployedComponents): void {
     }
 }
 
-export function registerMetadataRoutes(app: FastifyInstance, s: Services): void {
+/** Registers the REST deploy routes; returns the org's deploy service (shared with the SOAP deploy). */
+export function registerMetadataRoutes(app: FastifyInstance, s: Services): () => MetadataDeployService {
     let service: MetadataDeployService | undefined;
     const deployService = () => {
         service ??= new MetadataDeployService({
@@ -72,7 +75,8 @@ export function registerMetadataRoutes(app: FastifyInstance, s: Services): void 
             },
             now: () => s.org.clock.now(),
             userId: s.org.userIds.admin,
-            onDeployed: (deployed) => applyDeployed(s, deployed)
+            onDeployed: (deployed) => applyDeployed(s, deployed),
+            compileApex: (components) => compileDeployedApex(s.org, components)
         });
         return service;
     };
@@ -106,4 +110,5 @@ export function registerMetadataRoutes(app: FastifyInstance, s: Services): void 
         const result = deployService().get(request.params.id, request.query.includeDetails === 'true');
         return reply.code(result.status).send(result.body);
     });
+    return deployService;
 }

@@ -24,6 +24,28 @@ import {
     type TransactionContext
 } from './store.ts';
 import { coerceStored } from './values.ts';
+import { apexObjects } from './apex/objects.ts';
+import { loadPackageApex } from './apex/deploy.ts';
+import type { CallContext } from './data.ts';
+import type { ObjectDef } from './schema/types.ts';
+
+/** Runs Apex triggers around one record write; throws the SfError a trigger's addError makes. */
+export interface ApexTriggerHook {
+    before(
+        ctx: CallContext,
+        def: ObjectDef,
+        op: 'insert' | 'update' | 'delete',
+        rec: SfRecord | undefined,
+        old: SfRecord | undefined
+    ): void;
+    after(
+        ctx: CallContext,
+        def: ObjectDef,
+        op: 'insert' | 'update' | 'delete',
+        rec: SfRecord | undefined,
+        old: SfRecord | undefined
+    ): void;
+}
 
 const savedStateSchema = z.object({
     version: z.literal(1),
@@ -105,6 +127,8 @@ export class Org {
     loaded: LoadedMetadata[] = [];
     userIds!: Record<SeededUserKey, string>;
     autoNumbers = new Map<string, number>();
+    /** Apex triggers of the installed program, run by every record write (DataService). */
+    apexTriggers: ApexTriggerHook | undefined;
 
     constructor(readonly options: OrgOptions) {
         this.orgId = IdGenerator.make('00D', 1);
@@ -112,6 +136,8 @@ export class Org {
         this.limits = new Limits(options.dailyApiMax);
         this.sessions = new SessionStore(this.clock, this.orgId15, options.sessionTimeoutMs);
         this.build();
+        // The package's Apex runs without a deploy call, as it would in an org it was installed in.
+        loadPackageApex(this);
     }
 
     /** Back to the seeded state: schema from metadata, records, limits, counters and faults. Sessions survive. */
@@ -127,7 +153,7 @@ export class Org {
 
     private build(): void {
         this.schema = new SchemaRegistry(() => this.clock.peekMs());
-        for (const def of [...standardObjects(), ...cpqObjects()]) this.schema.addObject(def);
+        for (const def of [...standardObjects(), ...cpqObjects(), ...apexObjects()]) this.schema.addObject(def);
         this.loaded = this.options.metadataDirs.map((dir) => loadMetadataDir(dir, this.schema));
         this.seed();
     }

@@ -5,6 +5,9 @@ import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import formbody from '@fastify/formbody';
 import { ZodError } from 'zod';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerAnonymousApexRoutes } from './apex/api/anonymous.ts';
+import { registerMetadataSoapRoutes } from './apex/api/metadata-soap.ts';
+import { registerApexTestRoutes } from './apex/api/test-runs.ts';
 import { registerAbsentFeatureRoutes } from './rest/absent-features.ts';
 import { OAuthError, registerOAuthRoutes, type OAuthConfig } from './auth/oauth.ts';
 import { registerBulkRoutes } from './bulk/routes.ts';
@@ -185,7 +188,9 @@ export function buildServer(
     registerQueryRoutes(app, services, cursors);
     registerCollectionRoutes(app, services);
     registerBulkRoutes(app, services, ADMIN_PREFIX);
-    registerMetadataRoutes(app, services);
+    registerMetadataSoapRoutes(app, services, registerMetadataRoutes(app, services));
+    registerAnonymousApexRoutes(app, services);
+    registerApexTestRoutes(app, services);
     registerAbsentFeatureRoutes(app, services);
     registerSearchRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);

@@ -12,6 +12,7 @@ import {
     sharedDir,
     sharedRequirement
 } from '../../../support/requirements.ts';
+import { readApexCases } from '../conformance/apex.ts';
 import { PROJECT_CASES, runConformance } from '../conformance/runner.ts';
 
 const casesDir = path.join(sharedDir, 'sf-conformance');
@@ -26,7 +27,7 @@ describe.skipIf(!openssl)('project conformance cases (conformance/cases)', () =>
         const lines: string[] = [];
         const report = await runConformance(PROJECT_CASES, (l) => lines.push(l));
         expect(report.failed, lines.join('\n')).toBe(0);
-        expect(report.passed).toBe(caseFiles(PROJECT_CASES).length);
+        expect(report.passed).toBe(caseFiles(PROJECT_CASES).length + readApexCases().length);
     }, 120_000);
 });
 
@@ -39,7 +40,7 @@ describe.skipIf(!shared)('conformance cases (sf-wire.md §9)', () => {
     }, 120_000);
 
     it('passes the shared and the project cases through npm run test:conformance', () => {
-        const total = caseFiles(casesDir).length + caseFiles(PROJECT_CASES).length;
+        const total = caseFiles(casesDir).length + caseFiles(PROJECT_CASES).length + readApexCases().length;
         const output = execFileSync(
             process.execPath,
             [

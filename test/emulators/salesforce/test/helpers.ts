@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsforce from 'jsforce';
+import JSZip from 'jszip';
 import {
     startSalesforceEmulator,
     type RunningSalesforceEmulator,
@@ -98,3 +99,18 @@ export async function admin(
 }
 
 export const dataPath = (sub: string) => `/services/data/v${API_VERSION}${sub}`;
+
+/** A metadata zip (package.xml + objects/Account.object) adding one Account text field of the given type. */
+export async function accountFieldZip(fieldName: string, type = 'Text'): Promise<Buffer> {
+    const ns = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
+    const zip = new JSZip();
+    zip.file(
+        'package.xml',
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Package ${ns}>\n    <types>\n        <members>Account.${fieldName}</members>\n        <name>CustomField</name>\n    </types>\n    <version>62.0</version>\n</Package>\n`
+    );
+    zip.file(
+        'objects/Account.object',
+        `<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject ${ns}>\n    <fields>\n        <fullName>${fieldName}</fullName>\n        <label>Region</label>\n        <length>30</length>\n        <type>${type}</type>\n    </fields>\n</CustomObject>\n`
+    );
+    return zip.generateAsync({ type: 'nodebuffer' });
+}

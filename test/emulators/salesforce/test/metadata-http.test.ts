@@ -1,28 +1,13 @@
 // The deployRequest routes of the running emulator over HTTP: the documented replies and errors on the wire,
 // who may deploy, and a real deploy reaching describe — the service (src/metadata) as the org serves it.
-import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSalesforceEmulator } from '../src/index.ts';
-import { call, dataPath, startFixtureOrg, tokenFor } from './helpers.ts';
+import { call, dataPath, startFixtureOrg, tokenFor, accountFieldZip } from './helpers.ts';
 
-const NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
 const DEPLOY = dataPath('/metadata/deployRequest');
 
 let emu: RunningSalesforceEmulator;
 let adminToken: string;
-
-async function fieldZip(fieldName: string): Promise<Buffer> {
-    const zip = new JSZip();
-    zip.file(
-        'package.xml',
-        `<?xml version="1.0" encoding="UTF-8"?>\n<Package ${NS}>\n    <types>\n        <members>Account.${fieldName}</members>\n        <name>CustomField</name>\n    </types>\n    <version>62.0</version>\n</Package>\n`
-    );
-    zip.file(
-        'objects/Account.object',
-        `<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject ${NS}>\n    <fields>\n        <fullName>${fieldName}</fullName>\n        <label>Region</label>\n        <length>30</length>\n        <type>Text</type>\n    </fields>\n</CustomObject>\n`
-    );
-    return zip.generateAsync({ type: 'nodebuffer' });
-}
 
 async function postDeploy(token: string, zip: Buffer | undefined, options: unknown) {
     const form = new FormData();
@@ -61,7 +46,7 @@ describe('deployRequest over HTTP', () => {
     });
 
     it('answers 201 Pending, then the finished result when polled; details only with includeDetails', async () => {
-        const started = await postDeploy(adminToken, await fieldZip('Region__c'), { checkOnly: true });
+        const started = await postDeploy(adminToken, await accountFieldZip('Region__c'), { checkOnly: true });
         expect(started.status).toBe(201);
         expect(started.json).toMatchObject({
             id: expect.stringMatching(/^0Af/),
@@ -84,7 +69,7 @@ describe('deployRequest over HTTP', () => {
     });
 
     it('a deploy that is not checkOnly adds the field to describe', async () => {
-        const started = await postDeploy(adminToken, await fieldZip('Territory__c'), { checkOnly: false });
+        const started = await postDeploy(adminToken, await accountFieldZip('Territory__c'), { checkOnly: false });
         expect((await pollUntilDone(started.json.id as string)).status).toBe('Succeeded');
         const describe = await call(emu, 'GET', dataPath('/sobjects/Account/describe'), { token: adminToken });
         expect((describe.json as { fields: { name: string; type: string; length: number }[] }).fields).toContainEqual(
@@ -110,7 +95,7 @@ describe('deployRequest over HTTP', () => {
 
     it('refuses a user without Modify All Data, and a request without a session', async () => {
         const integrationToken = await tokenFor(emu, emu.users.integration.username);
-        const refused = await postDeploy(integrationToken, await fieldZip('Region__c'), { checkOnly: true });
+        const refused = await postDeploy(integrationToken, await accountFieldZip('Region__c'), { checkOnly: true });
         expect(refused.status).toBe(403);
         expect(refused.json).toEqual([expect.objectContaining({ errorCode: 'INSUFFICIENT_ACCESS' })]);
         const anonymous = await call(emu, 'GET', `${DEPLOY}/0Af5e0000000999`);

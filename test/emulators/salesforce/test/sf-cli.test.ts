@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, requireOrSkip } from '../../../support/requirements.ts';
+import { activeProgram } from '../src/apex/index.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '../src/index.ts';
 import { tokenFor } from './helpers.ts';
 import { SF_BIN, sfCliEnv } from '../../../support/sfCli.ts';
@@ -40,22 +41,26 @@ let emulator: RunningSalesforceEmulator;
 let sfHome: string;
 let workDir: string;
 
-/** Runs sf with a private HOME, no telemetry, no update checks, and the REST deploy path; always `--json`. */
-function sf(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<SfRun> {
+/**
+ * Runs sf with a private HOME, no telemetry, no update checks, and the default (SOAP) deploy path; with
+ * `--json` unless `printed` is set, in which case `stdout` is what a user sees on the screen.
+ */
+function sf(
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string>; printed?: boolean } = {}
+): Promise<SfRun & { stdout: string }> {
     const env: Record<string, string> = sfCliEnv(sfHome, options.env ?? {});
     return new Promise((resolve, reject) => {
         execFile(
             SF_BIN,
-            [...args, '--json'],
+            options.printed ? args : [...args, '--json'],
             { cwd: options.cwd ?? workDir, env, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024 },
             (error, stdout, stderr) => {
                 if (error && typeof error.code !== 'number') return reject(error);
+                const exitCode = typeof error?.code === 'number' ? error.code : 0;
+                if (options.printed) return resolve({ exitCode, json: { status: exitCode }, stderr, stdout });
                 try {
-                    resolve({
-                        exitCode: typeof error?.code === 'number' ? error.code : 0,
-                        json: JSON.parse(stdout),
-                        stderr
-                    });
+                    resolve({ exitCode, json: JSON.parse(stdout), stderr, stdout });
                 } catch {
                     reject(
                         new Error(
@@ -113,9 +118,13 @@ function deployResult(run: SfRun) {
     return { ...result, files: result.files ?? [] };
 }
 
-const dryRun = (cwd: string) =>
+/** The CLI's REST deploy (`metadata/deployRequest`) instead of its default, the SOAP Metadata API. */
+const REST_DEPLOY = { SF_ORG_METADATA_REST_DEPLOY: 'true' };
+
+const dryRun = (cwd: string, env: Record<string, string> = {}) =>
     sf(['project', 'deploy', 'start', '--dry-run', '--source-dir', 'force-app', '--target-org', ALIAS, '--wait', '2'], {
-        cwd
+        cwd,
+        env
     });
 
 /** `sf data create record` of an Account with this name. */
@@ -339,6 +348,41 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
         expect(schemaSize()).toBe(sizeBefore);
     }, 150_000);
 
+    it.each([
+        ['the SOAP Metadata API (the default)', {}],
+        ['the REST deployRequest', REST_DEPLOY]
+    ])(
+        'dry-runs the deploy of force-app successfully over %s, and the dry run changes nothing in the org',
+        async (_, env) => {
+            const schemaSize = () => emulator.org.schema.all().reduce((n, o) => n + 1 + o.fields.length, 0);
+            const sizeBefore = schemaSize();
+            const endpoint =
+                env === REST_DEPLOY
+                    ? 'POST /services/data/:version/metadata/deployRequest'
+                    : 'POST /services/Soap/m/:version';
+            const callsBefore = emulator.org.counters.endpoints[endpoint] ?? 0;
+            const run = await dryRun(copyProject(), env);
+            const result = deployResult(run);
+            const failed = result.files.filter((f) => f.state === 'Failed');
+            expect(failed, 'force-app components the emulator rejected').toEqual([]);
+            expect(run.exitCode).toBe(0);
+            expect(result).toMatchObject({
+                status: 'Succeeded',
+                success: true,
+                checkOnly: true,
+                numberComponentErrors: 0
+            });
+            const apexClasses = filesUnder(path.join(repoRoot, 'force-app'), '.cls').length;
+            expect(new Set(result.files.filter((f) => f.type === 'ApexClass').map((f) => f.fullName)).size).toBe(
+                apexClasses
+            );
+            expect(result.numberComponentsTotal).toBeGreaterThanOrEqual(apexClasses);
+            expect(schemaSize()).toBe(sizeBefore);
+            expect(emulator.org.counters.endpoints[endpoint] ?? 0).toBeGreaterThan(callsBefore);
+        },
+        150_000
+    );
+
     it('fails the dry run when an Apex class in a copy of force-app has a syntax error, naming file, line and problem', async () => {
         const project = copyProject();
         const classFile = filesUnder(path.join(project, 'force-app'), '.cls')[0];
@@ -421,4 +465,223 @@ describe.skipIf(!sfPresent)('the sf CLI against the emulated org', () => {
             })
         ]);
     }, 150_000);
+
+    it('deploys force-app over the default SOAP path: every Apex class and trigger compiles and is in the org', async () => {
+        const project = copyProject();
+        const run = await sf(
+            ['project', 'deploy', 'start', '--source-dir', 'force-app', '--target-org', ALIAS, '--wait', '5'],
+            { cwd: project }
+        );
+        const result = deployResult(run);
+        expect(result.files.filter((f) => f.state === 'Failed')).toEqual([]);
+        expect(run.exitCode, JSON.stringify(run.json).slice(0, 2000)).toBe(0);
+        expect(result).toMatchObject({ status: 'Succeeded', success: true, checkOnly: false });
+        const classes = filesUnder(path.join(project, 'force-app'), '.cls').map((f) => path.basename(f, '.cls'));
+        const triggers = filesUnder(path.join(project, 'force-app'), '.trigger').map((f) =>
+            path.basename(f, '.trigger')
+        );
+        const query = await sf([
+            'data',
+            'query',
+            '--use-tooling-api',
+            '--query',
+            'SELECT Name FROM ApexClass',
+            '--target-org',
+            ALIAS
+        ]);
+        expect(query.exitCode, JSON.stringify(query.json)).toBe(0);
+        const names = ((query.json.result as { records: { Name: string }[] }).records ?? []).map((r) => r.Name);
+        expect(names.sort()).toEqual([...classes].sort());
+        expect(
+            activeProgram(emulator.org)
+                ?.sources()
+                .filter((x) => x.kind === 'trigger')
+                .map((x) => x.name)
+                .sort()
+        ).toEqual(triggers.sort());
+    }, 200_000);
+
+    it('sf apex run --file prints the debug output of a block that writes, queries and calls the package', async () => {
+        const block = path.join(workDir, 'block.apex');
+        writeFileSync(
+            block,
+            [
+                "insert new Account(Name = 'Apex Run Test Co');",
+                "Integer found = [SELECT COUNT() FROM Account WHERE Name = 'Apex Run Test Co'];",
+                "System.debug('accounts found: ' + found);",
+                "System.debug(LoggingLevel.WARN, 'field rules: ' + ClmAdminController.getFieldRules().size());"
+            ].join('\n')
+        );
+        const run = await sf(['apex', 'run', '--file', block, '--target-org', ALIAS], { printed: true });
+        expect(run.exitCode, run.stderr).toBe(0);
+        expect(run.stdout).toContain('Compiled successfully.');
+        expect(run.stdout).toContain('Executed successfully.');
+        expect(run.stdout).toMatch(/^\d+\.0 APEX_CODE,DEBUG;APEX_PROFILING,INFO$/m);
+        expect(run.stdout).toContain("Execute Anonymous: insert new Account(Name = 'Apex Run Test Co');");
+        expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \(\d+\)\|USER_DEBUG\|\[3\]\|DEBUG\|accounts found: 1$/m);
+        expect(run.stdout).toMatch(/\|USER_DEBUG\|\[\d+\]\|WARN\|field rules: [1-9]\d*$/m);
+
+        const failing = path.join(workDir, 'failing.apex');
+        writeFileSync(failing, "String s;\nSystem.debug('about to fail');\nInteger n = s.length();\n");
+        const failed = await sf(['apex', 'run', '--file', failing, '--target-org', ALIAS], { printed: true });
+        expect(failed.exitCode).toBe(1);
+        expect(failed.stderr).toContain('System.NullPointerException: Attempt to de-reference a null object');
+        const failedJson = await sf(['apex', 'run', '--file', failing, '--target-org', ALIAS]);
+        expect(failedJson.json).toMatchObject({
+            name: 'executeRuntimeFailure',
+            // apex-node passes the SOAP text through, so the line is a string, as against an org.
+            data: {
+                success: false,
+                compiled: true,
+                line: '3',
+                logs: expect.stringContaining('|USER_DEBUG|[2]|DEBUG|about to fail')
+            }
+        });
+    }, 150_000);
+
+    it('sf apex run test --test-level RunLocalTests --code-coverage --wait 10 passes every package test and prints org-wide coverage', async () => {
+        const testMethods = filesUnder(path.join(repoRoot, 'force-app'), '.cls').reduce(
+            (n, file) =>
+                n +
+                (readFileSync(file, 'utf8').match(
+                    /@IsTest[^\n]*\n\s*(?:(?:private|public|global|static)\s+)*void\s+\w+\s*\(/gi
+                )?.length ?? 0),
+            0
+        );
+        expect(testMethods).toBeGreaterThan(0);
+        const started = performance.now();
+        const run = await sf([
+            'apex',
+            'run',
+            'test',
+            '--test-level',
+            'RunLocalTests',
+            '--code-coverage',
+            '--wait',
+            '10',
+            '--target-org',
+            ALIAS
+        ]);
+        const seconds = (performance.now() - started) / 1000;
+        const result = run.json.result as {
+            summary: Record<string, unknown>;
+            tests: { FullName: string; Outcome: string; Message: string | null }[];
+            coverage: { coverage: { name: string; coveredPercent: number }[] };
+        };
+        expect(result.tests.filter((t) => t.Outcome !== 'Pass')).toEqual([]);
+        expect(run.exitCode).toBe(0);
+        expect(result.summary).toMatchObject({ outcome: 'Passed', testsRan: testMethods, failing: 0 });
+        const orgWide = Number(String(result.summary.orgWideCoverage).replace('%', ''));
+        expect(orgWide).toBeGreaterThanOrEqual(75);
+        expect(result.coverage.coverage.map((c) => c.name)).toEqual(
+            expect.arrayContaining(['ClmSyncRequestService', 'ClmSyncStatusTrigger'])
+        );
+        process.stdout.write(
+            `sf apex run test: ${testMethods} package tests passed, org-wide coverage ${orgWide}% (${seconds.toFixed(1)} s for the whole command)\n`
+        );
+
+        const printed = await sf(
+            [
+                'apex',
+                'run',
+                'test',
+                '--class-names',
+                'ClmErrorsTest',
+                '--code-coverage',
+                '--wait',
+                '10',
+                '--target-org',
+                ALIAS
+            ],
+            { printed: true }
+        );
+        expect(printed.exitCode).toBe(0);
+        expect(printed.stdout).toMatch(/Outcome\s+Passed/);
+        expect(printed.stdout).toMatch(/Org Wide Coverage\s+\d+%/);
+        expect(printed.stdout).toMatch(/ClmErrors\s+\d+%/);
+    }, 200_000);
+
+    it('fails the deploy of a copy of force-app with an unknown field, a wrong signature and a type mismatch, printing the three errors with their lines', async () => {
+        const project = copyProject();
+        const edit = (name: string, from: string, to: string): { file: string; line: number } => {
+            const file = filesUnder(path.join(project, 'force-app'), '.cls').find(
+                (f) => path.basename(f) === `${name}.cls`
+            );
+            if (!file) throw new Error(`force-app has no class ${name}`);
+            const source = readFileSync(file, 'utf8');
+            if (!source.includes(from)) throw new Error(`${name} no longer contains ${from}`);
+            const changed = source.replace(from, to);
+            writeFileSync(file, changed);
+            const marker = to.split('\n').at(-1)!.trim();
+            return { file, line: changed.split('\n').findIndex((l) => l.includes(marker)) + 1 };
+        };
+        const field = edit(
+            'ClmTestData',
+            "StageName = 'Prospecting',",
+            "StageName = 'Prospecting', No_Such_Field__c = 1,"
+        );
+        const signature = edit(
+            'ClmSendController',
+            'return new ClmSyncRequestService().preview(recordId);',
+            'return new ClmSyncRequestService().preview(recordId, 42);'
+        );
+        const mismatch = edit(
+            'ClmTransformRules',
+            'Check result = new Check();',
+            "Check result = new Check();\n        Integer broken = 'text';"
+        );
+        const run = await dryRun(project);
+        const failed = deployResult(run).files.filter((f) => f.state === 'Failed');
+        expect(run.exitCode).toBe(1);
+        expect(failed).toEqual(
+            expect.arrayContaining([
+                expect.objectContaining({
+                    fullName: 'ClmTestData',
+                    filePath: field.file,
+                    lineNumber: field.line,
+                    error: expect.stringMatching(
+                        new RegExp(`^Invalid field No_Such_Field__c for Opportunity \\(${field.line}:\\d+\\)$`)
+                    )
+                }),
+                expect.objectContaining({
+                    fullName: 'ClmSendController',
+                    filePath: signature.file,
+                    lineNumber: signature.line,
+                    error: expect.stringMatching(
+                        /^Method does not exist or incorrect signature: .*preview\(Id, Integer\)/
+                    )
+                }),
+                expect.objectContaining({
+                    fullName: 'ClmTransformRules',
+                    filePath: mismatch.file,
+                    lineNumber: mismatch.line,
+                    error: expect.stringMatching(
+                        new RegExp(`^Illegal assignment from String to Integer \\(${mismatch.line}:\\d+\\)$`)
+                    )
+                })
+            ])
+        );
+        expect(failed).toHaveLength(3);
+        const printed = await sf(
+            [
+                'project',
+                'deploy',
+                'start',
+                '--dry-run',
+                '--source-dir',
+                'force-app',
+                '--target-org',
+                ALIAS,
+                '--wait',
+                '2'
+            ],
+            { cwd: project, printed: true }
+        );
+        expect(printed.exitCode).toBe(1);
+        const screen = printed.stdout + printed.stderr;
+        expect(screen).toContain('Invalid field No_Such_Field__c for Opportunity');
+        expect(screen).toContain(`(${field.line}:`);
+        expect(screen).toContain('Illegal assignment from String to Integer');
+        expect(screen).toContain(`(${mismatch.line}:`);
+    }, 200_000);
 });

@@ -418,7 +418,11 @@ export async function checkDeployZip(bytes: Buffer, options: CheckOptions, org: 
         if (!isNamed(manifest, typeName, component.fullName)) {
             problems.push(problem(`${typeName} ${component.fullName} is in the zip but not named in package.xml`));
         }
-        results.push({ ...base, problems });
+        const apexSource =
+            (typeName === 'ApexClass' || typeName === 'ApexTrigger') && component.contentPath
+                ? component.files.get(component.contentPath)
+                : undefined;
+        results.push({ ...base, problems, ...(apexSource !== undefined ? { apexSource } : {}) });
     }
 
     checkManifestMembersPresent(manifest, components, objects, unreadableObjects, options, packageComponent);

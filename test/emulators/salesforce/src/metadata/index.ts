@@ -7,7 +7,7 @@ import { SfError, notFound } from '../errors.ts';
 import { IdGenerator, normalizeId } from '../ids.ts';
 import type { CheckOutcome, OrgView } from './check.ts';
 import { ZipRejectedError, checkDeployZip } from './check.ts';
-import type { CheckedComponent, DeployedComponents, DeployedObject, OrgSchema } from './model.ts';
+import type { CheckedComponent, DeployedComponents, DeployedObject, OrgSchema, Problem } from './model.ts';
 import type { DeployOptions } from './request.ts';
 import { parseDeployRequest } from './request.ts';
 
@@ -22,11 +22,16 @@ export interface MetadataDeployServiceOptions {
     userName?: string;
     /** Called once for each deploy that succeeded (fully or partially) and was not checkOnly. */
     onDeployed?: (deployed: DeployedComponents) => void;
+    /**
+     * Compiles the deploy's Apex together with the org's: problems by component (type#fullName, lower case), and
+     * `install` to run the new program once the deploy commits.
+     */
+    compileApex?: (components: CheckedComponent[]) => { problems: Map<string, Problem[]>; install: () => void };
 }
 
 export type DeployStatus = 'Pending' | 'InProgress' | 'Succeeded' | 'SucceededPartial' | 'Failed';
 
-interface DeployRecord {
+export interface DeployRecord {
     id: string;
     options: DeployOptions;
     createdDate: Date;
@@ -87,10 +92,19 @@ export class MetadataDeployService {
             if (error instanceof SfError) return { status: error.status, body: error.toBody() };
             throw error;
         }
+        const record = this.submit(request.zip, request.options);
+        return {
+            status: 201,
+            body: { id: record.id, deployOptions: record.options, deployResult: this.resultBody(record, false) }
+        };
+    }
+
+    /** Queues the deploy of a zip (the REST and SOAP deploy both land here); the check runs after the reply. */
+    submit(zip: Buffer, options: DeployOptions): DeployRecord {
         const now = this.opts.now();
         const record: DeployRecord = {
             id: this.ids.next(DEPLOY_KEY_PREFIX),
-            options: request.options,
+            options,
             createdDate: now,
             lastModifiedDate: now,
             startDate: null,
@@ -103,14 +117,9 @@ export class MetadataDeployService {
             finished: Promise.resolve()
         };
         // The org queues the request and answers before it looks at the zip; the check runs after this reply.
-        record.finished = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-            this.run(record, request.zip)
-        );
+        record.finished = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run(record, zip));
         this.deploys.set(record.id, record);
-        return {
-            status: 201,
-            body: { id: record.id, deployOptions: record.options, deployResult: this.resultBody(record, false) }
-        };
+        return record;
     }
 
     /** GET …/metadata/deployRequest/{id}[?includeDetails=true] */
@@ -174,6 +183,15 @@ export class MetadataDeployService {
             return;
         }
         record.components = outcome.components;
+        // The whole set of Apex compiles as one unit; only when every component parsed.
+        let installApex: (() => void) | undefined;
+        const apex = outcome.components.filter((c) => c.apexSource !== undefined);
+        if (this.opts.compileApex && apex.length > 0 && apex.every((c) => c.problems.length === 0)) {
+            const compiled = this.opts.compileApex(apex);
+            for (const c of apex)
+                c.problems.push(...(compiled.problems.get(`${c.componentType}#${c.fullName}`.toLowerCase()) ?? []));
+            installApex = compiled.install;
+        }
         const failed = outcome.components.filter((c) => c.problems.length > 0);
         const manifestFailed = failed.some((c) => c.isManifest);
         const anySucceeded = outcome.components.some((c) => !c.isManifest && !failed.includes(c));
@@ -189,7 +207,10 @@ export class MetadataDeployService {
                 id: this.ensureComponentId(component)
             });
         }
-        if (record.status !== 'Failed' && !record.options.checkOnly) this.commit(record, outcome, failed);
+        if (record.status !== 'Failed' && !record.options.checkOnly) {
+            this.commit(record, outcome, failed);
+            if (failed.length === 0) installApex?.();
+        }
     }
 
     private commit(record: DeployRecord, outcome: CheckOutcome, failed: CheckedComponent[]): void {

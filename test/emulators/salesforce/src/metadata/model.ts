@@ -25,6 +25,8 @@ export interface CheckedComponent {
     problems: Problem[];
     /** package.xml or a destructiveChanges manifest: reported, but not a component of the org. */
     isManifest?: boolean;
+    /** ApexClass / ApexTrigger: the source text the org compiles. */
+    apexSource?: string;
 }
 
 export type ObjectKind = 'standard' | 'custom' | 'platformEvent' | 'customMetadata' | 'bigObject' | 'external';

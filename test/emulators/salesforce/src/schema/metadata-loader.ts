@@ -9,7 +9,15 @@ import { SchemaRegistry } from './registry.ts';
 import { systemFields } from './standard-objects.ts';
 import { defineField, type FieldDef, type ObjectDef } from './types.ts';
 
-const ARRAY_TAGS = new Set(['fields', 'value', 'values', 'objectPermissions', 'fieldPermissions', 'userPermissions']);
+const ARRAY_TAGS = new Set([
+    'fields',
+    'value',
+    'values',
+    'objectPermissions',
+    'fieldPermissions',
+    'userPermissions',
+    'customPermissions'
+]);
 const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@',
@@ -38,6 +46,8 @@ export interface PermissionSetDef {
     objectPermissions: ObjectPermission[];
     fieldPermissions: FieldPermission[];
     userPermissions: string[];
+    /** Custom permissions the set enables (FeatureManagement.checkPermission). */
+    customPermissions?: string[];
 }
 export interface CustomMetadataRecord {
     type: string;
@@ -312,6 +322,9 @@ function permissionSetOf(file: string): PermissionSetDef {
             editable: bool(p.editable)
         })),
         userPermissions: ((ps.userPermissions as Xml[] | undefined) ?? [])
+            .filter((u) => bool(u.enabled))
+            .map((u) => text(u.name) ?? ''),
+        customPermissions: ((ps.customPermissions as Xml[] | undefined) ?? [])
             .filter((u) => bool(u.enabled))
             .map((u) => text(u.name) ?? '')
     };

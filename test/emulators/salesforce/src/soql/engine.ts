@@ -84,20 +84,25 @@ function parseSoql(soql: string): ParsedQuery {
     }
 }
 
+/** What a query reads: the schema, the rows and the clock (the org's, or another store such as the Tooling API's). */
+export type QuerySource = Pick<Org, 'schema' | 'store' | 'clock'>;
+/** The access checks a query makes (an AccessView, or the Tooling API's fixed view). */
+export type QueryAccess = Pick<AccessView, 'object' | 'field'>;
+
 export class QueryEngine {
     constructor(
-        private readonly org: Org,
-        private readonly data: DataService
+        private readonly org: QuerySource,
+        private readonly data: Pick<DataService, 'value' | 'render'>
     ) {}
 
     private get schema() {
         return this.org.schema;
     }
 
-    run(access: AccessView, soql: string, version: string, includeDeleted: boolean): QueryOutput {
+    run(access: QueryAccess, soql: string, version: string, includeDeleted: boolean): QueryOutput {
         const parsed = parseSoql(soql);
-        if (parsed.groupBy || parsed.having)
-            throw new SfError(400, 'MALFORMED_QUERY', 'GROUP BY and HAVING are not supported by this emulator');
+        if (parsed.having) throw new SfError(400, 'MALFORMED_QUERY', 'HAVING is not supported by this emulator');
+        if (parsed.groupBy) return this.grouped(access, parsed, includeDeleted);
         const def = this.object(access, parsed.sObject ?? '');
         const plan = this.plan(access, parsed, def);
         const rows = this.rows(plan, includeDeleted);
@@ -115,11 +120,44 @@ export class QueryEngine {
         return { totalSize: page.length, records: page.map((r) => this.render(plan, r, version, includeDeleted)) };
     }
 
+    /** GROUP BY fields with COUNT() / COUNT(field): one AggregateResult row per group, columns by alias. */
+    private grouped(access: QueryAccess, parsed: ParsedQuery, includeDeleted: boolean): QueryOutput {
+        const def = this.object(access, parsed.sObject ?? '');
+        const plan = this.plan(access, { ...parsed, groupBy: undefined }, def);
+        const groupList = (Array.isArray(parsed.groupBy) ? parsed.groupBy : [parsed.groupBy]) as { field?: string }[];
+        const groupPaths = groupList.map((g) => {
+            if (!g.field) throw new SfError(400, 'MALFORMED_QUERY', 'GROUP BY supports fields only');
+            return this.path(access, def, g.field, plan.alias);
+        });
+        const groups = new Map<string, SfRecord[]>();
+        for (const row of this.rows(plan, includeDeleted)) {
+            const key = JSON.stringify(groupPaths.map((p) => this.valueAt(row, p)));
+            groups.set(key, [...(groups.get(key) ?? []), row]);
+        }
+        const fields = parsed.fields ?? [];
+        const records = [...groups.values()].map((rows) => {
+            const rec: Record<string, unknown> = { attributes: { type: 'AggregateResult' } };
+            let expr = 0;
+            plan.selections.forEach((s, i) => {
+                const alias = fields[i]?.alias as string | undefined;
+                if (s.kind === 'field') rec[alias ?? s.path.field.name] = this.valueAt(rows[0]!, s.path);
+                else if (s.kind === 'count') {
+                    rec[alias ?? `expr${expr++}`] = s.path
+                        ? rows.filter((r) => this.valueAt(r, s.path!) !== null).length
+                        : rows.length;
+                }
+            });
+            return rec;
+        });
+        const page = this.window(plan, records as unknown as SfRecord[]) as unknown as Record<string, unknown>[];
+        return { totalSize: page.length, records: page };
+    }
+
     /**
      * Column metadata (`/query?q=…&columns=true`), what `sf data query` asks for before the rows: one entry
      * per selected item, parent relationships as nested joinColumns.
      */
-    columns(access: AccessView, soql: string): Record<string, unknown> {
+    columns(access: QueryAccess, soql: string): Record<string, unknown> {
         const parsed = parseSoql(soql);
         const def = this.object(access, parsed.sObject ?? '');
         const plan = this.plan(access, parsed, def);
@@ -182,7 +220,7 @@ export class QueryEngine {
         };
     }
 
-    private object(access: AccessView, name: string): ObjectDef {
+    private object(access: QueryAccess, name: string): ObjectDef {
         const def = this.schema.get(name);
         if (!def || !def.queryable || !access.object(def).read) {
             throw new SfError(
@@ -203,7 +241,7 @@ export class QueryEngine {
     }
 
     /** Resolves "Name", "Account.Owner.Name" or "alias.Name" to field definitions, honouring FLS. */
-    private path(access: AccessView, def: ObjectDef, dotted: string, alias?: string): FieldPath {
+    private path(access: QueryAccess, def: ObjectDef, dotted: string, alias?: string): FieldPath {
         const parts = dotted.split('.');
         if (
             parts.length > 1 &&
@@ -230,7 +268,7 @@ export class QueryEngine {
         return { hops, field, owner: current };
     }
 
-    private plan(access: AccessView, q: ParsedQuery, def: ObjectDef): Plan {
+    private plan(access: QueryAccess, q: ParsedQuery, def: ObjectDef): Plan {
         const alias = q.sObjectAlias;
         const selections: Selection[] = [];
         let countOnly = false;
@@ -310,7 +348,7 @@ export class QueryEngine {
     /** Semi-join subqueries of WHERE conditions, with the one field they select. */
     private semiJoins = new WeakMap<Condition, { plan: Plan; path: FieldPath }>();
 
-    private checkWhere(access: AccessView, def: ObjectDef, expr: BoolExpr, alias?: string): void {
+    private checkWhere(access: QueryAccess, def: ObjectDef, expr: BoolExpr, alias?: string): void {
         if (expr.kind === 'cond') {
             if (expr.cond.field === undefined)
                 throw new SfError(400, 'MALFORMED_QUERY', 'functions in WHERE are not supported by this emulator');
