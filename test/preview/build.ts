@@ -1,6 +1,7 @@
 // Builds the preview bundle: the package's components compiled by the LWC compiler with the REAL
 // lightning-base-components (toolchain.md §7c), platform modules LBC lacks from ./platform, and
-// `@salesforce/apex/Class.method` turned into a POST to the preview server's Apex shim.
+// `@salesforce/apex/Class.method` turned into a POST to the preview server, which runs the real controller in
+// the emulator as the page's user.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,7 @@ function platformModules(): ModuleRecord[] {
     }));
 }
 
-/** `import method from '@salesforce/apex/Class.method'` → a function POSTing its parameters to the shim. */
+/** `import method from '@salesforce/apex/Class.method'` → a function POSTing its parameters to the preview. */
 function apexOverHttp(): Plugin {
     const PREFIX = '\0apex:';
     return {
@@ -45,9 +46,11 @@ function apexOverHttp(): Plugin {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(params || {})
     });
-    const body = await response.json();
-    if (!response.ok) throw { status: response.status, body };
-    return body;
+    const answer = await response.json();
+    // An Apex exception arrives as the org's FetchResponse error ({status, body, ok, statusText, ...}); any
+    // other failure of the call (no session, unknown method) keeps the REST error list as its body.
+    if (!response.ok) throw answer && answer.errorType === 'fetchResponse' ? answer : { status: response.status, body: answer };
+    return answer.returnValue;
 }`;
         }
     };

@@ -261,16 +261,31 @@ describe.runIf(chromiumPresent)('browser preview of the Opportunity page and the
         expect(error?.Status__c).toBe('RetryRequested');
     });
 
-    it('answers bad Apex input with a code naming the field, not a stack trace', async () => {
-        const response = await fetch(`${preview.url}/apex/ClmStatusController/getStatus`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify({ recordId: "006' OR Name != '" })
-        });
-        expect(response.status).toBe(400);
-        expect(JSON.parse(((await response.json()) as { message: string }).message)).toMatchObject({
-            code: 'CLM.RECORD_ID_INVALID',
-            field: 'recordId'
+    it('answers bad Apex input as the org does: the error the LWC receives names the field, no stack trace', async () => {
+        const call = (params: unknown) =>
+            fetch(`${preview.url}/apex/ClmStatusController/getStatus`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify(params)
+            });
+        for (const params of [{ recordId: "006' OR Name != '" }, {}]) {
+            const response = await call(params);
+            expect(response.status).toBe(500);
+            const error = (await response.json()) as { errorType: string; body: { message: string } };
+            expect(error).toMatchObject({
+                errorType: 'fetchResponse',
+                status: 500,
+                ok: false,
+                statusText: 'Server Error'
+            });
+            expect(error.body.message).toContain('recordId');
+            expect(JSON.stringify(error)).not.toMatch(/\bat [\w.]+ \(/);
+        }
+        const missing = (await (await call({})).json()) as { body: { message: string } };
+        expect(JSON.parse(missing.body.message)).toEqual({
+            code: 'CLM.RECORD_ID_REQUIRED',
+            field: 'recordId',
+            message: 'A record id is required.'
         });
     });
 });

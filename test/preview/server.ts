@@ -1,12 +1,13 @@
 // The local preview of the package: the Opportunity record page and the admin console, rendered in a
-// browser from the real components (build.ts), with their Apex answered by the one shim (apexShim.ts)
-// against the Salesforce emulator, and the connector's status events relayed from the emulator to the
-// page's empApi stand-in over Server-Sent Events. Listens on 127.0.0.1, port 0 by default.
+// browser from the real components (build.ts), with their Apex calls run by the package's real controllers in
+// the Salesforce emulator (its @AuraEnabled door, POST /aura/apex) as the page's user — the sales rep on the
+// record page, the admin on the admin page — and the connector's status events relayed from the emulator to
+// the page's empApi stand-in over Server-Sent Events. Listens on 127.0.0.1, port 0 by default.
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type jsforce from 'jsforce';
 import type { RunningSalesforceEmulator } from '../emulators/salesforce/src/index.ts';
 import { connectAs } from '../emulators/salesforce/test/helpers.ts';
-import { ApexError, apexShim, type ApexMethod } from './apexShim.ts';
 import { BUNDLE_FILE } from './build.ts';
 
 export interface PreviewOptions {
@@ -61,10 +62,8 @@ export async function startPreview(options: PreviewOptions): Promise<RunningPrev
         connectAs(emulator, users.salesRep.username),
         connectAs(emulator, users.admin.username)
     ]);
-    const shims: Record<Page, Record<string, ApexMethod>> = {
-        record: apexShim({ user: rep, userId: users.salesRep.id, system: admin, canManage: false }),
-        admin: apexShim({ user: admin, userId: users.admin.id, system: admin, canManage: true })
-    };
+    /** The page's user: their session is what the components' Apex calls run under. */
+    const sessions: Record<Page, jsforce.Connection> = { record: rep, admin };
     const [opportunity] = (
         await rep.query<{ Name: string }>(`SELECT Name FROM Opportunity WHERE Id = '${options.opportunityId}'`)
     ).records;
@@ -113,25 +112,18 @@ export async function startPreview(options: PreviewOptions): Promise<RunningPrev
     app.post('/apex/:className/:method', async (request, reply) => {
         const { className, method } = request.params as { className: string; method: string };
         const page = (request.query as { page?: string }).page === 'admin' ? 'admin' : 'record';
-        const handler = shims[page][`${className}.${method}`];
-        if (!handler) {
-            const error = new ApexError(
-                'PREVIEW.APEX_METHOD_UNKNOWN',
-                'method',
-                `${className}.${method} is not answered by the preview shim.`,
-                404
-            );
-            return reply.code(error.status).send(error.toBody());
-        }
-        try {
-            return await handler(request.body ?? {});
-        } catch (error) {
-            const known =
-                error instanceof ApexError
-                    ? error
-                    : new ApexError('CLM.UNEXPECTED', null, (error as Error).message, 500);
-            return reply.code(known.status).send(known.toBody());
-        }
+        const response = await fetch(`${emulator.instanceUrl}/aura/apex`, {
+            method: 'POST',
+            headers: {
+                'Content-Type': 'application/json',
+                Authorization: `Bearer ${sessions[page].accessToken ?? ''}`
+            },
+            body: JSON.stringify({ namespace: '', classname: className, method, params: request.body ?? {} })
+        });
+        return reply
+            .code(response.status)
+            .type('application/json')
+            .send(await response.text());
     });
 
     await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });

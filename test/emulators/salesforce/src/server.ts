@@ -6,6 +6,7 @@ import formbody from '@fastify/formbody';
 import { ZodError } from 'zod';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { registerAnonymousApexRoutes } from './apex/api/anonymous.ts';
+import { registerAuraRoutes } from './apex/api/aura.ts';
 import { registerMetadataSoapRoutes } from './apex/api/metadata-soap.ts';
 import { registerApexTestRoutes } from './apex/api/test-runs.ts';
 import { registerAbsentFeatureRoutes } from './rest/absent-features.ts';
@@ -191,6 +192,7 @@ export function buildServer(
     registerMetadataSoapRoutes(app, services, registerMetadataRoutes(app, services));
     registerAnonymousApexRoutes(app, services);
     registerApexTestRoutes(app, services);
+    registerAuraRoutes(app, services);
     registerAbsentFeatureRoutes(app, services);
     registerSearchRoutes(app, services);
     registerAdminRoutes(app, services, cursors, ADMIN_PREFIX);
