@@ -5,7 +5,8 @@
 // gRPC (Pub/Sub) cases run through conformance/grpc.ts with a real gRPC client, and count in the same report.
 // The project's own cases (conformance/cases/) state their preconditions as `setup` steps instead of notes: each
 // step is a request (admin API paths included) whose answer may `save` values for later placeholders, or a
-// `clockTo` that moves the org clock forward to a fixed instant, so time-window cases are reproducible.
+// `clockTo` that moves the org clock forward to a time of day on a day relative to the org's today (`+1d@10:15:30`),
+// so time-window cases are reproducible on any date.
 import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -165,13 +166,15 @@ async function login(client: Client, emu: RunningSalesforceEmulator): Promise<st
 
 function fill(value: unknown, vars: Map<string, string>, missing: Set<string>): unknown {
     if (typeof value === 'string') {
-        return value.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, name: string) => {
+        // `{name}`, or for a date value `{name-60d}` / `{name+1d}`: that many days from it.
+        return value.replace(/\{([A-Za-z][A-Za-z0-9]*)(?:([+-]\d+)d)?\}/g, (m, name: string, days?: string) => {
             const v = vars.get(name);
             if (v === undefined) {
                 missing.add(name);
                 return m;
             }
-            return v;
+            if (days === undefined) return v;
+            return new Date(Date.parse(`${v}T00:00:00Z`) + Number(days) * 86_400_000).toISOString().slice(0, 10);
         });
     }
     if (Array.isArray(value)) return value.map((v) => fill(v, vars, missing));
@@ -193,16 +196,30 @@ function bodyText(body: unknown): string | undefined {
     return body === undefined || body === null ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
 }
 
+/**
+ * Where a `clockTo` step moves the org clock: `+Nd@HH:MM:SS[.mmm]` is that time of day (UTC) N days after the org's
+ * today, so a case states the time it means relative to the clock and never goes stale; an absolute instant is taken
+ * as it is (and must lie ahead of the org's clock).
+ */
+function clockTarget(clockTo: string, current: number): number {
+    const relative = /^\+(\d+)d@(\d\d:\d\d:\d\d(?:\.\d{3})?)$/.exec(clockTo);
+    if (!relative) return Date.parse(clockTo);
+    const day = new Date(current + Number(relative[1]) * 86_400_000).toISOString().slice(0, 10);
+    return Date.parse(`${day}T${relative[2]}Z`);
+}
+
 /** Runs a project case's setup steps in order; values they save become placeholders for later steps and the case. */
 async function runSteps(steps: Step[], client: Client, emu: RunningSalesforceEmulator, vars: Map<string, string>) {
     for (const [i, step] of steps.entries()) {
         if (step.clockTo !== undefined) {
-            const target = Date.parse(step.clockTo);
             const current = Date.parse(
                 ((await client.json('GET', '/__emulator/clock', undefined)).json as { now: string }).now
             );
+            const target = clockTarget(step.clockTo, current);
             if (Number.isNaN(target) || target < current)
                 throw new Error(`setup ${i + 1}: clockTo ${step.clockTo} is not a future instant`);
+            // `{clockDate}`: the day the clock was moved to, for the case's paths and expected values.
+            vars.set('clockDate', new Date(target).toISOString().slice(0, 10));
             await client.json('POST', '/__emulator/clock', undefined, { advanceMs: target - current });
             // Moving the clock ends idle sessions, as it would on the platform: log in again.
             vars.set('accessToken', await login(client, emu));
