@@ -243,6 +243,10 @@ async function runSteps(steps: Step[], client: Client, emu: RunningSalesforceEmu
                 json = undefined;
             }
             if (!step.until || step.until.in.includes(String(valueAt(json, step.until.path)))) break;
+            if (attempt === 199)
+                throw new Error(
+                    `setup ${i + 1}: ${step.until.path} never became ${step.until.in.join(' or ')}: ${answer.text.slice(0, 300)}`
+                );
             await new Promise((r) => setTimeout(r, 20));
         }
         if (step.expectStatus !== undefined && answer!.status !== step.expectStatus)
