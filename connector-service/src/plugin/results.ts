@@ -77,7 +77,13 @@ export const SyncStatusResult = z.object({
     orgId: z.string(),
     connector: z.string().describe('Connector name and version'),
     subscriptions: z.array(
-        z.object({ channel: z.string(), replayId: z.string().nullable(), holder: z.string().nullable() })
+        z.object({
+            channel: z.string(),
+            replayId: z.string().nullable(),
+            holder: z.string().nullable(),
+            state: z.enum(['subscribed', 'standby', 'reconciling', 'error']),
+            lastEventAt: z.string().nullable().describe('When the last event stored on the channel was committed')
+        })
     ),
     queues: z.object({ inbox: QueueCounts, outbox: QueueCounts }),
     apiBudget: z.object({ used: z.number().int(), max: z.number().int(), paused: z.boolean() })
