@@ -112,9 +112,11 @@ export const SyncBackfillResult = z.object({
     jobId: z.string(),
     object: z.string(),
     state: BackfillState,
-    processed: z.number().int(),
+    processed: z.number().int().describe('Records read and planned'),
     total: z.number().int().nullable(),
-    errors: z.number().int()
+    errors: z.number().int(),
+    linked: z.number().int().describe('Records linked to a CLM contract'),
+    written: z.number().int().describe('Salesforce record writes confirmed')
 });
 export type SyncBackfillResult = z.infer<typeof SyncBackfillResult>;
 

@@ -102,7 +102,9 @@ export async function startFakeAdminApi(token: string): Promise<FakeAdminApi> {
                     state: done ? 'Completed' : 'Running',
                     processed: done ? 40 : 10 * backfillPolls,
                     total: 40,
-                    errors: 0
+                    errors: 0,
+                    linked: done ? 38 : 10 * backfillPolls,
+                    written: done ? 5 : 0
                 });
             }
             case 'GET /admin/conflicts':
