@@ -9,7 +9,7 @@
  *   npm start -- --org <alias or username> --clm <file>   an org the sf CLI logged in to (sf org login web|jwt):
  *                                                          its stored login, refreshed by @salesforce/core
  *   npm start -- --org <https URL> --clm <file>           that login URL, with the JWT settings of the file
- * Secrets come from the environment (CLM_ADMIN_TOKEN, CLM_IRONCLAD_CLIENT_SECRET …). Once up it prints one JSON
+ * Secrets come from the environment (CLM_CONNECTOR_TOKEN, CLM_IRONCLAD_CLIENT_SECRET …). Once up it prints one JSON
  * line, {"ready":true,"orgId":…,"url":…}.
  */
 import { randomBytes } from 'node:crypto';
@@ -26,6 +26,34 @@ import { ensurePreviewBuilt } from '../test/preview/build.ts';
 import { seedDeal } from '../test/preview/demoData.ts';
 import { startPreview } from '../test/preview/server.ts';
 import { repoRoot } from '../test/support/requirements.ts';
+
+/**
+ * The demo's ports: fixed, so a bookmark of the record page or the connector keeps working from one run to the next;
+ * each overridable through its environment variable (0 picks a free port).
+ */
+const DEMO_PORTS = {
+    DEMO_PREVIEW_PORT: 4710,
+    DEMO_CONNECTOR_PORT: 4711,
+    DEMO_SALESFORCE_PORT: 4712,
+    DEMO_PUBSUB_PORT: 4713,
+    DEMO_CLM_PORT: 4714
+} as const;
+
+function demoPort(name: keyof typeof DEMO_PORTS): number {
+    const value = process.env[name];
+    if (value === undefined || value === '') return DEMO_PORTS[name];
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        console.error(`${name} must be a port number from 0 to 65535 (0: any free port), not "${value}"`);
+        process.exit(2);
+    }
+    return port;
+}
+
+/** Shell-quoted for a POSIX shell. */
+function quoted(value: string): string {
+    return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
 
 const USAGE = `usage: npm start    (the local demo)
        npm start -- [--org <alias | username | https URL>] --clm <config.json>    (a real org and CLM)`;
@@ -60,7 +88,7 @@ async function demo(): Promise<void> {
     const demoDir = path.join(repoRoot, '.tmp', 'demo');
     rmSync(demoDir, { recursive: true, force: true });
     mkdirSync(demoDir, { recursive: true });
-    const port = (name: string) => Number(process.env[name] ?? 0);
+    const port = (name: keyof typeof DEMO_PORTS) => demoPort(name);
 
     process.stdout.write('building the package preview (cached after the first run)… ');
     await ensurePreviewBuilt();
@@ -123,12 +151,35 @@ async function demo(): Promise<void> {
         logFile
     };
     writeFileSync(path.join(demoDir, 'ready.json'), JSON.stringify(urls, null, 2));
+    // What a terminal needs to use the demo with the project's sf CLI: the connector's admin API, the CLI kept quiet
+    // about updates (the project pins it), and a login to the demo org as its admin.
+    const keyFile = path.join(demoDir, 'demo-org.key');
+    writeFileSync(keyFile, readFileSync(salesforce.jwtPrivateKeyPath), { mode: 0o600 });
+    const login = [
+        'npx sf org login jwt',
+        `--username ${quoted(salesforce.users.admin.username)}`,
+        `--client-id ${quoted(salesforce.jwtConsumerKey)}`,
+        `--jwt-key-file ${quoted(keyFile)}`,
+        `--instance-url ${quoted(salesforce.loginUrl)}`,
+        '--alias clm-demo --set-default'
+    ].join(' ');
+    const envFile = path.join(demoDir, 'env.sh');
+    const exports = [
+        `export CLM_CONNECTOR_URL=${quoted(connector.url)}`,
+        `export CLM_CONNECTOR_TOKEN=${quoted(adminToken)}`,
+        'export SF_DISABLE_AUTOUPDATE=true SF_SKIP_NEW_VERSION_CHECK=true'
+    ];
+    writeFileSync(
+        envFile,
+        `# The local demo (npm start): source this file, then log in to the demo org once.\n${exports.join('\n')}\n# ${login}\n`,
+        { mode: 0o600 }
+    );
     console.log(`
 CLM connector demo — everything runs locally.
 
   Opportunity record page (rep and legal):  ${urls.recordPage}
   Admin console (sync health, conflicts):   ${urls.adminConsole}
-  Connector:                                ${urls.connectorUrl}  (/metrics, /healthz; admin API token in .tmp/demo/ready.json)
+  Connector:                                ${urls.connectorUrl}  (/metrics, /healthz, the admin API)
   Salesforce emulator:                      ${urls.salesforceInstanceUrl}
   CLM emulator (Ironclad):                  ${urls.ironcladBaseUrl}
   Connector log:                            ${path.relative(repoRoot, logFile)}
@@ -137,7 +188,13 @@ Try it:
   1. Open the record page and click "Send to CLM": the deal becomes an Ironclad workflow and the card shows In Review.
   2. Move it through approval and signature in the CLM:  npm run demo:sign
      The card follows live: Out for signature, then Signed, with the signed PDF attached to the Opportunity.
-  Ctrl+C stops everything.
+
+The sf CLI against the demo, in another terminal in this directory (the lines are in ${path.relative(repoRoot, envFile)}):
+  ${exports.join('\n  ')}
+  ${login}
+  npx sf clm sync status
+
+Ctrl+C stops everything.
 `);
     console.log(JSON.stringify({ ready: true, ...urls, connectorAdminToken: undefined }));
 
@@ -159,4 +216,19 @@ if (args.org !== undefined && args.clm === undefined) {
     );
     process.exit(2);
 }
-await (args.clm ? realOrg(args.clm) : demo());
+await (args.clm
+    ? realOrg(args.clm)
+    : demo().catch((error: unknown) => {
+          const inUse = (error as { code?: string }).code === 'EADDRINUSE';
+          fail(
+              inUse
+                  ? new Error(
+                        `${(error as Error).message}: is the demo already running? Stop it, or give it other ports ` +
+                            `(${Object.entries(DEMO_PORTS)
+                                .map(([name, port]) => `${name}=${port}`)
+                                .join(' ')}; 0 picks a free one)`
+                    )
+                  : error,
+              1
+          );
+      }));

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import AuditCommand from '../../connector-service/src/commands/clm/audit.ts';
+import SyncStatus from '../../connector-service/src/commands/clm/sync/status.ts';
 import { createLogger, startConnector } from '../../connector-service/src/main.ts';
 import type { StorePort } from '../../connector-service/src/ports/store.ts';
 import { useCommandContext } from '../../connector-service/test/plugin/support/commandContext.ts';
@@ -155,6 +156,25 @@ describe('sf clm audit against the running connector', () => {
             expect(ctx.ux.log.args.flat()).toContain(
                 'pairId,object,recordId,contractId,rule,field,clmField,salesforceValue,clmValue,errorCode'
             );
+        } finally {
+            process.env = { ...savedEnv };
+        }
+    });
+
+    it('sf clm sync status shows every field /admin/status answers', async () => {
+        process.env.CLM_CONNECTOR_CONFIG = path.join(dir, 'no-plugin-config.json');
+        process.env.CLM_CONNECTOR_TOKEN = TOKEN;
+        try {
+            const raw = (await (
+                await fetch(`${connector.url}/admin/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
+            ).json()) as Record<string, unknown>;
+            const result = await SyncStatus.run(['--connector-url', connector.url], ctx.config);
+            expect(schemaErrors('clm sync status', result)).toEqual([]);
+            // The schema keeps every field the connector sends: nothing is dropped on the way to the screen.
+            expect(Object.keys(result).sort()).toEqual(Object.keys(raw).sort());
+            const printed = JSON.stringify([ctx.ux.table.args, ctx.ux.log.args]);
+            for (const queue of ['inbox', 'outbox']) expect(printed).toContain(queue);
+            expect(printed).toContain('daily requests used');
         } finally {
             process.env = { ...savedEnv };
         }

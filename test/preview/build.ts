@@ -78,6 +78,9 @@ export async function buildPreview(): Promise<string> {
             // LBC's own templates repeat slot names in exclusive branches (LWC1137); nothing to act on here.
             if (warning.code === 'PLUGIN_WARNING' && /LWC1137/.test(warning.message)) return;
             if (warning.code === 'CIRCULAR_DEPENDENCY') return;
+            // Third-party templates (lightning-base-components) warn about their own markup: not ours to act on, and
+            // not for `npm start` to print. Warnings about our components still show.
+            if (warning.code === 'PLUGIN_WARNING' && /[\\/]node_modules[\\/]/.test(warning.id ?? '')) return;
             warn(warning);
         }
     });

@@ -4,7 +4,7 @@
  * (`npm run demo:sign`), and the Opportunity shows Signed, live.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,15 @@ describe.runIf(chromiumPresent())('npm start', () => {
     let page: Page;
 
     beforeAll(async () => {
-        demo = spawn(process.execPath, [TSX, 'scripts/start.ts'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+        // Any free ports: the fixed defaults may be in use by a demo someone is running.
+        const anyPort = Object.fromEntries(
+            ['PREVIEW', 'CONNECTOR', 'SALESFORCE', 'PUBSUB', 'CLM'].map((name) => [`DEMO_${name}_PORT`, '0'])
+        );
+        demo = spawn(process.execPath, [TSX, 'scripts/start.ts'], {
+            cwd: repoRoot,
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: { ...process.env, ...anyPort }
+        });
         ready = await new Promise<Ready>((resolve, reject) => {
             const timer = setTimeout(() => reject(new Error(`npm start printed no ready line:\n${output}`)), 240_000);
             demo.stdout!.on('data', (chunk: Buffer) => {
@@ -62,6 +70,15 @@ describe.runIf(chromiumPresent())('npm start', () => {
         expect(output).toContain('Opportunity record page (rep and legal):');
         expect(output).toContain('npm run demo:sign');
         expect(ready.recordPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+        // The sf CLI lines, ready to paste, and the same in a file.
+        expect(output).toMatch(
+            /^ {2}npx sf org login jwt --username \S+ --client-id \S+ --jwt-key-file \S+ --instance-url http\S+ --alias clm-demo/m
+        );
+        expect(output).toContain(`export CLM_CONNECTOR_URL=${ready.connectorUrl}`);
+        expect(output).toMatch(/^ {2}export CLM_CONNECTOR_TOKEN=\S+$/m);
+        expect(readFileSync(path.join(repoRoot, '.tmp/demo/env.sh'), 'utf8')).toContain('export CLM_CONNECTOR_TOKEN=');
+        // No third-party compiler warnings.
+        expect(output).not.toContain('rollup-plugin-lwc-compiler');
     });
 
     it('sends the deal from the record page, and the Opportunity shows Signed once it is signed in the CLM', async () => {

@@ -14,7 +14,7 @@ export function sfCliEnv(home: string, extra: Record<string, string> = {}): Reco
         XDG_CACHE_HOME: path.join(home, '.cache'),
         XDG_DATA_HOME: path.join(home, '.local', 'share'),
         SF_DISABLE_TELEMETRY: 'true',
-        SF_AUTOUPDATE_DISABLE: 'true',
+        SF_DISABLE_AUTOUPDATE: 'true',
         SF_SKIP_NEW_VERSION_CHECK: 'true',
         SF_HIDE_RELEASE_NOTES: 'true',
         ...extra

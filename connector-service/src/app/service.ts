@@ -290,7 +290,8 @@ export class ConnectorService {
                         message: 'limit must be a whole number from 1 to 1000'
                     });
                 }
-                const items = await store.listQuarantined(orgId, { limit });
+                // Retrying (failed) and quarantined items, newest first.
+                const items = await store.listQuarantined(orgId, { limit, statuses: ['failed', 'quarantined'] });
                 return {
                     items: items.map((item) => ({
                         id: `${item.queue}:${item.id}`,
@@ -299,8 +300,8 @@ export class ConnectorService {
                         message: item.lastError?.message ?? '',
                         correlationId: item.correlationId,
                         attempts: item.attempts,
-                        nextAttemptAt: null,
-                        quarantined: true
+                        nextAttemptAt: item.status === 'failed' ? new Date(item.nextAttemptAt).toISOString() : null,
+                        quarantined: item.status === 'quarantined'
                     }))
                 };
             });
@@ -524,9 +525,7 @@ export class ConnectorService {
         const stats = await store.stats(orgId, this.now());
         if (stats.quarantined > this.lastQuarantined) {
             const added = stats.quarantined - this.lastQuarantined;
-            const newest = (await store.listQuarantined(orgId, { limit: 1000 }))
-                .sort((a, b) => b.updatedAt - a.updatedAt)
-                .slice(0, added);
+            const newest = await store.listQuarantined(orgId, { limit: Math.min(added, 1000) });
             const records = await quarantinedRecords({ store, salesforce, orgId }, newest, (id) =>
                 this.options.recordUrl ? this.options.recordUrl(id) : null
             );

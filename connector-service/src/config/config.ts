@@ -157,7 +157,7 @@ export type ConnectorConfig = z.infer<typeof ConnectorConfig>;
 /** Environment variables that supply secrets (directly, or as a path to a file holding the value). */
 const SECRET_ENV: readonly { env: string; path: string[] }[] = [
     { env: 'CLM_SF_PRIVATE_KEY', path: ['salesforce', 'privateKeyPem'] },
-    { env: 'CLM_ADMIN_TOKEN', path: ['admin', 'token'] },
+    { env: 'CLM_CONNECTOR_TOKEN', path: ['admin', 'token'] },
     { env: 'CLM_DATABASE_URL', path: ['store', 'url'] },
     { env: 'CLM_IRONCLAD_CLIENT_SECRET', path: ['clm', 'ironclad', 'clientSecret'] },
     { env: 'CLM_SPOTDRAFT_CLIENT_SECRET', path: ['clm', 'spotdraft', 'clientSecret'] },

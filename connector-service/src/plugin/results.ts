@@ -77,7 +77,13 @@ export const SyncStatusResult = z.object({
     orgId: z.string(),
     connector: z.string().describe('Connector name and version'),
     subscriptions: z.array(
-        z.object({ channel: z.string(), replayId: z.string().nullable(), holder: z.string().nullable() })
+        z.object({
+            channel: z.string(),
+            replayId: z.string().nullable(),
+            holder: z.string().nullable(),
+            state: z.enum(['subscribed', 'standby', 'reconciling', 'error']),
+            lastEventAt: z.string().nullable().describe('When the last event stored on the channel was committed')
+        })
     ),
     queues: z.object({ inbox: QueueCounts, outbox: QueueCounts }),
     apiBudget: z.object({ used: z.number().int(), max: z.number().int(), paused: z.boolean() })
@@ -106,9 +112,11 @@ export const SyncBackfillResult = z.object({
     jobId: z.string(),
     object: z.string(),
     state: BackfillState,
-    processed: z.number().int(),
+    processed: z.number().int().describe('Records read and planned'),
     total: z.number().int().nullable(),
-    errors: z.number().int()
+    errors: z.number().int(),
+    linked: z.number().int().describe('Records linked to a CLM contract'),
+    written: z.number().int().describe('Salesforce record writes confirmed')
 });
 export type SyncBackfillResult = z.infer<typeof SyncBackfillResult>;
 

@@ -76,3 +76,55 @@ export function differencesCsv(differences: readonly AuditResult['differences'][
     );
     return [header.join(','), ...rows].join('\n');
 }
+
+export interface FitColumn<K extends string> {
+    key: K;
+    name: string;
+    /** Dropped first when the terminal is too narrow (higher drops earlier; absent: never dropped). */
+    drop?: number;
+    /** Cut to this many characters (ids, timestamps stay whole below it). */
+    max?: number;
+}
+
+/** The table's width: the terminal's (OCLIF_TABLE_COLUMN_OVERRIDE first, as @oclif/table reads it), else 120. */
+export function terminalWidth(): number {
+    return Number.parseInt(process.env.OCLIF_TABLE_COLUMN_OVERRIDE ?? '', 10) || process.stdout.columns || 120;
+}
+
+/**
+ * Widths for a table in `width` columns where `flex` (the message) takes what the others leave, never less than
+ * `minFlex` (30, a third of a narrow terminal): @oclif/table otherwise squeezes the widest column first, which is the message. The other columns keep
+ * their content's width (up to `max`); when the message would get less than `minFlex`, columns with a `drop` go,
+ * highest first. Every column gets an explicit width so the table never exceeds `width`.
+ */
+export function fitColumns<R extends Record<string, string | number>, K extends keyof R & string = keyof R & string>(
+    rows: readonly R[],
+    columns: readonly FitColumn<K>[],
+    flex: K,
+    width = terminalWidth(),
+    minFlex = Math.min(30, Math.floor(width / 3))
+): { [P in K]: { key: P; name: string; width: number; overflow: 'wrap' } }[K][] {
+    const natural = (column: FitColumn<K>) =>
+        Math.min(
+            Math.max(column.name.length, ...rows.map((row) => String(row[column.key]).length)),
+            column.max ?? Number.POSITIVE_INFINITY
+        ) + 2;
+    let kept = [...columns];
+    const flexWidth = () =>
+        width - (kept.length + 1) - kept.filter((c) => c.key !== flex).reduce((sum, c) => sum + natural(c), 0);
+    while (flexWidth() < minFlex) {
+        const droppable = kept.filter((c) => c.drop !== undefined).sort((a, b) => b.drop! - a.drop!)[0];
+        if (!droppable) break;
+        kept = kept.filter((c) => c !== droppable);
+    }
+    const flexNatural = natural(columns.find((c) => c.key === flex)!);
+    return kept.map(
+        (column) =>
+            ({
+                key: column.key,
+                name: column.name,
+                width: column.key === flex ? Math.max(Math.min(flexNatural, flexWidth()), 5) : natural(column),
+                overflow: 'wrap'
+            }) as { [P in K]: { key: P; name: string; width: number; overflow: 'wrap' } }[K]
+    );
+}

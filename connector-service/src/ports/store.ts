@@ -155,6 +155,9 @@ export interface QuarantinedItem {
     attempts: number;
     lastError: LastError | null;
     updatedAt: Millis;
+    /** failed: waiting to be retried at nextAttemptAt; quarantined: attempts used up (replay puts it back). */
+    status: 'failed' | 'quarantined';
+    nextAttemptAt: Millis;
 }
 
 export interface QueueRef {
@@ -408,7 +411,11 @@ export interface StorePort {
     getItem(queue: 'outbox', orgId: string, id: number): Promise<OutboxItem | null>;
 
     // quarantine and replay
-    listQuarantined(orgId: string, opts?: { queue?: QueueName; limit?: number }): Promise<QuarantinedItem[]>;
+    /** Quarantined items (and failed ones waiting for a retry, with `statuses`), newest first, at most `limit`. */
+    listQuarantined(
+        orgId: string,
+        opts?: { queue?: QueueName; limit?: number; statuses?: readonly ('failed' | 'quarantined')[] }
+    ): Promise<QuarantinedItem[]>;
     /** Puts quarantined items back to pending with attempts reset; returns how many moved. */
     replay(orgId: string, refs: QueueRef[] | 'all', now: Millis): Promise<number>;
 

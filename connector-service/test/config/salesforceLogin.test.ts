@@ -76,7 +76,7 @@ describe('the Salesforce login', () => {
 describe('--org', () => {
     const { privateKeyPem, ...jwtInFile } = JWT;
     const { admin, ...restInFile } = REST;
-    const env = { CLM_SF_PRIVATE_KEY: privateKeyPem, CLM_ADMIN_TOKEN: admin.token };
+    const env = { CLM_SF_PRIVATE_KEY: privateKeyPem, CLM_CONNECTOR_TOKEN: admin.token };
 
     it('an alias replaces the JWT login of the file, and the key in the environment is left alone', () => {
         const file = configFile({ ...restInFile, salesforce: { ...jwtInFile, orgCurrency: 'USD' } });

@@ -267,7 +267,7 @@ export class ChaosWorld {
             HOME: process.env.HOME ?? this.dir,
             CLM_CONFIG: this.configFile,
             CLM_SF_PRIVATE_KEY_FILE: this.sf.jwtPrivateKeyPath,
-            CLM_ADMIN_TOKEN: this.adminToken,
+            CLM_CONNECTOR_TOKEN: this.adminToken,
             CLM_IRONCLAD_CLIENT_SECRET: this.clm.ironcladClientSecret,
             PORT: String(port ?? this.port)
         };

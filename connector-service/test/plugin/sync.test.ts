@@ -112,9 +112,15 @@ describe('sf clm sync and conflicts commands', () => {
             state: 'Completed',
             processed: 40,
             total: 40,
-            errors: 0
+            errors: 0,
+            linked: 38,
+            written: 5
         });
         expect(schemaErrors('clm sync backfill', result)).toEqual([]);
+        // The summary says what happened to the records.
+        expect(JSON.stringify(ctx.ux.logSuccess.args)).toContain(
+            '40 Contract records read: 38 linked to a contract, 5 written, 33 unchanged (already in agreement), 0 errors.'
+        );
         expect(recorded[0]).toEqual({
             method: 'POST',
             url: '/admin/backfill',

@@ -320,6 +320,11 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
             const failure = { error: { code: 'MAPPING.PICKLIST_VALUE_REJECTED', message: 'bad stage' }, retryAt: T0 };
             const [first] = await store.claimInbox(org, 'w', 1, T0);
             expect(await store.fail('inbox', org, claimOf(first!), failure, T0)).toBe('failed');
+            // Waiting for its retry: listed with the quarantined ones when asked for (sf clm sync errors).
+            expect(await store.listQuarantined(org)).toEqual([]);
+            expect(await store.listQuarantined(org, { statuses: ['failed', 'quarantined'] })).toEqual([
+                expect.objectContaining({ id: first!.id, status: 'failed', nextAttemptAt: T0, attempts: 1 })
+            ]);
             const [second] = await store.claimInbox(org, 'w', 1, T0);
             expect(await store.fail('inbox', org, claimOf(second!), failure, T0)).toBe('quarantined');
 
@@ -338,8 +343,16 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                 T0 + 1
             );
 
+            // Newest first.
             const listed = await store.listQuarantined(org);
             expect(listed).toEqual([
+                expect.objectContaining({
+                    queue: 'outbox',
+                    id: write!.id,
+                    attempts: 1,
+                    lastError: { code: 'CLM.NOT_WRITABLE_IN_STATE', message: 'signed' },
+                    origin: 'clm'
+                }),
                 expect.objectContaining({
                     queue: 'inbox',
                     id: first!.id,
@@ -347,13 +360,6 @@ export function storeSuite(label: string, harness: () => StoreHarness): void {
                     attempts: 2,
                     lastError: failure.error,
                     origin: 'salesforce:/data/OpportunityChangeEvent'
-                }),
-                expect.objectContaining({
-                    queue: 'outbox',
-                    id: write!.id,
-                    attempts: 1,
-                    lastError: { code: 'CLM.NOT_WRITABLE_IN_STATE', message: 'signed' },
-                    origin: 'clm'
                 })
             ]);
             expect((await store.stats(org, T0)).quarantined).toBe(2);

@@ -565,17 +565,27 @@ export class SqlStore implements StorePort {
 
     // ---- quarantine and replay ----
 
-    async listQuarantined(orgId: string, opts: { queue?: QueueName; limit?: number } = {}): Promise<QuarantinedItem[]> {
+    async listQuarantined(
+        orgId: string,
+        opts: { queue?: QueueName; limit?: number; statuses?: readonly ('failed' | 'quarantined')[] } = {}
+    ): Promise<QuarantinedItem[]> {
         const limit = check(z.number().int().positive().max(MAX_BATCH), opts.limit ?? 500, 'limit');
         const queues: QueueName[] = opts.queue ? [opts.queue] : ['inbox', 'outbox'];
+        const statuses = check(
+            z.array(z.enum(['failed', 'quarantined'])).min(1),
+            opts.statuses ?? ['quarantined'],
+            'statuses'
+        );
+        const statusList = statuses.map((status) => `'${status}'`).join(', ');
         const items = await this.tx(async (tx) => {
             const found: QuarantinedItem[] = [];
             for (const queue of queues) {
                 const { table, origin } = QUEUES[queue];
                 const rows = await tx.all(
                     `SELECT id, ordering_key, ${origin} AS origin, object_type, correlation_id, attempts,
-                        last_error_code, last_error_message, updated_at
-                     FROM ${table} WHERE org_id = $1 AND status = 'quarantined' ORDER BY updated_at, id LIMIT $2`,
+                        last_error_code, last_error_message, updated_at, status, next_attempt_at
+                     FROM ${table} WHERE org_id = $1 AND status IN (${statusList})
+                     ORDER BY updated_at DESC, id DESC LIMIT $2`,
                     [orgId, limit]
                 );
                 for (const row of rows) {
@@ -588,13 +598,15 @@ export class SqlStore implements StorePort {
                         correlationId: str(row.correlation_id),
                         attempts: num(row.attempts),
                         lastError: lastErrorOf(row),
-                        updatedAt: num(row.updated_at)
+                        updatedAt: num(row.updated_at),
+                        status: str(row.status) as QuarantinedItem['status'],
+                        nextAttemptAt: num(row.next_attempt_at)
                     });
                 }
             }
             return found;
         });
-        return items.sort((a, b) => a.updatedAt - b.updatedAt || a.id - b.id).slice(0, limit);
+        return items.sort((a, b) => b.updatedAt - a.updatedAt || b.id - a.id).slice(0, limit);
     }
 
     async replay(orgId: string, refs: QueueRef[] | 'all', now: Millis): Promise<number> {

@@ -6,7 +6,15 @@ import type { AddressInfo } from 'node:net';
 export const STATUS = {
     orgId: '00D000000000001AAA',
     connector: 'clm-connector 0.1.0',
-    subscriptions: [{ channel: '/data/ContractChangeEvent', replayId: '1042', holder: 'worker-1' }],
+    subscriptions: [
+        {
+            channel: '/data/ContractChangeEvent',
+            replayId: '1042',
+            holder: 'worker-1',
+            state: 'subscribed',
+            lastEventAt: '2026-11-20T10:00:00.000Z'
+        }
+    ],
     queues: {
         inbox: { pending: 3, processing: 1, failed: 2, quarantined: 1 },
         outbox: { pending: 0, processing: 0, failed: 0, quarantined: 0 }
@@ -94,7 +102,9 @@ export async function startFakeAdminApi(token: string): Promise<FakeAdminApi> {
                     state: done ? 'Completed' : 'Running',
                     processed: done ? 40 : 10 * backfillPolls,
                     total: 40,
-                    errors: 0
+                    errors: 0,
+                    linked: done ? 38 : 10 * backfillPolls,
+                    written: done ? 5 : 0
                 });
             }
             case 'GET /admin/conflicts':

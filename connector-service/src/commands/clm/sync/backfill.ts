@@ -50,26 +50,35 @@ export default class SyncBackfill extends SfCommand<SyncBackfillResult> {
         let job = await poll();
         // Bounded: at most wait/interval checks.
         const checks = Math.floor((flags.wait * 60) / flags['poll-interval']);
+        // No payload tokens in the format: sf-plugins-core draws the first frame before it applies a payload.
         this.progress.start(
             job.total ?? 0,
-            { jobId, state: job.state },
-            { title: `Backfill ${flags.object}`, format: '%s | {bar} | {value}/{total} records | {state}' }
+            {},
+            { title: `Backfill ${flags.object}`, format: '%s | {bar} | {value}/{total} records read and planned' }
         );
         for (let i = 0; i < checks && !FINISHED.has(job.state); i++) {
-            this.progress.update(job.processed, { state: job.state });
+            this.progress.update(job.processed);
             if (job.total !== null) this.progress.setTotal(job.total);
             await sleep(flags['poll-interval'] * 1000);
             job = await poll();
         }
-        this.progress.update(job.processed, { state: job.state });
+        this.progress.update(job.processed);
         this.progress.stop();
+        const summary = messages.getMessage('info.summary', [
+            job.processed,
+            flags.object,
+            job.linked,
+            job.written,
+            Math.max(job.linked - job.written, 0),
+            job.errors
+        ]);
         if (!FINISHED.has(job.state)) this.warn(messages.getMessage('info.timedOut', [job.state]));
         else if (job.state === 'Failed' || job.errors > 0) {
             this.logToStderr(
-                `Backfill ${jobId} ${job.state === 'Failed' ? 'failed' : 'finished'} with ${job.errors} error(s); see "sf clm sync errors".`
+                `Backfill ${jobId} ${job.state === 'Failed' ? 'failed' : 'finished'}: ${summary} See "sf clm sync errors".`
             );
             process.exitCode = 1;
-        } else this.logSuccess(`Backfill ${jobId} synced ${job.processed} ${flags.object} record(s).`);
+        } else this.logSuccess(`Backfill ${jobId} done: ${summary}`);
         return job;
     }
 }

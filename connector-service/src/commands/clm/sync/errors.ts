@@ -2,6 +2,7 @@ import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { AdminApi, connectorUrlFlag, resolveAdminApi } from '../../../plugin/adminApi.ts';
 import { SyncErrorsResult } from '../../../plugin/results.ts';
+import { fitColumns } from '../../../plugin/tables.ts';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@clm/connector-service', 'clm.sync.errors');
@@ -21,27 +22,33 @@ export default class SyncErrors extends SfCommand<SyncErrorsResult> {
             `/admin/errors?limit=${flags.limit}`,
             SyncErrorsResult
         );
+        const data = result.items.map((e) => ({
+            id: e.id,
+            kind: e.kind,
+            code: e.code,
+            attempts: e.attempts,
+            state: e.quarantined ? 'quarantined' : `retry ${e.nextAttemptAt ?? ''}`.trim(),
+            correlationId: e.correlationId ?? '',
+            message: e.message
+        }));
+        const retrying = result.items.filter((e) => !e.quarantined).length;
         this.table({
-            title: `Sync errors (${result.items.length})`,
-            data: result.items.map((e) => ({
-                id: e.id,
-                kind: e.kind,
-                code: e.code,
-                attempts: e.attempts,
-                next: e.quarantined ? 'quarantined' : (e.nextAttemptAt ?? ''),
-                correlationId: e.correlationId ?? '',
-                message: e.message
-            })),
-            columns: [
-                { key: 'id', name: 'Id' },
-                { key: 'kind', name: 'Queue' },
-                { key: 'code', name: 'Code' },
-                { key: 'attempts', name: 'Attempts' },
-                { key: 'next', name: 'Next attempt' },
-                { key: 'correlationId', name: 'Correlation id' },
-                { key: 'message', name: 'Message' }
-            ],
-            overflow: 'wrap'
+            title: `Sync errors: ${result.items.length - retrying} quarantined, ${retrying} retrying`,
+            data,
+            // The message keeps its room; the correlation id, the queue and the attempts go first on a narrow terminal.
+            columns: fitColumns(
+                data,
+                [
+                    { key: 'id', name: 'Id' },
+                    { key: 'kind', name: 'Queue', drop: 2 },
+                    { key: 'code', name: 'Code', max: 18 },
+                    { key: 'attempts', name: 'Attempts', drop: 1 },
+                    { key: 'state', name: 'State', max: 14 },
+                    { key: 'correlationId', name: 'Correlation id', drop: 3, max: 36 },
+                    { key: 'message', name: 'Message' }
+                ],
+                'message'
+            )
         });
         return result;
     }

@@ -2,6 +2,7 @@ import { Messages } from '@salesforce/core';
 import { SfCommand } from '@salesforce/sf-plugins-core';
 import { AdminApi, connectorUrlFlag, resolveAdminApi } from '../../../plugin/adminApi.ts';
 import { SyncStatusResult } from '../../../plugin/results.ts';
+import { fitColumns } from '../../../plugin/tables.ts';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@clm/connector-service', 'clm.sync.status');
@@ -19,26 +20,42 @@ export default class SyncStatus extends SfCommand<SyncStatusResult> {
             SyncStatusResult
         );
         this.styledHeader(`${status.connector} · org ${status.orgId}`);
+        const subscriptions = status.subscriptions.map((s) => ({
+            channel: s.channel,
+            state: s.state,
+            // To the second: the column stays narrow enough for an 80-column terminal.
+            lastEventAt: s.lastEventAt ? s.lastEventAt.replace(/\.\d+Z$/, 'Z') : '',
+            replayId: s.replayId ?? '',
+            holder: s.holder ?? '(none)'
+        }));
         this.table({
             title: 'Subscriptions',
-            data: status.subscriptions.map((s) => ({
-                channel: s.channel,
-                replayId: s.replayId ?? '',
-                holder: s.holder ?? '(none)'
-            })),
-            columns: [
-                { key: 'channel', name: 'Channel' },
-                { key: 'replayId', name: 'Replay id' },
-                { key: 'holder', name: 'Held by' }
-            ]
+            data: subscriptions,
+            columns: fitColumns(
+                subscriptions,
+                [
+                    { key: 'channel', name: 'Channel' },
+                    { key: 'state', name: 'State' },
+                    { key: 'lastEventAt', name: 'Last event' },
+                    { key: 'replayId', name: 'Replay', max: 20 },
+                    { key: 'holder', name: 'Held by', drop: 1 }
+                ],
+                'channel',
+                undefined,
+                28
+            )
         });
+        const holders = new Set(subscriptions.map((s) => s.holder));
+        if (holders.size === 1) this.log(`Subscriptions held by ${[...holders][0]}`);
         this.table({
             title: 'Queues',
             data: (['inbox', 'outbox'] as const).map((queue) => ({ queue, ...status.queues[queue] })),
             columns: ['queue', 'pending', 'processing', 'failed', 'quarantined']
         });
         const { used, max, paused } = status.apiBudget;
-        this.log(`API budget: ${used} of ${max} requests used${paused ? ' — PAUSED until the budget recovers' : ''}`);
+        this.log(
+            `API budget: ${used} of ${max} daily requests used${paused ? ' — PAUSED until the budget recovers' : ' (not paused)'}`
+        );
         return status;
     }
 }
