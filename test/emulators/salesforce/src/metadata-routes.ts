@@ -6,7 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Services } from './context.ts';
 import { SfError } from './errors.ts';
 import { MetadataDeployService, type DeployedComponents } from './metadata/index.ts';
+import { runDeployTests } from './apex/api/deploy-tests.ts';
 import { compileDeployedApex } from './apex/deploy.ts';
+import { activeProgram } from './apex/index.ts';
 import { fieldFromMetadata, MetadataFieldError } from './schema/metadata-fields.ts';
 import { newCustomObject } from './schema/metadata-loader.ts';
 
@@ -76,7 +78,13 @@ export function registerMetadataRoutes(app: FastifyInstance, s: Services): () =>
             now: () => s.org.clock.now(),
             userId: s.org.userIds.admin,
             onDeployed: (deployed) => applyDeployed(s, deployed),
-            compileApex: (components) => compileDeployedApex(s.org, components)
+            compileApex: (components) => compileDeployedApex(s.org, components),
+            runTests: (program, options, deploysApex, idOf) => {
+                const tested = program ?? activeProgram(s.org);
+                return tested
+                    ? runDeployTests(s.org, tested, options, deploysApex, s.org.userIds.admin, idOf)
+                    : Promise.resolve(undefined);
+            }
         });
         return service;
     };
