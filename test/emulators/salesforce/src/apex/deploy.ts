@@ -5,7 +5,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CheckedComponent, Problem } from '../metadata/model.ts';
 import type { ApexTriggerHook, Org } from '../org.ts';
-import { activeProgram, compileApex, deferProgram, installProgram, type ApexSource } from './index.ts';
+import {
+    activeProgram,
+    compileApex,
+    deferProgram,
+    installProgram,
+    type ApexProgram,
+    type ApexSource
+} from './index.ts';
 import type { CompiledProgram } from './program.ts';
 
 function sourceOf(c: CheckedComponent): ApexSource {
@@ -27,7 +34,7 @@ export function activate(org: Org, program: CompiledProgram): void {
 export function compileDeployedApex(
     org: Org,
     components: CheckedComponent[]
-): { problems: Map<string, Problem[]>; install: () => void } {
+): { problems: Map<string, Problem[]>; install: () => void; program?: ApexProgram } {
     const deployed = components.map(sourceOf);
     const key = (s: ApexSource): string => `${s.kind}#${s.name}`.toLowerCase();
     const replaced = new Set(deployed.map(key));
@@ -62,7 +69,8 @@ export function compileDeployedApex(
         problems,
         install: () => {
             if (result.program) activate(org, result.program as CompiledProgram);
-        }
+        },
+        program: result.program
     };
 }
 
