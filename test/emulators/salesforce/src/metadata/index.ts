@@ -25,10 +25,13 @@ export interface MetadataDeployServiceOptions {
     /** Called once for each deploy that succeeded (fully or partially) and was not checkOnly. */
     onDeployed?: (deployed: DeployedComponents) => void;
     /**
-     * Compiles the deploy's Apex together with the org's: problems by component (type#fullName, lower case), and
-     * `install` to run the new program once the deploy commits.
+     * Compiles the deploy's Apex together with the org's, against the schema with the deploy's objects: problems by
+     * component (type#fullName, lower case), and `install` to run the new program once the deploy commits.
      */
-    compileApex?: (components: CheckedComponent[]) => {
+    compileApex?: (
+        components: CheckedComponent[],
+        objects: DeployedObject[]
+    ) => {
         problems: Map<string, Problem[]>;
         install: () => void;
         program?: ApexProgram;
@@ -206,7 +209,7 @@ export class MetadataDeployService {
         let program: ApexProgram | undefined;
         const apex = outcome.components.filter((c) => c.apexSource !== undefined);
         if (this.opts.compileApex && apex.length > 0 && apex.every((c) => c.problems.length === 0)) {
-            const compiled = this.opts.compileApex(apex);
+            const compiled = this.opts.compileApex(apex, outcome.objects);
             for (const c of apex)
                 c.problems.push(...(compiled.problems.get(`${c.componentType}#${c.fullName}`.toLowerCase()) ?? []));
             installApex = compiled.install;
