@@ -105,5 +105,7 @@ describe.runIf(chromiumPresent())('npm start', () => {
             path: path.join(repoRoot, 'test-results', 'demo', 'record-page-signed.png'),
             fullPage: true
         });
-    });
+        // The whole round trip (the page's Apex, the connector, the CLM, the status event's Apex trigger) runs
+        // in emulators on a shared machine: each step has 30 s, the test a bound of its own.
+    }, 120_000);
 });

@@ -155,6 +155,16 @@ describe('Salesforce → Ironclad → Salesforce', () => {
         });
     });
 
+    it('an admin switches on "close the deal when the contract is fully signed" (the package setting)', async () => {
+        // What an admin does in Setup: the org's custom metadata record, which the package's Apex reads.
+        const setting = sfEmu.org.store
+            .rows('Clm_Automation_Setting__mdt')
+            .find((row) => row.DeveloperName === 'Default');
+        expect(setting).toBeDefined();
+        setting!.Close_Won_On_Signature__c = true;
+        expect(await opportunity(['StageName'])).toMatchObject({ StageName: 'Negotiation/Review' });
+    });
+
     it('hears signed webhooks and moves the Opportunity through signature to Signed', async () => {
         await clmAdmin('POST', `/contracts/ironclad/${workflowId}/actions`, { action: 'request-approvals' });
         await clmAdmin('POST', `/contracts/ironclad/${workflowId}/actions`, { action: 'approve' });
@@ -176,6 +186,18 @@ describe('Salesforce → Ironclad → Salesforce', () => {
         });
         // Nothing failed on the way: status events published, the signed copy attached.
         expect(await store.listQuarantined(ORG)).toEqual([]);
+    });
+
+    it("the connector's own status event runs the package's real Apex trigger, which closes the deal as won", async () => {
+        // The engine published Clm_Sync_Status__e (LifecycleChanged, FullySigned) through the emulator's REST
+        // write path; the org delivers it after commit to ClmSyncStatusTrigger as the Automated Process user.
+        await expect
+            .poll(async () => (await opportunity(['StageName'])).StageName, { timeout: 15_000, interval: 100 })
+            .toBe('Closed Won');
+        const runs = sfEmu.org.store.rows('Clm_Automation_Run__c').filter((row) => row.Record_Id__c === opportunityId);
+        expect(runs).toEqual([
+            expect.objectContaining({ Automation__c: 'CloseWon', Event_Key__c: expect.stringMatching(/\S/) })
+        ]);
     });
 
     it('refuses a delivery whose body was tampered with, and stores nothing', async () => {

@@ -37,7 +37,7 @@ interface SfRun {
 let emulator: RunningSalesforceEmulator;
 let sfHome: string;
 
-/** Runs sf with a private HOME, no telemetry or update checks, and the REST deploy path (research/toolchain.md §4). */
+/** Runs sf with a private HOME and no telemetry or update checks (research/toolchain.md §4); `sf clm org setup` itself deploys over REST. */
 function sf(args: string[], env: Record<string, string> = {}): Promise<SfRun> {
     const fullEnv: Record<string, string> = sfCliEnv(sfHome, env);
     return new Promise((resolve, reject) => {

@@ -6,52 +6,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Services } from './context.ts';
 import { SfError } from './errors.ts';
 import { MetadataDeployService, type DeployedComponents } from './metadata/index.ts';
+import { runDeployTests } from './apex/api/deploy-tests.ts';
 import { compileDeployedApex } from './apex/deploy.ts';
-import { fieldFromMetadata, MetadataFieldError } from './schema/metadata-fields.ts';
-import { newCustomObject } from './schema/metadata-loader.ts';
+import { activeProgram } from './apex/index.ts';
+import { applyDeployedObjects } from './schema/deployed-objects.ts';
 
 type Req = FastifyRequest<{ Params: { version: string; id: string }; Querystring: { includeDetails?: string } }>;
 
 export function applyDeployed(s: Services, deployed: DeployedComponents): void {
     const { org } = s;
-    for (const obj of deployed.objects) {
-        const fields = [];
-        for (const f of obj.fields) {
-            try {
-                fields.push(
-                    fieldFromMetadata(
-                        {
-                            ...f,
-                            restricted: f.restrictedPicklist,
-                            values: f.picklistValues.map((p) => ({
-                                fullName: p.value,
-                                label: p.label,
-                                default: p.isDefault
-                            }))
-                        },
-                        obj.name
-                    )
-                );
-            } catch (e) {
-                if (!(e instanceof MetadataFieldError)) throw e;
-            }
-        }
-        const existing = org.schema.get(obj.name);
-        if (existing) for (const f of fields) org.schema.addField(existing.name, f);
-        else
-            org.schema.addObject(
-                newCustomObject(
-                    obj.name,
-                    {
-                        label: obj.label,
-                        pluralLabel: obj.pluralLabel,
-                        nameField: obj.nameField,
-                        sharingModel: obj.sharingModel
-                    },
-                    fields
-                )
-            );
-    }
+    applyDeployedObjects(org.schema, deployed.objects);
     for (const ps of deployed.permissionSets) {
         org.addPermissionSet({
             name: ps.name,
@@ -76,7 +40,13 @@ export function registerMetadataRoutes(app: FastifyInstance, s: Services): () =>
             now: () => s.org.clock.now(),
             userId: s.org.userIds.admin,
             onDeployed: (deployed) => applyDeployed(s, deployed),
-            compileApex: (components) => compileDeployedApex(s.org, components)
+            compileApex: (components, objects) => compileDeployedApex(s.org, components, objects),
+            runTests: (program, options, deploysApex, idOf) => {
+                const tested = program ?? activeProgram(s.org);
+                return tested
+                    ? runDeployTests(s.org, tested, options, deploysApex, s.org.userIds.admin, idOf)
+                    : Promise.resolve(undefined);
+            }
         });
         return service;
     };

@@ -108,4 +108,30 @@ describe('Apex on deploy', () => {
         const read = await call(emu, 'GET', dataPath(`/sobjects/Account/${id}?fields=Description`), { token });
         expect((read.json as { Description: string }).Description).toBe('Account ACME');
     });
+
+    it('compiles Apex against the objects the same deploy adds', async () => {
+        const zip = new JSZip();
+        zip.file(
+            'package.xml',
+            `<?xml version="1.0" encoding="UTF-8"?>\n<Package ${NS}>\n    <types>\n        <members>WidgetMaker</members>\n        <name>ApexClass</name>\n    </types>\n    <types>\n        <members>Widget__c</members>\n        <name>CustomObject</name>\n    </types>\n    <version>62.0</version>\n</Package>\n`
+        );
+        zip.file(
+            'objects/Widget__c.object',
+            `<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject ${NS}>\n    <deploymentStatus>Deployed</deploymentStatus>\n    <fields>\n        <fullName>Size__c</fullName>\n        <label>Size</label>\n        <precision>5</precision>\n        <scale>0</scale>\n        <type>Number</type>\n    </fields>\n    <label>Widget</label>\n    <nameField>\n        <label>Widget Name</label>\n        <type>Text</type>\n    </nameField>\n    <pluralLabel>Widgets</pluralLabel>\n    <sharingModel>ReadWrite</sharingModel>\n</CustomObject>\n`
+        );
+        zip.file(
+            'classes/WidgetMaker.cls',
+            `public class WidgetMaker {\n    public static Id make(Integer size) {\n        Widget__c w = new Widget__c(Name = 'w', Size__c = size);\n        insert w;\n        return w.Id;\n    }\n}\n`
+        );
+        zip.file('classes/WidgetMaker.cls-meta.xml', META('ApexClass'));
+        const result = await deploy(await zip.generateAsync({ type: 'nodebuffer' }));
+        expect((result.details as { componentFailures: unknown[] }).componentFailures).toEqual([]);
+        expect(result.status).toBe('Succeeded');
+        const run = activeProgram(emu.org)!.executeAnonymous(
+            { userId: emu.org.userIds.admin },
+            'System.debug([SELECT Size__c FROM Widget__c WHERE Id = :WidgetMaker.make(3)].Size__c);'
+        );
+        expect(run.exceptionMessage).toBeNull();
+        expect(run.debugLog).toContain('|DEBUG|3');
+    });
 });

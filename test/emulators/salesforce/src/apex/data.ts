@@ -222,6 +222,7 @@ export class ApexData {
     toSObject(r: Record<string, unknown>): SObject {
         const type = String((r.attributes as { type?: string } | undefined)?.type ?? 'SObject');
         const rec = new SObject(type);
+        rec.fromQuery = type !== 'AggregateResult';
         const def = type === 'AggregateResult' ? undefined : this.org.schema.get(type);
         for (const [k, v] of Object.entries(r)) {
             if (k === 'attributes') continue;

@@ -3,9 +3,17 @@
 // compiles and runs the package's Apex without a deploy call.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { CheckedComponent, Problem } from '../metadata/model.ts';
+import type { CheckedComponent, DeployedObject, Problem } from '../metadata/model.ts';
+import { applyDeployedObjects } from '../schema/deployed-objects.ts';
 import type { ApexTriggerHook, Org } from '../org.ts';
-import { activeProgram, compileApex, deferProgram, installProgram, type ApexSource } from './index.ts';
+import {
+    activeProgram,
+    compileApex,
+    deferProgram,
+    installProgram,
+    type ApexProgram,
+    type ApexSource
+} from './index.ts';
 import type { CompiledProgram } from './program.ts';
 
 function sourceOf(c: CheckedComponent): ApexSource {
@@ -24,15 +32,29 @@ export function activate(org: Org, program: CompiledProgram): void {
     installProgram(org, program);
 }
 
+/** The org as the deploy would leave its schema: the same data, a copy of the schema with the deploy's objects. */
+function withDeployedSchema(org: Org, objects: DeployedObject[]): Org {
+    if (objects.length === 0) return org;
+    const schema = org.schema.clone();
+    applyDeployedObjects(schema, objects);
+    const view = Object.create(org) as Org;
+    Object.defineProperty(view, 'schema', { value: schema });
+    return view;
+}
+
 export function compileDeployedApex(
     org: Org,
-    components: CheckedComponent[]
-): { problems: Map<string, Problem[]>; install: () => void } {
+    components: CheckedComponent[],
+    objects: DeployedObject[] = []
+): { problems: Map<string, Problem[]>; install: () => void; program?: ApexProgram } {
     const deployed = components.map(sourceOf);
     const key = (s: ApexSource): string => `${s.kind}#${s.name}`.toLowerCase();
     const replaced = new Set(deployed.map(key));
     const existing = (activeProgram(org)?.sources() ?? []).filter((s) => !replaced.has(key(s)));
-    const result = compileApex(org, [...existing, ...deployed]);
+    const sources = [...existing, ...deployed];
+    // Checked (and the deploy's tests run) against the schema the deploy leaves; the program the org then runs is
+    // compiled again against the org itself once the deploy's objects are committed (parse trees are cached).
+    const result = compileApex(withDeployedSchema(org, objects), sources);
     const problems = new Map<string, Problem[]>();
     for (const p of result.problems) {
         const k = `${p.componentType}#${p.componentName}`.toLowerCase();
@@ -61,8 +83,11 @@ export function compileDeployedApex(
     return {
         problems,
         install: () => {
-            if (result.program) activate(org, result.program as CompiledProgram);
-        }
+            if (!result.program) return;
+            const installed = objects.length === 0 ? result : compileApex(org, sources);
+            if (installed.program) activate(org, installed.program as CompiledProgram);
+        },
+        program: result.program
     };
 }
 

@@ -826,7 +826,7 @@ export function getValueProperty(interp: Interpreter, t: unknown, name: string):
         if (!t.has(canonical)) {
             const f = data.fieldDef(t.type, canonical);
             // A field not queried: SObjectException, as the platform throws.
-            if (f && t.has('Id') && t.values.size > 0 && !t.get('__new'))
+            if (f && t.fromQuery)
                 return interp.fail(
                     'SObjectException',
                     `SObject row was retrieved via SOQL without querying the requested field: ${t.type}.${canonical}`

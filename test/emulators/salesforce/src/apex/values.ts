@@ -147,6 +147,8 @@ export class SObject {
     readonly values = new Map<string, [string, unknown]>();
     /** addError messages, by field ('' for the record). */
     errors: { field: string | null; message: string }[] = [];
+    /** Retrieved by SOQL: reading a field the query did not select is an SObjectException. */
+    fromQuery = false;
     constructor(readonly type: string) {}
     get(name: string): unknown {
         return this.values.get(name.toLowerCase())?.[1] ?? null;

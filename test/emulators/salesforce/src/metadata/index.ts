@@ -9,6 +9,8 @@ import type { CheckOutcome, OrgView } from './check.ts';
 import { ZipRejectedError, checkDeployZip } from './check.ts';
 import type { CheckedComponent, DeployedComponents, DeployedObject, OrgSchema, Problem } from './model.ts';
 import type { DeployOptions } from './request.ts';
+import type { ApexProgram } from '../apex/index.ts';
+import type { DeployTestOutcome } from '../apex/api/deploy-tests.ts';
 import { parseDeployRequest } from './request.ts';
 
 export type { DeployedComponents, DeployedField, DeployedObject, DeployedPermissionSet, OrgSchema } from './model.ts';
@@ -23,10 +25,27 @@ export interface MetadataDeployServiceOptions {
     /** Called once for each deploy that succeeded (fully or partially) and was not checkOnly. */
     onDeployed?: (deployed: DeployedComponents) => void;
     /**
-     * Compiles the deploy's Apex together with the org's: problems by component (type#fullName, lower case), and
-     * `install` to run the new program once the deploy commits.
+     * Compiles the deploy's Apex together with the org's, against the schema with the deploy's objects: problems by
+     * component (type#fullName, lower case), and `install` to run the new program once the deploy commits.
      */
-    compileApex?: (components: CheckedComponent[]) => { problems: Map<string, Problem[]>; install: () => void };
+    compileApex?: (
+        components: CheckedComponent[],
+        objects: DeployedObject[]
+    ) => {
+        problems: Map<string, Problem[]>;
+        install: () => void;
+        program?: ApexProgram;
+    };
+    /**
+     * Runs the tests the deploy asks for (or the org requires) on the compiled program, before anything commits;
+     * undefined when it runs none. `idOf` names a class or trigger by the id the deploy gives it.
+     */
+    runTests?: (
+        program: ApexProgram | undefined,
+        options: DeployOptions,
+        deploysApex: boolean,
+        idOf: (kind: 'class' | 'trigger', name: string) => string | null
+    ) => Promise<DeployTestOutcome | undefined>;
 }
 
 export type DeployStatus = 'Pending' | 'InProgress' | 'Succeeded' | 'SucceededPartial' | 'Failed';
@@ -45,6 +64,8 @@ export interface DeployRecord {
     errorStatusCode: string | null;
     errorMessage: string | null;
     finished: Promise<void>;
+    /** The deploy's test run, when it ran tests. */
+    tests?: DeployTestOutcome;
 }
 
 /** Key prefixes of the ids the org gives deployed components (as seen in Setup URLs). */
@@ -185,17 +206,27 @@ export class MetadataDeployService {
         record.components = outcome.components;
         // The whole set of Apex compiles as one unit; only when every component parsed.
         let installApex: (() => void) | undefined;
+        let program: ApexProgram | undefined;
         const apex = outcome.components.filter((c) => c.apexSource !== undefined);
         if (this.opts.compileApex && apex.length > 0 && apex.every((c) => c.problems.length === 0)) {
-            const compiled = this.opts.compileApex(apex);
+            const compiled = this.opts.compileApex(apex, outcome.objects);
             for (const c of apex)
                 c.problems.push(...(compiled.problems.get(`${c.componentType}#${c.fullName}`.toLowerCase()) ?? []));
             installApex = compiled.install;
+            program = compiled.program;
         }
-        const failed = outcome.components.filter((c) => c.problems.length > 0);
+        let failed = outcome.components.filter((c) => c.problems.length > 0);
+        if (failed.length === 0 && this.opts.runTests) {
+            record.tests = await this.opts.runTests(program, record.options, apex.length > 0, (kind, name) =>
+                this.idOfApex(kind, name)
+            );
+            // A failing test (or, in production, too little coverage) fails the whole deploy: nothing commits.
+            if (record.tests?.failure) failed = outcome.components.filter((c) => !c.isManifest);
+        }
         const manifestFailed = failed.some((c) => c.isManifest);
         const anySucceeded = outcome.components.some((c) => !c.isManifest && !failed.includes(c));
-        if (failed.length === 0) record.status = 'Succeeded';
+        if (record.tests?.failure) record.status = 'Failed';
+        else if (failed.length === 0) record.status = 'Succeeded';
         else if (!record.options.rollbackOnError && !manifestFailed && anySucceeded) record.status = 'SucceededPartial';
         else record.status = 'Failed';
         for (const component of outcome.components) {
@@ -249,6 +280,18 @@ export class MetadataDeployService {
         this.opts.onDeployed?.(deployed);
     }
 
+    /** The id a deployed class or trigger has (or gets), for test results and coverage. */
+    private idOfApex(kind: 'class' | 'trigger', name: string): string | null {
+        const type = kind === 'class' ? 'ApexClass' : 'ApexTrigger';
+        const key = `${type}#${name}`.toLowerCase();
+        let id = this.componentIds.get(key);
+        if (!id) {
+            id = IdGenerator.make(COMPONENT_KEY_PREFIX[type]!, this.componentIds.size + 1);
+            this.componentIds.set(key, id);
+        }
+        return id;
+    }
+
     private keyOf(component: CheckedComponent): string {
         return `${component.componentType}#${component.fullName}`.toLowerCase();
     }
@@ -287,11 +330,11 @@ export class MetadataDeployService {
             numberComponentErrors: failedCount,
             numberComponentsDeployed: done ? real.length - failedCount : 0,
             numberComponentsTotal: real.length,
-            numberTestErrors: 0,
-            numberTestsCompleted: 0,
-            numberTestsTotal: 0,
+            numberTestErrors: record.tests?.numberTestErrors ?? 0,
+            numberTestsCompleted: done ? (record.tests?.numberTestsTotal ?? 0) : 0,
+            numberTestsTotal: record.tests?.numberTestsTotal ?? 0,
             rollbackOnError: record.options.rollbackOnError,
-            runTestsEnabled: false,
+            runTestsEnabled: record.tests !== undefined,
             startDate: iso(record.startDate),
             stateDetail: null,
             status: record.status,
@@ -336,7 +379,7 @@ export class MetadataDeployService {
             componentFailures,
             componentSuccesses,
             retrieveResult: null,
-            runTestResult: {
+            runTestResult: record.tests?.runTestResult ?? {
                 codeCoverage: [],
                 codeCoverageWarnings: [],
                 failures: [],

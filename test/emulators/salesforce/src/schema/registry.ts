@@ -56,6 +56,19 @@ export class SchemaRegistry {
         this.touch();
     }
 
+    /** An independent copy (a deploy's Apex is compiled against the schema as the deploy would leave it). */
+    clone(): SchemaRegistry {
+        const copy = new SchemaRegistry(this.now);
+        for (const [key, entry] of this.entries) {
+            const def: ObjectDef = { ...entry.def, fields: [...entry.def.fields] };
+            copy.entries.set(key, { def, fieldIndex: new Map(entry.fieldIndex) });
+        }
+        copy.prefixes = new Map(this.prefixes);
+        copy.customPrefixCounter = this.customPrefixCounter;
+        copy.lastModifiedMs = this.lastModifiedMs;
+        return copy;
+    }
+
     private touch(): void {
         this.lastModifiedMs = this.now();
     }
