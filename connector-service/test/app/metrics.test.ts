@@ -392,7 +392,7 @@ describe('sync metrics', () => {
         expect(items('queue="inbox",object="Clm_Sync_Request__e",outcome="done"')).toBe(1);
         expect(items('queue="inbox",object="Opportunity",outcome="done"')).toBe(1);
         expect(items('queue="inbox",object="Clm_Sync_Request__e",outcome="quarantined"')).toBe(1);
-        expect(items('queue="outbox",object="unknown",outcome="done"')).toBeGreaterThan(0);
+        expect(items('queue="outbox",object="contract",outcome="done"')).toBeGreaterThan(0);
         expect(
             delta('clm_connector_item_errors_total{queue="inbox",object="Clm_Sync_Request__e",code="SF.INVALID_ID"}')
         ).toBe(1);
@@ -401,9 +401,9 @@ describe('sync metrics', () => {
         expect(delta(`${latency}_sum{queue="inbox",object="Opportunity"}`)).toBeCloseTo(1.5, 9);
         // The stage change goes to the CLM (a clm.update names no Salesforce object) 0.4 s after it was queued;
         // every other write went out on the clock reading it was queued at.
-        expect(delta(`${latency}_sum{queue="outbox",object="unknown"}`)).toBeCloseTo(0.4, 9);
-        expect(delta(`${latency}_bucket{le="0.25",queue="outbox",object="unknown"}`)).toBe(
-            delta(`${latency}_count{queue="outbox",object="unknown"}`) - 1
+        expect(delta(`${latency}_sum{queue="outbox",object="contract"}`)).toBeCloseTo(0.4, 9);
+        expect(delta(`${latency}_bucket{le="0.25",queue="outbox",object="contract"}`)).toBe(
+            delta(`${latency}_count{queue="outbox",object="contract"}`) - 1
         );
     });
 });

@@ -46,6 +46,7 @@ export default class Audit extends SfCommand<AuditResult> {
             run = await poll();
         }
         if (!flags.csv) {
+            this.progress.setTotal(run.pairs);
             this.progress.update(run.processed);
             this.progress.stop();
         }

@@ -32,6 +32,10 @@ export default class SyncErrors extends SfCommand<SyncErrorsResult> {
             message: e.message
         }));
         const retrying = result.items.filter((e) => !e.quarantined).length;
+        if (result.items.length === 0) {
+            this.log('No failed or quarantined items.');
+            return result;
+        }
         this.table({
             title: `Sync errors: ${result.items.length - retrying} quarantined, ${retrying} retrying`,
             data,
