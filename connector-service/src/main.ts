@@ -33,11 +33,15 @@ import { Backfill } from './app/backfill.ts';
 import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
 import { clmCanWrite } from './app/clmFields.ts';
+import { ClmReachability } from './app/clmReachability.ts';
 import { systemClock, type Clock } from './clock.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
-/** Paths pino blanks out wherever they appear in a log line. */
+/**
+ * Paths pino blanks out wherever they appear in a log line: a second net under redactedConfig's allow-list (the
+ * config is logged only through it) for objects logged elsewhere.
+ */
 export const REDACT_PATHS = [
     '*.token',
     '*.accessToken',
@@ -46,7 +50,9 @@ export const REDACT_PATHS = [
     '*.authorization',
     'headers.authorization',
     '*.password',
-    '*.webhookUrl'
+    '*.webhookUrl',
+    '*.webhookHmacKeyBase64',
+    '*.webhookCallbackSecret'
 ];
 
 export function createLogger(config: Pick<ConnectorConfig, 'log'>, destination?: pino.DestinationStream): pino.Logger {
@@ -137,6 +143,9 @@ export async function startConnector(
     clock: Clock = systemClock
 ): Promise<RunningConnector> {
     logger.info({ config: redactedConfig(config) }, 'starting');
+    // The CLM adapter checks its settings now, before anything logs in anywhere; /readyz reports whether it answers.
+    const clmReachability = new ClmReachability(clock);
+    const clm = clmReachability.watch(createClm(config, logger, clock));
     const login = config.salesforce;
     const conn =
         login.login === 'sfCli'
@@ -159,7 +168,6 @@ export async function startConnector(
         clock
     });
     const store = await openStore(config, clock);
-    const clm = createClm(config, logger, clock);
     const loaded = await loadOrgRules(salesforce);
     const source = loaded.source;
     const writable = clm.capabilities().writableFields;
@@ -296,6 +304,7 @@ export async function startConnector(
         backfill,
         startSync,
         clock,
+        clmReachability: () => clmReachability.state(),
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl) } : {})
     });
     // Refusing another org's state, the service serves only health, readiness, metrics and the admin API.
