@@ -6,27 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { z } from 'zod';
 import { CodeAnalyzer, CodeAnalyzerConfig } from '@salesforce/code-analyzer-core';
 import * as pmdEngine from '@salesforce/code-analyzer-pmd-engine';
 import { commandRequirement, repoRoot, requireOrSkip } from '../support/requirements.ts';
+import { explains, Explanations, type Finding } from './analyzerFindings.ts';
 
 const javaPresent = requireOrSkip(
     commandRequirement('java', 'install Java 17 (apt-get install -y openjdk-17-jre-headless)')
 );
-
-const Explanations = z.array(
-    z.object({ rule: z.string().min(1), files: z.array(z.string().min(1)).min(1), why: z.string().min(20) })
-);
-type Explanation = z.infer<typeof Explanations>[number];
-
-export interface Finding {
-    rule: string;
-    severity: number;
-    file: string;
-    line: number;
-    message: string;
-}
 
 /** Runs PMD over the given folders (relative to the repository, or absolute) and returns its findings. */
 export async function runPmd(folders: string[]): Promise<Finding[]> {
@@ -45,19 +32,6 @@ export async function runPmd(folders: string[]): Promise<Finding[]> {
             message: violation.getMessage()
         };
     });
-}
-
-function globToRegExp(glob: string): RegExp {
-    const escaped = glob
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\0')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\0/g, '.*');
-    return new RegExp(`^${escaped}$`);
-}
-
-export function explains(explanation: Explanation, finding: Finding): boolean {
-    return explanation.rule === finding.rule && explanation.files.some((glob) => globToRegExp(glob).test(finding.file));
 }
 
 const explanations = Explanations.parse(
