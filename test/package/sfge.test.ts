@@ -8,32 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CodeAnalyzer, CodeAnalyzerConfig } from '@salesforce/code-analyzer-core';
 import * as sfgeEngine from '@salesforce/code-analyzer-sfge-engine';
-import { commandRequirement, repoRoot, requireOrSkip } from '../support/requirements.ts';
-import { explains, Explanations, type Finding } from './analyzerFindings.ts';
+import { commandRequirement, requireOrSkip } from '../support/requirements.ts';
+import { Explanations, runAnalyzer, staleExplanations, unexplained, type Finding } from './analyzerFindings.ts';
 
 const javaPresent = requireOrSkip(
     commandRequirement('java', 'install Java 17 (apt-get install -y openjdk-17-jre-headless)')
 );
 
 /** Runs every Graph Engine rule over the given folders and returns its findings. */
-async function runSfge(folders: string[]): Promise<Finding[]> {
-    const analyzer = new CodeAnalyzer(CodeAnalyzerConfig.fromObject({ log_level: 'error' }));
-    await analyzer.addEnginePlugin(sfgeEngine.createEnginePlugin());
-    const workspace = await analyzer.createWorkspace(folders.map((folder) => path.resolve(repoRoot, folder)));
-    const rules = await analyzer.selectRules(['sfge'], { workspace });
-    const results = await analyzer.run(rules, { workspace });
-    return results.getViolations().map((violation) => {
-        const location = violation.getCodeLocations()[violation.getPrimaryLocationIndex()];
-        return {
-            rule: violation.getRule().getName(),
-            severity: violation.getRule().getSeverityLevel(),
-            file: path.relative(repoRoot, location?.getFile() ?? ''),
-            line: location?.getStartLine() ?? 0,
-            message: violation.getMessage()
-        };
-    });
+function runSfge(folders: string[]): Promise<Finding[]> {
+    return runAnalyzer(sfgeEngine.createEnginePlugin(), ['sfge'], folders);
 }
 
 const explanations = Explanations.parse(
@@ -47,21 +32,11 @@ describe.runIf(javaPresent)('Salesforce Graph Engine over the package', () => {
     }, 600_000);
 
     it('has no finding that is not explained', () => {
-        const unexplained = findings.filter(
-            (finding) => !explanations.some((explanation) => explains(explanation, finding))
-        );
-        expect(unexplained.map((f) => `${f.file}:${f.line} ${f.rule} (severity ${f.severity}) ${f.message}`)).toEqual(
-            []
-        );
+        expect(unexplained(findings, explanations)).toEqual([]);
     });
 
     it('keeps no stale explanation', () => {
-        const stale = explanations.flatMap((explanation) =>
-            explanation.files
-                .filter((glob) => !findings.some((finding) => explains({ ...explanation, files: [glob] }, finding)))
-                .map((glob) => `${explanation.rule} ${glob}`)
-        );
-        expect(stale).toEqual([]);
+        expect(staleExplanations(findings, explanations)).toEqual([]);
     });
 
     it('reports an unchecked read reachable from an @AuraEnabled method in code it is shown', async () => {
