@@ -35,11 +35,15 @@ import { Backfill } from './app/backfill.ts';
 import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
 import { clmCanWrite } from './app/clmFields.ts';
+import { ClmReachability } from './app/clmReachability.ts';
 import { systemClock, type Clock } from './clock.ts';
 
 export const CONNECTOR_VERSION = '0.1.0';
 
-/** Paths pino blanks out wherever they appear in a log line. */
+/**
+ * Paths pino blanks out wherever they appear in a log line: a second net under redactedConfig's allow-list (the
+ * config is logged only through it) for objects logged elsewhere.
+ */
 export const REDACT_PATHS = [
     '*.token',
     '*.accessToken',
@@ -48,7 +52,9 @@ export const REDACT_PATHS = [
     '*.authorization',
     'headers.authorization',
     '*.password',
-    '*.webhookUrl'
+    '*.webhookUrl',
+    '*.webhookHmacKeyBase64',
+    '*.webhookCallbackSecret'
 ];
 
 export function createLogger(config: Pick<ConnectorConfig, 'log'>, destination?: pino.DestinationStream): pino.Logger {
@@ -139,6 +145,9 @@ export async function startConnector(
     clock: Clock = systemClock
 ): Promise<RunningConnector> {
     logger.info({ config: redactedConfig(config) }, 'starting');
+    // The CLM adapter checks its settings now, before anything logs in anywhere; /readyz reports whether it answers.
+    const clmReachability = new ClmReachability(clock);
+    const clm = clmReachability.watch(createClm(config, logger, clock));
     const login = config.salesforce;
     const conn =
         login.login === 'sfCli'
@@ -161,7 +170,6 @@ export async function startConnector(
         clock
     });
     const store = await openStore(config, clock);
-    const clm = createClm(config, logger, clock);
     const loaded = await loadOrgRules(salesforce);
     const source = loaded.source;
     const writable = clm.capabilities().writableFields;
@@ -313,6 +321,7 @@ export async function startConnector(
         audit,
         startSync,
         clock,
+        clmReachability: () => clmReachability.state(),
         ...(config.alerts.webhookUrl ? { alert: webhookAlert(config.alerts.webhookUrl, config.alerts.format) } : {}),
         recordUrl: (recordId) => `${conn.instanceUrl}/${recordId}`
     });

@@ -6,58 +6,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { z } from 'zod';
-import { CodeAnalyzer, CodeAnalyzerConfig } from '@salesforce/code-analyzer-core';
 import * as pmdEngine from '@salesforce/code-analyzer-pmd-engine';
-import { commandRequirement, repoRoot, requireOrSkip } from '../support/requirements.ts';
+import { commandRequirement, requireOrSkip } from '../support/requirements.ts';
+import { Explanations, runAnalyzer, staleExplanations, unexplained, type Finding } from './analyzerFindings.ts';
 
 const javaPresent = requireOrSkip(
     commandRequirement('java', 'install Java 17 (apt-get install -y openjdk-17-jre-headless)')
 );
 
-const Explanations = z.array(
-    z.object({ rule: z.string().min(1), files: z.array(z.string().min(1)).min(1), why: z.string().min(20) })
-);
-type Explanation = z.infer<typeof Explanations>[number];
-
-export interface Finding {
-    rule: string;
-    severity: number;
-    file: string;
-    line: number;
-    message: string;
-}
-
 /** Runs PMD over the given folders (relative to the repository, or absolute) and returns its findings. */
-export async function runPmd(folders: string[]): Promise<Finding[]> {
-    const analyzer = new CodeAnalyzer(CodeAnalyzerConfig.fromObject({ log_level: 'error' }));
-    await analyzer.addEnginePlugin(pmdEngine.createEnginePlugin());
-    const workspace = await analyzer.createWorkspace(folders.map((folder) => path.resolve(repoRoot, folder)));
-    const rules = await analyzer.selectRules(['pmd:Recommended', 'pmd:Security'], { workspace });
-    const results = await analyzer.run(rules, { workspace });
-    return results.getViolations().map((violation) => {
-        const location = violation.getCodeLocations()[violation.getPrimaryLocationIndex()];
-        return {
-            rule: violation.getRule().getName(),
-            severity: violation.getRule().getSeverityLevel(),
-            file: path.relative(repoRoot, location?.getFile() ?? ''),
-            line: location?.getStartLine() ?? 0,
-            message: violation.getMessage()
-        };
-    });
-}
-
-function globToRegExp(glob: string): RegExp {
-    const escaped = glob
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\0')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\0/g, '.*');
-    return new RegExp(`^${escaped}$`);
-}
-
-export function explains(explanation: Explanation, finding: Finding): boolean {
-    return explanation.rule === finding.rule && explanation.files.some((glob) => globToRegExp(glob).test(finding.file));
+export function runPmd(folders: string[]): Promise<Finding[]> {
+    return runAnalyzer(pmdEngine.createEnginePlugin(), ['pmd:Recommended', 'pmd:Security'], folders);
 }
 
 const explanations = Explanations.parse(
@@ -77,21 +36,11 @@ describe.runIf(javaPresent)('PMD over the package', () => {
     });
 
     it('has an explanation for every remaining finding', () => {
-        const unexplained = findings.filter(
-            (finding) => !explanations.some((explanation) => explains(explanation, finding))
-        );
-        expect(unexplained.map((f) => `${f.file}:${f.line} ${f.rule} (severity ${f.severity}) ${f.message}`)).toEqual(
-            []
-        );
+        expect(unexplained(findings, explanations)).toEqual([]);
     });
 
     it('keeps no stale explanation', () => {
-        const stale = explanations.flatMap((explanation) =>
-            explanation.files
-                .filter((glob) => !findings.some((finding) => explains({ ...explanation, files: [glob] }, finding)))
-                .map((glob) => `${explanation.rule} ${glob}`)
-        );
-        expect(stale).toEqual([]);
+        expect(staleExplanations(findings, explanations)).toEqual([]);
     });
 
     it('reports a SOQL query in a loop and a missing sharing declaration in code it is shown', async () => {

@@ -70,6 +70,13 @@ export function registerBackfillRoutes(admin: FastifyInstance, backfill: Backfil
     });
 
     admin.get<{ Params: { jobId: string } }>('/admin/backfill/:jobId', async (request, reply) => {
+        // Job ids are `bf-<uuid>`: anything else is refused before it reaches the store.
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(request.params.jobId))
+            return reply.code(400).send({
+                code: 'ADMIN.INVALID_REQUEST',
+                message: 'jobId: a backfill job id such as bf-0f8e… (letters, digits, - and _, at most 64)',
+                field: 'jobId'
+            });
         const job = await backfill?.get(request.params.jobId);
         if (!job)
             return reply

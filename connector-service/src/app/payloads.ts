@@ -19,7 +19,13 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         requestedBy: z.string().optional()
     }),
     /** The CLM says a contract changed (a verified webhook, the change feed, or our own create). */
-    z.object({ kind: z.literal('clm.event'), contractId: z.string().min(1), vendorEventId: z.string().min(1) }),
+    z.object({
+        kind: z.literal('clm.event'),
+        contractId: z.string().min(1),
+        vendorEventId: z.string().min(1),
+        /** The vendor's time of the change (webhooks say it): how an edit our own write overwrote is recognised. */
+        at: z.string().optional()
+    }),
     /** A person decided a Manual conflict in the org. */
     z.object({
         kind: z.literal('sf.conflictResolution'),

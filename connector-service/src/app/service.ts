@@ -18,7 +18,9 @@ import { quarantinedRecords, type Alert } from './alerts.ts';
 import type { Audit } from './audit.ts';
 import { registerAuditMetric, registerAuditRoutes } from './auditRoutes.ts';
 import { registerWebhookRoutes } from './webhookServer.ts';
+import { answerErrorsWithCodes } from './httpErrors.ts';
 import { systemClock, type Clock } from '../clock.ts';
+import type { ClmReachabilityState } from './clmReachability.ts';
 
 export interface Logger {
     info(fields: Record<string, unknown>, message: string): void;
@@ -60,6 +62,8 @@ export interface ConnectorServiceOptions {
     clock?: Clock;
     /** The registry /metrics serves, for metrics the composition root registers too (a new one if not given). */
     metrics?: Registry;
+    /** Whether the CLM answers (app/clmReachability.ts); /readyz is 503 CLM_UNREACHABLE while it does not. */
+    clmReachability?: () => ClmReachabilityState;
 }
 
 /** An admin's typed confirmation: the id of the org the connector is logged in to (15 or 18 characters). */
@@ -77,7 +81,14 @@ const RelinkBody = z
 type Phase = 'stopped' | 'refusing' | 'starting' | 'running';
 
 const ReplayBody = z.union([
-    z.object({ ids: z.array(z.string().regex(/^(inbox|outbox):\d+$/)).min(1) }).strict(),
+    z
+        .object({
+            ids: z
+                .array(z.string().regex(/^(inbox|outbox):[1-9]\d{0,14}$/))
+                .min(1)
+                .max(1000)
+        })
+        .strict(),
     z.object({ all: z.literal(true) }).strict()
 ]);
 
@@ -106,6 +117,7 @@ export class ConnectorService {
         this.metrics = options.metrics ?? new Registry();
         this.app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
         collectDefaultMetrics({ register: this.metrics, prefix: 'clm_connector_' });
+        answerErrorsWithCodes(this.app, options.logger);
         this.processed = new Counter({
             name: 'clm_connector_loop_items_total',
             help: 'Inbox and outbox items the work loop claimed',
@@ -123,7 +135,9 @@ export class ConnectorService {
             orgId: options.orgId,
             store: options.store,
             clm: options.clm,
-            onStored: () => this.kick()
+            onStored: () => this.kick(),
+            metrics: this.metrics,
+            log: (level, message, fields) => options.logger[level](fields, message)
         });
         this.registerAdmin();
         this.app.get('/healthz', async () => ({ ok: true }));
@@ -140,7 +154,10 @@ export class ConnectorService {
                     });
                 }
                 if (this.phase !== 'running') return reply.code(503).send({ ready: false, reason: 'STARTING' });
-                return { ready: true, running: this.running };
+                const clm = options.clmReachability?.();
+                if (clm && !clm.reachable)
+                    return reply.code(503).send({ ready: false, reason: 'CLM_UNREACHABLE', clm });
+                return { ready: true, running: this.running, ...(clm ? { clm } : {}) };
             } catch {
                 return reply.code(503).send({ ready: false, reason: 'STORE_UNAVAILABLE' });
             }

@@ -38,6 +38,7 @@ import type {
     StorePort
 } from '../ports/store.ts';
 import { canonicalValues, contractPatch } from './clmFields.ts';
+import { clmWriteWindow, overwrittenClmEdits, rememberClmWrite, type ClmWriteWindow } from '../domain/index.ts';
 import { asJson, InboxPayload, objectOfPayload, OutboxPayload, parsePayload } from './payloads.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -240,7 +241,7 @@ export class SyncEngine {
                 case 'sf.syncRequest':
                     return await this.onSyncRequest(item, payload.opportunityId, payload.requestId);
                 case 'clm.event':
-                    return await this.onClmEvent(item, payload.contractId, payload.vendorEventId);
+                    return await this.onClmEvent(item, payload.contractId, payload.vendorEventId, payload.at);
                 case 'sf.conflictResolution':
                     return await this.onConflictResolution(item, payload);
                 case 'audit.repair':
@@ -410,12 +411,20 @@ export class SyncEngine {
         return { ...change, values };
     }
 
-    private async onClmEvent(item: InboxItem, contractId: string, vendorEventId: string): Promise<void> {
+    private async onClmEvent(item: InboxItem, contractId: string, vendorEventId: string, at?: string): Promise<void> {
         const clm = this.options.clm;
         const contract = await clm.getContract(contractId);
         const pair = await this.pairForContract(contract);
         if (!pair) return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
         const plan = this.planFromContract(contract, pair, vendorEventId, item.correlationId);
+        // An edit stamped inside one of our writes was overwritten by it: a conflict, never a silent loss.
+        if (at) {
+            const detectedAt = new Date(this.now()).toISOString();
+            const check = { eventId: vendorEventId, at, correlationId: item.correlationId, detectedAt };
+            const overwritten = overwrittenClmEdits(plan.newState, this.options.rules, check);
+            plan.newState = overwritten.state;
+            plan.conflicts.push(...overwritten.conflicts);
+        }
         const extra: OutboxInput[] = [];
         const opportunityId = pair.salesforce.opportunity;
         if (opportunityId && ['Signed', 'Active'].includes(contract.status.lifecycle)) {
@@ -1052,7 +1061,8 @@ export class SyncEngine {
                 const updated = await this.options.clm.updateContract(payload.contractId, contractPatch(fields), {
                     ...(ifVersion ? { ifVersion } : {})
                 });
-                await this.rememberClmVersion(payload.pairId, updated.version);
+                const window = ifVersion && clmWriteWindow(this.options.rules, ifVersion, updated.updatedAt, fields);
+                await this.rememberClmVersion(payload.pairId, updated.version, window || undefined);
                 return;
             } catch (error) {
                 if (!isConnectorError(error, 'CLM.CONFLICT') || round >= 2) throw error;
@@ -1121,10 +1131,11 @@ export class SyncEngine {
     }
 
     /** Our own write moved the contract's version: the next write's precondition must name the new one. */
-    private async rememberClmVersion(pairId: string, version: string): Promise<void> {
-        await this.updatePairState(pairId, (state) =>
-            state.clmVersion === version ? null : { ...state, clmVersion: version }
-        );
+    private async rememberClmVersion(pairId: string, version: string, window?: ClmWriteWindow): Promise<void> {
+        await this.updatePairState(pairId, (state) => {
+            const next = window ? rememberClmWrite(state, window) : state;
+            return next.clmVersion === version && next === state ? null : { ...next, clmVersion: version };
+        });
     }
 
     /**

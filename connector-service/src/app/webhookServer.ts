@@ -4,6 +4,7 @@
  * vendor repeats (same event id) is answered 200 and stored once.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import { isConnectorError } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
 import type { StorePort } from '../ports/store.ts';
@@ -17,6 +18,24 @@ export interface WebhookServerOptions {
     log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
     /** Called after events were stored, so the work loop starts at once instead of at its next poll. */
     onStored?: () => void;
+    /** Where clm_connector_webhooks_refused_total is registered (the service's /metrics registry). */
+    metrics?: Registry;
+}
+
+export const WEBHOOKS_REFUSED_METRIC = 'clm_connector_webhooks_refused_total';
+
+function refusedCounter(metrics: Registry | undefined): Counter<'vendor' | 'reason'> | undefined {
+    if (!metrics) return undefined;
+    const existing = metrics.getSingleMetric(WEBHOOKS_REFUSED_METRIC) as Counter<'vendor' | 'reason'> | undefined;
+    return (
+        existing ??
+        new Counter({
+            name: WEBHOOKS_REFUSED_METRIC,
+            help: 'Webhook deliveries refused, by vendor and reason (bad signature, stale, malformed, unknown vendor …)',
+            labelNames: ['vendor', 'reason'],
+            registers: [metrics]
+        })
+    );
 }
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
@@ -30,6 +49,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
  * (signatures are over the bytes, never over re-serialised JSON), with the body limit given.
  */
 export function registerWebhookRoutes(server: FastifyInstance, options: WebhookServerOptions): void {
+    const refusedTotal = refusedCounter(options.metrics);
+    const refuse = (vendor: string, reason: string, sourceAddress: string, fields: Record<string, unknown> = {}) => {
+        refusedTotal?.inc({ vendor, reason });
+        options.log?.('warn', 'webhook refused', { vendor, reason, sourceAddress, ...fields });
+    };
     void server.register(async (app) => {
         app.removeAllContentTypeParsers();
         app.addContentTypeParser(
@@ -41,6 +65,10 @@ export function registerWebhookRoutes(server: FastifyInstance, options: WebhookS
         app.post<{ Params: { vendor: string } }>('/webhooks/:vendor', async (request, reply) => {
             const { clm, store, orgId } = options;
             if (request.params.vendor !== clm.vendor) {
+                // The label is the configured vendor: a path segment an attacker picks must not mint new series.
+                refuse(clm.vendor, 'unknown-vendor', request.ip, {
+                    requestedVendor: request.params.vendor.slice(0, 40)
+                });
                 return reply.code(404).send({
                     code: 'WEBHOOK.UNKNOWN_VENDOR',
                     message: `No ${request.params.vendor} connection is configured`
@@ -50,7 +78,7 @@ export function registerWebhookRoutes(server: FastifyInstance, options: WebhookS
             const webhook = { headers: request.headers, rawBody };
             const verification = await clm.verifyWebhook(webhook);
             if (!verification.ok && verification.reason !== 'replayed') {
-                options.log?.('warn', 'webhook refused', { vendor: clm.vendor, reason: verification.reason });
+                refuse(clm.vendor, verification.reason, request.ip);
                 return reply.code(401).send({
                     code: `WEBHOOK.${verification.reason.toUpperCase().replace(/-/g, '_')}`,
                     message: 'The delivery is not signed by the configured CLM'
@@ -62,6 +90,7 @@ export function registerWebhookRoutes(server: FastifyInstance, options: WebhookS
             } catch (error) {
                 const code = isConnectorError(error) ? error.code : 'WEBHOOK.MALFORMED';
                 const field = isConnectorError(error) ? error.details.field : undefined;
+                refuse(clm.vendor, 'malformed', request.ip, { code });
                 return reply.code(400).send({ code, message: 'The delivery could not be read', field });
             }
             const items = [];
@@ -81,7 +110,8 @@ export function registerWebhookRoutes(server: FastifyInstance, options: WebhookS
                     payload: {
                         kind: 'clm.event',
                         contractId: event.contractRef.id,
-                        vendorEventId: event.vendorEventId
+                        vendorEventId: event.vendorEventId,
+                        at: event.at
                     },
                     correlationId: `wh-${event.vendorEventId}`.slice(0, 64)
                 });

@@ -7,6 +7,11 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConnectorError } from '../domain/index.ts';
 import { ALERT_FORMATS } from '../app/alerts.ts';
+import { IroncladConfig } from '../adapters/clm/ironclad/config.ts';
+import { SpotdraftConfig } from '../adapters/clm/spotdraft/config.ts';
+import { loggableConfig } from './loggable.ts';
+import { unknownKeys } from './strictKeys.ts';
+import { urlProblems } from './targetUrls.ts';
 
 const Secret = z.string().min(1);
 
@@ -93,13 +98,14 @@ export const ConnectorConfig = z.object({
     clm: z.discriminatedUnion('vendor', [
         z.object({
             vendor: z.literal('ironclad'),
-            ironclad: z.record(z.string(), z.unknown()),
+            // The adapter's own schema, checked with the rest of the config before anything logs in.
+            ironclad: IroncladConfig,
             customFields: z.array(z.string()).optional(),
             contractUrlTemplate: z.string().optional()
         }),
         z.object({
             vendor: z.literal('spotdraft'),
-            spotdraft: z.record(z.string(), z.unknown()),
+            spotdraft: SpotdraftConfig,
             customFields: z.array(z.string()).optional(),
             contractUrlTemplate: z.string().optional()
         })
@@ -252,31 +258,48 @@ export function loadConfig(
     return parseConfig(raw);
 }
 
-export function parseConfig(raw: unknown): ConnectorConfig {
-    const parsed = ConnectorConfig.safeParse(raw);
-    if (!parsed.success) {
-        const problems = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
-        throw new ConnectorError(
-            'CONFIG.INVALID',
-            `The configuration is invalid:\n${problems.map((problem) => `- ${problem.field || '(root)'}: ${problem.message}`).join('\n')}`,
-            { problems }
-        );
-    }
-    return parsed.data;
+/** One thing wrong with the config: a stable code, the dotted path of the setting, and what to do. */
+export interface ConfigProblem {
+    code: string;
+    field: string;
+    message: string;
 }
 
-const SECRET_KEYS = /secret|token|password|privatekey|private_key|webhookurl/i;
+/**
+ * Validates a raw config: unknown keys (CONFIG.UNKNOWN_KEY, with the nearest valid key), URLs that may not be
+ * used (CONFIG.URL_*), then the schema (CONFIG.INVALID). Throws one ConnectorError listing every problem; its
+ * code and field are the first problem's, so a typo is named before the "required" error it causes.
+ */
+export function parseConfig(raw: unknown): ConnectorConfig {
+    const problems: ConfigProblem[] = [
+        ...unknownKeys(ConnectorConfig, raw).map(({ field, nearest }) => ({
+            code: 'CONFIG.UNKNOWN_KEY',
+            field,
+            message: `not a setting${nearest ? `: did you mean ${[...field.split('.').slice(0, -1), nearest].join('.')}?` : ''}`,
+            ...(nearest ? { nearest } : {})
+        })),
+        ...urlProblems(raw)
+    ];
+    const parsed = ConnectorConfig.safeParse(raw);
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+            const field = issue.path.join('.');
+            if (!problems.some((problem) => problem.field === field))
+                problems.push({ code: 'CONFIG.INVALID', field, message: issue.message });
+        }
+    }
+    if (problems.length > 0) {
+        const [first] = problems;
+        throw new ConnectorError(
+            first!.code,
+            `The configuration is invalid:\n${problems.map((problem) => `- ${problem.field || '(root)'}: [${problem.code}] ${problem.message}`).join('\n')}`,
+            { field: first!.field, problems }
+        );
+    }
+    return parsed.data!;
+}
 
-/** The config with every secret replaced (and credentials stripped from URLs), safe to log or show. */
+/** The config with every setting not on the loggable allow-list replaced (config/loggable.ts), safe to log or show. */
 export function redactedConfig(config: ConnectorConfig): unknown {
-    const walk = (value: unknown, key = ''): unknown => {
-        if (SECRET_KEYS.test(key) && typeof value === 'string') return '[redacted]';
-        if (/url$/i.test(key) && typeof value === 'string' && value.includes('@'))
-            return value.replace(/\/\/[^@]*@/, '//[redacted]@');
-        if (Array.isArray(value)) return value.map((item) => walk(item));
-        if (value && typeof value === 'object')
-            return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
-        return value;
-    };
-    return walk(config);
+    return loggableConfig(config);
 }

@@ -52,12 +52,27 @@ export const FieldState = z.object({
 });
 export type FieldState = z.infer<typeof FieldState>;
 
+/**
+ * One write of ours to the CLM whose precondition could not cover the write itself (Ironclad's attribute PATCH takes
+ * none): the contract was read at `from` and our write landed at `to` (the vendor's own times). A CLM change event
+ * stamped strictly between them is an edit our write replaced (domain/overwrites.ts).
+ */
+export const ClmWriteWindow = z.object({
+    from: z.string(),
+    to: z.string(),
+    /** Rule name → the value we wrote. */
+    values: z.record(z.string(), JsonValue)
+});
+export type ClmWriteWindow = z.infer<typeof ClmWriteWindow>;
+
 export const PairState = z.object({
     /** The connector's own id for the linked pair (stable while the vendor ids change). */
     pairId: z.string(),
     fields: z.record(z.string(), FieldState),
     /** The CLM's concurrency token as last read; CLM writes carry it so a contract changed meanwhile is re-read, not overwritten. */
-    clmVersion: z.string().optional()
+    clmVersion: z.string().optional(),
+    /** Our latest CLM writes, newest last (a few): how a CLM edit overwritten inside a write is recognised. */
+    clmWrites: z.array(ClmWriteWindow).optional()
 });
 export type PairState = z.infer<typeof PairState>;
 

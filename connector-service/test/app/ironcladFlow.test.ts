@@ -2,56 +2,21 @@
  * End to end over both emulators: a deal sent from Salesforce becomes an Ironclad workflow; Ironclad's signed
  * webhooks come in through the connector's endpoint and move the Opportunity to Signed, then the completed record.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { DEFAULT_RULES, loadRuleSet } from '../../src/domain/index.ts';
-import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
-import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
-import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
+import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import type { StorePort } from '../../src/ports/store.ts';
-import { SyncEngine } from '../../src/app/syncEngine.ts';
-import { buildWebhookServer } from '../../src/app/webhookServer.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import type { SyncEngine } from '../../src/app/syncEngine.ts';
+import { ORG, startIroncladWorld, type IroncladWorld } from './ironcladWorld.ts';
 
-const ORG = '00D000000000001AAA';
-let sfEmu: RunningSalesforceEmulator;
-let clmEmu: ClmEmulator;
+let world: IroncladWorld;
 let admin: JsforceSalesforce;
 let store: StorePort;
-let ironclad: IroncladAdapter;
 let engine: SyncEngine;
-let webhooks: FastifyInstance;
 let webhookUrl: string;
-let dir: string;
 let opportunityId: string;
 
-async function connect(username: string): Promise<JsforceSalesforce> {
-    const conn = await connectWithJwt({
-        loginUrl: sfEmu.loginUrl,
-        clientId: sfEmu.jwtConsumerKey,
-        username,
-        privateKeyPem: readFileSync(sfEmu.jwtPrivateKeyPath, 'utf8'),
-        apiVersion: sfEmu.apiVersion
-    });
-    return new JsforceSalesforce(conn, { connectorClientId: 'clm-connector', apiVersion: sfEmu.apiVersion });
-}
-
-async function clmAdmin(method: string, route: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${clmEmu.adminUrl}${route}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body)
-    });
-    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
-    const text = await response.text();
-    return text ? JSON.parse(text) : undefined;
+function clmAdmin(method: string, route: string, body?: unknown): Promise<unknown> {
+    return world.clmAdmin(method, route, body);
 }
 
 async function opportunity(fields: string[]) {
@@ -60,39 +25,8 @@ async function opportunity(fields: string[]) {
 }
 
 beforeAll(async () => {
-    sfEmu = await startSalesforceEmulator();
-    clmEmu = await startClmEmulator({ port: 0, clockScale: 0 });
-    dir = mkdtempSync(path.join(os.tmpdir(), 'clm-e2e-'));
-    store = await openSqliteStore({ file: path.join(dir, 'store.db') });
-    admin = await connect(sfEmu.username);
-    ironclad = new IroncladAdapter(
-        {
-            baseUrl: clmEmu.ironcladBaseUrl,
-            tokenUrl: clmEmu.ironcladTokenUrl,
-            clientId: clmEmu.ironcladClientId,
-            clientSecret: clmEmu.ironcladClientSecret,
-            actorEmail: clmEmu.ironcladUserEmail,
-            templateName: clmEmu.ironcladTemplateName,
-            customAttributes: { specialTerms: 'paymentTerms' }
-        },
-        { backoff: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }
-    );
-    engine = new SyncEngine({
-        orgId: ORG,
-        store,
-        salesforce: await connect(sfEmu.users.integration.username),
-        clm: ironclad,
-        rules: loadRuleSet(DEFAULT_RULES),
-        context: { connectorClientId: 'clm-connector', transform: { orgCurrency: 'USD' } },
-        orgCurrency: 'USD',
-        clmCustomFields: ['specialTerms']
-    });
-    webhooks = buildWebhookServer({ orgId: ORG, store, clm: ironclad });
-    await webhooks.listen({ port: 0, host: '127.0.0.1' });
-    const address = webhooks.server.address();
-    webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/ironclad`;
-    await ironclad.ensureWebhookSubscription(webhookUrl);
-
+    world = await startIroncladWorld({ clockScale: 0 });
+    ({ admin, store, engine, webhookUrl } = world);
     const [account] = await admin.write([
         { ref: 'a', sfObject: 'Account', fields: { Name: 'Globex', BillingCity: 'Springfield', BillingCountry: 'US' } }
     ]);
@@ -120,11 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    await webhooks?.close();
-    await store?.close();
-    await clmEmu?.close();
-    await sfEmu?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await world?.close();
 });
 
 describe('Salesforce → Ironclad → Salesforce', () => {
@@ -157,7 +87,7 @@ describe('Salesforce → Ironclad → Salesforce', () => {
 
     it('an admin switches on "close the deal when the contract is fully signed" (the package setting)', async () => {
         // What an admin does in Setup: the org's custom metadata record, which the package's Apex reads.
-        const setting = sfEmu.org.store
+        const setting = world.sfEmu.org.store
             .rows('Clm_Automation_Setting__mdt')
             .find((row) => row.DeveloperName === 'Default');
         expect(setting).toBeDefined();
@@ -194,7 +124,7 @@ describe('Salesforce → Ironclad → Salesforce', () => {
         await expect
             .poll(async () => (await opportunity(['StageName'])).StageName, { timeout: 15_000, interval: 100 })
             .toBe('Closed Won');
-        const runs = sfEmu.org.store.rows('Clm_Automation_Run__c').filter((row) => row.Record_Id__c === opportunityId);
+        const runs = world.sfEmu.org.store.rows('Clm_Automation_Run__c').filter((row) => row.Record_Id__c === opportunityId);
         expect(runs).toEqual([
             expect.objectContaining({ Automation__c: 'CloseWon', Event_Key__c: expect.stringMatching(/\S/) })
         ]);

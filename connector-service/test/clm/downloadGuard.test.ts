@@ -61,6 +61,9 @@ async function startStorage() {
             response.writeHead(200, { 'content-type': 'application/pdf' });
             for (let chunk = 0; chunk < 64; chunk++) response.write(Buffer.alloc(4096, 0x41));
             response.end();
+        } else if (path === '/page.json') {
+            // An answer that is not a document (an error page, an API listing): never kept as the contract's file.
+            response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html>sign in</html>');
         } else if (path === '/slow') {
             // Never answers; the hop's timeout ends it.
         } else response.writeHead(404).end();
@@ -274,6 +277,28 @@ describe('document downloads stay on the CLM host', () => {
         // Not listed under another port of the same name.
         await answerElsewhere('ironclad', 'redirect', `http://localhost:${emulator.port}/doc.pdf`);
         await expectRefused(port, contract, /not the CLM host/);
+    });
+
+    it('on the CLM host, follows only the vendor document paths: another API path is never fetched with the token', async () => {
+        const port = ironclad();
+        const contract = await contractWithDocument(port);
+        // A redirect to the workflow listing on the CLM itself: before, its JSON came back as the "PDF".
+        await answerElsewhere('ironclad', 'redirect', `${emulator.ironcladBaseUrl}/workflows?pageSize=100`);
+        await expectRefused(port, contract, /not a document path of the CLM/);
+        const sd = spotdraft();
+        const sdContract = await contractWithDocument(sd);
+        await answerElsewhere('spotdraft', 'link', `${emulator.spotdraftBaseUrl}/v2.1/public/contracts/`);
+        await expectRefused(sd, sdContract, /not a document path of the CLM/);
+    });
+
+    it('refuses an answer whose content type is not a document', async () => {
+        const storageHost = `localhost:${storage.port}`;
+        const port = ironclad({ documentHosts: [storageHost] }, { privateAddressHosts: [storageHost] });
+        const contract = await contractWithDocument(port);
+        await answerElsewhere('ironclad', 'redirect', `http://${storageHost}/page.json`);
+        const details = await expectClmError(port.downloadDocument(contract.id, contract.documentId), DOWNLOAD_REFUSED);
+        expect(details.reason).toBe('content type text/html is not a document');
+        expect(refusals.at(-1)).toMatchObject({ host: storageHost, reason: details.reason });
     });
 
     it('connects to the address it checked, not to a second answer from the system resolver', async () => {

@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CLM_ERROR } from '../../src/ports/clm.ts';
 import { json, ManualClock, scriptedFetch, scriptedIronclad, scriptedSpotdraft } from './fakes.ts';
 import { expectClmError } from './portKit.ts';
+import { WebhookReplayGuard } from '../../src/adapters/clm/webhookGuard.ts';
 
 function rsaKeys(): { publicPem: string; privateKey: KeyObject } {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -120,6 +121,16 @@ describe('Ironclad webhook verification', () => {
         });
         const old = new Date(clock.now() - 60 * 60_000).toISOString();
         expect(await adapter.verifyWebhook(delivery({ timestamp: old }))).toEqual({ ok: false, reason: 'stale' });
+    });
+
+    it('refuses a signed delivery whose timestamp does not parse (no time is never fresh)', async () => {
+        for (const timestamp of ['yesterday', '2026-13-45T99:99:99Z'])
+            expect((await adapter.verifyWebhook(delivery({ timestamp }))).ok).toBe(false);
+        // The freshness check itself: NaN compares false with everything, so it must be caught explicitly.
+        const guard = new WebhookReplayGuard({ toleranceMs: 60_000, clock });
+        expect(guard.isStale(Number.NaN)).toBe(true);
+        expect(guard.isStale(Date.parse('not a time'))).toBe(true);
+        expect(guard.isStale(clock.now())).toBe(false);
     });
 
     it('rejects deliveries without or with a malformed verification header', async () => {

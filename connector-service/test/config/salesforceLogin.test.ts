@@ -13,8 +13,16 @@ const JWT = {
     username: 'integration@example.com',
     privateKeyPem: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----'
 };
+/** The Ironclad settings of a config file (its client secret comes from the environment). */
+const IRONCLAD_IN_FILE = {
+    baseUrl: 'https://na1.ironcladapp.com/public/api/v1',
+    tokenUrl: 'https://na1.ironcladapp.com/oauth/token',
+    clientId: 'ironclad-client',
+    actorEmail: 'integration@example.com',
+    templateName: 'Sales Agreement'
+};
 const REST = {
-    clm: { vendor: 'ironclad', ironclad: {} },
+    clm: { vendor: 'ironclad', ironclad: { ...IRONCLAD_IN_FILE, clientSecret: 'ironclad-secret' } },
     store: { kind: 'sqlite', file: 'store.db' },
     admin: { token: 'admin-token' }
 };
@@ -23,7 +31,11 @@ function problems(raw: unknown): { field: string; message: string }[] {
     try {
         parseConfig(raw);
     } catch (error) {
-        if (isConnectorError(error, 'CONFIG.INVALID')) return error.details.problems as never;
+        if (isConnectorError(error, 'CONFIG.INVALID'))
+            return (error.details.problems as { field: string; message: string }[]).map(({ field, message }) => ({
+                field,
+                message
+            }));
         throw error;
     }
     throw new Error('the config parsed');
@@ -75,8 +87,13 @@ describe('the Salesforce login', () => {
 
 describe('--org', () => {
     const { privateKeyPem, ...jwtInFile } = JWT;
-    const { admin, ...restInFile } = REST;
-    const env = { CLM_SF_PRIVATE_KEY: privateKeyPem, CLM_CONNECTOR_TOKEN: admin.token };
+    const { admin, ...rest } = REST;
+    const restInFile = { ...rest, clm: { vendor: 'ironclad', ironclad: IRONCLAD_IN_FILE } };
+    const env = {
+        CLM_SF_PRIVATE_KEY: privateKeyPem,
+        CLM_CONNECTOR_TOKEN: admin.token,
+        CLM_IRONCLAD_CLIENT_SECRET: REST.clm.ironclad.clientSecret
+    };
 
     it('an alias replaces the JWT login of the file, and the key in the environment is left alone', () => {
         const file = configFile({ ...restInFile, salesforce: { ...jwtInFile, orgCurrency: 'USD' } });

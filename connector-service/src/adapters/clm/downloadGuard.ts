@@ -6,6 +6,9 @@
  * address it resolves to must be public; the connection then goes to exactly those addresses (pinned through
  * the socket's `lookup`), so a DNS answer that changes between the check and the connect (rebinding) cannot
  * slip a private address in. Credentials go only to the base origin. Every hop has a timeout and the bytes a cap.
+ * On the CLM's own host a download may only reach the vendor's document paths (`documentPaths`): a redirect to
+ * another API path would otherwise be followed with the bearer token and its JSON kept as the document. The final
+ * answer must carry a document's content type (PDF, Word, OpenDocument, RTF, plain bytes), never JSON or HTML.
  *
  * A refusal is `CLM.DOWNLOAD_REFUSED` (never retried), naming the host and the reason — never the full URL,
  * whose query string is often a signature — and is logged when the adapter was given a log.
@@ -30,7 +33,30 @@ export interface DownloadPolicy {
     maxBytes: number;
     /** Per hop: connecting, the headers and the body. */
     timeoutMs: number;
+    /** Paths on the base host a download may reach (the vendor's document endpoints); absent: any path. */
+    documentPaths?: readonly RegExp[];
 }
+
+/**
+ * The document endpoints of each vendor, relative to the configured API base path: Ironclad's workflow document
+ * and record attachment downloads; SpotDraft's contract download and the pre-signed `…/files/<token>` link its
+ * download_link answers with when the file is served from the API host.
+ */
+const VENDOR_DOCUMENT_PATHS: Record<string, readonly { pattern: string; besideApi?: true }[]> = {
+    ironclad: [
+        { pattern: '/workflows/[^/]+/document/[^/]+/download' },
+        { pattern: '/records/[^/]+/attachments/[^/]+' }
+    ],
+    spotdraft: [
+        { pattern: '/v2\\.1/public/contracts/[^/]+/download' },
+        // Beside the API base (…/files next to …/api), not under it.
+        { pattern: '/files/[A-Za-z0-9_-]+', besideApi: true }
+    ]
+};
+
+/** Content types a downloaded document may have (what Salesforce Files keeps as a contract document). */
+const DOCUMENT_TYPES =
+    /^(application\/(pdf|octet-stream|msword|rtf|vnd\.openxmlformats-officedocument\.[\w.-]+|vnd\.oasis\.opendocument\.[\w.-]+)|binary\/octet-stream)$/i;
 
 export interface ResolvedAddress {
     address: string;
@@ -110,7 +136,11 @@ export class DownloadGuard {
         // The configured CLM host is trusted whatever it resolves to: the admin chose it, and a CLM reached on a
         // private network (the local emulator on 127.0.0.1, a vendor private link) must keep working. Every
         // other host — even one on the allow-list — must resolve to public addresses only.
-        if (url.host === this.base.host) return { url, addresses: null };
+        if (url.host === this.base.host) {
+            if (this.policy.documentPaths && !this.policy.documentPaths.some((path) => path.test(url.pathname)))
+                throw this.refuse(url, 'not a document path of the CLM');
+            return { url, addresses: null };
+        }
         if (!this.policy.documentHosts.some((pattern) => hostMatches(pattern, url))) {
             throw this.refuse(url, 'not the CLM host or a configured document host');
         }
@@ -180,6 +210,12 @@ export class DownloadGuard {
                 );
             }
             url = next;
+        }
+        if (response.status >= 200 && response.status < 300) {
+            // The content type the document arrived with; none at all is taken as plain bytes.
+            const type = (response.headers.get('content-type') ?? 'application/octet-stream').split(';')[0]!.trim();
+            if (!DOCUMENT_TYPES.test(type))
+                throw this.refuse(url, `content type ${type.slice(0, 80)} is not a document`);
         }
         if (response.status < 200 || response.status >= 300) {
             // A signed link that expired or a storage hiccup: a new attempt asks the vendor for a fresh link.
@@ -325,10 +361,16 @@ export function downloadGuardFor(
     },
     deps: DownloadGuardDeps = {}
 ): DownloadGuard {
+    const basePath = new URL(config.baseUrl).pathname.replace(/\/$/, '');
+    const documentPaths = VENDOR_DOCUMENT_PATHS[vendor]?.map(({ pattern, besideApi }) => {
+        const prefix = besideApi ? basePath.replace(/\/[^/]*$/, '') : basePath;
+        return new RegExp(`^${escapeRegExp(prefix)}${pattern}$`);
+    });
     return new DownloadGuard(
         {
             vendor,
             baseUrl: config.baseUrl,
+            ...(documentPaths ? { documentPaths } : {}),
             documentHosts: config.documentHosts,
             maxRedirects: config.maxDownloadRedirects,
             maxBytes: config.maxDocumentBytes,
@@ -336,4 +378,8 @@ export function downloadGuardFor(
         },
         deps
     );
+}
+
+function escapeRegExp(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

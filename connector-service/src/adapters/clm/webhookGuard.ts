@@ -23,8 +23,12 @@ export class WebhookReplayGuard {
         this.maxRemembered = options.maxRemembered ?? 100_000;
     }
 
-    /** 'stale' if the event time is outside the tolerance (either way: a far-future time is not trusted). */
+    /**
+     * 'stale' if the event time is outside the tolerance (either way: a far-future time is not trusted), or is no
+     * time at all: a timestamp that did not parse (NaN) compares false with everything, so it must fail here.
+     */
     isStale(eventTimeMs: number): boolean {
+        if (!Number.isFinite(eventTimeMs)) return true;
         return Math.abs(this.clock.now() - eventTimeMs) > this.options.toleranceMs;
     }
 
