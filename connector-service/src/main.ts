@@ -29,6 +29,7 @@ import { ClmPoller } from './app/clmPoller.ts';
 import { Backfill } from './app/backfill.ts';
 import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
+import { clmCanWrite } from './app/clmFields.ts';
 import { requireSubscriptionPermissions } from './app/subscriptionAccess.ts';
 import { checkTemplateFit, templateCanWrite } from './app/templateFit.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -147,12 +148,17 @@ export async function startConnector(
     const loaded = await loadOrgRules(salesforce);
     const source = loaded.source;
     // The CLM side of the pre-flight: the rules against the template the vendor describes (fields, types, writes).
-    const clmTemplate = await clm.describeTemplate();
+    // A store holding another org's state (a refreshed sandbox) may not reach the CLM before an admin relinks: the
+    // rules are then narrowed by the adapter's configured capabilities alone.
+    const bound = await store.boundOrg(config.name);
+    const clmTemplate = bound === null || bound === orgId ? await clm.describeTemplate() : null;
     const capabilities = clm.capabilities();
-    for (const problem of checkTemplateFit(loaded.rules.rules, clmTemplate, capabilities))
+    for (const problem of clmTemplate ? checkTemplateFit(loaded.rules.rules, clmTemplate, capabilities) : [])
         logger.warn({ code: problem.code, rule: problem.rule, clmField: problem.field }, problem.message);
     const { rules, narrowed } = narrowToWritable(loaded.rules, (clmField) =>
-        templateCanWrite(clmTemplate, capabilities, clmField)
+        clmTemplate
+            ? templateCanWrite(clmTemplate, capabilities, clmField)
+            : clmCanWrite(capabilities.writableFields, clmField)
     );
     for (const { rule, clmField, direction } of narrowed)
         logger.warn(
