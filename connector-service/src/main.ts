@@ -16,13 +16,10 @@ import {
     type RuleSet
 } from './domain/index.ts';
 import { loadConfig, redactedConfig, type ConnectorConfig } from './config/config.ts';
-import { IroncladAdapter } from './adapters/clm/ironclad/ironcladAdapter.ts';
-import { SpotdraftAdapter } from './adapters/clm/spotdraft/spotdraftAdapter.ts';
 import { connectWithJwt, JsforceSalesforce } from './adapters/salesforce/jsforceSalesforce.ts';
 import { connectWithSfCli } from './adapters/salesforce/sfCliAuth.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgresStore.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqliteStore.ts';
-import type { ClmPort } from './ports/clm.ts';
 import type { SalesforcePort } from './ports/salesforce.ts';
 import type { StorePort } from './ports/store.ts';
 import { webhookAlert } from './app/alerts.ts';
@@ -36,7 +33,12 @@ import { DealMetrics } from './app/dealMetrics.ts';
 import { SyncMetrics } from './app/syncMetrics.ts';
 import { clmCanWrite } from './app/clmFields.ts';
 import { ClmReachability } from './app/clmReachability.ts';
+import { requireSubscriptionPermissions } from './app/subscriptionAccess.ts';
+import { checkTemplateFit, templateCanWrite } from './app/templateFit.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { clmCustomFields, createClm } from './clmFromConfig.ts';
+
+export { clmCustomFields, createClm };
 
 export const CONNECTOR_VERSION = '0.1.0';
 
@@ -66,27 +68,6 @@ export function createLogger(config: Pick<ConnectorConfig, 'log'>, destination?:
         },
         destination
     );
-}
-
-export function createClm(config: ConnectorConfig, logger?: pino.Logger, clock: Clock = systemClock): ClmPort {
-    // Refused document downloads (an off-host link, a private address) are logged with host and reason.
-    const deps = {
-        clock,
-        ...(logger
-            ? { downloads: { log: (_level: 'warn', message: string, fields: object) => logger.warn(fields, message) } }
-            : {})
-    };
-    return config.clm.vendor === 'ironclad'
-        ? new IroncladAdapter(config.clm.ironclad as ConstructorParameters<typeof IroncladAdapter>[0], deps)
-        : new SpotdraftAdapter(config.clm.spotdraft as ConstructorParameters<typeof SpotdraftAdapter>[0], deps);
-}
-
-/** The custom fields the CLM's field map knows: a create leaves the others out instead of failing on them. */
-export function clmCustomFields(config: ConnectorConfig): string[] {
-    if (config.clm.customFields) return config.clm.customFields;
-    const map =
-        config.clm.vendor === 'ironclad' ? config.clm.ironclad.customAttributes : config.clm.spotdraft.customFields;
-    return map && typeof map === 'object' ? Object.keys(map) : [];
 }
 
 export async function openStore(config: ConnectorConfig, clock: Clock = systemClock): Promise<StorePort> {
@@ -169,15 +150,30 @@ export async function startConnector(
         apiVersion: config.salesforce.apiVersion,
         clock
     });
+    // Fail closed before anything runs: hearing the org needs View All Records on each object whose changes it hears.
+    const userId = conn.userInfo?.id;
+    if (config.salesforce.pubsub && userId)
+        await requireSubscriptionPermissions(salesforce, userId, config.salesforce.pubsub.channels);
     const store = await openStore(config, clock);
     const loaded = await loadOrgRules(salesforce);
     const source = loaded.source;
-    const writable = clm.capabilities().writableFields;
-    const { rules, narrowed } = narrowToWritable(loaded.rules, (clmField) => clmCanWrite(writable, clmField));
+    // The CLM side of the pre-flight: the rules against the template the vendor describes (fields, types, writes).
+    // A store holding another org's state (a refreshed sandbox) may not reach the CLM before an admin relinks: the
+    // rules are then narrowed by the adapter's configured capabilities alone.
+    const bound = await store.boundOrg(config.name);
+    const clmTemplate = bound === null || bound === orgId ? await clm.describeTemplate() : null;
+    const capabilities = clm.capabilities();
+    for (const problem of clmTemplate ? checkTemplateFit(loaded.rules.rules, clmTemplate, capabilities) : [])
+        logger.warn({ code: problem.code, rule: problem.rule, clmField: problem.field }, problem.message);
+    const { rules, narrowed } = narrowToWritable(loaded.rules, (clmField) =>
+        clmTemplate
+            ? templateCanWrite(clmTemplate, capabilities, clmField)
+            : clmCanWrite(capabilities.writableFields, clmField)
+    );
     for (const { rule, clmField, direction } of narrowed)
         logger.warn(
             { code: 'MAPPING.CLM_FIELD_NOT_WRITABLE', rule, clmField, now: direction },
-            `rule ${rule}: the CLM as configured has no place for ${clmField}; it is not written there (map it in the CLM adapter config)`
+            `rule ${rule}: the CLM template has no writable place for ${clmField}; changes are not written there (see sf clm rules validate --clm-config)`
         );
     logger.info(
         { orgId, rules: rules.rules.length, rulesFrom: source, clm: clm.vendor, store: store.kind },

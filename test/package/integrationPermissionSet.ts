@@ -1,6 +1,6 @@
 // Clm_Connector_Integration, derived: the integration user gets exactly the fields the field rules map
 // (read for Salesforce → CLM, read and edit for CLM → Salesforce and two-way), the CLM link fields the
-// connector stamps, the event objects, and the connector-written records (conflicts, sync errors,
+// connector stamps, View All Records on the objects whose change events it hears, the event objects, and the connector-written records (conflicts, sync errors,
 // provenance). The rules come from the package's own custom metadata records, the field facts
 // (required, calculated, compound) from the domain's field catalog.
 //
@@ -104,7 +104,19 @@ export function integrationFieldAccess(rules: FieldRuleRecord[]): Map<string, Ac
     return access;
 }
 
-function objectPermission(object: string, create: boolean, edit: boolean): string {
+/**
+ * Objects whose change events the connector hears: those the rules read from Salesforce. A change event
+ * subscriber needs View All Records on the object (Change Data Capture ignores sharing), and under a Private
+ * sharing model the connector must see every deal anyway, whoever owns it.
+ */
+export function changeEventObjects(rules: FieldRuleRecord[]): string[] {
+    const objects = rules
+        .filter((rule) => rule.direction === 'SalesforceToClm' || rule.direction === 'Bidirectional')
+        .map((rule) => rule.object);
+    return [...new Set(objects)].sort();
+}
+
+function objectPermission(object: string, create: boolean, edit: boolean, viewAll: boolean): string {
     return [
         '    <objectPermissions>',
         `        <allowCreate>${create}</allowCreate>`,
@@ -113,13 +125,14 @@ function objectPermission(object: string, create: boolean, edit: boolean): strin
         '        <allowRead>true</allowRead>',
         '        <modifyAllRecords>false</modifyAllRecords>',
         `        <object>${object}</object>`,
-        '        <viewAllRecords>false</viewAllRecords>',
+        `        <viewAllRecords>${viewAll}</viewAllRecords>`,
         '    </objectPermissions>'
     ].join('\n');
 }
 
 export function renderIntegrationPermissionSet(rules: FieldRuleRecord[]): string {
     const access = integrationFieldAccess(rules);
+    const viewAll = new Set(changeEventObjects(rules));
     const fields = [...access.keys()].sort();
     const objects = new Map<string, { create: boolean; edit: boolean }>();
     for (const key of fields) {
@@ -152,7 +165,7 @@ export function renderIntegrationPermissionSet(rules: FieldRuleRecord[]): string
         '    <label>CLM Connector Integration</label>',
         ...[...objects.keys()].sort().map((object) => {
             const grant = objects.get(object) ?? { create: false, edit: false };
-            return objectPermission(object, grant.create, grant.edit);
+            return objectPermission(object, grant.create, grant.edit, viewAll.has(object));
         }),
         '    <userPermissions>',
         '        <enabled>true</enabled>',

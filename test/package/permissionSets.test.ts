@@ -8,6 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { DEFAULT_FIELD_CATALOG, salesforceField } from '../../connector-service/src/domain/salesforce.ts';
 import { repoRoot } from '../support/requirements.ts';
 import {
+    changeEventObjects,
     INTEGRATION_PERMISSION_SET,
     integrationFieldAccess,
     readFieldRules,
@@ -121,12 +122,24 @@ describe('permission sets', () => {
         });
     });
 
-    it.each(SETS)('%s grants no delete, view all or modify all', (name) => {
+    it.each(SETS)('%s grants no delete or modify all', (name) => {
         const broad = (load(name).objectPermissions ?? []).filter(
-            (entry) =>
-                entry.allowDelete === 'true' || entry.viewAllRecords === 'true' || entry.modifyAllRecords === 'true'
+            (entry) => entry.allowDelete === 'true' || entry.modifyAllRecords === 'true'
         );
         expect(broad).toEqual([]);
+    });
+
+    it('View All Records: only the integration user, only on the objects whose change events it hears', () => {
+        const viewAll = (name: string) =>
+            (load(name).objectPermissions ?? [])
+                .filter((entry) => entry.viewAllRecords === 'true')
+                .map((entry) => entry.object)
+                .sort();
+        // A change event subscription needs View All on its object (Change Data Capture ignores sharing).
+        expect(viewAll('Clm_Connector_Integration')).toEqual(changeEventObjects(readFieldRules()));
+        expect(viewAll('Clm_Connector_Integration')).toEqual(['Account', 'Contact', 'Contract', 'Opportunity']);
+        for (const name of SETS.filter((set) => set !== 'Clm_Connector_Integration'))
+            expect(viewAll(name), name).toEqual([]);
     });
 
     it('people never edit a CLM-owned field; only admins edit the decision fields', () => {

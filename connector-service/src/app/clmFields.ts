@@ -3,15 +3,15 @@
  * for both directions, so what the connector writes is what it reads back (echoes compare equal).
  */
 import { ConnectorError, type ClmContract, type Json } from '../domain/index.ts';
-import type { ContractPatch } from '../ports/clm.ts';
+import { CANONICAL_SLOTS, type ContractPatch } from '../ports/clm.ts';
 
 /** Canonical fields the port has no first-class slot for travel as vendor custom properties under these names. */
 const CUSTOM_SLOTS: Readonly<Record<string, string>> = {
-    dealStage: 'dealStage',
-    products: 'products',
-    'counterparty.address': 'counterpartyAddress',
-    'primaryContact.email': 'primaryContactEmail',
-    'primaryContact.name': 'primaryContactName'
+    dealStage: CANONICAL_SLOTS.dealStage,
+    products: CANONICAL_SLOTS.products,
+    'counterparty.address': CANONICAL_SLOTS.counterpartyAddress,
+    'primaryContact.email': CANONICAL_SLOTS.primaryContactEmail,
+    'primaryContact.name': CANONICAL_SLOTS.primaryContactName
 };
 
 function customSlot(path: string): string | undefined {

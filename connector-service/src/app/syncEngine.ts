@@ -39,6 +39,7 @@ import type {
 } from '../ports/store.ts';
 import { canonicalValues, contractPatch } from './clmFields.ts';
 import { clmWriteWindow, overwrittenClmEdits, rememberClmWrite, type ClmWriteWindow } from '../domain/index.ts';
+import { dealCurrency, dealSigner, dealValue, readDeal } from './dealParties.ts';
 import { asJson, InboxPayload, objectOfPayload, OutboxPayload, parsePayload } from './payloads.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -525,11 +526,7 @@ export class SyncEngine {
             ]);
             return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
         }
-        const [opportunity] = await salesforce.readByIds(
-            'Opportunity',
-            ['Name', 'StageName', 'AccountId', 'Amount', 'CloseDate'],
-            [opportunityId]
-        );
+        const opportunity = await readDeal(salesforce, opportunityId);
         const problems: string[] = [];
         if (!opportunity)
             problems.push(`Opportunity ${opportunityId} was not found or is not visible to the integration user`);
@@ -542,17 +539,11 @@ export class SyncEngine {
               )
             : [];
         if (opportunity && !account) problems.push('The Opportunity has no Account: the CLM needs a counterparty');
-        const contacts = accountId
-            ? await salesforce.query(
-                  select(['Id', 'Name', 'Email'], 'Contact', {
-                      where: where.and(where.eq('AccountId', accountId), where.ne('Email', null)),
-                      orderBy: [{ field: 'CreatedDate' }],
-                      limit: 1
-                  })
-              )
-            : [];
-        if (account && contacts.length === 0)
-            problems.push(`Account ${String(account.Name)} has no contact with an email to sign`);
+        const signer = opportunity ? await dealSigner(salesforce, opportunityId, accountId) : null;
+        if (account && !signer)
+            problems.push(
+                `Neither the Opportunity's contact roles nor Account ${String(account.Name)} have a contact with an email to sign`
+            );
         const pairId = `opp:${opportunityId}`;
         if (problems.length > 0 || !opportunity || !account) {
             // Refused before anything is written anywhere; the rep sees why on the page.
@@ -584,21 +575,14 @@ export class SyncEngine {
             });
             return;
         }
+        const currency = dealCurrency(opportunity, this.options.orgCurrency);
         const input: CreateContractInput = {
             naturalKey: { system: 'salesforce', objectType: 'Opportunity', id: opportunityId },
             title: String(opportunity.Name),
             counterparty: { name: String(account.Name), address: addressOf(account) },
-            contacts: contacts.map((contact) => ({
-                name: String(contact.Name),
-                email: String(contact.Email),
-                role: 'signer' as const,
-                side: 'theirs' as const
-            })),
-            value:
-                typeof opportunity.Amount === 'number' && this.options.orgCurrency
-                    ? { amount: String(opportunity.Amount), currency: this.options.orgCurrency }
-                    : null,
-            lineItems: await this.quoteLines(opportunityId),
+            contacts: signer ? [{ name: signer.name, email: signer.email, role: 'signer', side: 'theirs' }] : [],
+            value: dealValue(opportunity, currency),
+            lineItems: await this.quoteLines(opportunityId, currency),
             custom: this.customForCreate({
                 dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null
             })
@@ -652,7 +636,8 @@ export class SyncEngine {
                         kind: 'clm.replaceLineItems',
                         pairId: pair.pairId,
                         contractId,
-                        lineItems: (await this.quoteLines(opportunityId)) ?? []
+                        lineItems:
+                            (await this.quoteLines(opportunityId, await this.dealCurrencyOf(opportunityId))) ?? []
                     }
                 )
             ],
@@ -665,8 +650,16 @@ export class SyncEngine {
         return allowed ? Object.fromEntries(Object.entries(values).filter(([name]) => allowed.includes(name))) : values;
     }
 
-    /** The primary CPQ quote's lines, when CPQ is installed. */
-    private async quoteLines(opportunityId: string): Promise<CreateContractInput['lineItems']> {
+    private async dealCurrencyOf(opportunityId: string): Promise<string | null> {
+        const deal = await readDeal(this.options.salesforce, opportunityId);
+        return deal ? dealCurrency(deal, this.options.orgCurrency) : (this.options.orgCurrency ?? null);
+    }
+
+    /** The primary CPQ quote's lines, when CPQ is installed; prices are in the deal's currency. */
+    private async quoteLines(
+        opportunityId: string,
+        currency: string | null
+    ): Promise<CreateContractInput['lineItems']> {
         try {
             const quotes = await this.options.salesforce.query(
                 select(['Id'], 'SBQQ__Quote__c', {
@@ -688,8 +681,8 @@ export class SyncEngine {
                 sfQuoteLineId: String(line.Id),
                 product: String(line.SBQQ__Product__c ?? ''),
                 quantity: String(line.SBQQ__Quantity__c ?? 0),
-                ...(typeof line.SBQQ__NetPrice__c === 'number' && this.options.orgCurrency
-                    ? { unitPrice: { amount: String(line.SBQQ__NetPrice__c), currency: this.options.orgCurrency } }
+                ...(typeof line.SBQQ__NetPrice__c === 'number' && currency
+                    ? { unitPrice: { amount: String(line.SBQQ__NetPrice__c), currency } }
                     : {}),
                 extra: {}
             }));

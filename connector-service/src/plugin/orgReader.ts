@@ -70,7 +70,9 @@ export async function loadRules(conn: Connection | undefined, rulesFile?: string
                 error instanceof Error ? error.message : String(error)
             ]);
         }
-        const rules = Array.isArray(parsed) ? parsed : (parsed as { rules?: unknown })?.rules;
+        // An array of rules, `{rules}`, or the `--json` output of `sf clm rules list` (`{status, result: {rules}}`).
+        const holder = parsed as { rules?: unknown; result?: { rules?: unknown } } | null;
+        const rules = Array.isArray(parsed) ? parsed : (holder?.rules ?? holder?.result?.rules);
         if (!Array.isArray(rules))
             throw errors.createError('invalidRulesFile', [rulesFile, 'it holds no array of rules']);
         return { source: 'file', rules, problems: [] };
@@ -200,7 +202,7 @@ export async function readUserAccess(
     );
     const objectRows = await queryAll(
         conn,
-        `SELECT ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit FROM ObjectPermissions WHERE ParentId IN ${soqlList(ids)} AND SobjectType IN ${soqlList(objects)}`,
+        `SELECT ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsViewAllRecords FROM ObjectPermissions WHERE ParentId IN ${soqlList(ids)} AND SobjectType IN ${soqlList(objects)}`,
         ObjectPermissionRow,
         'read object permissions'
     );

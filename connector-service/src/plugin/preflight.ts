@@ -9,7 +9,7 @@
  */
 import { LIFECYCLES, SIGNATURE_STATES, clmFieldDefinition } from '../domain/clm.ts';
 import { isConnectorError } from '../domain/errors.ts';
-import { FieldRule, loadRuleSet, writesToSalesforce, type RuleProblem } from '../domain/rules.ts';
+import { FieldRule, loadRuleSet, writesToClm, writesToSalesforce, type RuleProblem } from '../domain/rules.ts';
 import { salesforceField, type FieldCatalog, type SalesforceField } from '../domain/salesforce.ts';
 import { salesforceSourceFields } from '../domain/transforms.ts';
 import { catalogFromDescribes, describedField, isMultiCurrency, type DescribeSObject } from './orgCatalog.ts';
@@ -123,6 +123,15 @@ export function preflight(input: PreflightInput): PreflightResult {
         }
         const writes = writesToSalesforce(rule.direction);
         const object = access.object(rule.sfObject);
+        // The connector hears this object's change events: the subscription needs View All (CDC ignores sharing).
+        if (writesToClm(rule.direction) && object.read && !access.viewAll(rule.sfObject)) {
+            report(
+                rule.name,
+                'PERMISSION.VIEW_ALL_RECORDS_MISSING',
+                rule.sfObject,
+                `the integration user ${username} lacks View All Records on ${rule.sfObject} (or View All Data): without it the ${rule.sfObject} change event subscription is refused; grant it in the Clm_Connector_Integration permission set`
+            );
+        }
         if (!object.read) {
             report(
                 rule.name,

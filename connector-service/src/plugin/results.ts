@@ -5,7 +5,8 @@
  * jsonSchemas.ts); a test fails when a checked-in schema drifts from its type.
  */
 import { z } from 'zod';
-import { CONFLICT_POLICIES, DIRECTIONS } from '../domain/rules.ts';
+import { CONFLICT_POLICIES, DIRECTIONS, type FieldRule } from '../domain/rules.ts';
+import { Transform } from '../domain/transforms.ts';
 
 export const RuleProblemResult = z.object({
     code: z.string().describe('Stable code, e.g. MAPPING.FIELD_NOT_VISIBLE'),
@@ -26,6 +27,10 @@ export const RulesValidateResult = z.object({
     rulesChecked: z.number().int(),
     integrationUser: z.object({ id: z.string(), username: z.string() }),
     multiCurrency: z.boolean(),
+    clmTemplate: z
+        .object({ vendor: z.string(), id: z.string(), name: z.string() })
+        .optional()
+        .describe('The CLM template the rules were checked against (--clm-config)'),
     problems: z.array(RuleProblemResult)
 });
 export type RulesValidateResult = z.infer<typeof RulesValidateResult>;
@@ -37,11 +42,43 @@ export const RuleRow = z.object({
     clmField: z.string(),
     direction: z.enum(DIRECTIONS),
     conflictPolicy: z.enum(CONFLICT_POLICIES).optional(),
-    transform: z.string().describe('The transform kind (copy, date, money, address, …)'),
-    enabled: z.boolean()
+    transform: Transform.describe('The transform with its settings (kind: copy, date, money, address, …)'),
+    enabled: z.boolean(),
+    description: z.string().optional()
 });
+export type RuleRow = z.infer<typeof RuleRow>;
+
+/** A parsed rule as a row: the whole rule, transform settings included, so a row list is a valid `--rules-file`. */
+export function ruleRow(rule: FieldRule): RuleRow {
+    const { name, sfObject, sfField, clmField, direction, conflictPolicy, transform, enabled, description } = rule;
+    return {
+        name,
+        sfObject,
+        sfField,
+        clmField,
+        direction,
+        ...(conflictPolicy ? { conflictPolicy } : {}),
+        transform,
+        enabled,
+        ...(description ? { description } : {})
+    };
+}
+
 export const RulesListResult = z.object({ source: RuleSource, rules: z.array(RuleRow) });
 export type RulesListResult = z.infer<typeof RulesListResult>;
+
+export const RulesSuggestResult = z.object({
+    template: z.object({ vendor: z.string(), id: z.string(), name: z.string() }),
+    rules: z.array(
+        RuleRow.extend({
+            templateField: z.string().describe("The template's own field the rule maps"),
+            basis: z
+                .enum(['default', 'new'])
+                .describe('default: the packaged rule; new: the Salesforce field it names is to be created')
+        })
+    )
+});
+export type RulesSuggestResult = z.infer<typeof RulesSuggestResult>;
 
 export const AssignmentStatus = z.enum(['assigned', 'alreadyAssigned', 'removed']);
 export const OrgSetupResult = z.object({
@@ -205,6 +242,7 @@ export type AuditResult = z.infer<typeof AuditResult>;
 export const RESULT_SCHEMAS = {
     'clm rules validate': RulesValidateResult,
     'clm rules list': RulesListResult,
+    'clm rules suggest': RulesSuggestResult,
     'clm org setup': OrgSetupResult,
     'clm org relink': OrgRelinkResult,
     'clm sync status': SyncStatusResult,

@@ -18,7 +18,8 @@ export const ObjectPermissionRow = z.object({
     SobjectType: z.string(),
     PermissionsRead: z.boolean().nullish(),
     PermissionsCreate: z.boolean().nullish(),
-    PermissionsEdit: z.boolean().nullish()
+    PermissionsEdit: z.boolean().nullish(),
+    PermissionsViewAllRecords: z.boolean().nullish()
 });
 export const FieldPermissionRow = z.object({
     ParentId: z.string(),
@@ -63,6 +64,12 @@ export class UserAccess {
             access.edit ||= row.PermissionsEdit === true;
         }
         return access;
+    }
+
+    /** View All Records on the object, or View All Data: what a change event subscriber needs (sharing aside). */
+    viewAll(sobject: string): boolean {
+        if (this.viewAllData) return true;
+        return this.objectRows.some((row) => row.SobjectType === sobject && row.PermissionsViewAllRecords === true);
     }
 
     field(sobject: string, field: DescribeField): FieldAccess {

@@ -5,7 +5,16 @@
  *
  * Every failure is a `ConnectorError` with one of the `CLM.*` codes below; callers branch on the code.
  */
-import type { ClmContact, ClmContract, ExternalRef, LineItem, Lifecycle, Money, VendorId } from '../domain/clm.ts';
+import type {
+    ClmContact,
+    ClmContract,
+    ClmValueKind,
+    ExternalRef,
+    LineItem,
+    Lifecycle,
+    Money,
+    VendorId
+} from '../domain/clm.ts';
 import type { Address } from '../domain/clm.ts';
 import type { ClmDocument, ClmDocumentKind, ClmEvent } from '../domain/clmEvents.ts';
 import { ConnectorError } from '../domain/errors.ts';
@@ -62,6 +71,51 @@ export interface ClmCapabilities {
      * honoured and is narrowed at start (see `narrowToWritable`).
      */
     writableFields?: readonly string[];
+    /**
+     * Canonical fields (CLM_FIELDS paths) the vendor's API has no such value for: they always read null, and
+     * `sf clm rules validate` says so for a rule that reads one. Absent: every field may carry a value.
+     */
+    unreadableFields?: readonly string[];
+}
+
+/**
+ * Custom property names under which the connector writes canonical fields the patch has no slot for (see
+ * app/clmFields.ts). An adapter whose template has a native home for one (a signer or address attribute) writes
+ * it there and lists `custom.<name>` in `writableFields`.
+ */
+export const CANONICAL_SLOTS = {
+    dealStage: 'dealStage',
+    products: 'products',
+    counterpartyAddress: 'counterpartyAddress',
+    primaryContactEmail: 'primaryContactEmail',
+    primaryContactName: 'primaryContactName'
+} as const;
+
+/** One field of the configured template, as the vendor's own schema describes it. */
+export interface ClmTemplateField {
+    /** The vendor's id: an Ironclad attribute or record property, a SpotDraft variable or key pointer. */
+    name: string;
+    label: string;
+    /** The vendor's type as it names it (`monetaryAmount`, `CURRENCY`, `date` …). */
+    vendorType: string;
+    /** The canonical kind that type holds; null for what the connector does not map (documents, tables). */
+    kind: ClmValueKind | null;
+    /** The canonical field (CLM_FIELDS path or `custom.<name>`) the adapter reads and writes through it, if any. */
+    clmField: string | null;
+    /** The connector can change it after create (false: filled by the vendor, or fixed once created). */
+    writable: boolean;
+    /** Given when the contract is created (a send carries it) even where it cannot change afterwards. */
+    setAtCreate: boolean;
+}
+
+/** The configured template (Ironclad workflow schema + record properties, SpotDraft template metadata). */
+export interface ClmTemplate {
+    vendor: VendorId;
+    id: string;
+    name: string;
+    fields: ClmTemplateField[];
+    /** Any `custom.<name>` is accepted and kept (the in-memory CLM); a vendor template has only its own fields. */
+    anyCustom?: boolean;
 }
 
 /** What the connector asks a CLM to create. `naturalKey` (a Salesforce ref) makes the create idempotent. */
@@ -107,6 +161,8 @@ export interface DownloadedDocument {
 export interface ClmPort {
     readonly vendor: VendorId;
     capabilities(): ClmCapabilities;
+    /** The configured template's fields, read from the vendor (checked by `sf clm rules validate` and at start). */
+    describeTemplate(): Promise<ClmTemplate>;
 
     findByExternalRef(ref: ExternalRef): Promise<ClmContract | null>;
     /** Idempotent by `input.naturalKey`: looks up first, creates, and stamps the reference on the contract. */

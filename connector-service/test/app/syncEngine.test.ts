@@ -139,7 +139,8 @@ async function sfChange(change: Omit<SalesforceChange, 'source' | 'correlationId
 }
 
 beforeAll(async () => {
-    emu = await startSalesforceEmulator();
+    // A multi-currency org: each deal carries its own CurrencyIsoCode.
+    emu = await startSalesforceEmulator({ multiCurrency: true });
     emu.hook.subscribe((tx) => published.push(...tx.events));
     dir = mkdtempSync(path.join(os.tmpdir(), 'clm-engine-'));
     store = await openSqliteStore({ file: path.join(dir, 'store.db'), maxAttempts: 3, clock: connectorClock });
@@ -204,6 +205,61 @@ describe('sync engine', () => {
             CLM_Contract_Id__c: contract!.id,
             CLM_Lifecycle__c: 'Draft',
             Status: 'Draft'
+        });
+    });
+
+    it("signs with the deal's primary contact role and values the deal in its own currency", async () => {
+        const [account] = await admin.write([{ ref: 'a', sfObject: 'Account', fields: { Name: 'Euro GmbH' } }]);
+        const contact = async (first: string, email: string) =>
+            (
+                await admin.write([
+                    {
+                        ref: 'c',
+                        sfObject: 'Contact',
+                        fields: { FirstName: first, LastName: 'Euro', Email: email, AccountId: account!.id! }
+                    }
+                ])
+            )[0]!.id!;
+        // The oldest contact on the Account is not the one the rep marked primary on the deal.
+        const oldest = await contact('Olga', 'olga@euro.example');
+        const primary = await contact('Pia', 'pia@euro.example');
+        const [deal] = await admin.write([
+            {
+                ref: 'o',
+                sfObject: 'Opportunity',
+                fields: {
+                    Name: 'Euro expansion',
+                    StageName: 'Proposal/Price Quote',
+                    CloseDate: '2027-03-31',
+                    Amount: 98000.5,
+                    CurrencyIsoCode: 'EUR',
+                    AccountId: account!.id!
+                }
+            }
+        ]);
+        await admin.write([
+            {
+                ref: 'r1',
+                sfObject: 'OpportunityContactRole',
+                fields: { OpportunityId: deal!.id!, ContactId: oldest, Role: 'Evaluator', IsPrimary: false }
+            },
+            {
+                ref: 'r2',
+                sfObject: 'OpportunityContactRole',
+                fields: { OpportunityId: deal!.id!, ContactId: primary, Role: 'Economic Buyer', IsPrimary: true }
+            }
+        ]);
+        await request(deal!.id!, 'req-euro');
+        await engine.runUntilIdle();
+        const contract = await clm.findByExternalRef({
+            system: 'salesforce',
+            objectType: 'Opportunity',
+            id: deal!.id!
+        });
+        // The engine's configured orgCurrency is USD: the deal's own CurrencyIsoCode wins.
+        expect(contract).toMatchObject({
+            value: { amount: '98000.5', currency: 'EUR' },
+            contacts: [{ name: 'Pia Euro', email: 'pia@euro.example', role: 'signer', side: 'theirs' }]
         });
     });
 
@@ -528,7 +584,7 @@ describe('sync engine', () => {
         expect(clm.countByRef({ system: 'salesforce', objectType: 'Opportunity', id: lonely })).toBe(0);
         const rejection = published.find((event) => event.fields?.Request_Id__c === 'req-lonely');
         expect(rejection?.fields).toMatchObject({ Kind__c: 'RequestRejected', Sync_Result__c: 'Error' });
-        expect(String(rejection?.fields?.Message__c)).toContain('no contact with an email');
+        expect(String(rejection?.fields?.Message__c)).toContain('contact with an email to sign');
     });
 
     it('reads what the changes of one round lack in one call per object', async () => {

@@ -3,6 +3,9 @@
 // the vendor's OpenAPI spec.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClmContract } from '../../src/domain/clm.ts';
+import { DEFAULT_RULES, FieldRule } from '../../src/domain/index.ts';
+import { suggestRules } from '../../src/app/ruleSuggestions.ts';
+import { checkTemplateFit } from '../../src/app/templateFit.ts';
 import { validateRequest } from '../../../test/support/openapi.ts';
 import { requireOrSkip, sharedRequirement } from '../../../test/support/requirements.ts';
 import { startEmulatorBackends, startReceiver, type ReceivedDelivery, type SentRequest } from './emulatorBackends.ts';
@@ -118,6 +121,146 @@ describe('Ironclad specifics', () => {
         expect((await ironclad.getContract(created.id)).id).toBe(created.id);
         expect(await statusCount('GET /workflows/{id}', '401')).toBe(unauthorized + 1);
     });
+});
+
+describe("the vendor's own template: read, checked against the rules, and the source of suggestions", () => {
+    const ports = () => [
+        { vendor: 'ironclad', port: backends.ironclad },
+        { vendor: 'spotdraft', port: backends.spotdraft }
+    ];
+    const defaults = () => DEFAULT_RULES.map((rule) => FieldRule.parse(rule));
+
+    it('both templates hold every field the default rules map, with types that fit and writes where they write', async () => {
+        for (const { vendor, port } of ports()) {
+            const template = await port.describeTemplate();
+            expect(template.vendor).toBe(vendor);
+            const mapped = new Set(template.fields.map((field) => field.clmField));
+            for (const field of ['title', 'counterparty.name', 'counterparty.address', 'primaryContact.email', 'value'])
+                expect(mapped, `${vendor} ${field}`).toContain(field);
+            for (const field of ['executedDate', 'termMonths', 'autoRenew', 'renewalTermMonths', 'noticeDeadline'])
+                expect(mapped, `${vendor} ${field}`).toContain(field);
+            expect(checkTemplateFit(defaults(), template, port.capabilities())).toEqual([]);
+        }
+    });
+
+    it('names the rule whose CLM field is missing, of the wrong type, or written where the vendor fills it', async () => {
+        const rules = [
+            {
+                name: 'Missing',
+                sfObject: 'Contract',
+                sfField: 'Description',
+                clmField: 'custom.noSuchField',
+                direction: 'ClmToSalesforce'
+            },
+            {
+                name: 'Wrong_Type',
+                sfObject: 'Contract',
+                sfField: 'StartDate',
+                clmField: 'custom.paymentTerms',
+                direction: 'ClmToSalesforce',
+                transform: { kind: 'date' }
+            },
+            {
+                name: 'Writes_Executed',
+                sfObject: 'Contract',
+                sfField: 'CLM_Executed_Date__c',
+                clmField: 'executedDate',
+                direction: 'SalesforceToClm',
+                transform: { kind: 'date' }
+            }
+        ].map((rule) => FieldRule.parse(rule));
+        const template = await backends.ironclad.describeTemplate();
+        const problems = checkTemplateFit(rules, template, backends.ironclad.capabilities());
+        expect(problems.map(({ code, rule }) => [rule, code])).toEqual([
+            ['Missing', 'MAPPING.CLM_FIELD_MISSING'],
+            ['Wrong_Type', 'MAPPING.CLM_FIELD_TYPE'],
+            ['Writes_Executed', 'MAPPING.CLM_FIELD_NOT_WRITABLE']
+        ]);
+        expect(problems[0]!.message).toContain('Sales Agreement');
+    });
+
+    it('suggests the packaged rule for each canonical field and a new Contract field for the rest', async () => {
+        const suggestions = suggestRules(
+            await backends.spotdraft.describeTemplate(),
+            backends.spotdraft.capabilities()
+        );
+        expect(suggestions.find((s) => s.rule.name === 'Contract_Executed_Date')).toMatchObject({
+            templateField: 'execution_date',
+            basis: 'default'
+        });
+        expect(suggestions.find((s) => s.templateField === 'payment_terms')).toMatchObject({
+            basis: 'new',
+            rule: { sfObject: 'Contract', sfField: 'CLM_PaymentTerms__c', clmField: 'custom.paymentTerms' }
+        });
+        // Every proposal is a valid rule the template check accepts.
+        const proposed = suggestions.map((s) => FieldRule.parse(s.rule));
+        expect(
+            checkTemplateFit(proposed, await backends.spotdraft.describeTemplate(), backends.spotdraft.capabilities())
+        ).toEqual([]);
+    });
+});
+
+describe('key terms: what the template holds and the signature mints reaches the canonical contract', () => {
+    const address = { street: '1 Market St', city: 'Dallas', state: 'TX', postalCode: '75201', country: 'US' };
+    const cases = [
+        {
+            vendor: 'ironclad' as const,
+            // Legal fills the renewal terms in Ironclad; the notice deadline follows from the notice period.
+            legalEdits: { termMonths: 24, autoRenew: true, renewalTermMonths: 12, noticePeriodDays: 60 },
+            noticeDeadline: '2099-11-01'
+        },
+        {
+            vendor: 'spotdraft' as const,
+            legalEdits: {
+                term: { days: 730, type: 'YEARS', value: 2 },
+                auto_renew: true,
+                renewal_term: { days: 365, type: 'MONTHS', value: 12 },
+                notice_period: { days: 60, type: 'DAYS', value: 60 },
+                notice_deadline: '2099-10-15'
+            },
+            noticeDeadline: '2099-10-15'
+        }
+    ];
+    for (const { vendor, legalEdits, noticeDeadline } of cases) {
+        it(`${vendor}: executed date, term, auto-renew, renewal term, notice period and deadline, address`, async () => {
+            const port = vendor === 'ironclad' ? backends.ironclad : backends.spotdraft;
+            const backend = vendor === 'ironclad' ? backends.ironcladBackend : backends.spotdraftBackend;
+            const created = await port.createContract(
+                sampleInput(backend.naturalKeyObjectType, {
+                    counterparty: { name: 'Acme Corporation', address },
+                    effectiveDate: '2026-01-01',
+                    expirationDate: '2099-12-31'
+                })
+            );
+            expect(created.counterparty?.address).toEqual(address);
+            expect(created.executedDate).toBeNull();
+            await backends.admin.action(vendor, created.id, 'update-data', { data: legalEdits });
+            await backend.sendForSignature(created);
+            await backend.completeSignature(created);
+            const signed = await port.getContract(created.id);
+            const stored = await backends.admin.call<{ signers: { signedAt?: string }[] }>(
+                'GET',
+                `/contracts/${vendor}/${encodeURIComponent(created.id)}`
+            );
+            const lastSignature = stored.signers
+                .map((signer) => signer.signedAt!)
+                .sort()
+                .at(-1)!;
+            expect(signed.executedDate).toBe(lastSignature.slice(0, 10));
+            expect(signed).toMatchObject({
+                termMonths: 24,
+                autoRenew: true,
+                renewalTermMonths: 12,
+                noticeDays: 60,
+                noticeDeadline,
+                effectiveDate: '2026-01-01',
+                expirationDate: '2099-12-31',
+                value: { amount: '12500.5', currency: 'USD' }
+            });
+            expect(signed.counterparty?.address).toEqual(address);
+            expect(port.capabilities().unreadableFields).toEqual([]);
+        });
+    }
 });
 
 describe('webhooks end to end: the emulator delivers, the adapters verify, parse and fetch', () => {

@@ -59,7 +59,14 @@ const GRANTED = [
 ];
 
 function org(
-    overrides: { fields?: FakeField[]; grants?: Row[]; tables?: Record<string, Row[]>; denied?: string[] } = {}
+    overrides: {
+        fields?: FakeField[];
+        grants?: Row[];
+        tables?: Record<string, Row[]>;
+        denied?: string[];
+        /** View All Records on Contract (the integration permission set grants it). */
+        viewAll?: boolean;
+    } = {}
 ): FakeOrgData {
     return {
         objects: [
@@ -88,7 +95,8 @@ function org(
                     SobjectType: 'Contract',
                     PermissionsRead: true,
                     PermissionsCreate: true,
-                    PermissionsEdit: true
+                    PermissionsEdit: true,
+                    PermissionsViewAllRecords: overrides.viewAll ?? true
                 }
             ],
             FieldPermissions:
@@ -161,6 +169,23 @@ describe('sf clm rules validate', () => {
             problems: []
         });
         expect(process.exitCode).toBeUndefined();
+    });
+
+    it('fails closed, naming View All Records, when the integration user could not subscribe to the changes it hears', async () => {
+        const terms = rule({
+            name: 'Special_Terms',
+            sfField: 'SpecialTerms',
+            clmField: 'custom.specialTerms',
+            direction: 'Bidirectional',
+            conflictPolicy: 'Manual'
+        });
+        const granted = await validate(org(), ['--rules-file', rulesFile([terms])]);
+        expect(granted.problems).toEqual([]);
+        const result = await validate(org({ viewAll: false }), ['--rules-file', rulesFile([terms])]);
+        expect(result.valid).toBe(false);
+        expect(codes(result)).toEqual(['Special_Terms PERMISSION.VIEW_ALL_RECORDS_MISSING Contract']);
+        expect(result.problems[0]!.message).toContain('View All Records on Contract');
+        expect(process.exitCode).toBe(1);
     });
 
     it('reports fields hidden from or read-only for the integration user (field-level security)', async () => {
@@ -376,8 +401,9 @@ describe('sf clm rules list', () => {
             clmField: 'custom.specialTerms',
             direction: 'Bidirectional',
             conflictPolicy: 'Manual',
-            transform: 'copy',
-            enabled: true
+            transform: { kind: 'copy' },
+            enabled: true,
+            description: 'Negotiated in both places; concurrent edits go to the conflict queue.'
         });
         const rows = (ctx.ux.table.firstCall.args[0] as { data: { rule: string; direction: string; policy: string }[] })
             .data;
@@ -401,10 +427,30 @@ describe('sf clm rules list', () => {
                     sfField: 'ContractTerm',
                     clmField: 'termMonths',
                     direction: 'ClmToSalesforce',
-                    transform: 'copy',
-                    enabled: true
+                    transform: { kind: 'copy' },
+                    enabled: true,
+                    description: TERM.description
                 }
             ]
         });
+    });
+
+    it('round-trips: its --json output, saved to a file, is read back by --rules-file as the same rules', async () => {
+        const listed = await RulesList.run(['--json'], ctx.config);
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-rules-'));
+        try {
+            const file = path.join(dir, 'rules.json');
+            // What `sf clm rules list --json > rules.json` writes: the CLI's envelope around the result.
+            writeFileSync(file, JSON.stringify({ status: 0, result: listed, warnings: [] }));
+            const again = await RulesList.run(['--rules-file', file, '--json'], ctx.config);
+            expect(again.source).toBe('file');
+            expect(again.rules).toEqual(listed.rules);
+            expect(again.rules.find((rule) => rule.name === 'Contract_Value')?.transform).toEqual({
+                kind: 'money',
+                currencyField: 'CLM_Currency__c'
+            });
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

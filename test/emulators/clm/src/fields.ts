@@ -14,6 +14,11 @@ export interface FieldDefinition {
     columns?: FieldDefinition[];
     /** SpotDraft: also exposed as a key pointer with this data type. */
     keyPointer?: 'STRING' | 'DATE' | 'CURRENCY' | 'NUMBER' | 'CHECK BOX' | 'DURATION';
+    /**
+     * Filled by the vendor itself, never accepted as input: `executed` is the date the last signature landed
+     * (an Ironclad record property minted on completion, a SpotDraft system key pointer).
+     */
+    filledBy?: 'executed';
 }
 
 export interface TemplateDefinition {
@@ -40,6 +45,7 @@ export const ironcladSalesAgreement: TemplateDefinition = {
         { id: 'finance', displayName: 'Finance', email: 'finance@example.com' }
     ],
     fields: [
+        { key: 'contractTitle', displayName: 'Contract Title', type: 'string' },
         { key: 'counterpartyName', displayName: 'Counterparty Name', type: 'string', required: true },
         { key: 'counterpartySignerName', displayName: 'Counterparty Signer Name', type: 'string' },
         { key: 'counterpartySignerEmail', displayName: 'Counterparty Signer Email', type: 'email' },
@@ -49,8 +55,15 @@ export const ironcladSalesAgreement: TemplateDefinition = {
         { key: 'expirationDate', displayName: 'Expiration Date', type: 'date' },
         { key: 'contractValue', displayName: 'Contract Value', type: 'money' },
         { key: 'paymentTerms', displayName: 'Payment Terms', type: 'string' },
+        { key: 'dealStage', displayName: 'Deal Stage', type: 'string' },
+        { key: 'specialTerms', displayName: 'Special Terms', type: 'string' },
+        { key: 'counterpartyAddress', displayName: 'Counterparty Address', type: 'string' },
         { key: 'autoRenew', displayName: 'Auto Renew', type: 'boolean' },
         { key: 'termMonths', displayName: 'Term (Months)', type: 'number' },
+        { key: 'renewalTermMonths', displayName: 'Renewal Term (Months)', type: 'number' },
+        { key: 'noticePeriodDays', displayName: 'Notice Period (Days)', type: 'number' },
+        { key: 'noticeDeadline', displayName: 'Non-Renewal Notice Date', type: 'date' },
+        { key: 'executedDate', displayName: 'Executed Date', type: 'date', filledBy: 'executed' },
         {
             key: 'lineItems',
             displayName: 'Line Items',
@@ -81,8 +94,21 @@ export const spotdraftMasterServices: TemplateDefinition = {
         { key: 'end_date', displayName: 'End Date', type: 'date', keyPointer: 'DATE' },
         { key: 'contract_value', displayName: 'Contract Value', type: 'money', keyPointer: 'CURRENCY' },
         { key: 'payment_terms', displayName: 'Payment Terms', type: 'string', keyPointer: 'STRING' },
+        { key: 'deal_stage', displayName: 'Deal Stage', type: 'string', keyPointer: 'STRING' },
+        { key: 'special_terms', displayName: 'Special Terms', type: 'string', keyPointer: 'STRING' },
         { key: 'auto_renew', displayName: 'Auto Renew', type: 'boolean', keyPointer: 'CHECK BOX' },
         { key: 'term', displayName: 'Term', type: 'duration', keyPointer: 'DURATION' },
+        { key: 'renewal_term', displayName: 'Renewal Term', type: 'duration', keyPointer: 'DURATION' },
+        { key: 'notice_period', displayName: 'Notice Period', type: 'duration', keyPointer: 'DURATION' },
+        { key: 'notice_deadline', displayName: 'Notice Deadline', type: 'date', keyPointer: 'DATE' },
+        { key: 'counterparty_address', displayName: 'Counterparty Address', type: 'string', keyPointer: 'STRING' },
+        {
+            key: 'execution_date',
+            displayName: 'Execution Date',
+            type: 'date',
+            keyPointer: 'DATE',
+            filledBy: 'executed'
+        },
         { key: 'notes', displayName: 'Notes', type: 'string' }
     ]
 };
@@ -143,8 +169,11 @@ export function checkFieldValues(
     const byKey = new Map(template.fields.map((field) => [field.key, field]));
     for (const key of Object.keys(values)) {
         if (!byKey.has(key)) problems.push({ field: key, message: `unknown field ${key}`, kind: 'unknown' });
+        else if (byKey.get(key)!.filledBy)
+            problems.push({ field: key, message: `${key} is filled by the vendor and cannot be set`, kind: 'invalid' });
     }
     for (const field of template.fields) {
+        if (field.filledBy) continue;
         const value = values[field.key];
         if (value === undefined || value === null) {
             if (field.required && !options.partial) {

@@ -36,6 +36,7 @@ export const IRONCLAD_SCOPES = [
     'public.workflows.readSignatures',
     'public.workflows.readDocuments',
     'public.records.readRecords',
+    'public.records.readSchemas',
     'public.records.readAttachments',
     'public.webhooks.createWebhooks',
     'public.webhooks.readWebhooks',
@@ -188,11 +189,31 @@ function schemaEntry(field: FieldDefinition): Record<string, unknown> {
 
 function templateSchema(template: StoredTemplate): Record<string, unknown> {
     return {
-        ...Object.fromEntries(template.definition.fields.map((field) => [field.key, schemaEntry(field)])),
+        ...Object.fromEntries(
+            template.definition.fields
+                .filter((field) => !field.filledBy)
+                .map((field) => [field.key, schemaEntry(field)])
+        ),
         draft: { type: 'array', readOnly: true, elementType: { type: 'document', displayName: 'Draft' } },
         signed: { type: 'array', readOnly: true, elementType: { type: 'document', displayName: 'Signed Copy' } }
     };
 }
+
+function launchData(contract: StoredContract): Record<string, unknown> {
+    const filled = new Set(contract.template.definition.fields.filter((f) => f.filledBy).map((f) => f.key));
+    return Object.fromEntries(Object.entries(contract.data).filter(([key]) => !filled.has(key)));
+}
+
+/** Record property types (snake_case on records, unlike the workflow schema's camelCase). */
+const RECORD_PROPERTY_TYPES: Record<Exclude<FieldDefinition['type'], 'table'>, string> = {
+    string: 'string',
+    email: 'email',
+    number: 'number',
+    boolean: 'boolean',
+    date: 'date',
+    money: 'monetary_amount',
+    duration: 'duration'
+};
 
 const READ_ONLY_ATTRIBUTES = new Set(['draft', 'signed']);
 
@@ -349,7 +370,12 @@ export function registerIronclad(
             step: stepOf(contract),
             status,
             schema: templateSchema(contract.template),
-            attributes: { ...contract.data, draft: documents('draft'), ...(signed.length > 0 ? { signed } : {}) },
+            // Vendor-filled values (the executed date) live on the record, not on the workflow.
+            attributes: {
+                ...launchData(contract),
+                draft: documents('draft'),
+                ...(signed.length > 0 ? { signed } : {})
+            },
             isCancelled: status === 'cancelled',
             isComplete: status === 'completed',
             creator: {
@@ -393,16 +419,7 @@ export function registerIronclad(
         for (const field of contract.template.definition.fields) {
             const value = contract.data[field.key];
             if (value === undefined || value === null || field.type === 'table') continue;
-            const type = {
-                string: 'string',
-                email: 'email',
-                number: 'number',
-                boolean: 'boolean',
-                date: 'date',
-                money: 'monetary_amount',
-                duration: 'duration'
-            }[field.type];
-            properties[field.key] = { type, value };
+            properties[field.key] = { type: RECORD_PROPERTY_TYPES[field.type], value };
         }
         properties.counterpartyName ??= { type: 'string', value: contract.counterparty.name };
         return properties;
@@ -599,7 +616,11 @@ export function registerIronclad(
             const contract = store.create({
                 vendor: 'ironclad',
                 template,
-                title: `${template.definition.name} with ${counterpartyName}`,
+                // The template names the workflow from its title attribute when one is given.
+                title:
+                    typeof attributes.contractTitle === 'string' && attributes.contractTitle !== ''
+                        ? attributes.contractTitle
+                        : `${template.definition.name} with ${counterpartyName}`,
                 counterparty: {
                     name: counterpartyName,
                     email: attributes.counterpartySignerEmail as string | undefined
@@ -689,7 +710,9 @@ export function registerIronclad(
                     'step'
                 );
             }
-            const fields = new Map(contract.template.definition.fields.map((field) => [field.key, field]));
+            const fields = new Map(
+                contract.template.definition.fields.filter((field) => !field.filledBy).map((f) => [f.key, f])
+            );
             const unknown = input.updates.filter(
                 (update) => !fields.has(update.path) && !READ_ONLY_ATTRIBUTES.has(update.path)
             );
@@ -843,6 +866,37 @@ export function registerIronclad(
             return {
                 status: 200,
                 body: { ...result, list: result.list.map((contract) => renderRecord(contract, origin)) }
+            };
+        }
+    });
+    route({
+        method: 'GET',
+        template: '/records/metadata',
+        bucket: 'records-read',
+        scope: 'public.records.readSchemas',
+        // RecordsGetSchemaResponse: record types and the typed properties records carry (from every template).
+        handler: () => {
+            const templates = store.listTemplates('ironclad', { includeInactive: true });
+            const properties: Record<string, { displayName: string; type: string; visible: boolean }> = {
+                counterpartyName: { displayName: 'Counterparty Name', type: 'string', visible: true }
+            };
+            for (const field of templates.flatMap((template) => template.definition.fields)) {
+                if (field.type === 'table') continue;
+                properties[field.key] = {
+                    displayName: field.displayName,
+                    type: RECORD_PROPERTY_TYPES[field.type],
+                    visible: true
+                };
+            }
+            const recordTypes = Object.fromEntries(
+                templates.map((template) => [
+                    template.definition.recordType ?? 'contract',
+                    { displayName: template.definition.name }
+                ])
+            );
+            return {
+                status: 200,
+                body: { recordTypes, properties, attachments: { signedCopy: { displayName: 'Signed PDF' } }, links: {} }
             };
         }
     });

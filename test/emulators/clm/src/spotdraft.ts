@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { VirtualClock } from './clock.ts';
-import { checkFieldValues, fieldValueSchema } from './fields.ts';
+import { checkFieldValues, fieldValueSchema, type FieldDefinition } from './fields.ts';
 import {
     constantTimeEquals,
     registerRoute,
@@ -303,6 +303,26 @@ export function registerSpotdraft(
     });
 
     route({
+        method: 'GET',
+        template: '/v2.1/public/templates/{template_id}/metadata',
+        // TemplateMetaDataResponseV2: one CfPublicDescriptor per contract_data variable. Structured values
+        // (CURRENCY, DURATION) are nested: `<variable>.<member>` with parent_variable and parent_type.
+        handler: ({ params }) => {
+            const template = store.findTemplate('spotdraft', params.template_id!);
+            if (!template || !template.active) throw error(404, 'Not found.', 'SD_NOT_FOUND', 'template_id');
+            return {
+                status: 200,
+                body: {
+                    attributes: template.definition.fields
+                        .filter((field) => !field.filledBy)
+                        .flatMap((field) => templateDescriptors(field)),
+                    counter_party_kind: 'Organisation'
+                }
+            };
+        }
+    });
+
+    route({
         method: 'POST',
         template: '/v2.1/public/contracts',
         handler: ({ body, principal, origin }) => {
@@ -452,6 +472,8 @@ export function registerSpotdraft(
     };
     const checkKeyPointerValue = (contract: StoredContract, pointer: KeyPointer, value: unknown, field: string) => {
         const definition = contract.template.definition.fields.find((candidate) => candidate.key === pointer.field)!;
+        if (definition.filledBy)
+            throw error(400, `${field}: ${pointer.field} is filled by SpotDraft`, 'SD_VALIDATION_ERROR', field);
         const parsed = fieldValueSchema(definition, 'spotdraft').safeParse(value);
         if (!parsed.success)
             throw error(400, `${field}: ${parsed.error.issues[0]!.message}`, 'SD_VALIDATION_ERROR', field);
@@ -714,4 +736,43 @@ export function spotdraftRedirectTarget(url: string, knownTemplates: string[]): 
         new RegExp(`^${template.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`).test(relative)
     );
     return matches ? `${toggled}${search ? `?${search}` : ''}` : undefined;
+}
+
+/** A template field as SpotDraft's public descriptors (CfPublicDescriptor). */
+function templateDescriptors(field: FieldDefinition): Record<string, unknown>[] {
+    const base = { display_label: field.displayName, required: field.required === true };
+    const nested = (parentType: string, members: [string, string, Record<string, unknown>?][]) =>
+        members.map(([member, type, extra]) => ({
+            ...base,
+            variable: `${field.key}.${member}`,
+            type,
+            parent_variable: field.key,
+            parent_type: parentType,
+            parent_required: field.required === true,
+            child_variable: member,
+            ...extra
+        }));
+    switch (field.type) {
+        case 'money':
+            return nested('CURRENCY', [
+                ['type', 'string'],
+                ['value', 'float']
+            ]);
+        case 'duration':
+            return nested('DURATION', [
+                ['days', 'int'],
+                ['type', 'enum', { options: ['DAYS', 'MONTHS', 'YEARS'].map((value) => ({ value, label: value })) }],
+                ['value', 'int']
+            ]);
+        case 'number':
+            return [{ ...base, variable: field.key, type: 'float' }];
+        case 'email':
+        case 'string':
+            return [{ ...base, variable: field.key, type: 'string' }];
+        case 'boolean':
+        case 'date':
+            return [{ ...base, variable: field.key, type: field.type }];
+        case 'table':
+            return [{ ...base, variable: field.key, type: 'repeating' }];
+    }
 }

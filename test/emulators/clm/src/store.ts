@@ -411,6 +411,8 @@ export class ContractStore {
                 this.emit('signer_signed', contract, { email: signer.email });
                 if (contract.signers.every((candidate) => candidate.status === 'signed')) {
                     contract.stage = 'signed';
+                    for (const field of contract.template.definition.fields.filter((f) => f.filledBy === 'executed'))
+                        contract.data[field.key] = signer.signedAt.slice(0, 10);
                     contract.documents.push(this.renderDocument(contract, 'signed'));
                     this.emit('fully_signed', contract);
                 }

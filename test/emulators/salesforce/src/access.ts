@@ -37,11 +37,14 @@ const EVERYONE_READS = new Set(['User', 'Profile', 'Organization']);
  * may upload a file and link it to a record they can see; access to each file follows its links.
  */
 const FILES = new Set(['ContentVersion', 'ContentDocument', 'ContentDocumentLink']);
+/** Objects with no object permission of their own: access is the parent's (Opportunity contact roles). */
+const ACCESS_OF_PARENT: Readonly<Record<string, string>> = { OpportunityContactRole: 'Opportunity' };
 
 export class AccessView {
     readonly permissionSetIds: Set<string>;
     readonly modifyAllData: boolean;
     readonly viewAllData: boolean;
+    readonly viewAllUsers: boolean;
     private objectMemo = new Map<string, ObjectAccess>();
     private fieldMemo = new Map<string, FieldAccess>();
 
@@ -61,6 +64,7 @@ export class AccessView {
             .filter((p): p is SfRecord => !!p);
         this.modifyAllData = sets.some((p) => p.PermissionsModifyAllData === true);
         this.viewAllData = this.modifyAllData || sets.some((p) => p.PermissionsViewAllData === true);
+        this.viewAllUsers = this.modifyAllData || sets.some((p) => p.PermissionsViewAllUsers === true);
     }
 
     object(def: ObjectDef): ObjectAccess {
@@ -84,6 +88,8 @@ export class AccessView {
             return def.kind === 'platformEvent' ? { ...NONE, read: true, create: true } : limit(ALL);
         if (def.kind === 'setup' || def.kind === 'customMetadata' || EVERYONE_READS.has(def.name)) return READ_ONLY;
         if (FILES.has(def.name)) return limit({ ...NONE, read: true, create: true, edit: true });
+        const parent = ACCESS_OF_PARENT[def.name];
+        if (parent) return limit(this.objectByName(parent));
         const out = { ...NONE };
         for (const row of this.store.rows('ObjectPermissions')) {
             if (row.SobjectType !== def.name || !this.permissionSetIds.has(String(row.ParentId))) continue;

@@ -29,6 +29,8 @@ export interface SalesforceEmulatorOptions {
     includePackage?: boolean;
     /** Inactivity after which a session expires (default 2 h, as the platform's default). */
     sessionTimeoutMs?: number;
+    /** Turn multi-currency on (CurrencyType, CurrencyIsoCode on records); off as in a new org. */
+    multiCurrency?: boolean;
     /** DailyApiRequests Max (default 15,000, a Developer Edition's allocation). */
     dailyApiRequests?: number;
     apiVersion?: string;
@@ -120,7 +122,8 @@ export async function startSalesforceEmulator(
             ...(options.metadataDirs ?? [])
         ],
         dailyApiMax: options.dailyApiRequests ?? DEFAULT_DAILY_API_REQUESTS,
-        sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 60 * 60 * 1000
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 60 * 60 * 1000,
+        multiCurrency: options.multiCurrency === true
     });
     if (options.stateFile && existsSync(options.stateFile)) {
         let saved: unknown;

@@ -14,7 +14,7 @@ import { Counters, Limits } from './limits.ts';
 import { cpqObjects } from './schema/cpq-objects.ts';
 import { loadMetadataDir, type LoadedMetadata, type PermissionSetDef } from './schema/metadata-loader.ts';
 import { SchemaRegistry } from './schema/registry.ts';
-import { standardObjects } from './schema/standard-objects.ts';
+import { ORG_CURRENCIES, standardObjects } from './schema/standard-objects.ts';
 import {
     RecordStore,
     Transaction,
@@ -64,6 +64,8 @@ export interface OrgOptions {
     metadataDirs: string[];
     dailyApiMax: number;
     sessionTimeoutMs: number;
+    /** Multi-currency enabled: CurrencyType rows, and CurrencyIsoCode on every currency-enabled record. */
+    multiCurrency?: boolean;
 }
 
 export const SEEDED_USERS = {
@@ -153,7 +155,9 @@ export class Org {
 
     private build(): void {
         this.schema = new SchemaRegistry(() => this.clock.peekMs());
-        for (const def of [...standardObjects(), ...cpqObjects(), ...apexObjects()]) this.schema.addObject(def);
+        const multiCurrency = this.options.multiCurrency === true;
+        for (const def of [...standardObjects({ multiCurrency }), ...cpqObjects(), ...apexObjects()])
+            this.schema.addObject(def);
         this.loaded = this.options.metadataDirs.map((dir) => loadMetadataDir(dir, this.schema));
         this.seed();
     }
@@ -255,7 +259,8 @@ export class Org {
             IsOwnedByProfile: false,
             PermissionsApiEnabled: ps.userPermissions.includes('ApiEnabled'),
             PermissionsModifyAllData: ps.userPermissions.includes('ModifyAllData'),
-            PermissionsViewAllData: ps.userPermissions.includes('ViewAllData')
+            PermissionsViewAllData: ps.userPermissions.includes('ViewAllData'),
+            PermissionsViewAllUsers: ps.userPermissions.includes('ViewAllUsers')
         };
         let id: string;
         if (existing) {
@@ -339,6 +344,7 @@ export class Org {
                 UserType: 'Standard',
                 PermissionsModifyAllData: admin,
                 PermissionsViewAllData: admin,
+                PermissionsViewAllUsers: admin,
                 PermissionsApiEnabled: true
             });
             profileIds.set(profile, String(row.Id));
@@ -349,7 +355,8 @@ export class Org {
                 ProfileId: String(row.Id),
                 PermissionsApiEnabled: true,
                 PermissionsModifyAllData: admin,
-                PermissionsViewAllData: admin
+                PermissionsViewAllData: admin,
+                PermissionsViewAllUsers: admin
             });
             profilePermSets.set(profile, String(ps.Id));
             for (const [object, flags] of Object.entries(objects)) {
@@ -423,6 +430,15 @@ export class Org {
         }
 
         this.seedRecord('Pricebook2', { Name: 'Standard Price Book', IsActive: true, IsStandard: true });
+        for (const currency of this.options.multiCurrency ? ORG_CURRENCIES : []) {
+            this.seedRecord('CurrencyType', {
+                IsoCode: currency.isoCode,
+                ConversionRate: currency.conversionRate,
+                DecimalPlaces: currency.isoCode === 'JPY' ? 0 : 2,
+                IsActive: true,
+                IsCorporate: currency.corporate
+            });
+        }
 
         for (const rec of this.loaded.flatMap((l) => l.customMetadataRecords)) {
             const def = this.schema.get(rec.type);

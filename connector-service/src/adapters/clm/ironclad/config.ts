@@ -22,6 +22,7 @@ export const IroncladConfig = z.object({
             'public.workflows.readSignatures',
             'public.workflows.readDocuments',
             'public.records.readRecords',
+            'public.records.readSchemas',
             'public.records.readAttachments',
             'public.webhooks.readWebhooks',
             'public.webhooks.createWebhooks',
@@ -45,7 +46,15 @@ export const IroncladConfig = z.object({
             value: z.string().min(1).default('contractValue'),
             effectiveDate: z.string().min(1).default('agreementDate'),
             expirationDate: z.string().min(1).default('expirationDate'),
-            lineItems: z.string().min(1).default('lineItems')
+            lineItems: z.string().min(1).default('lineItems'),
+            /** The counterparty's address, as one text attribute (JSON of the canonical address). */
+            counterpartyAddress: z.string().min(1).default('counterpartyAddress'),
+            termMonths: z.string().min(1).default('termMonths'),
+            autoRenew: z.string().min(1).default('autoRenew'),
+            renewalTermMonths: z.string().min(1).default('renewalTermMonths'),
+            noticeDays: z.string().min(1).default('noticePeriodDays'),
+            noticeDeadline: z.string().min(1).default('noticeDeadline'),
+            dealStage: z.string().min(1).default('dealStage')
         })
         .prefault({}),
     /** Columns of the line-item table attribute. */
@@ -63,7 +72,14 @@ export const IroncladConfig = z.object({
         .object({
             value: z.string().min(1).default('contractValue'),
             effectiveDate: z.string().min(1).default('agreementDate'),
-            expirationDate: z.string().min(1).default('expirationDate')
+            expirationDate: z.string().min(1).default('expirationDate'),
+            /** Minted by Ironclad when the last signature lands. */
+            executedDate: z.string().min(1).default('executedDate'),
+            termMonths: z.string().min(1).default('termMonths'),
+            autoRenew: z.string().min(1).default('autoRenew'),
+            renewalTermMonths: z.string().min(1).default('renewalTermMonths'),
+            noticeDays: z.string().min(1).default('noticePeriodDays'),
+            noticeDeadline: z.string().min(1).default('noticeDeadline')
         })
         .prefault({}),
     /** Canonical custom field name → workflow attribute id. */

@@ -9,10 +9,12 @@ import { ClmContract, type ClmContact, type ExternalRef, type LineItem } from '.
 import type { ClmDocument, ClmEvent, ClmEventType } from '../../../domain/clmEvents.ts';
 import { isConnectorError } from '../../../domain/errors.ts';
 import {
+    CANONICAL_SLOTS,
     CLM_ERROR,
     clmError,
     type ClmCapabilities,
     type ClmPort,
+    type ClmTemplate,
     type ContractPatch,
     type CreateContractInput,
     type DownloadedDocument,
@@ -27,7 +29,18 @@ import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
 import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
 import { TokenBucket, type BackoffPolicy } from '../rateLimit.ts';
-import { deriveFromDates, optionalString, vendorDate, vendorMoney, decimalText } from '../values.ts';
+import {
+    addressText,
+    counterpartyAddress,
+    decimalText,
+    deriveFromDates,
+    noticeDeadlineFrom,
+    optionalString,
+    vendorBoolean,
+    vendorDate,
+    vendorInteger,
+    vendorMoney
+} from '../values.ts';
 import { parseVendorJson, parseVendorPayload } from '../vendorPayload.ts';
 import { headerValue, WebhookReplayGuard } from '../webhookGuard.ts';
 import { IroncladConfig, type IroncladConfigInput } from './config.ts';
@@ -36,7 +49,6 @@ import {
     IroncladDocumentEntry,
     IroncladRecord,
     IroncladRecordPage,
-    IroncladSchemaList,
     IroncladSigners,
     IroncladToken,
     IroncladWebhook,
@@ -46,6 +58,14 @@ import {
     mapWorkflowStatus,
     WORKFLOW_STATUSES
 } from './payloads.ts';
+import {
+    ironcladTemplate,
+    IroncladRecordsMetadata,
+    IroncladWorkflowSchemaList,
+    templateCustomAttributes,
+    titleAttribute,
+    type IroncladWorkflowSchema
+} from './template.ts';
 import { EVENT_ID_HEADER, IroncladWebhookVerifier } from './webhook.ts';
 
 export interface IroncladAdapterDeps {
@@ -87,7 +107,9 @@ export class IroncladAdapter implements ClmPort {
     private readonly clock: Clock;
     private readonly verifier: IroncladWebhookVerifier;
     private readonly token = new AsyncCache(() => this.requestToken());
-    private readonly templateId = new AsyncCache(() => this.resolveTemplateId());
+    private readonly template = new AsyncCache(() => this.resolveTemplate());
+    /** The template's launch schema once read (the title attribute depends on it). */
+    private schema: IroncladWorkflowSchema | undefined;
     private readonly creates = new SingleFlight<ClmContract>();
 
     constructor(config: IroncladConfigInput, deps: IroncladAdapterDeps = {}) {
@@ -155,13 +177,35 @@ export class IroncladAdapter implements ClmPort {
             rateLimit: { perBucket: { ...this.config.rateLimitsPerMinute } },
             // A title attribute only when the template has one (many derive the workflow title themselves).
             writableFields: [
-                ...(this.config.attributes.title ? ['title'] : []),
+                ...(this.titleAttribute() ? ['title'] : []),
                 'counterpartyName',
                 'value',
                 'effectiveDate',
                 'expirationDate',
-                ...Object.keys(this.config.customAttributes).map((name) => `custom.${name}`)
-            ]
+                ...Object.keys(this.customMap()).map((name) => `custom.${name}`)
+            ],
+            // Ironclad holds every key term (launch attributes, then the archived record's properties).
+            unreadableFields: []
+        };
+    }
+
+    /** Custom field → attribute: configured, else a connector slot the template has a home for, else by name. */
+    private customMap(): Record<string, string> {
+        return {
+            ...Object.fromEntries(templateCustomAttributes(this.config, this.schema)),
+            ...this.nativeSlots(),
+            ...this.config.customAttributes
+        };
+    }
+
+    /** Connector custom slots this adapter writes to the template's own attributes (signer, address). */
+    private nativeSlots(): Record<string, string> {
+        const names = this.config.attributes;
+        return {
+            [CANONICAL_SLOTS.counterpartyAddress]: names.counterpartyAddress,
+            [CANONICAL_SLOTS.primaryContactEmail]: names.counterpartySignerEmail,
+            [CANONICAL_SLOTS.primaryContactName]: names.counterpartySignerName,
+            [CANONICAL_SLOTS.dealStage]: names.dealStage
         };
     }
 
@@ -220,7 +264,7 @@ export class IroncladAdapter implements ClmPort {
                     bucket: 'workflowsWrite',
                     operation: 'POST /workflows',
                     json: {
-                        template: await this.templateId.get(),
+                        template: (await this.template.get()).id,
                         creator: { type: 'email', email: this.config.actorEmail },
                         attributes
                     }
@@ -232,7 +276,7 @@ export class IroncladAdapter implements ClmPort {
                 const lost = isConnectorError(error, CLM_ERROR.TRANSIENT) && error.details.responseLost === true;
                 const staleTemplate =
                     isConnectorError(error, CLM_ERROR.VALIDATION) && error.details.field === 'template';
-                if (staleTemplate) this.templateId.invalidate(); // republished: resolve by name again
+                if (staleTemplate) this.template.invalidate(); // republished: resolve by name again
                 if (!(lost || staleTemplate) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
             }
         }
@@ -562,15 +606,32 @@ export class IroncladAdapter implements ClmPort {
         return response.bytes.toString('utf8');
     }
 
-    private async resolveTemplateId(): Promise<string> {
-        const { list } = await this.http.parsed(IroncladSchemaList, {
+    private async resolveTemplate(): Promise<IroncladWorkflowSchema> {
+        const { list } = await this.http.parsed(IroncladWorkflowSchemaList, {
             method: 'GET',
             url: this.url('/workflow-schemas'),
             bucket: 'workflowsRead',
             operation: 'GET /workflow-schemas',
             query: { form: 'launch' }
         });
-        return templateNamed(VENDOR, list, this.config.templateName).id;
+        this.schema = templateNamed(VENDOR, list, this.config.templateName);
+        return this.schema;
+    }
+
+    async describeTemplate(): Promise<ClmTemplate> {
+        this.template.invalidate(); // read it fresh: an admin may just have republished it
+        const schema = await this.template.get();
+        const metadata = await this.http.parsed(IroncladRecordsMetadata, {
+            method: 'GET',
+            url: this.url('/records/metadata'),
+            bucket: 'recordsRead',
+            operation: 'GET /records/metadata'
+        });
+        return ironcladTemplate(this.config, schema, metadata);
+    }
+
+    private titleAttribute(): string | null {
+        return titleAttribute(this.config, this.schema);
     }
 
     private getWorkflow(id: string): Promise<IroncladWorkflow> {
@@ -642,11 +703,13 @@ export class IroncladAdapter implements ClmPort {
             [names.counterpartyName]: input.counterparty.name,
             [this.config.naturalKey.attribute]: input.naturalKey.id
         };
-        if (names.title) attributes[names.title] = input.title;
+        const title = this.titleAttribute();
+        if (title) attributes[title] = input.title;
         if (signer) {
             attributes[names.counterpartySignerName] = signer.name;
             attributes[names.counterpartySignerEmail] = signer.email;
         }
+        if (input.counterparty.address) attributes[names.counterpartyAddress] = addressText(input.counterparty.address);
         if (input.value) attributes[names.value] = ironcladMoney(input.value);
         if (input.effectiveDate) attributes[names.effectiveDate] = input.effectiveDate;
         if (input.expirationDate) attributes[names.expirationDate] = input.expirationDate;
@@ -670,7 +733,7 @@ export class IroncladAdapter implements ClmPort {
     private customAttributes(custom: Record<string, string | number | boolean | null>): Record<string, unknown> {
         const out: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(custom)) {
-            const attribute = this.config.customAttributes[name];
+            const attribute = this.customMap()[name];
             if (!attribute) {
                 throw clmError(CLM_ERROR.VALIDATION, `no Ironclad attribute is configured for custom field "${name}"`, {
                     field: `custom.${name}`
@@ -688,14 +751,15 @@ export class IroncladAdapter implements ClmPort {
     private attributeUpdates(patch: ContractPatch, current: Record<string, unknown>): AttributeUpdate[] {
         const names = this.config.attributes;
         const wanted: [string, unknown][] = [];
+        const title = this.titleAttribute();
         if (patch.title !== undefined) {
-            if (!names.title) {
+            if (!title) {
                 throw clmError(CLM_ERROR.UNSUPPORTED, 'no Ironclad title attribute is configured', {
                     op: 'update title',
                     field: 'title'
                 });
             }
-            wanted.push([names.title, patch.title]);
+            wanted.push([title, patch.title]);
         }
         if (patch.counterpartyName !== undefined) wanted.push([names.counterpartyName, patch.counterpartyName]);
         if (patch.value !== undefined)
@@ -731,17 +795,31 @@ export class IroncladAdapter implements ClmPort {
             valueSource === undefined || valueSource === null
                 ? null
                 : vendorMoney(valueSource, record ? `properties.${props.value}.value` : field(names.value));
-        const dateOf = (recordName: string, attribute: string) => {
-            const raw = property(recordName) ?? attrs[attribute];
-            return raw === undefined || raw === null || raw === ''
-                ? null
-                : vendorDate(
-                      raw,
-                      record && property(recordName) !== undefined ? `properties.${recordName}.value` : field(attribute)
-                  );
+        // The archived record's typed property wins over the launch attribute once the workflow completed.
+        const read = <T>(
+            recordName: string | undefined,
+            attribute: string | undefined,
+            parse: (raw: unknown, at: string) => T
+        ) => {
+            const fromRecord = recordName === undefined ? undefined : property(recordName);
+            const raw = fromRecord ?? (attribute === undefined ? undefined : attrs[attribute]);
+            if (raw === undefined || raw === null || raw === '') return null;
+            return parse(raw, fromRecord !== undefined ? `properties.${recordName}.value` : field(attribute!));
         };
-        const effectiveDate = dateOf(props.effectiveDate, names.effectiveDate);
-        const expirationDate = dateOf(props.expirationDate, names.expirationDate);
+        const effectiveDate = read(props.effectiveDate, names.effectiveDate, vendorDate);
+        const expirationDate = read(props.expirationDate, names.expirationDate, vendorDate);
+        const noticeDays = read(props.noticeDays, names.noticeDays, vendorInteger);
+        const keyTerms = {
+            executedDate: read(props.executedDate, undefined, vendorDate),
+            noticeDeadline:
+                read(props.noticeDeadline, names.noticeDeadline, vendorDate) ??
+                noticeDeadlineFrom(expirationDate, noticeDays),
+            termMonths: read(props.termMonths, names.termMonths, vendorInteger),
+            autoRenew: read(props.autoRenew, names.autoRenew, vendorBoolean),
+            renewalTermMonths: read(props.renewalTermMonths, names.renewalTermMonths, vendorInteger),
+            noticeDays
+        };
+        const address = read(undefined, names.counterpartyAddress, counterpartyAddress);
         const today = new Date(this.clock.now()).toISOString().slice(0, 10);
         const status = deriveFromDates(mapWorkflowStatus(workflow), effectiveDate, expirationDate, today);
 
@@ -769,26 +847,25 @@ export class IroncladAdapter implements ClmPort {
               ]
             : [];
         const counterpartyName = optionalString(attrs[names.counterpartyName], field(names.counterpartyName));
+        const title = this.titleAttribute();
         const custom: Record<string, unknown> = {};
-        for (const [name, attribute] of Object.entries(this.config.customAttributes)) {
-            if (attrs[attribute] !== undefined) custom[name] = attrs[attribute];
+        // The signer and address are read into their canonical places (contacts, counterparty), not as custom.
+        const homed = new Set([names.counterpartyAddress, names.counterpartySignerEmail, names.counterpartySignerName]);
+        for (const [name, attribute] of Object.entries(this.customMap())) {
+            if (attrs[attribute] !== undefined && (!homed.has(attribute) || name in this.config.customAttributes))
+                custom[name] = attrs[attribute];
         }
         const candidate = {
             id: workflow.id,
             vendor: VENDOR,
             refs,
-            title: (names.title ? optionalString(attrs[names.title], field(names.title)) : null) ?? workflow.title,
+            title: (title ? optionalString(attrs[title], field(title)) : null) ?? workflow.title,
             status,
-            counterparty: counterpartyName ? { name: counterpartyName } : null,
+            counterparty: counterpartyName ? { name: counterpartyName, ...(address ? { address } : {}) } : null,
             effectiveDate,
             expirationDate,
-            executedDate: null,
-            noticeDeadline: null,
             value,
-            termMonths: null,
-            autoRenew: null,
-            renewalTermMonths: null,
-            noticeDays: null,
+            ...keyTerms,
             contacts,
             lineItems: this.lineItems(attrs[names.lineItems], field(names.lineItems)),
             custom,

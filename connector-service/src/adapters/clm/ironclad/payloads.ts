@@ -56,10 +56,6 @@ export const IroncladRecordPage = z.object({
     list: z.array(IroncladRecord)
 });
 
-export const IroncladSchemaList = z.object({
-    list: z.array(z.object({ id: z.string().min(1), name: z.string() }).loose())
-});
-
 /** A document entry of a workflow's `draft` / `signed` attribute; the key is in its download link. */
 export const IroncladDocumentEntry = z.object({
     filename: z.string().min(1),

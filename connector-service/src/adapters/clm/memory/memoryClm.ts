@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+    CLM_FIELDS,
     ClmContract,
     type ClmContact,
     type ExternalRef,
@@ -18,6 +19,7 @@ import {
     CLM_ERROR,
     clmError,
     type ClmCapabilities,
+    type ClmTemplate,
     type ClmPort,
     type ContractPatch,
     type CreateContractInput,
@@ -69,6 +71,41 @@ export class MemoryClm implements ClmPort {
             transitions: ['submit', 'requestSignature', 'cancel'],
             writableStates: WRITABLE,
             rateLimit: {}
+        };
+    }
+
+    /** Every canonical field, each writable where the port's patch can write it; any custom field. */
+    async describeTemplate(): Promise<ClmTemplate> {
+        // Header fields, and the canonical fields the connector keeps in custom slots (kept here like any custom).
+        const patchable = new Set([
+            'title',
+            'counterparty.name',
+            'value',
+            'effectiveDate',
+            'expirationDate',
+            'counterparty.address',
+            'primaryContact.email',
+            'primaryContact.name',
+            'dealStage',
+            'products'
+        ]);
+        return {
+            vendor: 'memory',
+            id: 'memory',
+            name: 'In-memory CLM',
+            anyCustom: true,
+            fields: Object.entries(CLM_FIELDS).map(([path, definition]) => {
+                const writable = !('readOnly' in definition) && patchable.has(path);
+                return {
+                    name: path,
+                    label: definition.description,
+                    vendorType: definition.kind,
+                    kind: definition.kind,
+                    clmField: path,
+                    writable,
+                    setAtCreate: writable
+                };
+            })
         };
     }
 

@@ -21,7 +21,18 @@ export const SpotdraftConfig = z.object({
             naturalKey: z.string().min(1).optional().default('salesforce_opportunity_id'),
             effectiveDate: z.string().min(1).default('start_date'),
             expirationDate: z.string().min(1).default('end_date'),
-            value: z.string().min(1).default('contract_value')
+            value: z.string().min(1).default('contract_value'),
+            /** Text variable holding the counterparty's address (JSON of the canonical address). */
+            counterpartyAddress: z.string().min(1).default('counterparty_address'),
+            /** Key pointers (DURATION, CHECK BOX, DATE) carrying the key terms. */
+            term: z.string().min(1).default('term'),
+            autoRenew: z.string().min(1).default('auto_renew'),
+            renewalTerm: z.string().min(1).default('renewal_term'),
+            noticePeriod: z.string().min(1).default('notice_period'),
+            noticeDeadline: z.string().min(1).default('notice_deadline'),
+            /** The system key pointer SpotDraft fills when the contract is executed. */
+            executedDate: z.string().min(1).default('execution_date'),
+            dealStage: z.string().min(1).default('deal_stage')
         })
         .prefault({}),
     /** Canonical custom field name → contract_data variable. */

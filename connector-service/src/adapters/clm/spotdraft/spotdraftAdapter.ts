@@ -12,10 +12,12 @@ import { ClmContract, type ClmContact, type ExternalRef, type LineItem, type Mon
 import type { ClmDocument, ClmEvent, ClmEventType } from '../../../domain/clmEvents.ts';
 import { isConnectorError } from '../../../domain/errors.ts';
 import {
+    CANONICAL_SLOTS,
     CLM_ERROR,
     clmError,
     type ClmCapabilities,
     type ClmPort,
+    type ClmTemplate,
     type ContractPatch,
     type CreateContractInput,
     type DownloadedDocument,
@@ -29,7 +31,17 @@ import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '..
 import { HttpClient, type FetchLike } from '../http.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
 import { TokenBucket, type BackoffPolicy } from '../rateLimit.ts';
-import { decimalText, deriveFromDates, vendorDate } from '../values.ts';
+import {
+    addressText,
+    counterpartyAddress,
+    decimalText,
+    deriveFromDates,
+    durationDays,
+    durationMonths,
+    noticeDeadlineFrom,
+    vendorBoolean,
+    vendorDate
+} from '../values.ts';
 import { parseVendorJson, parseVendorPayload } from '../vendorPayload.ts';
 import { WebhookReplayGuard } from '../webhookGuard.ts';
 import { SpotdraftConfig, type SpotdraftConfigInput } from './config.ts';
@@ -49,6 +61,13 @@ import {
     type ContractStatusValue,
     type SpotdraftKeyPointer
 } from './payloads.ts';
+import {
+    spotdraftTemplate,
+    SpotdraftTemplateMetadata,
+    templateCustomVariables,
+    templateVariables,
+    type SpotdraftVariable
+} from './template.ts';
 import { spotdraftEventId, SpotdraftWebhookVerifier } from './webhook.ts';
 
 export interface SpotdraftAdapterDeps {
@@ -94,7 +113,9 @@ export class SpotdraftAdapter implements ClmPort {
     private readonly verifier: SpotdraftWebhookVerifier;
     /** List rows seen, by composite id: SpotDraft cannot fetch one contract's header by id. */
     private readonly rows = new Map<string, SpotdraftContractRow>();
-    private readonly templateId = new AsyncCache(() => this.resolveTemplateId());
+    private readonly template = new AsyncCache(() => this.resolveTemplate());
+    /** The template's contract_data variables once read (custom fields map to them by name). */
+    private variables: SpotdraftVariable[] | undefined;
     private readonly creates = new SingleFlight<ClmContract>();
     private readonly subscriptions = new Map<string, string>();
 
@@ -160,8 +181,18 @@ export class SpotdraftAdapter implements ClmPort {
                 'value',
                 'effectiveDate',
                 'expirationDate',
-                ...Object.keys(this.config.customFields).map((name) => `custom.${name}`)
-            ]
+                ...Object.keys(this.customMap()).map((name) => `custom.${name}`)
+            ],
+            // Key pointers carry every key term; the executed date is SpotDraft's own (system) key pointer.
+            unreadableFields: []
+        };
+    }
+
+    /** Connector custom slots this adapter writes to the template's own variables (the address). */
+    private nativeSlots(): Record<string, string> {
+        return {
+            [CANONICAL_SLOTS.counterpartyAddress]: this.config.dataFields.counterpartyAddress,
+            [CANONICAL_SLOTS.dealStage]: this.config.dataFields.dealStage
         };
     }
 
@@ -236,6 +267,7 @@ export class SpotdraftAdapter implements ClmPort {
             contract_name: valid.title,
             contract_data: this.contractData({
                 ...(this.config.dataFields.naturalKey ? { naturalKey: valid.naturalKey.id } : {}),
+                ...(valid.counterparty.address ? { counterpartyAddress: addressText(valid.counterparty.address) } : {}),
                 value: valid.value,
                 effectiveDate: valid.effectiveDate,
                 expirationDate: valid.expirationDate,
@@ -262,7 +294,7 @@ export class SpotdraftAdapter implements ClmPort {
             const existing = await this.findByExternalRef(valid.naturalKey);
             if (existing) return existing;
             try {
-                body.contract_template_id = await this.templateId.get();
+                body.contract_template_id = (await this.template.get()).id;
                 const created = await this.http.json({
                     method: 'POST',
                     url: this.url('/v2.1/public/contracts'),
@@ -561,14 +593,37 @@ export class SpotdraftAdapter implements ClmPort {
         });
     }
 
-    private async resolveTemplateId(): Promise<number> {
+    private async resolveTemplate(): Promise<{ id: number; name: string; variables: SpotdraftVariable[] }> {
         const { items } = await this.http.parsed(SpotdraftTemplates, {
             method: 'GET',
             url: this.url('/v2.1/public/templates'),
             bucket: 'workspace',
             operation: 'GET /v2.1/public/templates'
         });
-        return templateNamed(VENDOR, items, this.config.templateName).id;
+        const { id, name } = templateNamed(VENDOR, items, this.config.templateName);
+        const metadata = await this.http.parsed(SpotdraftTemplateMetadata, {
+            method: 'GET',
+            url: this.url(`/v2.1/public/templates/${id}/metadata`),
+            bucket: 'workspace',
+            operation: 'GET /v2.1/public/templates/{template_id}/metadata'
+        });
+        this.variables = templateVariables(metadata);
+        return { id, name, variables: this.variables };
+    }
+
+    async describeTemplate(): Promise<ClmTemplate> {
+        this.template.invalidate(); // read it fresh: an admin may just have changed it
+        const template = await this.template.get();
+        return spotdraftTemplate(this.config, template, template.variables);
+    }
+
+    /** Custom field → variable: configured, else a connector slot the template has a home for, else by name. */
+    private customMap(): Record<string, string> {
+        return {
+            ...Object.fromEntries(templateCustomVariables(this.config, this.variables)),
+            ...this.nativeSlots(),
+            ...this.config.customFields
+        };
     }
 
     private async fetchHmacKey(): Promise<string> {
@@ -583,6 +638,7 @@ export class SpotdraftAdapter implements ClmPort {
 
     private contractData(values: {
         naturalKey?: string;
+        counterpartyAddress?: string;
         value?: Money | null;
         effectiveDate?: string | null;
         expirationDate?: string | null;
@@ -591,6 +647,7 @@ export class SpotdraftAdapter implements ClmPort {
         const fields = this.config.dataFields;
         const data: Record<string, unknown> = {};
         if (values.naturalKey !== undefined && fields.naturalKey) data[fields.naturalKey] = values.naturalKey;
+        if (values.counterpartyAddress !== undefined) data[fields.counterpartyAddress] = values.counterpartyAddress;
         if (values.value !== undefined) {
             data[fields.value] =
                 values.value === null ? null : { type: values.value.currency, value: Number(values.value.amount) };
@@ -598,7 +655,7 @@ export class SpotdraftAdapter implements ClmPort {
         if (values.effectiveDate !== undefined) data[fields.effectiveDate] = values.effectiveDate;
         if (values.expirationDate !== undefined) data[fields.expirationDate] = values.expirationDate;
         for (const [name, value] of Object.entries(values.custom ?? {})) {
-            const variable = this.config.customFields[name];
+            const variable = this.customMap()[name];
             if (!variable) {
                 throw clmError(CLM_ERROR.VALIDATION, `no SpotDraft variable is configured for custom field "${name}"`, {
                     field: `custom.${name}`
@@ -636,6 +693,24 @@ export class SpotdraftAdapter implements ClmPort {
         })();
         const effectiveDate = date(fields.effectiveDate);
         const expirationDate = date(fields.expirationDate);
+        const present = (name: string) => {
+            const found = pointer(name);
+            return found && found.value !== null && found.value !== undefined && found.value !== '' ? found : null;
+        };
+        const read = <T>(name: string, parse: (raw: unknown, at: string) => T): T | null => {
+            const found = present(name);
+            return found ? parse(found.value, found.field) : null;
+        };
+        const noticeDays = read(fields.noticePeriod, durationDays);
+        const keyTerms = {
+            executedDate: date(fields.executedDate),
+            noticeDeadline: date(fields.noticeDeadline) ?? noticeDeadlineFrom(expirationDate, noticeDays),
+            termMonths: read(fields.term, durationMonths),
+            autoRenew: read(fields.autoRenew, vendorBoolean),
+            renewalTermMonths: read(fields.renewalTerm, durationMonths),
+            noticeDays
+        };
+        const address = read(fields.counterpartyAddress, counterpartyAddress);
         const today = new Date(this.clock.now()).toISOString().slice(0, 10);
         const status = deriveFromDates(mapContractStatus(row.contract_status), effectiveDate, expirationDate, today);
         const refs: ExternalRef[] = [{ system: VENDOR, objectType: 'contract', id: row.id }];
@@ -643,7 +718,9 @@ export class SpotdraftAdapter implements ClmPort {
         if (naturalKey)
             refs.push({ system: 'salesforce', objectType: this.config.naturalKeyObjectType, id: naturalKey });
         const custom: Record<string, unknown> = {};
-        for (const [name, variable] of Object.entries(this.config.customFields)) {
+        for (const [name, variable] of Object.entries(this.customMap())) {
+            // The address is read into the counterparty, not as a custom value.
+            if (variable === fields.counterpartyAddress && !(name in this.config.customFields)) continue;
             const found = pointer(variable);
             if (found !== undefined) custom[name] = found.value;
         }
@@ -671,16 +748,13 @@ export class SpotdraftAdapter implements ClmPort {
             refs,
             title: row.contract_name,
             status,
-            counterparty: row.counter_party_name ? { name: row.counter_party_name } : null,
+            counterparty: row.counter_party_name
+                ? { name: row.counter_party_name, ...(address ? { address } : {}) }
+                : null,
             effectiveDate,
             expirationDate,
-            executedDate: null,
-            noticeDeadline: null,
             value: money,
-            termMonths: null,
-            autoRenew: null,
-            renewalTermMonths: null,
-            noticeDays: null,
+            ...keyTerms,
             contacts: [],
             lineItems: [],
             custom,

@@ -2,7 +2,7 @@ import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { FieldRule } from '../../../domain/rules.ts';
 import { loadRules } from '../../../plugin/orgReader.ts';
-import type { RulesListResult } from '../../../plugin/results.ts';
+import { ruleRow, type RulesListResult } from '../../../plugin/results.ts';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@clm/connector-service', 'clm.rules.list');
@@ -31,19 +31,7 @@ export default class RulesList extends SfCommand<RulesListResult> {
                 );
                 return [];
             }
-            const { name, sfObject, sfField, clmField, direction, conflictPolicy, transform, enabled } = parsed.data;
-            return [
-                {
-                    name,
-                    sfObject,
-                    sfField,
-                    clmField,
-                    direction,
-                    ...(conflictPolicy ? { conflictPolicy } : {}),
-                    transform: transform.kind,
-                    enabled
-                }
-            ];
+            return [ruleRow(parsed.data)];
         });
         this.table({
             title: `Field rules (${loaded.source})`,
@@ -60,7 +48,7 @@ export default class RulesList extends SfCommand<RulesListResult> {
                             : 'not synced',
                 clm: r.clmField,
                 policy: r.conflictPolicy ?? '',
-                transform: r.transform,
+                transform: r.transform.kind,
                 enabled: r.enabled ? 'yes' : 'no'
             })),
             columns: [

@@ -8,6 +8,9 @@ import {
     readUserAccess,
     resolveIntegrationUser
 } from '../../../plugin/orgReader.ts';
+import { checkTemplateFit, type TemplateProblem } from '../../../app/templateFit.ts';
+import { createClm } from '../../../clmFromConfig.ts';
+import { loadConfig } from '../../../config/config.ts';
 import { preflight } from '../../../plugin/preflight.ts';
 import type { RulesValidateResult } from '../../../plugin/results.ts';
 import { problemTable } from '../../../plugin/tables.ts';
@@ -27,7 +30,8 @@ export default class RulesValidate extends SfCommand<RulesValidateResult> {
         'api-version': Flags.orgApiVersion(),
         'integration-user': Flags.string({ summary: messages.getMessage('flags.integration-user.summary') }),
         'rules-file': Flags.file({ summary: messages.getMessage('flags.rules-file.summary'), exists: true }),
-        creates: Flags.string({ summary: messages.getMessage('flags.creates.summary'), multiple: true })
+        creates: Flags.string({ summary: messages.getMessage('flags.creates.summary'), multiple: true }),
+        'clm-config': Flags.file({ summary: messages.getMessage('flags.clm-config.summary'), exists: true })
     };
 
     public async run(): Promise<RulesValidateResult> {
@@ -60,9 +64,11 @@ export default class RulesValidate extends SfCommand<RulesValidateResult> {
             conn,
             describes.filter((d) => written.has(d.name))
         );
+        // The CLM side: the rules against the configured template as the vendor describes it.
+        const clmCheck = flags['clm-config'] ? await checkClmTemplate(flags['clm-config'], loaded.rules) : undefined;
         this.spinner.stop();
 
-        const { problems, multiCurrency } = preflight({
+        const { problems: orgProblems, multiCurrency } = preflight({
             rules: loaded.rules,
             readProblems: loaded.problems,
             describes,
@@ -70,12 +76,14 @@ export default class RulesValidate extends SfCommand<RulesValidateResult> {
             recordTypePicklists,
             creates
         });
+        const problems = [...orgProblems, ...(clmCheck?.problems ?? [])];
         const result: RulesValidateResult = {
             valid: problems.length === 0,
             source: loaded.source,
             rulesChecked: loaded.rules.length,
             integrationUser: { id: user.Id, username: user.Username },
             multiCurrency,
+            ...(clmCheck ? { clmTemplate: clmCheck.template } : {}),
             problems: problems.map(({ code, rule, field, message }) => ({
                 code,
                 rule,
@@ -99,4 +107,22 @@ export default class RulesValidate extends SfCommand<RulesValidateResult> {
         }
         return result;
     }
+}
+
+/** Reads the template the connector's config names and checks the valid rules against it. */
+async function checkClmTemplate(
+    configFile: string,
+    rules: readonly unknown[]
+): Promise<{ template: { vendor: string; id: string; name: string }; problems: TemplateProblem[] }> {
+    const config = loadConfig(process.env, configFile);
+    const clm = createClm(config);
+    const template = await clm.describeTemplate();
+    const valid = rules.flatMap((raw) => {
+        const rule = FieldRule.safeParse(raw);
+        return rule.success ? [rule.data] : [];
+    });
+    return {
+        template: { vendor: template.vendor, id: template.id, name: template.name },
+        problems: checkTemplateFit(valid, template, clm.capabilities())
+    };
 }

@@ -4,6 +4,7 @@
 // nothing about gRPC: grpc.ts adapts it to the Pub/Sub API wire.
 import { randomUUID } from 'node:crypto';
 import type { CommittedTransaction } from '../hook.ts';
+import type { AccessView } from '../access.ts';
 import type { Org } from '../org.ts';
 import type { ObjectDef } from '../schema/types.ts';
 import { changeEvents, gapEvent, type CdcEvent } from './cdc.ts';
@@ -260,13 +261,24 @@ export class EventBus {
         return { name, kind: 'platformEvent', def, schema: this.schemaFor(def) };
     }
 
-    /** Whether the user may subscribe to / publish on the topic. */
+    /**
+     * Whether the user may subscribe to / publish on the topic. Change events ignore sharing, so a per-entity
+     * channel takes View All Records on the object or View All Data (View All Users for UserChangeEvent);
+     * /data/ChangeEvents admits anyone and filters each delivery the same way (Change Data Capture Developer
+     * Guide, "Required Permissions for Change Event Subscribers").
+     */
     access(topic: TopicView, userId: string): { canSubscribe: boolean; canPublish: boolean } {
         const view = this.org.access(userId);
         if (topic.kind === 'cdc-all') return { canSubscribe: this.selection.length > 0, canPublish: false };
+        if (topic.kind === 'cdc') return { canSubscribe: this.mayReceiveChanges(view, topic.def!), canPublish: false };
         const access = view.object(topic.def!);
-        if (topic.kind === 'cdc') return { canSubscribe: access.read, canPublish: false };
         return { canSubscribe: access.read, canPublish: access.create };
+    }
+
+    /** Whether the user may receive change events of the object (the permission per entity). */
+    mayReceiveChanges(view: AccessView, def: ObjectDef): boolean {
+        if (def.name === 'User') return view.viewAllUsers;
+        return view.viewAllData || view.object(def).viewAll;
     }
 
     // ---- the log ----
@@ -453,13 +465,20 @@ export class EventBus {
         return this.deliveries.reduce((n, d) => n + d.count, 0);
     }
 
+    /** On /data/ChangeEvents each delivery is checked against the subscriber's permission for its entity. */
+    private permitted(sub: Subscription, e: RetainedEvent): boolean {
+        if (sub.topic !== ALL_CHANGE_EVENTS) return true;
+        const def = this.topic(e.channel)?.def;
+        return def !== undefined && this.mayReceiveChanges(this.org.access(sub.userId), def);
+    }
+
     /** Delivers what each subscription is owed, honouring faults and the delivery allocation. */
     pump(): void {
         this.purge();
         for (const sub of [...this.subscriptions]) {
             if (!sub.open || sub.pending <= 0) continue;
             const due = this.log
-                .filter((e) => e.replayId > sub.cursor && this.matches(sub.topic, e))
+                .filter((e) => e.replayId > sub.cursor && this.matches(sub.topic, e) && this.permitted(sub, e))
                 .slice(0, sub.pending);
             if (due.length === 0) continue;
             const room = this.deliveryAllocation - this.deliveredInWindow();

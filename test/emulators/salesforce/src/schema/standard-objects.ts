@@ -172,10 +172,37 @@ export function buildObject(spec: ObjectSpec): ObjectDef {
     };
 }
 
+/**
+ * The currencies the emulated org has enabled (multi-currency on; CurrencyType rows seed the same list, USD the
+ * corporate currency). Every record of a currency-enabled object carries its own CurrencyIsoCode.
+ */
+export const ORG_CURRENCIES = [
+    { isoCode: 'USD', conversionRate: 1, corporate: true },
+    { isoCode: 'EUR', conversionRate: 0.92, corporate: false },
+    { isoCode: 'GBP', conversionRate: 0.79, corporate: false },
+    { isoCode: 'JPY', conversionRate: 151.2, corporate: false }
+] as const;
+const CORPORATE_CURRENCY = ORG_CURRENCIES.find((currency) => currency.corporate)!.isoCode;
+
+const currencyField = () =>
+    f('CurrencyIsoCode', 'picklist', {
+        length: 3,
+        label: 'Currency ISO Code',
+        restrictedPicklist: true,
+        defaultedOnCreate: true,
+        permissionable: false,
+        picklistValues: picklistValues(
+            ORG_CURRENCIES.map((currency) => currency.isoCode),
+            CORPORATE_CURRENCY
+        )
+    });
+
 const nameField = (length: number, overrides: Partial<FieldDef> = {}) =>
     f('Name', 'string', { ...required, length, nameField: true, label: 'Name', permissionable: false, ...overrides });
 
-export function standardObjects(): ObjectDef[] {
+export function standardObjects(options: { multiCurrency?: boolean } = {}): ObjectDef[] {
+    // CurrencyIsoCode exists only once multi-currency is on (it cannot be turned off again).
+    const currencyIsoCode = () => (options.multiCurrency ? [currencyField()] : []);
     return [
         buildObject({
             name: 'Account',
@@ -183,6 +210,7 @@ export function standardObjects(): ObjectDef[] {
             labelPlural: 'Accounts',
             keyPrefix: '001',
             fields: [
+                ...currencyIsoCode(),
                 nameField(255, { label: 'Account Name' }),
                 picklist(
                     'Type',
@@ -274,6 +302,7 @@ export function standardObjects(): ObjectDef[] {
             labelPlural: 'Contacts',
             keyPrefix: '003',
             fields: [
+                ...currencyIsoCode(),
                 ref('AccountId', 'Account', 'Account', 'Contacts', { label: 'Account ID' }),
                 f('LastName', 'string', {
                     ...required,
@@ -323,6 +352,7 @@ export function standardObjects(): ObjectDef[] {
             labelPlural: 'Opportunities',
             keyPrefix: '006',
             fields: [
+                ...currencyIsoCode(),
                 ref('AccountId', 'Account', 'Account', 'Opportunities', { label: 'Account ID' }),
                 f('IsPrivate', 'boolean', { label: 'Private' }),
                 nameField(120),
@@ -383,11 +413,74 @@ export function standardObjects(): ObjectDef[] {
             ]
         }),
         buildObject({
+            // Sharing and access follow the parent Opportunity (there is no object permission for it).
+            name: 'OpportunityContactRole',
+            label: 'Opportunity Contact Role',
+            labelPlural: 'Opportunity Contact Roles',
+            keyPrefix: '00K',
+            owner: false,
+            fields: [
+                ref('OpportunityId', 'Opportunity', 'Opportunity', 'OpportunityContactRoles', {
+                    ...required,
+                    updateable: false,
+                    label: 'Opportunity ID',
+                    permissionable: false
+                }),
+                ref('ContactId', 'Contact', 'Contact', 'OpportunityContactRoles', {
+                    ...required,
+                    label: 'Contact ID',
+                    permissionable: false
+                }),
+                picklist(
+                    'Role',
+                    [
+                        'Business User',
+                        'Decision Maker',
+                        'Economic Buyer',
+                        'Economic Decision Maker',
+                        'Evaluator',
+                        'Executive Sponsor',
+                        'Influencer',
+                        'Technical Buyer',
+                        'Other'
+                    ],
+                    { length: 40 }
+                ),
+                f('IsPrimary', 'boolean', { label: 'Primary', permissionable: false })
+            ]
+        }),
+        // Multi-currency only: a single-currency org has no CurrencyType.
+        ...(options.multiCurrency
+            ? [
+                  buildObject({
+                      name: 'CurrencyType',
+                      label: 'Currency',
+                      labelPlural: 'Currencies',
+                      keyPrefix: '02B',
+                      owner: false,
+                      kind: 'setup',
+                      fields: [
+                          f('IsoCode', 'string', { ...required, length: 3, label: 'Currency ISO Code' }),
+                          f('ConversionRate', 'double', {
+                              ...required,
+                              precision: 18,
+                              scale: 6,
+                              label: 'Conversion Rate'
+                          }),
+                          f('DecimalPlaces', 'int', { label: 'Decimal Places' }),
+                          f('IsActive', 'boolean', { label: 'Active' }),
+                          f('IsCorporate', 'boolean', { ...readOnly, label: 'Corporate' })
+                      ].map(setupField)
+                  })
+              ]
+            : []),
+        buildObject({
             name: 'Contract',
             label: 'Contract',
             labelPlural: 'Contracts',
             keyPrefix: '800',
             fields: [
+                ...currencyIsoCode(),
                 ref('AccountId', 'Account', 'Account', 'Contracts', {
                     ...required,
                     label: 'Account ID',
@@ -552,6 +645,7 @@ export function standardObjects(): ObjectDef[] {
                 }),
                 f('PermissionsModifyAllData', 'boolean', { label: 'Modify All Data' }),
                 f('PermissionsViewAllData', 'boolean', { label: 'View All Data' }),
+                f('PermissionsViewAllUsers', 'boolean', { label: 'View All Users' }),
                 f('PermissionsApiEnabled', 'boolean', { label: 'API Enabled' })
             ].map(setupField)
         }),
@@ -817,7 +911,8 @@ function permissionObjects(): ObjectDef[] {
                 f('NamespacePrefix', 'string', { ...readOnly, length: 15 }),
                 f('PermissionsApiEnabled', 'boolean', { label: 'API Enabled' }),
                 f('PermissionsModifyAllData', 'boolean', { label: 'Modify All Data' }),
-                f('PermissionsViewAllData', 'boolean', { label: 'View All Data' })
+                f('PermissionsViewAllData', 'boolean', { label: 'View All Data' }),
+                f('PermissionsViewAllUsers', 'boolean', { label: 'View All Users' })
             ].map(setupField)
         }),
         buildObject({
