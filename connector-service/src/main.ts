@@ -7,6 +7,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import {
     DEFAULT_RULES,
+    defaultChangeChannels,
     isConnectorError,
     loadRuleSet,
     narrowToWritable,
@@ -241,7 +242,10 @@ export async function startConnector(
                 endpoint: config.salesforce.pubsub.endpoint,
                 instanceUrl: conn.instanceUrl,
                 accessToken: () => conn.accessToken ?? '',
-                channels: [SYNC_REQUEST_CHANNEL, ...config.salesforce.pubsub.channels],
+                channels: [
+                    SYNC_REQUEST_CHANNEL,
+                    ...(config.salesforce.pubsub.channels ?? defaultChangeChannels({ cpq: await hasCpq(salesforce) }))
+                ],
                 logger,
                 allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
                 clock,
@@ -343,4 +347,15 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
     void main();
+}
+
+/** Whether the org has CPQ (its quote object answers a query): the quote's change channel is heard then. */
+async function hasCpq(salesforce: SalesforcePort): Promise<boolean> {
+    try {
+        await salesforce.query(select(['Id'], 'SBQQ__Quote__c', { limit: 1 }));
+        return true;
+    } catch (error) {
+        if (isConnectorError(error, 'SF.INVALID_TYPE')) return false;
+        throw error;
+    }
 }

@@ -10,3 +10,4 @@ export * from './syncState.ts';
 export * from './planner.ts';
 export * from './ruleRecords.ts';
 export * from './soql.ts';
+export * from './orgContract.ts';
