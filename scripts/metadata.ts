@@ -1,10 +1,12 @@
 /**
  * Renders the package metadata that comes from the domain's single source of truth:
  * - the custom metadata type Clm_Field_Mapping__mdt and its default records (from DEFAULT_RULES),
- * - the package's CLM fields on standard and CPQ objects (from SALESFORCE_OBJECTS entries with `package`).
+ * - the package's CLM fields on standard and CPQ objects (from SALESFORCE_OBJECTS entries with `package`),
+ * - the org contract's events, record state fields and the Apex constants class ClmContract (scripts/orgContract.ts).
  * `npm run generate:metadata` writes them; test/package/generated-metadata.test.ts fails when they drift.
  */
 import path from 'node:path';
+import { renderOrgContract } from './orgContract.ts';
 import {
     DEFAULT_RULES,
     RULE_METADATA_FIELDS,
@@ -136,5 +138,6 @@ export function renderGeneratedMetadata(): Map<string, string> {
             );
         }
     }
+    for (const [relative, content] of renderOrgContract()) files.set(relative, content);
     return files;
 }

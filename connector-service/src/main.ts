@@ -7,6 +7,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import {
     DEFAULT_RULES,
+    defaultChangeChannels,
     isConnectorError,
     loadRuleSet,
     narrowToWritable,
@@ -151,9 +152,12 @@ export async function startConnector(
         clock
     });
     // Fail closed before anything runs: hearing the org needs View All Records on each object whose changes it hears.
+    // The change channels heard: the config's, else the org contract's (the CPQ ones where CPQ is installed).
+    const changeChannels = config.salesforce.pubsub
+        ? (config.salesforce.pubsub.channels ?? defaultChangeChannels({ cpq: await hasCpq(salesforce) }))
+        : [];
     const userId = conn.userInfo?.id;
-    if (config.salesforce.pubsub && userId)
-        await requireSubscriptionPermissions(salesforce, userId, config.salesforce.pubsub.channels);
+    if (config.salesforce.pubsub && userId) await requireSubscriptionPermissions(salesforce, userId, changeChannels);
     const store = await openStore(config, clock);
     const loaded = await loadOrgRules(salesforce);
     const source = loaded.source;
@@ -260,7 +264,7 @@ export async function startConnector(
                 endpoint: config.salesforce.pubsub.endpoint,
                 instanceUrl: conn.instanceUrl,
                 accessToken: () => conn.accessToken ?? '',
-                channels: [SYNC_REQUEST_CHANNEL, ...config.salesforce.pubsub.channels],
+                channels: [SYNC_REQUEST_CHANNEL, ...changeChannels],
                 logger,
                 allowSelfSignedTls: config.salesforce.pubsub.allowSelfSignedTls,
                 clock,
@@ -367,4 +371,15 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
     void main();
+}
+
+/** Whether the org has CPQ (its quote object answers a query): the quote's change channel is heard then. */
+async function hasCpq(salesforce: SalesforcePort): Promise<boolean> {
+    try {
+        await salesforce.query(select(['Id'], 'SBQQ__Quote__c', { limit: 1 }));
+        return true;
+    } catch (error) {
+        if (isConnectorError(error, 'SF.INVALID_TYPE')) return false;
+        throw error;
+    }
 }

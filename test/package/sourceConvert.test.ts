@@ -49,7 +49,7 @@ describe('SDR conversion', () => {
             QuickAction: 1
         });
         expect(counts.ApexClass).toBeGreaterThanOrEqual(24);
-        expect(counts.LightningComponentBundle).toBe(7);
+        expect(counts.LightningComponentBundle).toBe(8);
         expect(files).toEqual(
             expect.arrayContaining([
                 'package.xml',

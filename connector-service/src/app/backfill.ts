@@ -25,6 +25,8 @@ import {
     isConnectorError,
     planChange,
     salesforceField,
+    salesforceInstantMs,
+    sameSalesforceValue,
     sameValue,
     select,
     where,
@@ -888,17 +890,10 @@ export function typedRecord(object: string, record: SalesforceRecord): Salesforc
 
 /** An instant as ISO 8601 UTC (Salesforce writes `+0000`, which not every parser takes). */
 export function instant(value: unknown): string {
-    const text = String(value ?? '').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-    const ms = Date.parse(text);
-    if (Number.isNaN(ms))
+    const ms = salesforceInstantMs(value);
+    if (ms === null)
         throw new ConnectorError('SF.INVALID_RECORD', `SystemModstamp ${String(value)} is not an instant`, {
             field: 'SystemModstamp'
         });
     return new Date(ms).toISOString();
-}
-
-function sameSalesforceValue(planned: unknown, current: unknown): boolean {
-    if (planned === undefined) return true;
-    const normal = (value: unknown) => (value === '' || value === undefined ? null : value);
-    return normal(planned) === normal(current);
 }

@@ -2,7 +2,15 @@
  * Change Data Capture and platform events, as the Pub/Sub client decodes them, turned into inbox items. Pure:
  * the subscription (pubsubIngest.ts) feeds it and stores what it returns.
  */
-import { DEFAULT_FIELD_CATALOG, type FieldCatalog, type SalesforceChange } from '../domain/index.ts';
+import {
+    ConnectorError,
+    DEFAULT_FIELD_CATALOG,
+    parseConflictKey,
+    parseSyncErrorKey,
+    parseSyncRequest,
+    type FieldCatalog,
+    type SalesforceChange
+} from '../domain/index.ts';
 import type { InboxPayload } from './payloads.ts';
 
 export interface DecodedEvent {
@@ -129,35 +137,41 @@ export function changesFromCdcEvent(
         }));
 }
 
-/** What a Clm_Sync_Request__e asks the connector to do. */
+/**
+ * What a Clm_Sync_Request__e asks the connector to do, read with the org contract's parser. A request the contract
+ * does not know throws a coded error naming the field; a retry of an error the org's own automation recorded (its
+ * key names no queue item here) asks nothing of the connector.
+ */
 export function payloadFromSyncRequest(event: DecodedEvent): InboxPayload | null {
-    const p = event.payload;
-    const action = String(p.Action__c ?? '');
-    const requestId = String(p.Request_Id__c ?? event.replayId);
-    const recordId = typeof p.Record_Id__c === 'string' ? p.Record_Id__c : '';
-    if (action === 'Send' || action === 'Resync') {
-        return {
-            kind: 'sf.syncRequest',
-            opportunityId: recordId,
-            requestId,
-            ...(typeof p.Requested_By__c === 'string' ? { requestedBy: p.Requested_By__c } : {})
-        };
-    }
-    if (action === 'ResolveConflict' && typeof p.Subject_Key__c === 'string') {
-        const [pairId, rule] = p.Subject_Key__c.split('/');
-        let decision: { resolution?: string; value?: unknown } = {};
-        try {
-            decision = JSON.parse(String(p.Payload__c ?? '{}')) as typeof decision;
-        } catch {
-            return null;
+    const request = parseSyncRequest(event.payload, String(event.replayId));
+    switch (request.action) {
+        case 'Send':
+        case 'Resync':
+            return {
+                kind: 'sf.syncRequest',
+                recordId: request.recordId,
+                objectApiName: request.objectApiName,
+                requestId: request.requestId,
+                ...(request.requestedBy ? { requestedBy: request.requestedBy } : {})
+            };
+        case 'ResolveConflict': {
+            const subject = parseConflictKey(request.conflictKey);
+            if (!subject)
+                throw new ConnectorError('ORG.INVALID_REQUEST', `Subject_Key__c: not a conflict key`, {
+                    field: 'Subject_Key__c',
+                    retryable: false
+                });
+            const resolution =
+                request.resolution === 'SalesforceValue'
+                    ? { take: 'salesforce' as const }
+                    : request.resolution === 'ClmValue'
+                      ? { take: 'clm' as const }
+                      : { value: request.value };
+            return { kind: 'sf.conflictResolution', ...subject, conflictKey: request.conflictKey, resolution };
         }
-        const resolution = /salesforce/i.test(decision.resolution ?? '')
-            ? { take: 'salesforce' as const }
-            : /clm/i.test(decision.resolution ?? '')
-              ? { take: 'clm' as const }
-              : { value: decision.value ?? null };
-        if (!pairId || !rule) return null;
-        return { kind: 'sf.conflictResolution', pairId, rule, resolution };
+        case 'RetryItem': {
+            const item = parseSyncErrorKey(request.errorKey);
+            return item ? { kind: 'sf.retryRequest', errorKey: request.errorKey, ...item } : null;
+        }
     }
-    return null;
 }

@@ -14,7 +14,7 @@
  * observed.
  */
 import { Histogram, type Registry } from 'prom-client';
-import { isConnectorError, select, where } from '../domain/index.ts';
+import { isConnectorError, salesforceInstantMs, select, where } from '../domain/index.ts';
 import type { SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
 import type { Milestone } from './syncEngine.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -58,12 +58,7 @@ const REMEMBERED_DEALS = 10_000;
 /** Without a history object the org is asked again after this long (an admin may switch history on). */
 const HISTORY_RECHECK_MS = 3_600_000;
 
-/** A Salesforce date-time (`…+0000`) as epoch ms, or null. */
-function instant(value: unknown): number | null {
-    if (typeof value !== 'string') return null;
-    const ms = Date.parse(value.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
-    return Number.isFinite(ms) ? ms : null;
-}
+const instant = salesforceInstantMs;
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
     map.set(key, value);

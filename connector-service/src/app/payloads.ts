@@ -3,7 +3,17 @@
  * row becomes a coded error on that row, never a crash of the loop.
  */
 import { z } from 'zod';
-import { ClmChange, ConnectorError, LineItem, SalesforceChange, type Json } from '../domain/index.ts';
+import {
+    ClmChange,
+    ConnectorError,
+    LineItem,
+    SENDABLE_OBJECTS,
+    SalesforceChange,
+    type Json,
+    type SendableObject
+} from '../domain/index.ts';
+
+const SENDABLE = Object.keys(SENDABLE_OBJECTS) as [SendableObject, ...SendableObject[]];
 
 const JsonRecord = z.record(z.string(), z.unknown());
 
@@ -11,10 +21,13 @@ export const InboxPayload = z.discriminatedUnion('kind', [
     /** A Salesforce record change (CDC, or the SystemModstamp reconcile). */
     /** `pairId` is set when an Account or Contact change was fanned out to the deals it belongs to. */
     z.object({ kind: z.literal('sf.change'), change: SalesforceChange, pairId: z.string().optional() }),
-    /** A rep asked to send an Opportunity to the CLM (Clm_Sync_Request__e). */
+    /** A rep asked to send an Opportunity or a CPQ quote to the CLM (Clm_Sync_Request__e Send or Resync). */
     z.object({
         kind: z.literal('sf.syncRequest'),
-        opportunityId: z.string().min(15),
+        /** The record the rep sent from; `opportunityId` is how items queued before the org contract named it. */
+        recordId: z.string().min(15).optional(),
+        opportunityId: z.string().min(15).optional(),
+        objectApiName: z.enum(SENDABLE).default('Opportunity'),
         requestId: z.string().min(1),
         requestedBy: z.string().optional()
     }),
@@ -26,11 +39,12 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         /** The vendor's time of the change (webhooks say it): how an edit our own write overwrote is recognised. */
         at: z.string().optional()
     }),
-    /** A person decided a Manual conflict in the org. */
+    /** A person decided a Manual conflict in the org; `conflictKey` names the Clm_Conflict__c to close. */
     z.object({
         kind: z.literal('sf.conflictResolution'),
         pairId: z.string().min(1),
         rule: z.string().min(1),
+        conflictKey: z.string().optional(),
         resolution: z.union([z.object({ take: z.enum(['salesforce', 'clm']) }), z.object({ value: z.unknown() })])
     }),
     /** An audit found these rules differing on the pair (sf clm audit --repair): both sides as it read them. */
@@ -41,6 +55,13 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         salesforce: z.array(SalesforceChange),
         clm: ClmChange.nullable(),
         clmVersion: z.string().optional()
+    }),
+    /** A person asked to retry a quarantined item (its Clm_Sync_Error__c key). */
+    z.object({
+        kind: z.literal('sf.retryRequest'),
+        errorKey: z.string().min(1),
+        queue: z.enum(['inbox', 'outbox']),
+        id: z.number().int().positive()
     })
 ]);
 export type InboxPayload = z.infer<typeof InboxPayload>;
@@ -63,7 +84,9 @@ export const OutboxPayload = z.discriminatedUnion('kind', [
         pairId: z.string(),
         opportunityId: z.string(),
         accountId: z.string().nullable(),
-        input: JsonRecord
+        input: JsonRecord,
+        /** The record the rep sent from when it was not the Opportunity (a CPQ quote): it is marked Synced too. */
+        sentFrom: z.object({ sfObject: z.string(), id: z.string() }).optional()
     }),
     z.object({
         kind: z.literal('clm.update'),

@@ -31,7 +31,7 @@ import {
     payloadFromSyncRequest,
     type DecodedEvent
 } from './changeEvents.ts';
-import { asJson } from './payloads.ts';
+import { asJson, type InboxPayload } from './payloads.ts';
 import {
     DEFAULT_RECONCILE_MARGIN_MS,
     objectOfChannel,
@@ -556,23 +556,29 @@ export class PubSubIngest {
     }
 
     private async syncRequestItems(channel: string, event: DecodedEvent): Promise<InboxInput[]> {
-        const { orgId, store } = this.options;
-        const action = String(event.payload.Action__c ?? '');
-        if (action === 'RetryItem' && typeof event.payload.Subject_Key__c === 'string') {
-            const [queue, id] = event.payload.Subject_Key__c.split(':');
-            if ((queue === 'inbox' || queue === 'outbox') && Number.isInteger(Number(id))) {
-                await store.replay(orgId, [{ queue, id: Number(id) }], this.now());
-            }
+        let payload: InboxPayload | null;
+        try {
+            payload = payloadFromSyncRequest(event);
+        } catch (error) {
+            // A request the org contract does not know: logged with its code and field, never a crash of the stream.
+            const coded = error as { code?: string; field?: string; message?: string };
+            this.options.logger.warn(
+                { channel, replayId: String(event.replayId), code: coded.code, field: coded.field },
+                coded.message ?? 'invalid sync request'
+            );
             return [];
         }
-        const payload = payloadFromSyncRequest(event);
         if (!payload) return [];
         const key =
             payload.kind === 'sf.syncRequest'
-                ? `opp:${payload.opportunityId}`
+                ? payload.objectApiName === 'Opportunity'
+                    ? `opp:${payload.recordId}`
+                    : `${payload.objectApiName}:${payload.recordId}`
                 : payload.kind === 'sf.conflictResolution'
                   ? payload.pairId
-                  : channel;
+                  : payload.kind === 'sf.retryRequest'
+                    ? payload.errorKey
+                    : channel;
         return [
             {
                 source: `salesforce:${channel}`,

@@ -11,6 +11,7 @@ import {
     planChange,
     planRepair,
     resolveConflict,
+    sameSalesforceValue,
     sameValue,
     select,
     where,
@@ -22,7 +23,18 @@ import {
     type PairState,
     type PlanContext,
     type RuleSet,
-    type SalesforceChange
+    type SalesforceChange,
+    conflictKey,
+    openConflictRecord,
+    provenanceRecord,
+    quarantinedErrorRecord,
+    resolvedConflictRecord,
+    statusEventFields,
+    syncErrorKey,
+    syncErrorStatusRecord,
+    type RecordUpsert,
+    type StatusEvent,
+    type SyncResult
 } from '../domain/index.ts';
 import type { ClmPort, CreateContractInput } from '../ports/clm.ts';
 import type { RecordWrite, SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
@@ -238,16 +250,25 @@ export class SyncEngine {
             const payload = parsePayload(InboxPayload, item.payload, 'inbox');
             switch (payload.kind) {
                 case 'sf.change':
-                    return await this.onSalesforceChange(item, payload.change, payload.pairId);
+                    await this.onSalesforceChange(item, payload.change, payload.pairId);
+                    break;
                 case 'sf.syncRequest':
-                    return await this.onSyncRequest(item, payload.opportunityId, payload.requestId);
+                    await this.onSyncRequest(item, payload);
+                    break;
                 case 'clm.event':
-                    return await this.onClmEvent(item, payload.contractId, payload.vendorEventId, payload.at);
+                    await this.onClmEvent(item, payload.contractId, payload.vendorEventId, payload.at);
+                    break;
                 case 'sf.conflictResolution':
-                    return await this.onConflictResolution(item, payload);
+                    await this.onConflictResolution(item, payload);
+                    break;
+                case 'sf.retryRequest':
+                    await this.onRetryRequest(item, payload);
+                    break;
                 case 'audit.repair':
-                    return await this.onAuditRepair(item, payload);
+                    await this.onAuditRepair(item, payload);
+                    break;
             }
+            await this.afterSuccess('inbox', item);
         } catch (error) {
             await this.failItem('inbox', item, error);
         }
@@ -449,7 +470,30 @@ export class SyncEngine {
             }
         }
         if (plan.writes.salesforce.length > 0 && opportunityId) {
-            extra.push(this.statusEvent(item, pair, contract, 'Synced', `${vendorEventId}:${contract.version}`));
+            const moved = plan.changeLog.some(
+                (entry) =>
+                    entry.outcome === 'applied' &&
+                    ['status.lifecycle', 'status.signature'].includes(
+                        this.options.rules.byName.get(entry.rule)?.clmField ?? ''
+                    )
+            );
+            const key = `${vendorEventId}:${contract.version}`;
+            extra.push(
+                this.statusOutbox(key, pair.pairId, {
+                    kind: moved ? 'LifecycleChanged' : 'Applied',
+                    result: plan.conflicts.length > 0 ? 'Conflict' : 'Synced',
+                    recordId: opportunityId,
+                    objectApiName: 'Opportunity',
+                    clmContractId: contract.id,
+                    lifecycle: contract.status.lifecycle,
+                    signatureStatus: contract.status.signature,
+                    expirationDate: contract.expirationDate,
+                    noticeDeadline: contract.noticeDeadline,
+                    occurredAt: contract.updatedAt,
+                    correlationId: item.correlationId,
+                    eventKey: key
+                })
+            );
         }
         await this.commit(this.fromInbox(item), pair, plan, extra);
         const signed = plan.changeLog.some(
@@ -508,10 +552,40 @@ export class SyncEngine {
         return this.store.linkPair(this.orgId, pair.pairId, { clm: refs }, this.now());
     }
 
-    private async onSyncRequest(item: InboxItem, opportunityId: string, requestId: string): Promise<void> {
+    /**
+     * A rep sent an Opportunity or its primary CPQ quote: the deal is the Opportunity (the quote's, when sent from a
+     * quote). Refused before anything is written when the CLM could not take it; else the pair is created and the
+     * contract's create queued, the sent record marked Pending until the create lands.
+     */
+    private async onSyncRequest(
+        item: InboxItem,
+        payload: Extract<InboxPayload, { kind: 'sf.syncRequest' }>
+    ): Promise<void> {
         const salesforce = this.options.salesforce;
-        const existing = await this.store.findPair(this.orgId, { salesforceId: opportunityId });
-        if (existing?.clm.length) {
+        const requestId = payload.requestId;
+        const sent = { sfObject: payload.objectApiName, id: payload.recordId ?? payload.opportunityId ?? '' };
+        if (!sent.id)
+            throw new ConnectorError('PIPELINE.INVALID_INBOX_PAYLOAD', 'inbox payload: recordId — required', {
+                field: 'recordId',
+                retryable: false
+            });
+        const problems: string[] = [];
+        let opportunityId: string | null = sent.id;
+        let quoteFound = false;
+        if (sent.sfObject === 'SBQQ__Quote__c') {
+            const [quote] = await salesforce.readByIds(
+                'SBQQ__Quote__c',
+                ['SBQQ__Opportunity2__c', 'SBQQ__Primary__c'],
+                [sent.id]
+            );
+            opportunityId = typeof quote?.SBQQ__Opportunity2__c === 'string' ? quote.SBQQ__Opportunity2__c : null;
+            quoteFound = quote !== undefined;
+            if (!quote) problems.push(`Quote ${sent.id} was not found or is not visible to the integration user`);
+            else if (!opportunityId) problems.push('The quote has no Opportunity: the CLM contract belongs to a deal');
+            else if (quote.SBQQ__Primary__c !== true) problems.push('Only the primary quote of an Opportunity is sent');
+        }
+        const existing = opportunityId ? await this.store.findPair(this.orgId, { salesforceId: opportunityId }) : null;
+        if (existing?.clm.length && problems.length === 0) {
             // Already linked: a resend refreshes from the CLM.
             const contractId = existing.clm.at(-1)!.id;
             await this.store.appendInbox(this.orgId, [
@@ -526,9 +600,9 @@ export class SyncEngine {
             ]);
             return this.store.complete('inbox', this.orgId, this.claimOf(item), this.now());
         }
-        const opportunity = await readDeal(salesforce, opportunityId);
-        const problems: string[] = [];
-        if (!opportunity)
+        const opportunity =
+            opportunityId && problems.length === 0 ? await readDeal(salesforce, opportunityId) : undefined;
+        if (!opportunity && problems.length === 0)
             problems.push(`Opportunity ${opportunityId} was not found or is not visible to the integration user`);
         const accountId = typeof opportunity?.AccountId === 'string' ? opportunity.AccountId : null;
         const [account] = accountId
@@ -539,38 +613,39 @@ export class SyncEngine {
               )
             : [];
         if (opportunity && !account) problems.push('The Opportunity has no Account: the CLM needs a counterparty');
-        const signer = opportunity ? await dealSigner(salesforce, opportunityId, accountId) : null;
+        const signer = opportunity && opportunityId ? await dealSigner(salesforce, opportunityId, accountId) : null;
         if (account && !signer)
             problems.push(
                 `Neither the Opportunity's contact roles nor Account ${String(account.Name)} have a contact with an email to sign`
             );
-        const pairId = `opp:${opportunityId}`;
-        if (problems.length > 0 || !opportunity || !account) {
+        const pairId = `opp:${opportunityId ?? sent.id}`;
+        // The records that carry the result: the one sent and the deal, where they exist (a write to a missing one
+        // would fail for good).
+        const sentRecords = [
+            ...((sent.sfObject === 'Opportunity' ? opportunity : quoteFound) ? [sent] : []),
+            ...(opportunity && opportunityId !== sent.id ? [{ sfObject: 'Opportunity', id: opportunityId! }] : [])
+        ];
+        if (problems.length > 0 || !opportunity || !account || !opportunityId) {
             // Refused before anything is written anywhere; the rep sees why on the page.
-            const status = this.outbox(
-                'salesforce',
-                'sf.publishStatus',
-                `status:rejected:${requestId}`,
-                pairId,
-                item.correlationId,
-                {
-                    kind: 'sf.publishStatus',
-                    fields: {
-                        Kind__c: 'RequestRejected',
-                        Sync_Result__c: 'Error',
-                        Record_Id__c: opportunityId,
-                        Object_Api_Name__c: 'Opportunity',
-                        Request_Id__c: requestId,
-                        Message__c: problems.join('; ').slice(0, 255),
-                        Correlation_Id__c: item.correlationId,
-                        Event_Key__c: `rejected:${requestId}`.slice(0, 64)
-                    }
-                }
-            );
+            const rejected = this.statusOutbox(`rejected:${requestId}`, pairId, {
+                kind: 'RequestRejected',
+                result: 'Error',
+                recordId: sent.id,
+                objectApiName: sent.sfObject,
+                requestId,
+                message: problems.join('; '),
+                correlationId: item.correlationId,
+                eventKey: `rejected:${requestId}`
+            });
             await this.store.commitPlan({
                 orgId: this.orgId,
                 inbox: this.claimOf(item),
-                outbox: [status],
+                outbox: [
+                    rejected,
+                    ...sentRecords.map((record) =>
+                        this.resultWrite(record, 'Error', `rejected:${requestId}`, pairId, item)
+                    )
+                ],
                 now: this.now()
             });
             return;
@@ -593,15 +668,53 @@ export class SyncEngine {
             orgId: this.orgId,
             inbox: this.claimOf(item),
             outbox: [
+                ...sentRecords.map((record) =>
+                    this.resultWrite(record, 'Pending', `accepted:${requestId}`, pairId, item)
+                ),
                 this.outbox('clm', 'clm.create', `create:${opportunityId}`, pairId, item.correlationId, {
                     kind: 'clm.create',
                     pairId,
                     opportunityId,
                     accountId,
-                    input: asJson(input) as Record<string, unknown>
+                    input: asJson(input) as Record<string, unknown>,
+                    ...(sent.sfObject !== 'Opportunity' ? { sentFrom: sent } : {})
                 })
             ],
             now: this.now()
+        });
+    }
+
+    /** CLM_Last_Sync_Result__c (and when) on a record the connector syncs. */
+    private resultWrite(
+        record: { sfObject: string; id: string },
+        result: SyncResult,
+        key: string,
+        orderingKey: string,
+        item: { correlationId: string }
+    ): OutboxInput {
+        return this.outbox('salesforce', 'sf.write', `result:${key}:${record.id}`, orderingKey, item.correlationId, {
+            kind: 'sf.write',
+            sfObject: record.sfObject,
+            id: record.id,
+            fields: { CLM_Last_Sync__c: new Date(this.now()).toISOString(), CLM_Last_Sync_Result__c: result }
+        });
+    }
+
+    /** A Clm_Sync_Status__e, built by the org contract. */
+    private statusOutbox(key: string, orderingKey: string, status: StatusEvent): OutboxInput {
+        return this.outbox('salesforce', 'sf.publishStatus', `status:${key}`, orderingKey, status.correlationId, {
+            kind: 'sf.publishStatus',
+            fields: statusEventFields(status)
+        });
+    }
+
+    /** One of the org contract's records, upserted by its key. */
+    private recordOutbox(record: RecordUpsert, idempotencyKey: string, orderingKey: string, correlationId: string) {
+        return this.outbox('salesforce', 'sf.write', idempotencyKey, orderingKey, correlationId, {
+            kind: 'sf.write',
+            sfObject: record.sfObject,
+            externalId: record.externalId,
+            fields: record.fields
         });
     }
 
@@ -712,7 +825,17 @@ export class SyncEngine {
             { eventId: item.eventId, correlationId: item.correlationId, at: new Date(this.now()).toISOString() },
             this.options.context
         );
-        await this.commit(this.fromInbox(item), pair, plan, [], [{ pairId: pair.pairId, rule: payload.rule }]);
+        const closed = payload.conflictKey
+            ? [
+                  this.recordOutbox(
+                      resolvedConflictRecord(payload.conflictKey),
+                      `conflict:resolved:${payload.conflictKey}`,
+                      pair.pairId,
+                      item.correlationId
+                  )
+              ]
+            : [];
+        await this.commit(this.fromInbox(item), pair, plan, closed, [{ pairId: pair.pairId, rule: payload.rule }]);
     }
 
     /** An audit's differences on one pair, re-planned by the rules (domain/audit.ts planRepair). */
@@ -736,6 +859,9 @@ export class SyncEngine {
         resolvedConflicts: { pairId: string; rule: string }[] = []
     ): Promise<void> {
         const outbox: OutboxInput[] = [];
+        // Conflict while one waits for a person; a decision applied brings the deal back to Synced.
+        const result: SyncResult = plan.conflicts.length > 0 ? 'Conflict' : 'Synced';
+        let resultWritten = false;
         for (const write of plan.writes.salesforce) {
             const kind = LINK_KIND[write.sfObject];
             const id = kind ? pair.salesforce[kind] : undefined;
@@ -761,12 +887,25 @@ export class SyncEngine {
                         fields: {
                             ...write.fields,
                             CLM_Last_Sync__c: new Date(this.now()).toISOString(),
-                            CLM_Last_Sync_Result__c: 'Synced'
+                            CLM_Last_Sync_Result__c: result
                         }
                     }
                 )
             );
+            if (write.sfObject === 'Opportunity') resultWritten = true;
         }
+        const opportunityId = pair.salesforce.opportunity;
+        if (!resultWritten && opportunityId && (plan.conflicts.length > 0 || resolvedConflicts.length > 0))
+            outbox.push(
+                this.resultWrite(
+                    { sfObject: 'Opportunity', id: opportunityId },
+                    result,
+                    `${item.source}:${item.eventId}`,
+                    pair.pairId,
+                    item
+                )
+            );
+        outbox.push(...this.provenance(item, pair, plan));
         if (plan.writes.clm) {
             const contractId = pair.clm.at(-1)?.id;
             if (contractId) {
@@ -788,7 +927,7 @@ export class SyncEngine {
                 );
             }
         }
-        for (const conflict of plan.conflicts) outbox.push(this.conflictRecord(pair, conflict));
+        for (const conflict of plan.conflicts) outbox.push(...this.conflictRecord(pair, conflict));
         for (const error of plan.errors) {
             this.options.log?.('warn', error.message, {
                 code: error.code,
@@ -808,54 +947,65 @@ export class SyncEngine {
         });
     }
 
-    private conflictRecord(pair: LinkedPair, conflict: Conflict): OutboxInput {
-        // pairId/rule/event: the org sends the key back with a resolution, and the pair id holds a colon.
-        const key = `${pair.pairId}/${conflict.rule}/${conflict.eventId}`.slice(0, 128);
-        return this.outbox('salesforce', 'sf.write', `conflict:${key}`, pair.pairId, conflict.correlationId, {
-            kind: 'sf.write',
-            sfObject: 'Clm_Conflict__c',
-            externalId: { field: 'Conflict_Key__c', value: key },
-            fields: {
-                Rule__c: conflict.rule,
-                Object_Api_Name__c: conflict.sfObject,
-                Field__c: conflict.sfField,
-                Clm_Field__c: conflict.clmField,
-                Salesforce_Value__c: display(conflict.salesforceValue),
-                Clm_Value__c: display(conflict.clmValue),
-                Salesforce_Changed_At__c: conflict.salesforceVersion?.at ?? null,
-                Clm_Changed_At__c: conflict.clmVersion?.at ?? null,
-                Record_Id__c: pair.salesforce[LINK_KIND[conflict.sfObject] ?? 'opportunity'] ?? null,
-                Opportunity__c: pair.salesforce.opportunity ?? null,
-                Status__c: 'Open',
-                Correlation_Id__c: conflict.correlationId
-            }
+    /** The conflict for a person (Open), and a Conflict status the org's automation makes a review Task from. */
+    private conflictRecord(pair: LinkedPair, conflict: Conflict): OutboxInput[] {
+        const key = conflictKey(pair.pairId, conflict.rule, conflict.eventId);
+        const recordId = pair.salesforce[LINK_KIND[conflict.sfObject] ?? 'opportunity'] ?? null;
+        const record = openConflictRecord({
+            key,
+            rule: conflict.rule,
+            sfObject: conflict.sfObject,
+            sfField: conflict.sfField,
+            clmField: conflict.clmField,
+            salesforceValue: display(conflict.salesforceValue),
+            clmValue: display(conflict.clmValue),
+            salesforceChangedAt: conflict.salesforceVersion?.at ?? null,
+            clmChangedAt: conflict.clmVersion?.at ?? null,
+            recordId,
+            opportunityId: pair.salesforce.opportunity ?? null,
+            correlationId: conflict.correlationId
         });
+        return [
+            this.recordOutbox(record, `conflict:${key}`, pair.pairId, conflict.correlationId),
+            this.statusOutbox(`conflict:${key}`, pair.pairId, {
+                kind: 'Conflict',
+                result: 'Conflict',
+                recordId,
+                objectApiName: recordId ? conflict.sfObject : null,
+                message: `${conflict.sfField} changed in Salesforce and in the CLM: choose the value to keep`,
+                correlationId: conflict.correlationId,
+                eventKey: `conflict:${key}`
+            })
+        ];
     }
 
-    private statusEvent(
-        item: InboxItem,
-        pair: LinkedPair,
-        contract: ClmContract,
-        result: string,
-        key: string
-    ): OutboxInput {
-        return this.outbox('salesforce', 'sf.publishStatus', `status:${key}`, pair.pairId, item.correlationId, {
-            kind: 'sf.publishStatus',
-            fields: {
-                Kind__c: 'LifecycleChanged',
-                Sync_Result__c: result,
-                Record_Id__c: pair.salesforce.opportunity ?? null,
-                Object_Api_Name__c: 'Opportunity',
-                Clm_Contract_Id__c: contract.id,
-                Lifecycle__c: contract.status.lifecycle,
-                Signature_Status__c: contract.status.signature,
-                Expiration_Date__c: contract.expirationDate,
-                Notice_Deadline__c: contract.noticeDeadline,
-                Occurred_At__c: contract.updatedAt,
-                Correlation_Id__c: item.correlationId,
-                Event_Key__c: key.slice(0, 64)
-            }
-        });
+    /** "Last written by" for each linked field a plan moved: the side whose value the field now holds. */
+    private provenance(item: CommitSource, pair: LinkedPair, plan: Plan): OutboxInput[] {
+        const out: OutboxInput[] = [];
+        for (const entry of plan.changeLog) {
+            if (entry.outcome !== 'applied' && entry.outcome !== 'resolved') continue;
+            const rule = this.options.rules.byName.get(entry.rule);
+            const kind = rule ? LINK_KIND[rule.sfObject] : undefined;
+            const recordId = kind ? pair.salesforce[kind] : undefined;
+            if (!rule || !recordId) continue;
+            const record = provenanceRecord({
+                recordId,
+                sfObject: rule.sfObject,
+                field: rule.sfField,
+                writtenBy: entry.source === 'clm' ? 'Clm' : 'Salesforce',
+                writtenAt: new Date(this.now()).toISOString(),
+                correlationId: item.correlationId
+            });
+            out.push(
+                this.recordOutbox(
+                    record,
+                    `provenance:${item.source}:${item.eventId}:${record.externalId.value}`,
+                    pair.pairId,
+                    item.correlationId
+                )
+            );
+        }
+        return out;
     }
 
     private outbox(
@@ -952,6 +1102,7 @@ export class SyncEngine {
             );
         }
         await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
+        await this.afterSuccess('outbox', item);
     }
 
     /**
@@ -1024,6 +1175,7 @@ export class SyncEngine {
                     );
             }
             await this.store.complete('outbox', this.orgId, this.claimOf(item), this.now());
+            await this.afterSuccess('outbox', item);
         } catch (error) {
             await this.failItem('outbox', item, error);
         }
@@ -1184,6 +1336,14 @@ export class SyncEngine {
                     new ConnectorError('SF.NO_RESULT', 'the Opportunity update returned nothing', {})
                 );
         }
+        if (payload.sentFrom) {
+            // Sent from a CPQ quote: the quote was Pending too.
+            await this.store.commitPlan({
+                orgId: this.orgId,
+                outbox: [this.resultWrite(payload.sentFrom, 'Synced', `created:${contract.id}`, pair.pairId, item)],
+                now: this.now()
+            });
+        }
         this.milestone('contractCreated', pair, item.correlationId);
         await this.store.appendInbox(this.orgId, [
             {
@@ -1243,59 +1403,117 @@ export class SyncEngine {
         if (outcome === 'quarantined' && !isErrorRecordWrite(item)) {
             await this.store.commitPlan({
                 orgId: this.orgId,
-                outbox: [this.errorRecord(queue, item, lastError)],
+                outbox: this.quarantined(queue, item, lastError),
                 now: this.now()
             });
         }
     }
 
-    /** A Clm_Sync_Error__c row in the org for admins and legal, upserted by a stable key. */
-    private errorRecord(
-        queue: QueueName,
-        item: InboxItem | OutboxItem,
-        error: { code: string; message: string }
-    ): OutboxInput {
-        const key = `${queue}:${item.id}`;
-        const recordId = item.orderingKey.startsWith('opp:') ? item.orderingKey.slice(4) : null;
-        return this.outbox(
-            'salesforce',
-            'sf.write',
-            `error:${key}:${item.attempts}`,
-            `error:${key}`,
-            item.correlationId,
-            {
-                kind: 'sf.write',
-                sfObject: 'Clm_Sync_Error__c',
-                externalId: { field: 'Error_Key__c', value: key },
-                fields: {
-                    Code__c: error.code.slice(0, 80),
-                    Message__c: error.message,
-                    Correlation_Id__c: item.correlationId.slice(0, 64),
-                    Attempts__c: item.attempts,
-                    Status__c: 'Quarantined',
-                    Object_Api_Name__c: item.objectType,
-                    Record_Id__c: recordId,
-                    Last_Attempt_At__c: new Date(this.now()).toISOString()
-                }
-            }
-        );
+    /** A success after a person's retry (the item was replayed from quarantine: attempts start over, the error stays). */
+    private async afterSuccess(queue: QueueName, item: InboxItem | OutboxItem): Promise<void> {
+        if (item.attempts !== 1 || !item.lastError || isErrorRecordWrite(item)) return;
+        const key = syncErrorKey(queue, item.id);
+        await this.store.commitPlan({
+            orgId: this.orgId,
+            outbox: [
+                this.recordOutbox(
+                    syncErrorStatusRecord(key, 'Resolved'),
+                    `error:${key}:resolved`,
+                    `error:${key}`,
+                    item.correlationId
+                )
+            ],
+            now: this.now()
+        });
+    }
+
+    /** A person asked to retry a quarantined item: it goes back to its queue, and the error shows Retrying. */
+    private async onRetryRequest(
+        item: InboxItem,
+        payload: Extract<InboxPayload, { kind: 'sf.retryRequest' }>
+    ): Promise<void> {
+        await this.store.replay(this.orgId, [{ queue: payload.queue, id: payload.id }], this.now());
+        await this.store.commitPlan({
+            orgId: this.orgId,
+            inbox: this.claimOf(item),
+            outbox: [
+                this.recordOutbox(
+                    syncErrorStatusRecord(payload.errorKey, 'Retrying'),
+                    `error:${payload.errorKey}:retrying:${item.eventId}`,
+                    `error:${payload.errorKey}`,
+                    item.correlationId
+                )
+            ],
+            now: this.now()
+        });
+    }
+
+    /**
+     * What the org hears of a quarantined item: the Clm_Sync_Error__c row for admins and legal (upserted by a stable
+     * key), a Quarantined status (the automation's review Task) and the deal's result. Their keys start with
+     * `error:`, so a failure of theirs never makes another.
+     */
+    private quarantined(queue: QueueName, item: InboxItem | OutboxItem, error: { code: string; message: string }) {
+        const key = syncErrorKey(queue, item.id);
+        const dealId = item.orderingKey.startsWith('opp:') ? item.orderingKey.slice(4) : null;
+        // Only a real record id gets the status and the result (a write to anything else would fail for good).
+        const recordId = dealId && /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/.test(dealId) ? dealId : null;
+        const at = new Date(this.now()).toISOString();
+        const record = quarantinedErrorRecord({
+            key,
+            code: error.code,
+            message: error.message,
+            correlationId: item.correlationId,
+            attempts: item.attempts,
+            objectApiName: item.objectType,
+            recordId,
+            lastAttemptAt: at
+        });
+        const orderingKey = `error:${key}`;
+        const outbox = [this.recordOutbox(record, `error:${key}:${item.attempts}`, orderingKey, item.correlationId)];
+        if (recordId) {
+            outbox.push(
+                this.outbox(
+                    'salesforce',
+                    'sf.publishStatus',
+                    `error:${key}:${item.attempts}:status`,
+                    orderingKey,
+                    item.correlationId,
+                    {
+                        kind: 'sf.publishStatus',
+                        fields: statusEventFields({
+                            kind: 'Quarantined',
+                            result: 'Quarantined',
+                            recordId,
+                            objectApiName: 'Opportunity',
+                            message: `${error.code}: ${error.message}`,
+                            correlationId: item.correlationId,
+                            eventKey: `error:${key}:${item.attempts}`
+                        })
+                    }
+                ),
+                this.outbox(
+                    'salesforce',
+                    'sf.write',
+                    `error:${key}:${item.attempts}:result`,
+                    orderingKey,
+                    item.correlationId,
+                    {
+                        kind: 'sf.write',
+                        sfObject: 'Opportunity',
+                        id: recordId,
+                        fields: { CLM_Last_Sync__c: at, CLM_Last_Sync_Result__c: 'Quarantined' }
+                    }
+                )
+            );
+        }
+        return outbox;
     }
 }
 
 /** An error record that cannot be written must not produce another error record. */
 function isErrorRecordWrite(item: InboxItem | OutboxItem): boolean {
     return 'idempotencyKey' in item && item.idempotencyKey.startsWith('error:');
-}
-
-/** A written value and the value Salesforce reads back: date-times compare as instants (`Z` vs `+0000`), numbers as numbers. */
-function sameSalesforceValue(written: unknown, current: unknown): boolean {
-    if (written === current) return true;
-    if (written === null || current === null || current === undefined) return false;
-    if (typeof written === 'number' || typeof current === 'number') return Number(written) === Number(current);
-    if (typeof written === 'string' && typeof current === 'string' && /T\d\d:/.test(written)) {
-        return Date.parse(written) === Date.parse(current.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
-    }
-    return false;
 }
 
 function addressOf(account: SalesforceRecord) {

@@ -53,10 +53,11 @@ const SalesforceSettings = z
                 endpoint: z.string().min(1),
                 /** Accept a self-signed certificate: only for the local emulator. */
                 allowSelfSignedTls: z.boolean().default(false),
-                /** CDC channels to hear, besides the sync request event. */
-                channels: z
-                    .array(z.string().regex(/^\/data\/\w+ChangeEvent$/))
-                    .default(['/data/OpportunityChangeEvent', '/data/ContractChangeEvent', '/data/AccountChangeEvent'])
+                /**
+                 * CDC channels to hear, besides the sync request event. Unset: the org contract's channels
+                 * (domain/orgContract.ts CHANGE_CHANNELS), the CPQ quote's where CPQ is installed.
+                 */
+                channels: z.array(z.string().regex(/^\/data\/\w+ChangeEvent$/)).optional()
             })
             .optional()
     })

@@ -12,3 +12,4 @@ export * from './planner.ts';
 export * from './ruleRecords.ts';
 export * from './soql.ts';
 export * from './audit.ts';
+export * from './orgContract.ts';

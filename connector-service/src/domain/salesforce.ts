@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { LIFECYCLES, SIGNATURE_STATES } from './clm.ts';
+import { SYNC_RESULT_VALUES } from './orgContract.ts';
 
 export type SalesforceFieldType =
     | 'id'
@@ -108,7 +109,6 @@ const system = {
 /** Canonical lifecycle values as the package's picklists show them (API name = canonical name). */
 export const LIFECYCLE_PICKLIST = LIFECYCLES;
 export const SIGNATURE_PICKLIST = SIGNATURE_STATES;
-export const SYNC_RESULTS = ['Synced', 'Pending', 'Conflict', 'Error', 'Quarantined'] as const;
 
 /** The CLM fields the package adds to Contract and Opportunity. */
 function clmLinkFields(objectLabel: string): Record<string, SalesforceField> {
@@ -143,7 +143,7 @@ function clmLinkFields(objectLabel: string): Record<string, SalesforceField> {
             ...core,
             description: 'When the connector last applied a change to this record.'
         },
-        CLM_Last_Sync_Result__c: picklist('CLM Last Sync Result', SYNC_RESULTS, true, {
+        CLM_Last_Sync_Result__c: picklist('CLM Last Sync Result', SYNC_RESULT_VALUES, true, {
             ...core,
             description: "The outcome of the connector's last sync of this record."
         })
@@ -305,6 +305,17 @@ export const SALESFORCE_OBJECTS = {
             package: 'cpq',
             externalId: true,
             description: "The CLM's id for the contract this quote was sent as."
+        }),
+        CLM_Last_Sync__c: {
+            type: 'datetime',
+            label: 'CLM Last Sync',
+            ...writable,
+            package: 'cpq',
+            description: 'When the connector last answered a send of this quote.'
+        },
+        CLM_Last_Sync_Result__c: picklist('CLM Last Sync Result', SYNC_RESULT_VALUES, true, {
+            package: 'cpq',
+            description: "The outcome of the connector's last answer to a send of this quote (org contract)."
         })
     },
     SBQQ__QuoteLine__c: {
@@ -359,3 +370,31 @@ export const KEY_PREFIXES: Readonly<Record<string, string>> = {
     Contract: '800',
     User: '005'
 };
+
+/**
+ * A Salesforce date-time as epoch ms, or null when it is not one. Salesforce writes `2026-11-23T09:00:00.000+0000`
+ * (no colon in the offset), which not every ISO 8601 parser takes; both forms are read here.
+ */
+export function salesforceInstantMs(value: unknown): number | null {
+    if (typeof value !== 'string') return null;
+    const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * A value written to Salesforce and the value read back: empty and absent are null (Salesforce stores '' as null),
+ * numbers compare as numbers, date-times as instants (`Z` vs `+0000`). An unplanned value (undefined) matches any.
+ */
+export function sameSalesforceValue(written: unknown, current: unknown): boolean {
+    if (written === undefined) return true;
+    const normal = (value: unknown) => (value === '' || value === undefined ? null : value);
+    const [a, b] = [normal(written), normal(current)];
+    if (a === b) return true;
+    if (a === null || b === null) return false;
+    if (typeof a === 'number' || typeof b === 'number') return Number(a) === Number(b);
+    if (typeof a === 'string' && typeof b === 'string' && /T\d\d:/.test(a)) {
+        const [left, right] = [salesforceInstantMs(a), salesforceInstantMs(b)];
+        return left !== null && left === right;
+    }
+    return false;
+}

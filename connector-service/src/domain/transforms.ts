@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { Address, IsoDate, IsoDateTime, LIFECYCLES, Money, SIGNATURE_STATES, type ClmValueKind } from './clm.ts';
 import { ConnectorError, describeValue } from './errors.ts';
 import { formatDecimal, integerDigits, normalizeDecimal, numberToDecimalText, parseDecimal } from './decimal.ts';
-import type { SalesforceField } from './salesforce.ts';
+import { salesforceInstantMs, type SalesforceField } from './salesforce.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -474,8 +474,7 @@ function checkedInstant(target: TransformTarget, raw: unknown): string {
     if (typeof raw !== 'string' || !IsoDateTime.safeParse(raw).success) {
         fail('TRANSFORM.INVALID_DATE', target, `${describeValue(raw)} is not an ISO 8601 date-time with a zone`, raw);
     }
-    const normalised = raw.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-    const time = Date.parse(normalised);
+    const time = salesforceInstantMs(raw) ?? Number.NaN;
     if (Number.isNaN(time)) fail('TRANSFORM.INVALID_DATE', target, `${raw} is not a valid instant`, raw);
     return new Date(time).toISOString();
 }

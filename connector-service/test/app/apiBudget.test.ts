@@ -12,10 +12,7 @@ import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import type { Clock } from '../../src/clock.ts';
 
 const ORG = '00D000000000001AAA';

@@ -17,7 +17,7 @@ import {
     startSalesforceEmulator,
     type CommittedTransaction,
     type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+} from '@clm/emulators/salesforce';
 import {
     buildClm,
     CLOCK,

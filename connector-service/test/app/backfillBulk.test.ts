@@ -20,7 +20,7 @@ import {
     startSalesforceEmulator,
     type CommittedTransaction,
     type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+} from '@clm/emulators/salesforce';
 import type { ChildConfig } from './backfillChild.ts';
 import {
     buildClm,

@@ -19,7 +19,7 @@ import {
     type PlanContext
 } from '../../src/domain/index.ts';
 import type { CreateContractInput } from '../../src/ports/clm.ts';
-import type { SalesforceEmulatorInfo } from '../../../test/emulators/salesforce/src/index.ts';
+import type { SalesforceEmulatorInfo } from '@clm/emulators/salesforce';
 import { ManualClock } from '../../src/clock.ts';
 
 export const CONNECTOR_CLIENT_ID = 'clm-connector';

@@ -14,10 +14,7 @@ import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { ClmPoller } from '../../src/app/clmPoller.ts';
 import { connectAs } from './pubsubWorld.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 const silent = { info() {}, warn() {}, error() {} };
 let emu: RunningSalesforceEmulator;

@@ -22,11 +22,8 @@ import { ConnectorService } from '../../src/app/service.ts';
 import { DealMetrics } from '../../src/app/dealMetrics.ts';
 import { SyncMetrics } from '../../src/app/syncMetrics.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
-import { startClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
+import { startClmEmulator } from '@clm/emulators/clm';
 import { connectAs } from './pubsubWorld.ts';
 import type { Clock } from '../../src/clock.ts';
 

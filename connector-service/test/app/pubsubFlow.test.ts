@@ -15,10 +15,7 @@ import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { connectAs, settle as settleAll } from './pubsubWorld.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 const CHANNELS = [
     SYNC_REQUEST_CHANNEL,

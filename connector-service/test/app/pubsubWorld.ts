@@ -7,7 +7,7 @@ import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce
 import type { StorePort } from '../../src/ports/store.ts';
 import type { SyncEngine } from '../../src/app/syncEngine.ts';
 import type { PubSubIngest } from '../../src/app/pubsubIngest.ts';
-import type { RunningSalesforceEmulator } from '../../../test/emulators/salesforce/src/index.ts';
+import type { RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 /** `clientId` is what writes through this connection say they are: people's edits must not claim to be the connector. */
 export async function connectAs(emu: RunningSalesforceEmulator, username: string, clientId: string) {

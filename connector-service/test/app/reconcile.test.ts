@@ -19,10 +19,7 @@ import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { connectAs, settle as settleAll } from './pubsubWorld.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
 import { modifiedSinceQuery, objectOfChannel, RECONCILE_LOG_CODE } from '../../src/app/reconcile.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 const OPPORTUNITIES = '/data/OpportunityChangeEvent';
 const ACCOUNTS = '/data/AccountChangeEvent';

@@ -13,12 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import { emulatorConnectorConfig } from '../../../test/support/connectorConfig.ts';
 import { createLogger, startConnector, type RunningConnector } from '../../src/main.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
-import { connectAs } from '../../../test/emulators/salesforce/test/helpers.ts';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
+import { connectAs } from '@clm/emulators/salesforce/helpers';
+import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
 import { seedDeal } from '../../../test/preview/demoData.ts';
 
 const ADMIN_TOKEN = 'relink-admin-token-4d2a91';

@@ -10,11 +10,8 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorConnectorConfig } from '../../../test/support/connectorConfig.ts';
 import { createLogger, startConnector, type RunningConnector } from '../../src/main.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
+import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
 
 const ADMIN_TOKEN = 'admin-token-7f3c9e1b2a';
 let sfEmu: RunningSalesforceEmulator;

@@ -10,11 +10,8 @@ import { openPostgresStore } from '../../src/adapters/store/postgres/postgresSto
 import type { StorePort } from '../../src/ports/store.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
-import { call } from '../../../test/emulators/salesforce/test/helpers.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
+import { call } from '@clm/emulators/salesforce/helpers';
 
 const CHANNELS = [SYNC_REQUEST_CHANNEL, '/data/OpportunityChangeEvent'];
 const LEASE = { ttlMs: 1500, renewEveryMs: 250 };

@@ -17,7 +17,7 @@ import {
     startSalesforceEmulator,
     type RunningSalesforceEmulator,
     type PublishedEvent
-} from '../../../test/emulators/salesforce/src/index.ts';
+} from '@clm/emulators/salesforce';
 import type { Clock } from '../../src/clock.ts';
 
 let emu: RunningSalesforceEmulator;

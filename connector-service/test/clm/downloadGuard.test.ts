@@ -7,7 +7,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
 import {
     DOWNLOAD_REFUSED,
     nodeTransport,

@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
 import type { FetchLike } from '../../src/adapters/clm/http.ts';
 import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
 import { SpotdraftAdapter } from '../../src/adapters/clm/spotdraft/spotdraftAdapter.ts';

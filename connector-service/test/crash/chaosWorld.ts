@@ -16,12 +16,9 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type jsforce from 'jsforce';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
-import { call, connectAs } from '../../../test/emulators/salesforce/test/helpers.ts';
+import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
+import { call, connectAs } from '@clm/emulators/salesforce/helpers';
 import { repoRoot } from '../../../test/support/requirements.ts';
 
 export const CONNECTOR_CLIENT_ID = 'clm-connector';

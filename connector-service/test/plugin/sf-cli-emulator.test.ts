@@ -9,10 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import { repoRoot, requireOrSkip } from '../../../test/support/requirements.ts';
 import type { CommandId, OrgSetupResult, RulesValidateResult } from '../../src/plugin/results.ts';
 import { BACKFILL_POLLS, startFakeAdminApi } from './support/fakeAdminApi.ts';

@@ -12,7 +12,7 @@ import {
     startSalesforceEmulator,
     type CommittedTransaction,
     type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+} from '@clm/emulators/salesforce';
 
 let emu: RunningSalesforceEmulator;
 let salesforce: JsforceSalesforce;

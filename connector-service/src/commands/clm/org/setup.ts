@@ -5,6 +5,7 @@ import { Messages, type Connection } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { ComponentSet } from '@salesforce/source-deploy-retrieve';
 import { z } from 'zod';
+import { changeEventEntity, changeObjects } from '../../../domain/orgContract.ts';
 import { FieldRule, writesToClm } from '../../../domain/rules.ts';
 import {
     INTEGRATION_PERMISSION_SET,
@@ -29,20 +30,23 @@ const ADMIN_PERMISSION_SET = 'Clm_Connector_Admin';
 const USER_PERMISSION_SET = 'Clm_Connector_User';
 const CPQ_OBJECT = 'SBQQ__Quote__c';
 
-/** The change event entity of an object: ContractChangeEvent, Foo__ChangeEvent. */
-export function changeEventEntity(sobject: string): string {
-    return sobject.endsWith('__c') ? sobject.replace(/__c$/, '__ChangeEvent') : `${sobject}ChangeEvent`;
-}
+export { changeEventEntity };
 
-/** Objects whose changes the connector must hear: the ones enabled rules read from Salesforce. */
-export function changeDataCaptureObjects(rules: readonly unknown[]): string[] {
+/**
+ * Objects whose changes the connector must hear: the org contract's change channels (the CPQ quote's where CPQ is
+ * installed) and any other object an enabled rule reads from Salesforce.
+ */
+export function changeDataCaptureObjects(
+    rules: readonly unknown[],
+    options: { cpq: boolean } = { cpq: false }
+): string[] {
     const objects = rules.flatMap((raw) => {
         const parsed = FieldRule.safeParse(raw);
         return parsed.success && parsed.data.enabled && writesToClm(parsed.data.direction)
             ? [parsed.data.sfObject]
             : [];
     });
-    return [...new Set(objects)].sort();
+    return [...new Set([...changeObjects(options), ...objects])].sort();
 }
 
 function channelMemberXml(entity: string): string {
@@ -96,7 +100,7 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
 
         // Change Data Capture for the objects the default rules read from Salesforce.
         const packageRules = (await loadRules(undefined)).rules;
-        const entities = changeDataCaptureObjects(packageRules).map(changeEventEntity);
+        const entities = changeDataCaptureObjects(packageRules, { cpq }).map(changeEventEntity);
         const alreadyEnabled = await this.enabledChangeEvents(conn);
         const otherEnabled = alreadyEnabled.filter((e) => !entities.includes(e));
         const wanted = [...otherEnabled, ...entities];

@@ -3,6 +3,7 @@ import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import getConflictQueue from '@salesforce/apex/ClmAdminController.getConflictQueue';
 import resolveConflict from '@salesforce/apex/ClmAdminController.resolveConflict';
 import { parseError } from 'c/clmLdsUtils';
+import { RESOLUTION } from 'c/clmContract';
 
 /**
  * The conflict queue: each field changed on both sides, the two values side by side with when each
@@ -49,7 +50,7 @@ export default class ClmConflictQueue extends LightningElement {
         this.editingId = undefined;
     }
     handleSaveEdit(event) {
-        this.decide(event.target.dataset.id, 'EditedValue', this.editedValue);
+        this.decide(event.target.dataset.id, RESOLUTION.EditedValue, this.editedValue);
     }
 
     async decide(conflictId, resolution, editedValue = null) {
@@ -93,9 +94,9 @@ export default class ClmConflictQueue extends LightningElement {
                     'Salesforce',
                     conflict.Salesforce_Value__c,
                     conflict.Salesforce_Changed_At__c,
-                    'SalesforceValue'
+                    RESOLUTION.SalesforceValue
                 ),
-                side('clm', 'CLM', conflict.Clm_Value__c, conflict.Clm_Changed_At__c, 'ClmValue')
+                side('clm', 'CLM', conflict.Clm_Value__c, conflict.Clm_Changed_At__c, RESOLUTION.ClmValue)
             ]
         }));
     }

@@ -1,6 +1,7 @@
 import { LightningElement, api } from 'lwc';
 import { subscribe, unsubscribe, onError, isEmpEnabled } from 'lightning/empApi';
 import getStatus from '@salesforce/apex/ClmStatusController.getStatus';
+import { SYNC_RESULT } from 'c/clmContract';
 
 /** The connector's status event; every change it applies or every lifecycle move is announced here. */
 export const STATUS_CHANNEL = '/event/Clm_Sync_Status__e';
@@ -263,14 +264,14 @@ export default class ClmContractStatus extends LightningElement {
 
 function healthAfter(syncResult, previous) {
     switch (syncResult) {
-        case 'Synced':
+        case SYNC_RESULT.Synced:
             return previous === 'Failing' || previous === 'Attention' ? previous : 'Healthy';
-        case 'Pending':
+        case SYNC_RESULT.Pending:
             return 'Pending';
-        case 'Conflict':
+        case SYNC_RESULT.Conflict:
             return 'Attention';
-        case 'Error':
-        case 'Quarantined':
+        case SYNC_RESULT.Error:
+        case SYNC_RESULT.Quarantined:
             return 'Failing';
         default:
             return previous;

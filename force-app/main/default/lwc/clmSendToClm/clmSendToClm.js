@@ -3,6 +3,7 @@ import { CloseActionScreenEvent } from 'lightning/actions';
 import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import previewSend from '@salesforce/apex/ClmSendController.previewSend';
 import sendToClm from '@salesforce/apex/ClmSendController.sendToClm';
+import { ACTION } from 'c/clmContract';
 
 /**
  * The rep's "Send to CLM" quick action on an Opportunity or the primary CPQ quote. It first shows
@@ -71,7 +72,7 @@ export default class ClmSendToClm extends LightningElement {
     }
 
     get headerLabel() {
-        return this.preview && this.preview.action === 'Resync' ? 'Send changes to the CLM' : 'Send to CLM';
+        return this.preview && this.preview.action === ACTION.Resync ? 'Send changes to the CLM' : 'Send to CLM';
     }
     get hasError() {
         return Boolean(this.error);
@@ -111,6 +112,6 @@ export default class ClmSendToClm extends LightningElement {
         return this.sending ? 'Sending…' : 'Send';
     }
     get isResync() {
-        return Boolean(this.preview && this.preview.action === 'Resync');
+        return Boolean(this.preview && this.preview.action === ACTION.Resync);
     }
 }

@@ -3,9 +3,9 @@ import { ShowToastEvent } from 'lightning/platformShowToastEvent';
 import getSyncHealth from '@salesforce/apex/ClmAdminController.getSyncHealth';
 import retryItem from '@salesforce/apex/ClmAdminController.retryItem';
 import { reduceErrors } from 'c/clmLdsUtils';
+import { SYNC_ERROR_RETRYABLE_STATES, SYNC_RESULTS } from 'c/clmContract';
 
-const RESULTS = ['Synced', 'Pending', 'Conflict', 'Error', 'Quarantined'];
-const RETRYABLE = new Set(['Retrying', 'Quarantined']);
+const RETRYABLE = new Set(SYNC_ERROR_RETRYABLE_STATES);
 
 /**
  * Admin view of sync health: linked records by last result, conflicts waiting, and the unresolved
@@ -79,7 +79,7 @@ export default class ClmSyncHealth extends LightningElement {
     }
     get tiles() {
         const linked = (this.health && this.health.linkedByResult) || {};
-        return RESULTS.map((result) => {
+        return SYNC_RESULTS.map((result) => {
             const count = ['Opportunity', 'Contract'].reduce(
                 (sum, object) => sum + ((linked[object] || {})[result] || 0),
                 0
