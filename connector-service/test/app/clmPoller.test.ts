@@ -143,11 +143,15 @@ describe('the CLM change feed, polled', () => {
         expect(await store.getCheckpoint(emu.orgId, 'clm:memory:poll')).not.toBeNull();
 
         await clm.transition(contractId, 'requestSignature');
-        const restarted = poller({ intervalMs: 20, onStored: () => void engine.runUntilIdle() });
+        // The work the poller kicks is awaited before the suite closes the store (it writes the status, the
+        // provenance and the result after the values).
+        const runs: Promise<void>[] = [];
+        const restarted = poller({ intervalMs: 20, onStored: () => void runs.push(engine.runUntilIdle()) });
         restarted.start();
         for (let round = 0; round < 100 && (await lifecycle()) !== 'OutForSignature'; round += 1)
             await new Promise((resolve) => setTimeout(resolve, 20));
         await restarted.close();
+        await Promise.all(runs);
         expect(await lifecycle()).toBe('OutForSignature');
         // Only the change made after the restart was read again.
         const again = await poller().poll();
