@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import { DEFAULT_FIELD_CATALOG, salesforceField } from '../../connector-service/src/domain/salesforce.ts';
+import { changeObjects } from '../../connector-service/src/domain/orgContract.ts';
 import { repoRoot } from '../support/requirements.ts';
 import {
     changeEventObjects,
@@ -140,6 +141,23 @@ describe('permission sets', () => {
         expect(viewAll('Clm_Connector_Integration')).toEqual(['Account', 'Contact', 'Contract', 'Opportunity']);
         for (const name of SETS.filter((set) => set !== 'Clm_Connector_Integration'))
             expect(viewAll(name), name).toEqual([]);
+    });
+
+    it('View All Records in the CPQ integration set: exactly the CPQ objects whose change events the connector hears', () => {
+        const file = path.join(
+            repoRoot,
+            'force-app-cpq/main/default/permissionsets/Clm_Connector_Integration_Cpq.permissionset-meta.xml'
+        );
+        const set = (parser.parse(readFileSync(file, 'utf8')) as { PermissionSet: PermissionSet }).PermissionSet;
+        const viewAll = (set.objectPermissions ?? [])
+            .filter((entry) => entry.viewAllRecords === 'true')
+            .map((entry) => entry.object)
+            .sort();
+        expect(viewAll).toEqual(
+            changeObjects({ cpq: true })
+                .filter((object) => !changeObjects({ cpq: false }).includes(object))
+                .sort()
+        );
     });
 
     it('people never edit a CLM-owned field; only admins edit the decision fields', () => {

@@ -758,9 +758,14 @@ export class SyncEngine {
         });
     }
 
+    /** The custom values a create carries: those the config maps, and those the adapter has a native home for. */
     private customForCreate(values: Record<string, string | null>): Record<string, string | null> {
         const allowed = this.options.clmCustomFields;
-        return allowed ? Object.fromEntries(Object.entries(values).filter(([name]) => allowed.includes(name))) : values;
+        if (!allowed) return values;
+        const native = this.options.clm.capabilities().writableFields ?? [];
+        return Object.fromEntries(
+            Object.entries(values).filter(([name]) => allowed.includes(name) || native.includes(`custom.${name}`))
+        );
     }
 
     private async dealCurrencyOf(opportunityId: string): Promise<string | null> {

@@ -188,7 +188,17 @@ describe('alerts', () => {
                     username: 'u',
                     privateKeyPem: 'k'
                 },
-                clm: { vendor: 'ironclad', ironclad: {} },
+                clm: {
+                    vendor: 'ironclad',
+                    ironclad: {
+                        baseUrl: 'https://na1.ironcladapp.com/public/api/v1',
+                        tokenUrl: 'https://na1.ironcladapp.com/oauth/token',
+                        clientId: 'ironclad-client',
+                        clientSecret: 'ironclad-secret',
+                        actorEmail: 'integration@example.com',
+                        templateName: 'Sales Agreement'
+                    }
+                },
                 store: { kind: 'sqlite', file: ':memory:' },
                 admin: { token: 't' },
                 alerts: { webhookUrl: hookUrl, format }

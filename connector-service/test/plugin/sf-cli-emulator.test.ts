@@ -147,11 +147,13 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
             { username: integration, permissionSet: 'Clm_Connector_Integration_Cpq', status: 'assigned' }
         ]);
         expect(result.deploy.directories).toContain('force-app-cpq');
+        // The org contract's change channels, the CPQ quote's included (this org has CPQ).
         expect(result.changeDataCapture.enabled).toEqual([
             'AccountChangeEvent',
             'ContactChangeEvent',
             'ContractChangeEvent',
-            'OpportunityChangeEvent'
+            'OpportunityChangeEvent',
+            'SBQQ__Quote__ChangeEvent'
         ]);
         expect(result.changeDataCapture.exceedsAllocation).toBe(false);
         expect(emulator.org.schema.objectExists('Clm_Field_Mapping__mdt')).toBe(true);
