@@ -128,3 +128,23 @@ export function fitColumns<R extends Record<string, string | number>, K extends 
             }) as { [P in K]: { key: P; name: string; width: number; overflow: 'wrap' } }[K]
     );
 }
+
+/** `sf clm sync errors`: the message keeps its room; the correlation id, the queue and the attempts go first. */
+export const SYNC_ERROR_COLUMNS = [
+    { key: 'id', name: 'Id' },
+    { key: 'kind', name: 'Queue', drop: 2 },
+    { key: 'code', name: 'Code', max: 18 },
+    { key: 'attempts', name: 'Attempts', drop: 1 },
+    { key: 'state', name: 'State', max: 14 },
+    { key: 'correlationId', name: 'Correlation id', drop: 3, max: 36 },
+    { key: 'message', name: 'Message' }
+] as const satisfies readonly FitColumn<string>[];
+
+/** `sf clm sync status`: the subscriptions; the channel keeps its room, the lease holder goes first. */
+export const SUBSCRIPTION_COLUMNS = [
+    { key: 'channel', name: 'Channel' },
+    { key: 'state', name: 'State' },
+    { key: 'lastEventAt', name: 'Last event' },
+    { key: 'replayId', name: 'Replay', max: 20 },
+    { key: 'holder', name: 'Held by', drop: 1 }
+] as const satisfies readonly FitColumn<string>[];

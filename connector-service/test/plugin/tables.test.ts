@@ -6,7 +6,7 @@
 import { Console } from 'node:console';
 import { makeTable } from '@oclif/table';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fitColumns } from '../../src/plugin/tables.ts';
+import { fitColumns, SUBSCRIPTION_COLUMNS, SYNC_ERROR_COLUMNS } from '../../src/plugin/tables.ts';
 
 const MESSAGE =
     'FIELD_CUSTOM_VALIDATION_EXCEPTION: The close date cannot be in the past for an opportunity in stage Negotiation/Review';
@@ -30,15 +30,6 @@ const errors = [
         message: 'Ironclad answered 429'
     }
 ];
-const errorColumns = [
-    { key: 'id', name: 'Id' },
-    { key: 'kind', name: 'Queue', drop: 2 },
-    { key: 'code', name: 'Code', max: 18 },
-    { key: 'attempts', name: 'Attempts', drop: 1 },
-    { key: 'state', name: 'State', max: 14 },
-    { key: 'correlationId', name: 'Correlation id', drop: 3, max: 36 },
-    { key: 'message', name: 'Message' }
-] as const;
 
 // @oclif/table renders through console.Console, which vitest's console lacks.
 beforeAll(() => {
@@ -47,7 +38,7 @@ beforeAll(() => {
 
 describe.each([80, 120])('tables in %i columns', (width) => {
     it('sync errors: the message keeps 30 columns or more, and no line is wider than the terminal', () => {
-        const columns = fitColumns(errors, errorColumns, 'message', width);
+        const columns = fitColumns(errors, SYNC_ERROR_COLUMNS, 'message', width);
         const text = makeTable({ data: errors, columns, maxWidth: width });
         const lines = text.split('\n');
         expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(width);
@@ -69,19 +60,7 @@ describe.each([80, 120])('tables in %i columns', (width) => {
                 holder: 'connector-7f9c:4242'
             }
         ];
-        const columns = fitColumns(
-            data,
-            [
-                { key: 'channel', name: 'Channel' },
-                { key: 'state', name: 'State' },
-                { key: 'lastEventAt', name: 'Last event' },
-                { key: 'replayId', name: 'Replay', max: 20 },
-                { key: 'holder', name: 'Held by', drop: 1 }
-            ],
-            'channel',
-            width,
-            28
-        );
+        const columns = fitColumns(data, SUBSCRIPTION_COLUMNS, 'channel', width, 28);
         const text = makeTable({ data, columns, maxWidth: width });
         expect(Math.max(...text.split('\n').map((line) => line.length))).toBeLessThanOrEqual(width);
         for (const value of ['/data/OpportunityChangeEvent', 'reconciling', '2026-11-23T09:00:00Z', '1042'])

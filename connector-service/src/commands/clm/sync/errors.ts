@@ -2,7 +2,7 @@ import { Messages } from '@salesforce/core';
 import { Flags, SfCommand } from '@salesforce/sf-plugins-core';
 import { AdminApi, connectorUrlFlag, resolveAdminApi } from '../../../plugin/adminApi.ts';
 import { SyncErrorsResult } from '../../../plugin/results.ts';
-import { fitColumns } from '../../../plugin/tables.ts';
+import { fitColumns, SYNC_ERROR_COLUMNS } from '../../../plugin/tables.ts';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@clm/connector-service', 'clm.sync.errors');
@@ -40,19 +40,7 @@ export default class SyncErrors extends SfCommand<SyncErrorsResult> {
             title: `Sync errors: ${result.items.length - retrying} quarantined, ${retrying} retrying`,
             data,
             // The message keeps its room; the correlation id, the queue and the attempts go first on a narrow terminal.
-            columns: fitColumns(
-                data,
-                [
-                    { key: 'id', name: 'Id' },
-                    { key: 'kind', name: 'Queue', drop: 2 },
-                    { key: 'code', name: 'Code', max: 18 },
-                    { key: 'attempts', name: 'Attempts', drop: 1 },
-                    { key: 'state', name: 'State', max: 14 },
-                    { key: 'correlationId', name: 'Correlation id', drop: 3, max: 36 },
-                    { key: 'message', name: 'Message' }
-                ],
-                'message'
-            )
+            columns: fitColumns(data, SYNC_ERROR_COLUMNS, 'message')
         });
         return result;
     }

@@ -2,7 +2,7 @@ import { Messages } from '@salesforce/core';
 import { SfCommand } from '@salesforce/sf-plugins-core';
 import { AdminApi, connectorUrlFlag, resolveAdminApi } from '../../../plugin/adminApi.ts';
 import { SyncStatusResult } from '../../../plugin/results.ts';
-import { fitColumns } from '../../../plugin/tables.ts';
+import { fitColumns, SUBSCRIPTION_COLUMNS } from '../../../plugin/tables.ts';
 
 Messages.importMessagesDirectoryFromMetaUrl(import.meta.url);
 const messages = Messages.loadMessages('@clm/connector-service', 'clm.sync.status');
@@ -31,19 +31,7 @@ export default class SyncStatus extends SfCommand<SyncStatusResult> {
         this.table({
             title: 'Subscriptions',
             data: subscriptions,
-            columns: fitColumns(
-                subscriptions,
-                [
-                    { key: 'channel', name: 'Channel' },
-                    { key: 'state', name: 'State' },
-                    { key: 'lastEventAt', name: 'Last event' },
-                    { key: 'replayId', name: 'Replay', max: 20 },
-                    { key: 'holder', name: 'Held by', drop: 1 }
-                ],
-                'channel',
-                undefined,
-                28
-            )
+            columns: fitColumns(subscriptions, SUBSCRIPTION_COLUMNS, 'channel', undefined, 28)
         });
         const holders = new Set(subscriptions.map((s) => s.holder));
         if (holders.size === 1) this.log(`Subscriptions held by ${[...holders][0]}`);
