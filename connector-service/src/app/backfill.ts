@@ -55,6 +55,7 @@ import type {
 import { canonicalValues } from './clmFields.ts';
 import { asJson } from './payloads.ts';
 import { systemClock, type Clock } from '../clock.ts';
+import type { Log } from '../ports/logger.ts';
 
 /** The objects a backfill can link: each is one side of a pair. */
 const LINKABLE: Readonly<Record<string, { kind: SalesforceLinkKind; pairPrefix: string }>> = {
@@ -105,7 +106,7 @@ export interface BackfillOptions {
     worker?: string;
     /** The connector's clock (the one the store, the engine and the leases use). */
     clock?: Clock;
-    log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    log?: Log;
     onProgress?: (progress: BackfillProgress) => void;
 }
 
