@@ -23,7 +23,7 @@ import { hostname } from 'node:os';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
 import type { RuleSet } from '../../../domain/index.ts';
 import type { SalesforcePort } from '../../../ports/salesforce.ts';
-import type { Checkpoint, InboxInput, StorePort } from '../../../ports/store.ts';
+import type { Checkpoint, InboxAppender, InboxInput, LeaseStore, PairStore } from '../../../ports/store.ts';
 import {
     changesFromCdcEvent,
     commitTimeOf,
@@ -48,7 +48,7 @@ export const SYNC_REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
 
 export interface PubSubIngestOptions {
     orgId: string;
-    store: StorePort;
+    store: InboxAppender & Pick<PairStore, 'findPair'> & LeaseStore;
     endpoint: string;
     instanceUrl: string;
     accessToken: () => string;
