@@ -10,8 +10,8 @@ import {
     parseSyncRequest,
     type FieldCatalog,
     type SalesforceChange
-} from '../domain/index.ts';
-import type { InboxPayload } from './payloads.ts';
+} from '../../../domain/index.ts';
+import type { InboxPayload } from '../../../app/payloads.ts';
 
 export interface DecodedEvent {
     replayId: number | bigint | string;
