@@ -53,6 +53,7 @@ import { canonicalValues, contractPatch } from './clmFields.ts';
 import { clmWriteWindow, overwrittenClmEdits, rememberClmWrite, type ClmWriteWindow } from '../domain/index.ts';
 import { dealCurrency, dealSigner, dealValue, readDeal } from './dealParties.ts';
 import { asJson, InboxPayload, objectOfPayload, OutboxPayload, parsePayload } from './payloads.ts';
+import { isOrgRequest, refusedRequest, type RequestGate } from './requesterAccess.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
 import { systemClock, type Clock } from '../clock.ts';
 
@@ -248,6 +249,10 @@ export class SyncEngine {
     private async handleInbox(item: InboxItem): Promise<void> {
         try {
             const payload = parsePayload(InboxPayload, item.payload, 'inbox');
+            if (isOrgRequest(payload) && (await refusedRequest(this.requestGate(item), item, payload))) {
+                await this.afterSuccess('inbox', item);
+                return;
+            }
             switch (payload.kind) {
                 case 'sf.change':
                     await this.onSalesforceChange(item, payload.change, payload.pairId);
@@ -272,6 +277,19 @@ export class SyncEngine {
         } catch (error) {
             await this.failItem('inbox', item, error);
         }
+    }
+
+    /** What requesterAccess.ts needs to check a request's requester and answer a refusal. */
+    private requestGate(item: InboxItem): RequestGate {
+        const { orgId, salesforce, log } = this.options;
+        return {
+            orgId,
+            salesforce,
+            store: this.store,
+            now: this.now,
+            claim: this.claimOf(item),
+            ...(log ? { log } : {})
+        };
     }
 
     private async onSalesforceChange(item: InboxItem, change: SalesforceChange, pairId?: string): Promise<void> {
