@@ -7,7 +7,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
-import { isConnectorError } from '../domain/index.ts';
+import { isConnectorError, syncErrorKey } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
 import { STORE_ERROR, type QueueRef, type StorePort } from '../ports/store.ts';
@@ -311,7 +311,8 @@ export class ConnectorService {
                 const items = await store.listQuarantined(orgId, { limit, statuses: ['failed', 'quarantined'] });
                 return {
                     items: items.map((item) => ({
-                        id: `${item.queue}:${item.id}`,
+                        // The same id the org's Clm_Sync_Error__c carries (Error_Key__c): one id in the CLI and the console.
+                        id: syncErrorKey(item.queue, item.id),
                         kind: item.queue,
                         code: item.lastError?.code ?? 'UNKNOWN',
                         message: item.lastError?.message ?? '',
