@@ -81,7 +81,11 @@ async function deal(name: string): Promise<string> {
 /** What the org publishes for a request, as the ingest stores it. */
 async function orgRequests(request: SyncRequest) {
     replayId += 1;
-    const payload = payloadFromSyncRequest({ replayId, payload: syncRequestFields(request) });
+    // CreatedById is the platform's: the admin published it (ClmSyncRequestService runs as the person who asked).
+    const payload = payloadFromSyncRequest({
+        replayId,
+        payload: { ...syncRequestFields(request), CreatedById: emu.userId }
+    });
     expect(payload).not.toBeNull();
     await store.appendInbox(ORG, [
         {
