@@ -316,17 +316,20 @@ export class IroncladAdapter implements ClmPort {
         return workflow;
     }
 
-    /** Writes changed attributes only: Ironclad answers 400 when a PATCH changes nothing. */
+    /**
+     * Writes changed attributes only: Ironclad answers 400 when a PATCH changes nothing. Its answer is the updated
+     * workflow, so the write costs no read after it.
+     */
     private async patchAttributes(workflow: IroncladWorkflow, updates: AttributeUpdate[]): Promise<ClmContract> {
         if (updates.length === 0) return this.toContract(workflow);
-        await this.http.json({
+        const updated = await this.http.parsed(IroncladWorkflow, {
             method: 'PATCH',
             url: this.url(`/workflows/${encodeURIComponent(workflow.id)}/attributes`),
             bucket: 'workflowsWrite',
             operation: 'PATCH /workflows/{id}/attributes',
             json: { updates, comment: 'Updated from Salesforce by the CLM connector' }
         });
-        return this.getContract(workflow.id);
+        return this.toContract(updated);
     }
 
     async transition(_id: string, action: TransitionAction): Promise<ClmContract> {
