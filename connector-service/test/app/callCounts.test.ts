@@ -60,3 +60,18 @@ describe('one change at a trickle', () => {
         expect(spent).toEqual({ salesforceCalls: 1, clmReads: 1, clmWrites: 1 });
     });
 });
+
+describe('a wave of changes', () => {
+    it('CLM → Salesforce: the contracts are read through one page of GET /workflows, written in one Composite call', async () => {
+        const wave = [deal];
+        for (const name of ['Wave 1', 'Wave 2', 'Wave 3', 'Wave 4'])
+            wave.push(await world.linkedDeal(name, world.engine));
+        const spent = await cost(async () => {
+            for (const [n, member] of wave.entries())
+                await world.editInClm(member, { contractValue: { currency: 'USD', amount: 70_000 + n } });
+        });
+        for (const [n, member] of wave.entries())
+            expect(world.sfEmu.org.store.get('Contract', member.contractId)?.CLM_Contract_Value__c).toBe(70_000 + n);
+        expect(spent).toEqual({ salesforceCalls: 1, clmReads: 1, clmWrites: 0 });
+    });
+});

@@ -5,17 +5,35 @@
  */
 import { overwrittenClmEdits, seenInClm } from '../../domain/index.ts';
 import type { InboxItem, OutboxInput } from '../../ports/store.ts';
+import { InboxPayload } from '../payloads.ts';
+import { ClmReads, type ContractHint } from './clmReads.ts';
 import type { EngineContext } from './engineContext.ts';
 import { commitPlan } from './planCommit.ts';
 
 export class ClmEventUseCase {
-    constructor(private readonly ctx: EngineContext) {}
+    private readonly reads: ClmReads;
+
+    constructor(private readonly ctx: EngineContext) {
+        this.reads = new ClmReads(ctx.options.clm, ctx.options.log);
+    }
+
+    /** The round's events that will read their contract: read together through the vendor's list when several. */
+    async prepareRound(items: readonly InboxItem[]): Promise<void> {
+        const hints: ContractHint[] = [];
+        for (const item of items) {
+            const parsed = InboxPayload.safeParse(item.payload);
+            if (!parsed.success || parsed.data.kind !== 'clm.event' || !parsed.data.at) continue;
+            const { contractId, vendorEventId, at } = parsed.data;
+            if (!(await this.alreadySeen(item, contractId, vendorEventId, at))) hints.push({ contractId, at });
+        }
+        await this.reads.prepare(hints);
+    }
 
     async handle(item: InboxItem, contractId: string, vendorEventId: string, at?: string): Promise<void> {
         const { ctx } = this;
         const clm = ctx.options.clm;
         if (at && (await this.alreadySeen(item, contractId, vendorEventId, at))) return ctx.complete(item);
-        const contract = await clm.getContract(contractId);
+        const contract = await this.reads.contract(contractId, at);
         const pair = await ctx.pairForContract(contract);
         if (!pair) return ctx.complete(item);
         const plan = ctx.planFromContract(contract, pair, vendorEventId, item.correlationId);

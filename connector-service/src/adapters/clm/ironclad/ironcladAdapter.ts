@@ -501,6 +501,22 @@ export class IroncladAdapter implements ClmPort {
         return { items: [...byId.values()], nextCursor: encodeCursor(next) };
     }
 
+    /**
+     * Active workflows updated at or after `since`, all pages: a wave of webhooks read in pages of 100. Completed
+     * workflows (whose values live on their record) are left to a read each.
+     */
+    async listChangedSince(since: string): Promise<ClmContract[]> {
+        const workflows = await this.allPages(
+            '/workflows',
+            'workflowsRead',
+            { lastUpdated: since, status: 'active' },
+            (body, operation) => parseVendorPayload(IroncladWorkflowPage, body, this.ctx(operation))
+        );
+        const contracts: ClmContract[] = [];
+        for (const workflow of workflows) contracts.push(await this.toContract(workflow));
+        return contracts;
+    }
+
     verifyWebhook(req: WebhookRequest): Promise<WebhookVerification> {
         return this.verifier.verify(req);
     }
