@@ -228,8 +228,16 @@ class ConnectorProcess {
         return answer;
     }
 
+    /** SIGKILL, as a crash: a connector waiting on its rate limits would finish its round first on `stop`. */
+    async kill(): Promise<void> {
+        if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+        const exited = new Promise((resolve) => this.child.once('exit', resolve));
+        this.child.kill('SIGKILL');
+        await exited;
+    }
+
     async stop(): Promise<void> {
-        if (this.child.exitCode !== null) return;
+        if (this.child.exitCode !== null || this.child.signalCode !== null) return;
         const exited = new Promise((resolve) => this.child.once('exit', resolve));
         this.send({ type: 'stop' });
         await exited;
@@ -411,7 +419,9 @@ export async function runPipelineBench(
             },
             print
         });
-        await connector?.stop();
+        // Killed, not stopped: at the scaled limits its round may wait a minute for a token. The next start on the
+        // same SQLite store takes back its claims.
+        await connector?.kill();
         await liftIroncladQuotas(clm);
 
         // 5. Memory with a queue: a fresh connector process on the same store, its work loop asleep.
