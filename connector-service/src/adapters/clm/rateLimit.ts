@@ -6,7 +6,57 @@
 
 import { systemClock, type Clock } from '../../clock.ts';
 
-export class TokenBucket {
+/** What the HTTP client takes before each request of a vendor bucket. */
+export interface RateBucket {
+    take(): Promise<void>;
+    /** The vendor said "not before": every caller of this bucket waits until then. */
+    pauseFor(ms: number): void;
+}
+
+/**
+ * At most `limit` requests in any `windowMs` (plus `marginMs` for the way there): a vendor counting fixed windows
+ * (Ironclad's per-minute buckets, SpotDraft's second) never sees more than its limit in one of its windows, so it
+ * never answers 429, and the whole limit is used when there is work. A token bucket as large as the limit lets up
+ * to twice the limit into one fixed window after a quiet spell.
+ */
+export class WindowLimit implements RateBucket {
+    /** When the latest `limit` requests were let through, oldest first. */
+    private readonly sent: number[] = [];
+    private pausedUntil = 0;
+
+    constructor(
+        readonly limit: number,
+        readonly windowMs: number,
+        private readonly clock: Clock = systemClock,
+        readonly marginMs = Math.min(250, Math.floor(windowMs / 10))
+    ) {
+        if (!(limit >= 1) || !(windowMs > 0)) throw new RangeError('limit must be >= 1 and windowMs > 0');
+    }
+
+    async take(): Promise<void> {
+        // Bounded: each pass either lets the request through or sleeps until the oldest leaves the window.
+        for (;;) {
+            const now = this.clock.now();
+            if (now < this.pausedUntil) {
+                await this.clock.sleep(this.pausedUntil - now);
+                continue;
+            }
+            const freeAt = this.sent.length < this.limit ? now : this.sent[0]! + this.windowMs + this.marginMs;
+            if (now >= freeAt) {
+                if (this.sent.length >= this.limit) this.sent.shift();
+                this.sent.push(now);
+                return;
+            }
+            await this.clock.sleep(freeAt - now);
+        }
+    }
+
+    pauseFor(ms: number): void {
+        this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+    }
+}
+
+export class TokenBucket implements RateBucket {
     private tokens: number;
     private lastRefill: number;
     private pausedUntil = 0;

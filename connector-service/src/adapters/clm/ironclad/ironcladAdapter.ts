@@ -28,7 +28,7 @@ import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '..
 import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
 import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
-import { TokenBucket, type BackoffPolicy } from '../rateLimit.ts';
+import { WindowLimit, type BackoffPolicy } from '../rateLimit.ts';
 import {
     addressText,
     counterpartyAddress,
@@ -116,7 +116,8 @@ export class IroncladAdapter implements ClmPort {
         this.config = IroncladConfig.parse(config);
         this.clock = deps.clock ?? systemClock;
         const perMinute = this.config.rateLimitsPerMinute;
-        const bucket = (rpm: number) => new TokenBucket(rpm / 60, Math.max(1, Math.floor(rpm)), this.clock);
+        // Ironclad counts each bucket per minute: at most that many in any minute, never a 429 of ours.
+        const bucket = (rpm: number) => new WindowLimit(Math.max(1, Math.floor(rpm)), 60_000, this.clock);
         this.http = new HttpClient({
             vendor: VENDOR,
             timeoutMs: this.config.timeoutMs,
