@@ -29,7 +29,8 @@ import {
 import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
 import type { InboxAppender, InboxInput, LinkedPair, PairStore, SalesforceLinkKind } from '../ports/store.ts';
-import { bulkQueryRecords, eachContract, instant, typedRecord } from './backfill.ts';
+import { eachContract } from './backfill/clmContracts.ts';
+import { bulkQueryRecords, instant, typedRecord } from './backfill/salesforceRead.ts';
 import { canonicalValues } from './clmFields.ts';
 import { asJson } from './payloads.ts';
 import { READ_BY_ID_BATCH } from './reconcile.ts';
