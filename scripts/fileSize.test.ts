@@ -12,8 +12,7 @@ export const MAX_LINES = 500;
  * list once under the limit. Nothing else may cross it.
  */
 const NOT_YET_SPLIT: Readonly<Record<string, number>> = {
-    'connector-service/src/adapters/clm/ironclad/ironcladAdapter.ts': 970,
-    'connector-service/src/adapters/clm/spotdraft/spotdraftAdapter.ts': 788
+    'connector-service/src/adapters/clm/ironclad/ironcladAdapter.ts': 970
 };
 
 function sourceFiles(dir: string): string[] {
