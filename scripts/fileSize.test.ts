@@ -7,13 +7,6 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(import.meta.dirname, '..');
 const SOURCE = path.join(root, 'connector-service/src');
 export const MAX_LINES = 500;
-/**
- * Files not yet split (issue 15), at their length after the merge of the CLM pacing (perf): each may only shrink, and leaves this
- * list once under the limit. Nothing else may cross it.
- */
-const NOT_YET_SPLIT: Readonly<Record<string, number>> = {
-    'connector-service/src/adapters/clm/ironclad/ironcladAdapter.ts': 970
-};
 
 function sourceFiles(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -38,13 +31,12 @@ export function oversized(files: readonly string[], read: (file: string) => stri
         const text = read(file);
         const lines = lineCount(text);
         const name = path.relative(root, file);
-        const limit = Math.max(MAX_LINES, NOT_YET_SPLIT[name] ?? 0);
-        return lines > limit && !isGenerated(text) ? [`${name}: ${lines} lines`] : [];
+        return lines > MAX_LINES && !isGenerated(text) ? [`${name}: ${lines} lines`] : [];
     });
 }
 
 describe('file size', () => {
-    it(`finds no hand-written file in connector-service/src over ${MAX_LINES} lines (the unsplit ones no longer)`, () => {
+    it(`finds no hand-written file in connector-service/src over ${MAX_LINES} lines`, () => {
         expect(oversized(sourceFiles(SOURCE), (file) => readFileSync(file, 'utf8'))).toEqual([]);
     });
 
@@ -70,12 +62,5 @@ describe('file size', () => {
                 read
             )
         ).toEqual([]);
-    });
-
-    it('lists only files still over the limit among the unsplit ones', () => {
-        const shorter = Object.keys(NOT_YET_SPLIT).filter(
-            (file) => lineCount(readFileSync(path.join(root, file), 'utf8')) <= MAX_LINES
-        );
-        expect(shorter).toEqual([]);
     });
 });
