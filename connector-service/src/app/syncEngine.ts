@@ -50,7 +50,13 @@ import type {
     StorePort
 } from '../ports/store.ts';
 import { canonicalValues, contractPatch } from './clmFields.ts';
-import { clmWriteWindow, overwrittenClmEdits, rememberClmWrite, type ClmWriteWindow } from '../domain/index.ts';
+import {
+    clmWriteWindow,
+    overwrittenClmEdits,
+    rememberClmWrite,
+    withoutSupersededFields,
+    type ClmWriteWindow
+} from '../domain/index.ts';
 import { dealCurrency, dealSigner, dealValue, readDeal } from './dealParties.ts';
 import { asJson, InboxPayload, objectOfPayload, OutboxPayload, parsePayload } from './payloads.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retryPolicy.ts';
@@ -1058,6 +1064,7 @@ export class SyncEngine {
             }
         }
         if (parsed.length === 0) return;
+        await this.withoutSuperseded(parsed);
         const landed = await this.alreadyApplied(parsed);
         for (const entry of parsed.filter((candidate) => landed.has(candidate.item.id))) {
             await this.completeSalesforceWrite(entry.item, entry.payload, entry.payload.id ?? null);
@@ -1090,6 +1097,28 @@ export class SyncEngine {
                     result?.error ?? new ConnectorError('SF.NO_RESULT', 'no result for the write', { ref: item.id })
                 );
             }
+        }
+    }
+
+    /** Leaves out of each record write the values its pair has since decided against (domain/supersededWrites.ts). */
+    private async withoutSuperseded(
+        parsed: { item: OutboxItem; payload: Extract<OutboxPayload, { kind: 'sf.write' }> }[]
+    ): Promise<void> {
+        for (const entry of parsed) {
+            if (!entry.payload.id) continue;
+            let fields = entry.payload.fields;
+            await this.updatePairState(entry.item.orderingKey, (state) => {
+                const result = withoutSupersededFields(
+                    state,
+                    this.options.rules,
+                    entry.payload.sfObject,
+                    entry.payload.fields,
+                    this.options.context.transform
+                );
+                fields = result.fields;
+                return result.state === state ? null : result.state;
+            });
+            entry.payload = { ...entry.payload, fields };
         }
     }
 
@@ -1239,7 +1268,10 @@ export class SyncEngine {
                     return (
                         field !== undefined &&
                         !field.conflict &&
-                        (field.pending?.clm ?? []).some((expected) => sameValue(expected, value))
+                        (field.pending?.clm ?? []).some((expected) => sameValue(expected, value)) &&
+                        // A value the pair has since decided against (the other side won) is not sent: its echo is
+                        // still expected, in case an earlier attempt landed, but it goes out no more.
+                        (!field.synced || sameValue(field.synced.value, value))
                     );
                 })
             )

@@ -8,6 +8,7 @@ export * from './rules.ts';
 export * from './defaultRules.ts';
 export * from './syncState.ts';
 export * from './overwrites.ts';
+export * from './supersededWrites.ts';
 export * from './planner.ts';
 export * from './ruleRecords.ts';
 export * from './soql.ts';

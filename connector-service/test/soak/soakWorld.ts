@@ -240,6 +240,9 @@ export class SoakWorld {
         this.webhookPort = port;
     }
 
+    /** Starts that failed and were tried again (the process exited before it was ready). */
+    restartsAfterFailedStart = 0;
+
     /** The port the CLM's webhooks go to (the first instance's, kept across its restarts). */
     webhookPort = 0;
 
@@ -258,10 +261,19 @@ export class SoakWorld {
             PORT: String(port)
         };
         if (this.store.kind === 'postgres') env.CLM_DATABASE_URL = this.store.url;
-        const process_ = new ConnectorProcess(name, env, path.join(this.dir, `${name}.log`));
-        this.instances.set(name, { process: process_, port });
-        await process_.ready;
-        return process_;
+        // Like a supervisor: a start that fails (the CLM unreachable under a fault burst) is tried again.
+        for (let attempt = 1; ; attempt++) {
+            const process_ = new ConnectorProcess(name, env, path.join(this.dir, `${name}.log`));
+            this.instances.set(name, { process: process_, port });
+            try {
+                await process_.ready;
+                return process_;
+            } catch (error) {
+                if (attempt >= 10) throw error;
+                this.restartsAfterFailedStart += 1;
+                await new Promise((resolve) => setTimeout(resolve, 500));
+            }
+        }
     }
 
     get kills(): number {

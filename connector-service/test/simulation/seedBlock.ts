@@ -1,0 +1,45 @@
+// One block of the CI's 1,000 simulation seeds (four files of 250 run side by side). Every finding is printed with
+// its seed (replay: `npx tsx connector-service/test/simulation/run.ts --seed N --trace`); the block fails on any
+// finding outside the holes still open, and on any lost or missed-conflict finding for the Manual and one-way rules.
+import { expect } from 'vitest';
+import { simulate } from './simulation.ts';
+
+/** Findings the simulation still makes, each a known open hole (see the lead's note on issue 22). */
+export const OPEN_HOLES: readonly { pattern: RegExp; why: string }[] = [
+    {
+        pattern: /^deal \d+ Sim_(Payment_Terms|Next_Step|Deal_Notes): /,
+        why: 'NewestWins orders a CLM edit by the contract-level version time; SalesforceWins/ClmWins still let a write planned before the decision land (retries after a lost answer)'
+    },
+    {
+        pattern: /^deal \d+ Sim_Special_Terms: salesforce took .* after it held the later /,
+        why: 'a Salesforce write retried after its answer was lost lands again after a newer edit (its echo was already seen)'
+    },
+    { pattern: /^not converged within 60 s/, why: 'follows from the holes above' }
+];
+
+export async function runSeedBlock(from: number, count: number): Promise<void> {
+    const findings: string[] = [];
+    const unexplained: string[] = [];
+    for (let seed = from; seed < from + count; seed++) {
+        const { verdict } = await simulate(seed, { steps: 60 });
+        const lines = [
+            ...verdict.lost,
+            ...verdict.duplicated,
+            ...verdict.outOfOrder,
+            ...verdict.conflictsMissed,
+            ...verdict.spuriousConflicts
+        ];
+        for (const line of lines) {
+            findings.push(`seed ${seed}: ${line}`);
+            const open = OPEN_HOLES.some((hole) => hole.pattern.test(line));
+            const manualLoss = verdict.conflictsMissed.includes(line);
+            if (!open || manualLoss) unexplained.push(`seed ${seed}: ${line}`);
+        }
+    }
+    const seeds = new Set(findings.map((line) => line.split(':')[0]));
+    console.log(
+        `simulation seeds ${from}–${from + count - 1}: ${seeds.size} with findings in open holes` +
+            (findings.length > 0 ? ` (first: ${findings[0]})` : '')
+    );
+    expect(unexplained, 'findings outside the open holes (replay with run.ts --seed N --trace)').toEqual([]);
+}
