@@ -12,7 +12,7 @@ import type {
     SalesforcePort,
     SalesforceRecord
 } from '../../src/ports/salesforce.ts';
-import type { DecodedEvent } from '../../src/app/changeEvents.ts';
+import type { DecodedEvent } from '../../src/adapters/salesforce/pubsub/changeEvents.ts';
 import type { Clock } from '../../src/clock.ts';
 
 export interface CommittedChange {

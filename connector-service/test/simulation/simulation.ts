@@ -9,7 +9,7 @@
 // The same seed replays the same run exactly: no step reads real time or unseeded randomness.
 import { MemoryClm } from '../../src/adapters/clm/memory/memoryClm.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
-import { changesFromCdcEvent, type DecodedEvent } from '../../src/app/changeEvents.ts';
+import { changesFromCdcEvent, type DecodedEvent } from '../../src/adapters/salesforce/pubsub/changeEvents.ts';
 import { ClmPoller } from '../../src/app/clmPoller.ts';
 import { asJson } from '../../src/app/payloads.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
