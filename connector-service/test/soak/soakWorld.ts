@@ -233,7 +233,8 @@ export class SoakWorld {
                 // REQUEST_LIMIT_EXCEEDED pauses work until the allocation is re-read: soon, here.
                 apiBudgetRecheckMs: 1000
             },
-            log: { level: process.env.CLM_SOAK_LOG_LEVEL ?? 'warn' }
+            // info at least: the harness knows an instance is up by its "listening" line.
+            log: { level: process.env.CLM_SOAK_LOG_LEVEL ?? 'info' }
         };
         this.configFile = path.join(this.dir, 'connector.json');
         writeFileSync(this.configFile, JSON.stringify(config, null, 2));
@@ -266,9 +267,14 @@ export class SoakWorld {
             const process_ = new ConnectorProcess(name, env, path.join(this.dir, `${name}.log`));
             this.instances.set(name, { process: process_, port });
             try {
-                await process_.ready;
+                let timer: NodeJS.Timeout | undefined;
+                const late = new Promise<never>((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(`${name} not listening after 90 s`)), 90_000);
+                });
+                await Promise.race([process_.ready, late]).finally(() => clearTimeout(timer));
                 return process_;
             } catch (error) {
+                await process_.kill('SIGKILL');
                 if (attempt >= 10) throw error;
                 this.restartsAfterFailedStart += 1;
                 await new Promise((resolve) => setTimeout(resolve, 500));
