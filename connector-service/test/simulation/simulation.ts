@@ -583,7 +583,7 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
             );
         if (!busy && history.converged(deals.map((deal) => deal.index))) {
             convergedAt ??= clock.now();
-            if (round > 10 && clock.now() - convergedAt > 5_000) break;
+            if (round > 4 && clock.now() - convergedAt > 2_000) break;
         } else convergedAt = null;
         clock.advance(500);
     }
