@@ -54,7 +54,8 @@ export function isOrgRequest(payload: InboxPayload): payload is OrgRequest {
 
 /** The states from which the connector makes its move to `to`: what a request for that move assumes. */
 function statesBefore<S extends string>(machine: StateMachine<S>, to: S): readonly S[] {
-    return machine.moves.find((move) => move.by === 'connector' && move.to === to)?.from ?? [];
+    // Every state the connector moves the record on from to `to` (a move from nothing creates it: not a request's).
+    return machine.moves.filter((move) => move.by === 'connector' && move.to === to).flatMap((move) => move.from ?? []);
 }
 
 /**
