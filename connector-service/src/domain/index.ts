@@ -16,3 +16,4 @@ export * from './soql.ts';
 export * from './audit.ts';
 export * from './orgContract.ts';
 export * from './backfillPlan.ts';
+export * from './orgMessages.ts';
