@@ -29,10 +29,22 @@ export const OPEN_HOLES: readonly { pattern: RegExp; why: string }[] = [
     { pattern: /^not converged within 60 s/, why: 'follows from the holes above' }
 ];
 
+/**
+ * Seeds that still find a silent loss on a Manual field, left out of the blocks and pinned by knownLosses.test.ts
+ * (which fails once they no longer reproduce, so the fix removes them from here).
+ */
+export const KNOWN_LOSSES: ReadonlyMap<number, string> = new Map([
+    [
+        788,
+        "a Salesforce write retried after a crash lands over a person's later edit of a Manual field without a conflict (the outbox re-checks only the current record, not whether the pair still expects the write)"
+    ]
+]);
+
 export async function runSeedBlock(from: number, count: number): Promise<void> {
     const findings: string[] = [];
     const unexplained: string[] = [];
     for (let seed = from; seed < from + count; seed++) {
+        if (KNOWN_LOSSES.has(seed)) continue;
         const { verdict } = await simulate(seed, { steps: 60 });
         const lines = [
             ...verdict.lost,

@@ -2,6 +2,6 @@
 import { it } from 'vitest';
 import { runSeedBlock } from './seedBlock.ts';
 
-it('seeds 751–1000: nothing outside the open holes', { timeout: 1_500_000 }, async () => {
+it('seeds 751–1000: nothing outside the open holes', { timeout: 600_000 }, async () => {
     await runSeedBlock(751, 250);
 });
