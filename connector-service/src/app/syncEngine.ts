@@ -4,6 +4,7 @@
  * outbox — Salesforce writes batched into Composite calls, CLM writes through the port — with retries, backoff
  * and quarantine. Ingest (Pub/Sub, webhooks, polling) only appends to the inbox; see docs/architecture.md.
  */
+import { currentContractId } from './currentContract.ts';
 import { randomUUID } from 'node:crypto';
 import {
     ConnectorError,
@@ -587,7 +588,7 @@ export class SyncEngine {
         const existing = opportunityId ? await this.store.findPair(this.orgId, { salesforceId: opportunityId }) : null;
         if (existing?.clm.length && problems.length === 0) {
             // Already linked: a resend refreshes from the CLM.
-            const contractId = existing.clm.at(-1)!.id;
+            const contractId = currentContractId(existing)!;
             await this.store.appendInbox(this.orgId, [
                 {
                     source: 'connector:resync',
@@ -733,7 +734,7 @@ export class SyncEngine {
         const opportunityId = typeof quote?.SBQQ__Opportunity2__c === 'string' ? quote.SBQQ__Opportunity2__c : null;
         if (!quote || quote.SBQQ__Primary__c !== true || !opportunityId) return done();
         const pair = await this.store.findPair(this.orgId, { salesforceId: opportunityId });
-        const contractId = pair?.clm.at(-1)?.id;
+        const contractId = pair ? currentContractId(pair) : undefined;
         if (!pair || !contractId) return done();
         await this.store.commitPlan({
             orgId: this.orgId,
@@ -790,14 +791,17 @@ export class SyncEngine {
             );
             if (quotes.length === 0) return [];
             const lines = await this.options.salesforce.query(
-                select(['Id', 'SBQQ__Product__c', 'SBQQ__Quantity__c', 'SBQQ__NetPrice__c'], 'SBQQ__QuoteLine__c', {
-                    where: where.eq('SBQQ__Quote__c', String(quotes[0]!.Id))
-                })
+                select(
+                    ['Id', 'SBQQ__Product__c', 'SBQQ__ProductName__c', 'SBQQ__Quantity__c', 'SBQQ__NetPrice__c'],
+                    'SBQQ__QuoteLine__c',
+                    { where: where.eq('SBQQ__Quote__c', String(quotes[0]!.Id)) }
+                )
             );
             return lines.map((line) => ({
                 key: String(line.Id),
                 sfQuoteLineId: String(line.Id),
-                product: String(line.SBQQ__Product__c ?? ''),
+                // The product's name, as people read it in the CLM (its id when the name is not readable).
+                product: String(line.SBQQ__ProductName__c ?? line.SBQQ__Product__c ?? ''),
                 quantity: String(line.SBQQ__Quantity__c ?? 0),
                 ...(typeof line.SBQQ__NetPrice__c === 'number' && currency
                     ? { unitPrice: { amount: String(line.SBQQ__NetPrice__c), currency } }
@@ -912,7 +916,7 @@ export class SyncEngine {
             );
         outbox.push(...this.provenance(item, pair, plan));
         if (plan.writes.clm) {
-            const contractId = pair.clm.at(-1)?.id;
+            const contractId = currentContractId(pair);
             if (contractId) {
                 outbox.push(
                     this.outbox(

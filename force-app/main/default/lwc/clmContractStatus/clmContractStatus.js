@@ -5,6 +5,9 @@ import { SYNC_RESULT } from 'c/clmContract';
 
 /** The connector's status event; every change it applies or every lifecycle move is announced here. */
 export const STATUS_CHANNEL = '/event/Clm_Sync_Status__e';
+/** The rep's request to the connector: the card says "Sending…" the moment one about this record is published. */
+export const REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
+const SENDING_ACTIONS = ['Send', 'Resync'];
 
 /** The lifecycle path a contract normally walks; other stages are shown as a badge beside it. */
 export const LIFECYCLE_PATH = [
@@ -36,8 +39,13 @@ const HEALTH = {
     NotLinked: { label: 'Not sent to the CLM', className: 'slds-badge' },
     Healthy: { label: 'In sync', className: 'slds-badge slds-theme_success' },
     Pending: { label: 'Sync pending', className: 'slds-badge slds-theme_info' },
+    Sending: { label: 'Sending…', className: 'slds-badge slds-theme_info' },
     Attention: { label: 'Needs review', className: 'slds-badge slds-theme_warning' },
     Failing: { label: 'Sync failing', className: 'slds-badge slds-theme_error' }
+};
+const AUTOMATION_LABELS = {
+    CloseWon: 'Moved to Closed Won on signature.',
+    Renewal: 'Renewal opportunity created:'
 };
 const FIELD_LABELS = {
     CLM_Lifecycle__c: 'Lifecycle',
@@ -49,6 +57,7 @@ const FIELD_LABELS = {
     CLM_Auto_Renew__c: 'Auto-renew',
     CLM_Renewal_Term_Months__c: 'Renewal term',
     StartDate: 'Start date',
+    ContractTerm: 'Term',
     EndDate: 'End date',
     StageName: 'Stage',
     SpecialTerms: 'Special terms'
@@ -71,7 +80,9 @@ export default class ClmContractStatus extends LightningElement {
     liveProblem;
     lastEventAt;
     lastEventMessage;
-    subscription;
+    subscriptions = [];
+    /** A Send or Resync about this record is on its way and the connector has not answered yet. */
+    sending = false;
     removed = false;
 
     connectedCallback() {
@@ -82,10 +93,8 @@ export default class ClmContractStatus extends LightningElement {
 
     disconnectedCallback() {
         this.removed = true;
-        if (this.subscription) {
-            unsubscribe(this.subscription);
-            this.subscription = undefined;
-        }
+        this.subscriptions.forEach((subscription) => unsubscribe(subscription));
+        this.subscriptions = [];
     }
 
     async load() {
@@ -111,12 +120,15 @@ export default class ClmContractStatus extends LightningElement {
                 this.liveState = 'unavailable';
                 this.liveProblem = (error && (error.error || error.message)) || 'The streaming connection failed.';
             });
-            const subscription = await subscribe(STATUS_CHANNEL, -1, (message) => this.handleStatusEvent(message));
+            const subscriptions = await Promise.all([
+                subscribe(STATUS_CHANNEL, -1, (message) => this.handleStatusEvent(message)),
+                subscribe(REQUEST_CHANNEL, -1, (message) => this.handleRequestEvent(message))
+            ]);
             if (this.removed) {
-                unsubscribe(subscription);
+                subscriptions.forEach((subscription) => unsubscribe(subscription));
                 return;
             }
-            this.subscription = subscription;
+            this.subscriptions = subscriptions;
             this.liveState = 'live';
         } catch (error) {
             this.liveState = 'unavailable';
@@ -124,10 +136,18 @@ export default class ClmContractStatus extends LightningElement {
         }
     }
 
+    /** A send or resync of this record was published: say so at once, until the connector answers. */
+    handleRequestEvent(message) {
+        const payload = message && message.data && message.data.payload;
+        if (!payload || !this.isAboutThisRecord(payload.Record_Id__c)) return;
+        if (SENDING_ACTIONS.includes(payload.Action__c)) this.sending = true;
+    }
+
     /** Applies an event about this record (or its Contract) at once, then reloads the details. */
     handleStatusEvent(message) {
         const payload = message && message.data && message.data.payload;
         if (!payload || !this.isAboutThisRecord(payload.Record_Id__c)) return;
+        this.sending = false;
         const current = this.status || {};
         this.status = {
             ...current,
@@ -147,7 +167,10 @@ export default class ClmContractStatus extends LightningElement {
 
     isAboutThisRecord(recordId) {
         if (!recordId) return false;
-        const ids = [this.recordId, this.status && this.status.contractId].filter(Boolean).map((id) => id.slice(0, 15));
+        // On a quote's page the status is its deal's: events about the deal, its Contract or the quote all count.
+        const ids = [this.recordId, this.status && this.status.recordId, this.status && this.status.contractId]
+            .filter(Boolean)
+            .map((id) => id.slice(0, 15));
         return ids.includes(String(recordId).slice(0, 15));
     }
 
@@ -158,7 +181,11 @@ export default class ClmContractStatus extends LightningElement {
         return Boolean(this.status && (this.status.clmContractId || this.status.lastSyncResult));
     }
     get notLinked() {
-        return !this.loading && !this.error && !this.isLinked;
+        return !this.loading && !this.error && !this.isLinked && !this.sending;
+    }
+    /** Sent for the first time: nothing to show yet but that it is on its way. */
+    get sendingFirstTime() {
+        return !this.loading && !this.error && !this.isLinked && this.sending;
     }
     get showDetails() {
         return !this.loading && !this.error && this.isLinked;
@@ -196,6 +223,7 @@ export default class ClmContractStatus extends LightningElement {
         return Boolean(this.signature.problem);
     }
     get health() {
+        if (this.sending) return HEALTH.Sending;
         return HEALTH[(this.status && this.status.health) || 'NotLinked'] || HEALTH.NotLinked;
     }
     get healthLabel() {
@@ -214,6 +242,29 @@ export default class ClmContractStatus extends LightningElement {
     }
     get hasProvenance() {
         return this.provenance.length > 0;
+    }
+    get quoteLines() {
+        return ((this.status && this.status.quoteLines) || []).map((line, index) => ({
+            ...line,
+            key: `line-${index}`
+        }));
+    }
+    get hasQuoteLines() {
+        return this.quoteLines.length > 0;
+    }
+    get automations() {
+        return ((this.status && this.status.automations) || []).map((run, index) => ({
+            key: `${run.automation}:${run.resultId || index}`,
+            label: AUTOMATION_LABELS[run.automation] || run.automation,
+            resultName: run.resultName,
+            url:
+                run.automation === 'Renewal' && run.resultId && run.resultName
+                    ? `/lightning/r/Opportunity/${run.resultId}/view`
+                    : undefined
+        }));
+    }
+    get hasAutomations() {
+        return this.automations.length > 0;
     }
     get conflicts() {
         return ((this.status && this.status.openConflicts) || []).map((conflict) => ({
