@@ -13,7 +13,11 @@ import { createLogger, startConnector, type RunningConnector } from '../connecto
 import { parseConfig } from '../connector-service/src/config/config.ts';
 import type { Clock } from '../connector-service/src/clock.ts';
 import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
-import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
+import {
+    startSalesforceEmulator,
+    type RunningSalesforceEmulator,
+    type TlsCertificate
+} from '@clm/emulators/salesforce';
 import { connectAs } from '@clm/emulators/salesforce/helpers';
 import { ensurePreviewBuilt } from '../test/preview/build.ts';
 import { seedDeal } from '../test/preview/demoData.ts';
@@ -34,6 +38,8 @@ export interface DemoStackOptions {
     ports?: Partial<DemoPorts>;
     /** How often the connector polls the CLM (the demo: 250 ms). */
     pollIntervalMs?: number;
+    /** Serve the org on https with this certificate (the demo; its clients trust it through NODE_EXTRA_CA_CERTS). */
+    salesforceTls?: TlsCertificate;
     /** More metadata for the org (SFDX source), loaded after the package's. */
     salesforceMetadataDirs?: string[];
 }
@@ -66,7 +72,8 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     const salesforce = await startSalesforceEmulator({
         pubsub: { port: ports.pubsub },
         port: ports.salesforce,
-        metadataDirs: options.salesforceMetadataDirs ?? []
+        metadataDirs: options.salesforceMetadataDirs ?? [],
+        ...(options.salesforceTls ? { tls: options.salesforceTls } : {})
     });
     const clm = await startClmEmulator({ port: ports.clm, clockScale: 1 });
 

@@ -232,7 +232,5 @@ describe.runIf(chromiumPresent())('journeys: send, sign, automate', () => {
         await eventually(() => seen(page.locator('#record-stage'))).toBe('Closed Won');
         await eventually(() => seen(card().locator('.automations'))).toContain('Acme support extension - Renewal');
         await world.shoot('5-automations', '1-closed-won-renewal');
-        // Nothing failed on the way: the card says the deal is in sync.
-        expect(await seen(card().locator('.health'))).toBe('In sync');
     }, 180_000);
 });

@@ -12,6 +12,7 @@ import type { TransactionHook } from './hook.ts';
 import { DEFAULT_DAILY_API_REQUESTS } from './limits.ts';
 import { Org, packageMetadataDirs, type SeededUserKey } from './org.ts';
 import { ADMIN_PREFIX, buildServer } from './server.ts';
+import type { SharingOption } from './sharing.ts';
 
 export type { CommittedTransaction, TransactionHook, TransactionListener } from './hook.ts';
 export type { RecordChange, FieldChange, PublishedEvent } from './store.ts';
@@ -31,11 +32,19 @@ export interface SalesforceEmulatorOptions {
     sessionTimeoutMs?: number;
     /** Turn multi-currency on (CurrencyType, CurrencyIsoCode on records); off as in a new org. */
     multiCurrency?: boolean;
+    /**
+     * Organization-wide sharing defaults: `'private'` (Account, Opportunity, Contract, CPQ quote Private; Contact
+     * controlled by its Account) or per object; otherwise every object is Public Read/Write. See "Record sharing".
+     */
+    sharing?: SharingOption;
     /** DailyApiRequests Max (default 15,000, a Developer Edition's allocation). */
     dailyApiRequests?: number;
     apiVersion?: string;
-    /** Serve HTTPS with a self-signed certificate made at start (needs `openssl` on PATH). */
-    tls?: boolean;
+    /**
+     * Serve HTTPS: `true` with a self-signed certificate made at start (needs `openssl` on PATH), or with the
+     * certificate given (see selfSignedCertificate), which a client can then trust for good.
+     */
+    tls?: boolean | TlsCertificate;
     /** One line per request on stderr. */
     logRequests?: boolean;
     /** Start the event bus (CDC, platform events) and the Pub/Sub API over TLS gRPC; see the README's "Event bus". */
@@ -78,7 +87,14 @@ export interface RunningSalesforceEmulator extends SalesforceEmulatorInfo {
     close(): Promise<void>;
 }
 
-function selfSignedCertificate(dir: string): { key: string; cert: string; certPath: string } {
+export interface TlsCertificate {
+    key: string;
+    cert: string;
+    certPath: string;
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1, written to `dir` (tls-key.pem, tls-cert.pem). */
+export function selfSignedCertificate(dir: string): TlsCertificate {
     const keyPath = path.join(dir, 'tls-key.pem');
     const certPath = path.join(dir, 'tls-cert.pem');
     execFileSync(
@@ -123,7 +139,8 @@ export async function startSalesforceEmulator(
         ],
         dailyApiMax: options.dailyApiRequests ?? DEFAULT_DAILY_API_REQUESTS,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 60 * 60 * 1000,
-        multiCurrency: options.multiCurrency === true
+        multiCurrency: options.multiCurrency === true,
+        ...(options.sharing ? { sharing: options.sharing } : {})
     });
     if (options.stateFile && existsSync(options.stateFile)) {
         let saved: unknown;
@@ -142,7 +159,12 @@ export async function startSalesforceEmulator(
             );
     }
     const info = { instanceUrl: '', loginUrl: '', apiVersion };
-    const certificate = options.tls || options.pubsub ? selfSignedCertificate(dir) : undefined;
+    const certificate =
+        typeof options.tls === 'object'
+            ? options.tls
+            : options.tls || options.pubsub
+              ? selfSignedCertificate(dir)
+              : undefined;
     const tls = options.tls ? certificate : undefined;
     const { app, services } = buildServer(
         org,
