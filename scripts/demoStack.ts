@@ -38,6 +38,8 @@ export interface DemoStackOptions {
     ports?: Partial<DemoPorts>;
     /** How often the connector polls the CLM (the demo: 250 ms). */
     pollIntervalMs?: number;
+    /** The connector's retry schedule (its defaults: 8 attempts, 1 s doubling). */
+    retry?: { maxAttempts: number; baseDelayMs: number };
     /** Serve the org on https with this certificate (the demo; its clients trust it through NODE_EXTRA_CA_CERTS). */
     salesforceTls?: TlsCertificate;
     /** More metadata for the org (SFDX source), loaded after the package's. */
@@ -110,7 +112,12 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
         store: { kind: 'sqlite', file: path.join(options.dir, 'store.db') },
         http: { port: ports.connector },
         admin: { token: adminToken },
-        sync: { pollIntervalMs: options.pollIntervalMs ?? 250 }
+        sync: {
+            pollIntervalMs: options.pollIntervalMs ?? 250,
+            ...(options.retry
+                ? { maxAttempts: options.retry.maxAttempts, retryBaseDelayMs: options.retry.baseDelayMs }
+                : {})
+        }
     });
     const logFile = path.join(options.dir, 'connector.log');
     const connector = await startConnector(

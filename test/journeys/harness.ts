@@ -48,11 +48,18 @@ export interface JourneyWorld {
     stop(): Promise<void>;
 }
 
-export async function startJourneys(name: string): Promise<JourneyWorld> {
+export async function startJourneys(
+    name: string,
+    options: { retry?: { maxAttempts: number; baseDelayMs: number } } = {}
+): Promise<JourneyWorld> {
     const dir = path.join(repoRoot, '.tmp', 'journeys', `stack-${name}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const stack = await startDemoStack({ dir, salesforceMetadataDirs: [path.join(import.meta.dirname, 'org')] });
+    const stack = await startDemoStack({
+        dir,
+        salesforceMetadataDirs: [path.join(import.meta.dirname, 'org')],
+        ...(options.retry ? { retry: options.retry } : {})
+    });
     // The rep works with CPQ quotes, as reps in a CPQ org do (the CPQ package's user permission set).
     const assigned = await fetch(`${stack.salesforce.adminUrl}/assignments`, {
         method: 'POST',

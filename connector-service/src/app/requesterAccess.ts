@@ -54,7 +54,8 @@ export function isOrgRequest(payload: InboxPayload): payload is OrgRequest {
 
 /** The states from which the connector makes its move to `to`: what a request for that move assumes. */
 function statesBefore<S extends string>(machine: StateMachine<S>, to: S): readonly S[] {
-    return machine.moves.find((move) => move.by === 'connector' && move.to === to)?.from ?? [];
+    // Every move the connector makes into `to` counts (a record may also be created in it: `from: null`).
+    return machine.moves.filter((move) => move.by === 'connector' && move.to === to).flatMap((move) => move.from ?? []);
 }
 
 /**
