@@ -97,9 +97,19 @@ export default class ClmContractStatus extends LightningElement {
         this.subscriptions = [];
     }
 
-    async load() {
+    /**
+     * Loads the status; `announced` holds what a status event just said, kept where the reload does not have it yet
+     * (an event may be delivered before the write it announces is visible to a query).
+     */
+    async load(announced = {}) {
         try {
-            this.status = await getStatus({ recordId: this.recordId });
+            const loaded = await getStatus({ recordId: this.recordId });
+            this.status = loaded && {
+                ...loaded,
+                clmContractId: announced.clmContractId || loaded.clmContractId,
+                lifecycle: announced.lifecycle || loaded.lifecycle,
+                signatureStatus: announced.signatureStatus || loaded.signatureStatus
+            };
             this.error = undefined;
         } catch (error) {
             this.error = error;
@@ -162,7 +172,17 @@ export default class ClmContractStatus extends LightningElement {
         };
         this.lastEventAt = payload.Occurred_At__c || new Date().toISOString();
         this.lastEventMessage = payload.Message__c;
-        this.load();
+        const announced = {
+            clmContractId: payload.Clm_Contract_Id__c,
+            lifecycle: payload.Lifecycle__c,
+            signatureStatus: payload.Signature_Status__c
+        };
+        this.load(announced);
+        // The connector announces a change in the same call as its writes: read once more for what they bring.
+        // eslint-disable-next-line @lwc/lwc/no-async-operation
+        setTimeout(() => {
+            if (!this.removed) this.load(announced);
+        }, 2000);
     }
 
     isAboutThisRecord(recordId) {
