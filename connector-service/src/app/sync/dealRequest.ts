@@ -12,6 +12,7 @@ import { dealCurrency, dealSigner, dealValue, readDeal } from '../dealParties.ts
 import { asJson, type InboxPayload } from '../payloads.ts';
 import type { EngineContext } from './engineContext.ts';
 import { quoteLines } from './quoteLines.ts';
+import { currentContractId } from '../currentContract.ts';
 
 export class DealRequest {
     constructor(private readonly ctx: EngineContext) {}
@@ -44,7 +45,7 @@ export class DealRequest {
         const existing = opportunityId ? await ctx.store.findPair(ctx.orgId, { salesforceId: opportunityId }) : null;
         if (existing?.clm.length && problems.length === 0) {
             // Already linked: a resend refreshes from the CLM.
-            const contractId = existing.clm.at(-1)!.id;
+            const contractId = currentContractId(existing)!;
             await ctx.store.appendInbox(ctx.orgId, [
                 {
                     source: 'connector:resync',
