@@ -62,6 +62,8 @@ export interface ConnectorServiceOptions {
     clock?: Clock;
     /** The registry /metrics serves, for metrics the composition root registers too (a new one if not given). */
     metrics?: Registry;
+    /** Queues the connector's status record when due (app/connectorStatusReporter.ts): each round, before the work. */
+    statusReport?: () => Promise<unknown>;
     /** Whether the CLM answers (app/clmReachability.ts); /readyz is 503 CLM_UNREACHABLE while it does not. */
     clmReachability?: () => ClmReachabilityState;
 }
@@ -508,6 +510,8 @@ export class ConnectorService {
         while (this.running) {
             let moved = 0;
             try {
+                // Its write joins the round's other Salesforce writes in one Composite call.
+                await this.options.statusReport?.();
                 const inbox = await this.options.engine.processInbox();
                 const outbox = await this.options.engine.dispatchOutbox();
                 this.processed.inc({ queue: 'inbox' }, inbox);
