@@ -12,6 +12,7 @@ import {
     changeEventObjects,
     INTEGRATION_PERMISSION_SET,
     integrationFieldAccess,
+    modifyAllObjects,
     readFieldRules,
     renderIntegrationPermissionSet
 } from './integrationPermissionSet.ts';
@@ -123,12 +124,20 @@ describe('permission sets', () => {
         });
     });
 
-    it.each(SETS)('%s grants no delete or modify all', (name) => {
-        const broad = (load(name).objectPermissions ?? []).filter(
-            (entry) => entry.allowDelete === 'true' || entry.modifyAllRecords === 'true'
-        );
-        expect(broad).toEqual([]);
-    });
+    it.each(SETS)(
+        '%s grants delete only with Modify All, and Modify All only to the integration user on what it edits',
+        (name) => {
+            const broad = (load(name).objectPermissions ?? []).filter(
+                (entry) => entry.allowDelete === 'true' || entry.modifyAllRecords === 'true'
+            );
+            // Under a Private sharing model the connector edits deals and contracts the reps own: Modify All Records
+            // (Salesforce ties Delete to it). People's sets never get either.
+            const expected = name === 'Clm_Connector_Integration' ? modifyAllObjects(readFieldRules()) : [];
+            expect(broad.map((entry) => entry.object).sort()).toEqual(expected);
+            expect(broad.every((entry) => entry.modifyAllRecords === 'true')).toBe(true);
+            if (name === 'Clm_Connector_Integration') expect(expected).toEqual(['Contract', 'Opportunity']);
+        }
+    );
 
     it('View All Records: only the integration user, only on the objects whose change events it hears', () => {
         const viewAll = (name: string) =>
@@ -138,6 +147,7 @@ describe('permission sets', () => {
                 .sort();
         // A change event subscription needs View All on its object (Change Data Capture ignores sharing).
         expect(viewAll('Clm_Connector_Integration')).toEqual(changeEventObjects(readFieldRules()));
+        // Modify All implies View All; the objects it hears include every object it edits.
         expect(viewAll('Clm_Connector_Integration')).toEqual(['Account', 'Contact', 'Contract', 'Opportunity']);
         for (const name of SETS.filter((set) => set !== 'Clm_Connector_Integration'))
             expect(viewAll(name), name).toEqual([]);

@@ -17,6 +17,14 @@ const SENDABLE = Object.keys(SENDABLE_OBJECTS) as [SendableObject, ...SendableOb
 
 const JsonRecord = z.record(z.string(), z.unknown());
 
+/** Who asked (the event's CreatedById), which request, and the record it is about: a refusal answers with them. */
+const ORG_REQUEST = {
+    requestedBy: z.string().optional(),
+    requestId: z.string().optional(),
+    recordId: z.string().optional(),
+    objectApiName: z.string().optional()
+};
+
 export const InboxPayload = z.discriminatedUnion('kind', [
     /** A Salesforce record change (CDC, or the SystemModstamp reconcile). */
     /** `pairId` is set when an Account or Contact change was fanned out to the deals it belongs to. */
@@ -29,6 +37,7 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         opportunityId: z.string().min(15).optional(),
         objectApiName: z.enum(SENDABLE).default('Opportunity'),
         requestId: z.string().min(1),
+        /** The event's CreatedById (set by Salesforce from the publishing session): whose access is checked. */
         requestedBy: z.string().optional()
     }),
     /** The CLM says a contract changed (a verified webhook, the change feed, or our own create). */
@@ -45,7 +54,8 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         pairId: z.string().min(1),
         rule: z.string().min(1),
         conflictKey: z.string().optional(),
-        resolution: z.union([z.object({ take: z.enum(['salesforce', 'clm']) }), z.object({ value: z.unknown() })])
+        resolution: z.union([z.object({ take: z.enum(['salesforce', 'clm']) }), z.object({ value: z.unknown() })]),
+        ...ORG_REQUEST
     }),
     /** An audit found these rules differing on the pair (sf clm audit --repair): both sides as it read them. */
     z.object({
@@ -61,7 +71,8 @@ export const InboxPayload = z.discriminatedUnion('kind', [
         kind: z.literal('sf.retryRequest'),
         errorKey: z.string().min(1),
         queue: z.enum(['inbox', 'outbox']),
-        id: z.number().int().positive()
+        id: z.number().int().positive(),
+        ...ORG_REQUEST
     })
 ]);
 export type InboxPayload = z.infer<typeof InboxPayload>;

@@ -17,6 +17,7 @@ import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
 import type { StorePort } from '../ports/store.ts';
 import type { Clock } from '../clock.ts';
+import type { Log } from '../ports/logger.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
 import { EngineContext } from './sync/engineContext.ts';
 import { Failures } from './sync/failures.ts';
@@ -45,7 +46,7 @@ export interface SyncEngineOptions {
     sendFields?: readonly SendField[];
     /** Link to a contract in the CLM's UI, stored on the Opportunity and Contract. */
     contractUrl?: (contract: ClmContract) => string | null;
-    log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    log?: Log;
     /**
      * Stop taking work while the org's daily API usage is at or above this share of its allocation, so the
      * connector never spends the org's last calls; the figure is re-read every `recheckMs` while paused.

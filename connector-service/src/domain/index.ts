@@ -14,3 +14,4 @@ export * from './soql.ts';
 export * from './audit.ts';
 export * from './orgContract.ts';
 export * from './connectorStatus.ts';
+export * from './backfillPlan.ts';

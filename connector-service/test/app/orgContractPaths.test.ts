@@ -26,7 +26,7 @@ import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
-import { payloadFromSyncRequest } from '../../src/app/changeEvents.ts';
+import { payloadFromSyncRequest } from '../../src/adapters/salesforce/pubsub/changeEvents.ts';
 import { asJson } from '../../src/app/payloads.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import type { Clock } from '../../src/clock.ts';
@@ -81,7 +81,11 @@ async function deal(name: string): Promise<string> {
 /** What the org publishes for a request, as the ingest stores it. */
 async function orgRequests(request: SyncRequest) {
     replayId += 1;
-    const payload = payloadFromSyncRequest({ replayId, payload: syncRequestFields(request) });
+    // CreatedById is the platform's: the admin published it (ClmSyncRequestService runs as the person who asked).
+    const payload = payloadFromSyncRequest({
+        replayId,
+        payload: { ...syncRequestFields(request), CreatedById: emu.userId }
+    });
     expect(payload).not.toBeNull();
     await store.appendInbox(ORG, [
         {

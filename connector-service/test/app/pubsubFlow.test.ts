@@ -3,7 +3,7 @@
  * event creates the contract; an Account edit reaches the CLM through CDC; the connector's own writes come back as
  * change events marked with its client id and write nothing; a restart resumes from the stored replay id.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,8 @@ import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSal
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
-import { connectAs, settle as settleAll } from './pubsubWorld.ts';
-import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
+import { closeWorld, connectAs, settle as settleAll } from './pubsubWorld.ts';
+import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 const CHANNELS = [
@@ -100,13 +100,7 @@ beforeAll(async () => {
     opportunityId = opportunity!.id!;
 });
 
-afterAll(async () => {
-    emu?.eventBus?.closeAll();
-    ingest?.close();
-    await store?.close();
-    await emu?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeWorld({ emu, ingest, store, dir }));
 
 describe('the connector hears Salesforce over the Pub/Sub API', () => {
     it('creates the contract when a rep publishes a sync request', async () => {

@@ -2,11 +2,11 @@
  * What the Pub/Sub suites share: a Salesforce connection as a given user and client id, and waiting until the
  * bus, the ingest and the engine have nothing left in flight.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import type { SyncEngine } from '../../src/app/syncEngine.ts';
-import type { PubSubIngest } from '../../src/app/pubsubIngest.ts';
+import type { PubSubIngest } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import type { RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 /** `clientId` is what writes through this connection say they are: people's edits must not claim to be the connector. */
@@ -34,4 +34,18 @@ export async function settle(orgId: string, ingest: PubSubIngest, engine: SyncEn
         )
             return;
     }
+}
+
+/** Stops what a Pub/Sub suite started, whatever of it started: the bus, the ingest, the store, the org, the folder. */
+export async function closeWorld(world: {
+    emu?: RunningSalesforceEmulator;
+    ingest?: PubSubIngest;
+    store?: StorePort;
+    dir?: string;
+}): Promise<void> {
+    world.emu?.eventBus?.closeAll();
+    world.ingest?.close();
+    await world.store?.close();
+    await world.emu?.close();
+    if (world.dir) rmSync(world.dir, { recursive: true, force: true });
 }

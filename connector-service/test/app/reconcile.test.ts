@@ -6,7 +6,7 @@
  * The reconcile margin is 0 and the watermark is stored with every event here, so "exactly the changed records"
  * can be asserted; the defaults (5 minutes, once a minute) only make a reconcile read more, never less.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,8 @@ import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSal
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { InboxItem, StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
-import { connectAs, settle as settleAll } from './pubsubWorld.ts';
-import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
+import { closeWorld, connectAs, settle as settleAll } from './pubsubWorld.ts';
+import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import { modifiedSinceQuery, objectOfChannel, RECONCILE_LOG_CODE } from '../../src/app/reconcile.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
@@ -195,13 +195,7 @@ beforeAll(async () => {
     await stageBecomes('Proposal/Price Quote');
 });
 
-afterAll(async () => {
-    emu?.eventBus?.closeAll();
-    ingest?.close();
-    await store?.close();
-    await emu?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeWorld({ emu, ingest, store, dir }));
 
 describe('the reconcile query', () => {
     it('names the object of a CDC channel and reads everything modified after the watermark, oldest first', () => {

@@ -1,8 +1,10 @@
 /**
  * Hearing the org takes what Salesforce requires of a change event subscriber: View All Records on the object (Change
- * Data Capture ignores sharing). Against the Salesforce emulator with the shipped permission sets: the integration
- * user's subscription works; with View All removed from its permission set the real Pub/Sub client is refused as the
- * Pub/Sub API refuses it, and the connector's start-time pre-flight fails closed naming the permission.
+ * Data Capture ignores sharing). Against a Private-sharing emulated org with the shipped permission sets, a rep's deal
+ * (the rep owns it): the integration user's subscription hears it, the connector reads it and writes to it; with View
+ * All (and the Modify All that needs it) removed from its permission set the real Pub/Sub client is refused as the
+ * Pub/Sub API refuses it, the deal is out of the connector's sight, and the start-time pre-flight fails closed naming
+ * the permission.
  */
 import { readFileSync } from 'node:fs';
 import type jsforce from 'jsforce';
@@ -10,16 +12,14 @@ import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import { missingSubscriptionPermissions, requireSubscriptionPermissions } from '../../src/app/subscriptionAccess.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 const CHANNEL = '/data/OpportunityChangeEvent';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 let emu: RunningSalesforceEmulator;
 let admin: jsforce.Connection;
+let rep: jsforce.Connection;
 let integration: JsforceSalesforce;
 let integrationToken: string;
 const clients: PubSubApiClient[] = [];
@@ -61,16 +61,26 @@ async function until(what: string, check: () => boolean): Promise<void> {
     if (!check()) throw new Error(`timed out waiting for ${what}`);
 }
 
+type Grant = { Id: string; PermissionsViewAllRecords: boolean; PermissionsModifyAllRecords: boolean };
+
 /** The integration permission set's Opportunity object permission row. */
-async function opportunityGrant(): Promise<{ Id: string; PermissionsViewAllRecords: boolean }> {
-    const result = await admin.query<{ Id: string; PermissionsViewAllRecords: boolean }>(
-        "SELECT Id, PermissionsViewAllRecords FROM ObjectPermissions WHERE Parent.Name = 'Clm_Connector_Integration' AND SobjectType = 'Opportunity'"
+async function opportunityGrant(): Promise<Grant> {
+    const result = await admin.query<Grant>(
+        "SELECT Id, PermissionsViewAllRecords, PermissionsModifyAllRecords FROM ObjectPermissions WHERE Parent.Name = 'Clm_Connector_Integration' AND SobjectType = 'Opportunity'"
     );
     return result.records[0]!;
 }
 
+/** A deal the rep creates, and so owns: under Private sharing nobody else sees it without View All. */
+async function repDeal(name: string): Promise<string> {
+    const created = await rep
+        .sobject('Opportunity')
+        .create({ Name: name, StageName: 'Prospecting', CloseDate: '2027-01-31' });
+    return created.id!;
+}
+
 beforeAll(async () => {
-    emu = await startSalesforceEmulator({ pubsub: { keepaliveMs: 5_000 } });
+    emu = await startSalesforceEmulator({ pubsub: { keepaliveMs: 5_000 }, sharing: 'private' });
     const login = (username: string) =>
         connectWithJwt({
             loginUrl: emu.loginUrl,
@@ -80,6 +90,7 @@ beforeAll(async () => {
             apiVersion: emu.apiVersion
         });
     admin = await login(emu.username);
+    rep = await login(emu.users.salesRep.username);
     const conn = await login(emu.users.integration.username);
     integrationToken = conn.accessToken!;
     integration = new JsforceSalesforce(conn, { connectorClientId: 'clm-connector', apiVersion: emu.apiVersion });
@@ -92,8 +103,11 @@ afterAll(async () => {
 });
 
 describe('change event subscriptions take View All Records, as Salesforce requires', () => {
-    it('with the shipped permission sets the integration user hears a deal change; the pre-flight passes', async () => {
-        expect((await opportunityGrant()).PermissionsViewAllRecords).toBe(true);
+    it("with the shipped permission sets the integration user hears a rep's deal, reads and writes it; the pre-flight passes", async () => {
+        expect(await opportunityGrant()).toMatchObject({
+            PermissionsViewAllRecords: true,
+            PermissionsModifyAllRecords: true
+        });
         await expect(
             requireSubscriptionPermissions(integration, emu.users.integration.id, [CHANNEL])
         ).resolves.toBeUndefined();
@@ -101,15 +115,31 @@ describe('change event subscriptions take View All Records, as Salesforce requir
         await until('the subscription', () =>
             emu.eventBus!.deliveryCounters().subscribers.some((s) => s.topic === CHANNEL && s.open)
         );
-        await admin.sobject('Opportunity').create({ Name: 'Heard', StageName: 'Prospecting', CloseDate: '2027-01-31' });
+        const dealId = await repDeal('Heard');
         await until('the change event', () => seen.events.length > 0);
         expect(seen.errors).toEqual([]);
+        expect(await integration.readByIds('Opportunity', ['Name'], [dealId])).toEqual([
+            expect.objectContaining({ Name: 'Heard' })
+        ]);
+        const [written] = await integration.write([
+            { ref: 'w', sfObject: 'Opportunity', id: dealId, fields: { CLM_Last_Sync_Result__c: 'Pending' } }
+        ]);
+        expect(written).toMatchObject({ success: true });
     });
 
     it('without View All the subscription is refused and the pre-flight names the missing permission', async () => {
+        const dealId = await repDeal('Unheard');
         const grant = await opportunityGrant();
-        await admin.sobject('ObjectPermissions').update({ Id: grant.Id, PermissionsViewAllRecords: false });
+        // Setup clears Modify All with the View All it depends on.
+        await admin
+            .sobject('ObjectPermissions')
+            .update({ Id: grant.Id, PermissionsViewAllRecords: false, PermissionsModifyAllRecords: false });
         try {
+            expect(await integration.readByIds('Opportunity', ['Name'], [dealId])).toEqual([]);
+            const [written] = await integration.write([
+                { ref: 'w', sfObject: 'Opportunity', id: dealId, fields: { CLM_Last_Sync_Result__c: 'Pending' } }
+            ]);
+            expect(written).toMatchObject({ success: false, error: { code: 'SF.INSUFFICIENT_ACCESS_OR_READONLY' } });
             expect(await missingSubscriptionPermissions(integration, emu.users.integration.id, [CHANNEL])).toEqual([
                 'View All Records on Opportunity'
             ]);
@@ -126,7 +156,9 @@ describe('change event subscriptions take View All Records, as Salesforce requir
                 'sfdc.platform.eventbus.grpc.topic.permission.denied'
             ]);
         } finally {
-            await admin.sobject('ObjectPermissions').update({ Id: grant.Id, PermissionsViewAllRecords: true });
+            await admin
+                .sobject('ObjectPermissions')
+                .update({ Id: grant.Id, PermissionsViewAllRecords: true, PermissionsModifyAllRecords: true });
         }
     });
 });

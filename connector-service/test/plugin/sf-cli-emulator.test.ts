@@ -185,6 +185,28 @@ describe.skipIf(!sfPresent)('sf clm in the sf CLI against the Salesforce emulato
         expect(schemaErrors('clm rules list', list.json.result)).toEqual([]);
     }, 120_000);
 
+    it('fails closed naming View All Records when it is taken from the integration permission set', async () => {
+        // As an admin would in Setup: View All (and the Modify All that needs it) off on Opportunity.
+        const grant = emulator.org.store
+            .rows('ObjectPermissions')
+            .find(
+                (row) =>
+                    row.SobjectType === 'Opportunity' &&
+                    emulator.org.store.get('PermissionSet', String(row.ParentId))?.Name === 'Clm_Connector_Integration'
+            )!;
+        expect(grant).toMatchObject({ PermissionsViewAllRecords: true, PermissionsModifyAllRecords: true });
+        Object.assign(grant, { PermissionsViewAllRecords: false, PermissionsModifyAllRecords: false });
+        try {
+            const run = await sfJson<RulesValidateResult>('clm rules validate', ['-o', 'emu']);
+            expect(run.exitCode).toBe(1);
+            const denied = run.json.result!.problems.filter((p) => p.code === 'PERMISSION.VIEW_ALL_RECORDS_MISSING');
+            expect(denied.length).toBeGreaterThan(0);
+            expect(denied.every((p) => p.message.includes('View All Records on Opportunity'))).toBe(true);
+        } finally {
+            Object.assign(grant, { PermissionsViewAllRecords: true, PermissionsModifyAllRecords: true });
+        }
+    }, 120_000);
+
     it('reports a hidden field, a missing restricted picklist value and a formula target, each with its rule', async () => {
         const admin = async (pathname: string, body: unknown) => {
             const response = await fetch(`${emulator.adminUrl}${pathname}`, {

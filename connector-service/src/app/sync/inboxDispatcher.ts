@@ -4,6 +4,7 @@
  */
 import type { InboxItem } from '../../ports/store.ts';
 import { InboxPayload, parsePayload } from '../payloads.ts';
+import { isOrgRequest, refusedRequest, type RequestGate } from '../requesterAccess.ts';
 import { AuditRepair } from './auditRepair.ts';
 import { ClmEventUseCase } from './clmEvent.ts';
 import { ConflictResolution } from './conflictResolution.ts';
@@ -24,7 +25,7 @@ export class InboxDispatcher {
     private readonly auditRepair: AuditRepair;
 
     constructor(
-        ctx: EngineContext,
+        private readonly ctx: EngineContext,
         private readonly failures: Failures
     ) {
         this.salesforceChange = new SalesforceChangeUseCase(ctx);
@@ -49,6 +50,10 @@ export class InboxDispatcher {
     private async handle(item: InboxItem): Promise<void> {
         try {
             const payload = parsePayload(InboxPayload, item.payload, 'inbox');
+            if (isOrgRequest(payload) && (await refusedRequest(this.requestGate(item), item, payload))) {
+                await this.failures.afterSuccess('inbox', item);
+                return;
+            }
             switch (payload.kind) {
                 case 'sf.change':
                     if (payload.change.sfObject === 'SBQQ__Quote__c')
@@ -75,5 +80,18 @@ export class InboxDispatcher {
         } catch (error) {
             await this.failures.failItem('inbox', item, error);
         }
+    }
+
+    /** What requesterAccess.ts needs to check a request's requester and answer a refusal. */
+    private requestGate(item: InboxItem): RequestGate {
+        const { orgId, salesforce, log } = this.ctx.options;
+        return {
+            orgId,
+            salesforce,
+            store: this.ctx.store,
+            now: this.ctx.now,
+            claim: this.ctx.claimOf(item),
+            ...(log ? { log } : {})
+        };
     }
 }

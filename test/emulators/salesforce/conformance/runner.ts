@@ -142,10 +142,10 @@ class Client {
     }
 }
 
-function signedJwt(emu: RunningSalesforceEmulator): string {
+function signedJwt(emu: RunningSalesforceEmulator, username = emu.username): string {
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const exp = Math.floor(emu.org.clock.peekMs() / 1000) + 150;
-    const unsigned = `${b64({ alg: 'RS256' })}.${b64({ iss: emu.jwtConsumerKey, sub: emu.username, aud: emu.loginUrl, exp })}`;
+    const unsigned = `${b64({ alg: 'RS256' })}.${b64({ iss: emu.jwtConsumerKey, sub: username, aud: emu.loginUrl, exp })}`;
     const sig = createSign('RSA-SHA256')
         .update(unsigned)
         .sign(readFileSync(emu.jwtPrivateKeyPath, 'utf8'))
@@ -407,6 +407,9 @@ export async function runConformance(dir: string, log: (line: string) => void = 
             const problems: string[] = [];
             try {
                 vars.set('signedJwt', signedJwt(emu));
+                // A session as the seeded sales rep (`{salesRepJwt}`), and their id: for record-sharing cases.
+                vars.set('salesRepJwt', signedJwt(emu, emu.users.salesRep.username));
+                vars.set('salesRepId', emu.users.salesRep.id);
                 // Shared cases state preconditions in notes (set up here by number); project cases carry steps.
                 if (c.setup) await runSteps(c.setup, client, emu, vars);
                 else await setUp(num, client, vars);

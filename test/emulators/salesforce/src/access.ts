@@ -13,6 +13,7 @@
 import type { RecordStore, SfRecord } from './store.ts';
 import type { SchemaRegistry } from './schema/registry.ts';
 import type { FieldDef, ObjectDef } from './schema/types.ts';
+import { atLeast, type AccessLevel, type OrgSharing } from './sharing.ts';
 
 export interface ObjectAccess {
     read: boolean;
@@ -51,7 +52,8 @@ export class AccessView {
     constructor(
         private readonly store: RecordStore,
         private readonly schema: SchemaRegistry,
-        readonly userId: string
+        readonly userId: string,
+        private readonly sharing?: OrgSharing
     ) {
         this.permissionSetIds = new Set(
             store
@@ -131,6 +133,15 @@ export class AccessView {
         }
         this.fieldMemo.set(key, access);
         return access;
+    }
+
+    /** The user's access to one record by sharing (sharing.ts); 'All' where the org models no sharing. */
+    record(def: ObjectDef, rec: SfRecord): AccessLevel {
+        return this.sharing ? this.sharing.level(this, def, rec) : 'All';
+    }
+
+    canSee(def: ObjectDef, rec: SfRecord): boolean {
+        return atLeast(this.record(def, rec), 'Read');
     }
 
     canRead(def: ObjectDef, field: FieldDef): boolean {

@@ -9,6 +9,7 @@ import { normalizeId } from './ids.ts';
 import type { Org } from './org.ts';
 import { CONTRACT_STATUSES, OPPORTUNITY_STAGES } from './schema/standard-objects.ts';
 import type { FieldDef, ObjectDef } from './schema/types.ts';
+import { atLeast } from './sharing.ts';
 import type { FieldChange, SfRecord, SfValue, Transaction } from './store.ts';
 import { coerceInput } from './values.ts';
 
@@ -59,6 +60,13 @@ export class DataService {
         const rec = this.org.store.get(def.name, id);
         if (!rec) throw notFound();
         if (rec.IsDeleted === true) throw new SfError(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
+        return rec;
+    }
+
+    /** A live row the user may see by sharing; 404 NOT_FOUND otherwise, as for a record that does not exist. */
+    visibleRow(ctx: CallContext, def: ObjectDef, id: string): SfRecord {
+        const rec = this.row(def, id);
+        if (!ctx.access.canSee(def, rec)) throw notFound();
         return rec;
     }
 
@@ -121,6 +129,7 @@ export class DataService {
         }
         for (const [name, value] of Object.entries(out))
             this.checkValue(def, this.schema.field(def.name, name)!, value);
+        this.checkReferences(ctx, def, out);
         return out;
     }
 
@@ -289,6 +298,33 @@ export class DataService {
         }
     }
 
+    /**
+     * Sharing: editing takes Edit on the record, deleting Delete (its owner, Modify All); a record the user cannot
+     * see answers the same INSUFFICIENT_ACCESS_OR_READONLY as one they may only read.
+     */
+    private checkRecord(ctx: CallContext, def: ObjectDef, rec: SfRecord, wanted: 'Edit' | 'Delete'): void {
+        if (!atLeast(ctx.access.record(def, rec), wanted))
+            throw new SfError(400, 'INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id', []);
+    }
+
+    /** A lookup may only name a record the user can see: INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY otherwise. */
+    private checkReferences(ctx: CallContext, def: ObjectDef, values: SfRecord): void {
+        for (const [name, value] of Object.entries(values)) {
+            const field = this.schema.field(def.name, name);
+            if (field?.type !== 'reference' || typeof value !== 'string' || name === 'OwnerId') continue;
+            const id = normalizeId(value) ?? value;
+            const target = this.schema.objectByPrefix(id.slice(0, 3));
+            const row = target ? this.org.store.get(target.name, id) : undefined;
+            if (target && row && !ctx.access.canSee(target, row))
+                throw new SfError(
+                    400,
+                    'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
+                    'insufficient access rights on cross-reference id',
+                    [field.name]
+                );
+        }
+    }
+
     create(ctx: CallContext, sobject: string, body: unknown): WriteResult {
         const def = this.object(ctx, sobject);
         if (def.kind === 'platformEvent') return this.publish(ctx, def, body);
@@ -427,6 +463,7 @@ export class DataService {
         const id = this.parseId(def, idText);
         const old = this.row(def, id);
         this.checkObject(ctx, def, 'edit');
+        this.checkRecord(ctx, def, old, 'Edit');
         const values = this.normalizeBody(ctx, def, body, 'update');
         const rec: SfRecord = { ...old, ...values };
         const now = formatDateTime(this.org.clock.nowMs());
@@ -486,6 +523,7 @@ export class DataService {
         const id = this.parseId(def, idText);
         const old = this.row(def, id);
         this.checkObject(ctx, def, 'delete');
+        this.checkRecord(ctx, def, old, 'Delete');
         this.org.apexTriggers?.before(ctx, def, 'delete', undefined, old);
         this.deleteRow(ctx, def, old);
         this.org.apexTriggers?.after(ctx, def, 'delete', undefined, old);
@@ -616,7 +654,7 @@ export class DataService {
     retrieve(ctx: CallContext, sobject: string, idText: string, fieldList?: string[]): Record<string, unknown> {
         const def = this.object(ctx, sobject);
         const id = this.parseId(def, idText);
-        const rec = this.row(def, id);
+        const rec = this.visibleRow(ctx, def, id);
         const fields = fieldList
             ? fieldList.map((n) => this.fieldOrInvalid(ctx, def, n.trim()))
             : ctx.access.visibleFields(def);

@@ -12,6 +12,7 @@ import type { TransactionHook } from './hook.ts';
 import { DEFAULT_DAILY_API_REQUESTS } from './limits.ts';
 import { Org, packageMetadataDirs, type SeededUserKey } from './org.ts';
 import { ADMIN_PREFIX, buildServer } from './server.ts';
+import type { SharingOption } from './sharing.ts';
 
 export type { CommittedTransaction, TransactionHook, TransactionListener } from './hook.ts';
 export type { RecordChange, FieldChange, PublishedEvent } from './store.ts';
@@ -31,6 +32,11 @@ export interface SalesforceEmulatorOptions {
     sessionTimeoutMs?: number;
     /** Turn multi-currency on (CurrencyType, CurrencyIsoCode on records); off as in a new org. */
     multiCurrency?: boolean;
+    /**
+     * Organization-wide sharing defaults: `'private'` (Account, Opportunity, Contract, CPQ quote Private; Contact
+     * controlled by its Account) or per object; otherwise every object is Public Read/Write. See "Record sharing".
+     */
+    sharing?: SharingOption;
     /** DailyApiRequests Max (default 15,000, a Developer Edition's allocation). */
     dailyApiRequests?: number;
     apiVersion?: string;
@@ -133,7 +139,8 @@ export async function startSalesforceEmulator(
         ],
         dailyApiMax: options.dailyApiRequests ?? DEFAULT_DAILY_API_REQUESTS,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 60 * 60 * 1000,
-        multiCurrency: options.multiCurrency === true
+        multiCurrency: options.multiCurrency === true,
+        ...(options.sharing ? { sharing: options.sharing } : {})
     });
     if (options.stateFile && existsSync(options.stateFile)) {
         let saved: unknown;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { startSalesforceEmulator } from './index.ts';
 
 const USAGE =
-    'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--state-file path] [--pubsub-port n] [--no-package]';
+    'usage: emulator:salesforce [--port n] [--host h] [--metadata dir]… [--session-timeout-ms n] [--daily-api-requests n] [--api-version 62.0] [--tls] [--log-requests] [--state-file path] [--pubsub-port n] [--private-sharing] [--no-package]';
 
 function intOption(value: string | undefined, name: string): number | undefined {
     if (value === undefined) return undefined;
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
                 'log-requests': { type: 'boolean' },
                 'state-file': { type: 'string' },
                 'no-package': { type: 'boolean' },
+                'private-sharing': { type: 'boolean' },
                 help: { type: 'boolean' }
             }
         }));
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
         pubsub:
             values['pubsub-port'] === undefined ? undefined : { port: intOption(values['pubsub-port'], 'pubsub-port') },
         logRequests: values['log-requests'] === true,
-        stateFile: values['state-file']
+        stateFile: values['state-file'],
+        ...(values['private-sharing'] ? { sharing: 'private' as const } : {})
     });
     const problems = emulator.org.loaded.flatMap((l) => l.problems);
     for (const p of problems) process.stderr.write(`[salesforce-emulator] metadata: ${p}\n`);

@@ -23,6 +23,7 @@ export function applyDeployed(s: Services, deployed: DeployedComponents): void {
             description: '',
             objectPermissions: ps.objectPermissions,
             fieldPermissions: ps.fieldPermissions,
+            customPermissions: ps.customPermissions ?? [],
             userPermissions: []
         });
     }

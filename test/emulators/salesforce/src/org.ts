@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import path from 'node:path';
 import { AccessView } from './access.ts';
+import { OrgSharing, type SharingOption } from './sharing.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { Clock, formatDateTime } from './clock.ts';
 import { FaultInjector } from './faults.ts';
@@ -66,6 +67,8 @@ export interface OrgOptions {
     sessionTimeoutMs: number;
     /** Multi-currency enabled: CurrencyType rows, and CurrencyIsoCode on every currency-enabled record. */
     multiCurrency?: boolean;
+    /** Organization-wide sharing defaults (sharing.ts): `'private'` or per object; Public Read/Write otherwise. */
+    sharing?: SharingOption;
 }
 
 export const SEEDED_USERS = {
@@ -119,6 +122,8 @@ export class Org {
     ids = new IdGenerator();
     schema!: SchemaRegistry;
     readonly store = new RecordStore();
+    /** Organization-wide defaults and who sees which record (rebuilt with the schema). */
+    sharing!: OrgSharing;
     readonly limits: Limits;
     readonly counters = new Counters();
     readonly faults = new FaultInjector();
@@ -159,7 +164,25 @@ export class Org {
         for (const def of [...standardObjects({ multiCurrency }), ...cpqObjects(), ...apexObjects()])
             this.schema.addObject(def);
         this.loaded = this.options.metadataDirs.map((dir) => loadMetadataDir(dir, this.schema));
+        this.sharing = new OrgSharing(this.schema, this.store, this.options.sharing);
         this.seed();
+    }
+
+    /** Whether one of the user's permission sets grants the custom permission (SetupEntityAccess rows). */
+    hasCustomPermission(userId: string, name: string): boolean {
+        const permission = this.store
+            .rows('CustomPermission')
+            .find((c) => String(c.DeveloperName).toLowerCase() === name.toLowerCase());
+        if (!permission) return false;
+        const sets = new Set(
+            this.store
+                .rows('PermissionSetAssignment')
+                .filter((a) => a.AssigneeId === userId && a.IsDeleted !== true)
+                .map((a) => String(a.PermissionSetId))
+        );
+        return this.store
+            .rows('SetupEntityAccess')
+            .some((e) => e.SetupEntityId === permission.Id && sets.has(String(e.ParentId)) && e.IsDeleted !== true);
     }
 
     /** Records, id counters and autonumbers: what `--state-file` keeps between runs. */
@@ -197,7 +220,7 @@ export class Org {
     }
 
     access(userId: string): AccessView {
-        return new AccessView(this.store, this.schema, userId);
+        return new AccessView(this.store, this.schema, userId, this.sharing);
     }
 
     begin(context: TransactionContext): Transaction {
@@ -266,7 +289,7 @@ export class Org {
         if (existing) {
             id = String(existing.Id);
             Object.assign(existing, values);
-            for (const t of ['ObjectPermissions', 'FieldPermissions']) {
+            for (const t of ['ObjectPermissions', 'FieldPermissions', 'SetupEntityAccess']) {
                 for (const r of this.store.rows(t)) if (r.ParentId === id) this.store.table(t).delete(String(r.Id));
             }
         } else id = String(this.seedRecord('PermissionSet', values).Id);
@@ -280,6 +303,18 @@ export class Org {
                 PermissionsDelete: o.allowDelete,
                 PermissionsViewAllRecords: o.viewAllRecords,
                 PermissionsModifyAllRecords: o.modifyAllRecords
+            });
+        }
+        for (const name of ps.customPermissions ?? []) {
+            const permission =
+                this.store
+                    .rows('CustomPermission')
+                    .find((c) => String(c.DeveloperName).toLowerCase() === name.toLowerCase()) ??
+                this.seedRecord('CustomPermission', { DeveloperName: name, MasterLabel: name });
+            this.seedRecord('SetupEntityAccess', {
+                ParentId: id,
+                SetupEntityId: String(permission.Id),
+                SetupEntityType: 'CustomPermission'
             });
         }
         for (const fp of ps.fieldPermissions) {

@@ -20,11 +20,11 @@ let emu: RunningSalesforceEmulator;
 let conn: jsforce.Connection;
 const clients: PubSubApiClient[] = [];
 
-async function newClient(): Promise<PubSubApiClient> {
+async function newClient(accessToken = conn.accessToken!): Promise<PubSubApiClient> {
     const client = new PubSubApiClient(
         {
             authType: 'user-supplied',
-            accessToken: conn.accessToken!,
+            accessToken,
             instanceUrl: 'https://localhost',
             organizationId: emu.orgId,
             pubSubEndpoint: emu.pubsubEndpoint!,
@@ -206,6 +206,42 @@ describe('salesforce-pubsub-api-client against the emulator', () => {
         expect(viaGrpc.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
         expect(viaRest.id).toBe(uuid.message);
         expect(viaRest.payload).toMatchObject({ Kind__c: 'Quarantined', CreatedById: emu.userId });
+    });
+
+    it("sets CreatedById from the publisher's session: a value the publisher fills in is ignored (gRPC) or refused (REST)", async () => {
+        const listener = await newClient();
+        const rec = recorder();
+        await subscribed('/event/Clm_Sync_Status__e', () =>
+            listener.subscribe('/event/Clm_Sync_Status__e', rec.callback, 5)
+        );
+        // The integration user may publish status events (granted here: the fixture's set is its own); it names the
+        // admin as their creator.
+        const set = await conn.query<{ PermissionSetId: string }>(
+            `SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = '${emu.users.integration.id}' LIMIT 1`
+        );
+        await conn.sobject('ObjectPermissions').create({
+            ParentId: set.records[0]!.PermissionSetId,
+            SobjectType: 'Clm_Sync_Status__e',
+            PermissionsRead: true,
+            PermissionsCreate: true
+        });
+        const integrationConn = await connectAs(emu, emu.users.integration.username);
+        const integration = await newClient(integrationConn.accessToken!);
+        await integration.publish('/event/Clm_Sync_Status__e', {
+            CreatedDate: 0,
+            CreatedById: emu.userId,
+            Kind__c: { string: 'Applied' }
+        });
+        await until('the event', () => rec.events.length === 1);
+        expect(rec.events[0]!.payload).toMatchObject({ Kind__c: 'Applied', CreatedById: emu.users.integration.id });
+        const rest = await call(emu, 'POST', `/services/data/v${API_VERSION}/sobjects/Clm_Sync_Status__e`, {
+            token: integrationConn.accessToken!,
+            body: { Kind__c: 'Applied', CreatedById: emu.userId }
+        });
+        expect(rest.status).toBe(400);
+        expect(rest.json).toEqual([
+            expect.objectContaining({ errorCode: 'INVALID_FIELD_FOR_INSERT_UPDATE', fields: ['CreatedById'] })
+        ]);
     });
 
     it('gets the documented error-code for a replay id past the 72-hour retention', async () => {

@@ -8,6 +8,7 @@ import type { QueryCursors } from '../rest/query.ts';
 import { fieldFromMetadata, MetadataFieldError } from '../schema/metadata-fields.ts';
 import { newCustomObject } from '../schema/metadata-loader.ts';
 import { defineField, picklistValues, type FieldDef, type FieldType } from '../schema/types.ts';
+import { SHARING_MODELS } from '../sharing.ts';
 
 const FIELD_TYPES = [
     'string',
@@ -82,6 +83,7 @@ const objectSchema = z
 const limitSchema = z.object({ Max: z.number().int().min(0), Remaining: z.number().int().min(0) }).strict();
 const clockSchema = z.object({ advanceMs: z.number().int().min(0) }).strict();
 const assignSchema = z.object({ username: z.string().min(1), permissionSet: z.string().min(1) }).strict();
+const sharingSchema = z.object({ model: z.enum(SHARING_MODELS) }).strict();
 
 function toField(input: z.infer<typeof describeFieldSchema>): FieldDef {
     const values = input.picklistValues?.map((p) => (typeof p === 'string' ? { value: p } : p));
@@ -243,6 +245,20 @@ export function registerAdminRoutes(app: FastifyInstance, s: Services, cursors: 
                 IsActive: true
             });
         return reply.code(exists ? 200 : 201).send({ assigneeId: user.Id, permissionSetId: ps.Id });
+    });
+
+    // Setup → Sharing Settings: the organization-wide defaults (sharing.ts).
+    app.get(`${prefix}/sharing`, async () => org.sharing.defaults());
+    app.put(`${prefix}/sharing/:sobject`, async (request: FastifyRequest<{ Params: { sobject: string } }>) => {
+        const def = org.schema.get(request.params.sobject);
+        if (!def) throw new SfError(404, 'NOT_FOUND', `No such sObject: ${request.params.sobject}`);
+        const { model } = parse(sharingSchema, request.body);
+        try {
+            org.sharing.setDefault(def, model);
+        } catch (e) {
+            throw new SfError(400, 'INVALID_INPUT', e instanceof Error ? e.message : String(e), ['sobject']);
+        }
+        return { object: def.name, model: org.sharing.modelOf(def) };
     });
 
     app.get(`${prefix}/users`, async () =>

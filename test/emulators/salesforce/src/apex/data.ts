@@ -2,6 +2,7 @@
 // statements and Database.* through DataService (so validation, derived fields and FLS are the REST API's), with
 // user or system mode from the permission model, governor limits counted, and results as Apex values.
 import { AccessView, type FieldAccess, type ObjectAccess } from '../access.ts';
+import type { AccessLevel } from '../sharing.ts';
 import { DataService, type CallContext } from '../data.ts';
 import { SfError } from '../errors.ts';
 import type { Org } from '../org.ts';
@@ -40,6 +41,19 @@ export class SystemAccessView extends AccessView {
     }
 }
 
+/** System mode in a `with sharing` class: no object or field checks, but only the records the user may see. */
+class SharingSystemAccessView extends SystemAccessView {
+    constructor(
+        org: Org,
+        private readonly user: AccessView
+    ) {
+        super(org.store, org.schema, user.userId);
+    }
+    override record(def: ObjectDef, rec: SfRecord): AccessLevel {
+        return this.user.record(def, rec);
+    }
+}
+
 export interface DmlFailure {
     index: number;
     code: string;
@@ -54,6 +68,7 @@ export class ApexData {
     readonly service: DataService;
     readonly query: QueryEngine;
     private userViews = new Map<string, AccessView>();
+    private sharingViews = new Map<string, AccessView>();
     private systemView: AccessView;
 
     host!: ApexHost;
@@ -99,19 +114,27 @@ export class ApexData {
         return formatPattern(ms, pattern, zone);
     }
 
+    /** User mode: the user's permissions and sharing; system mode: everything, or the user's sharing only. */
     access(exec: Execution, mode: Mode): AccessView {
-        if (mode === 'system') return this.systemView;
+        if (mode === 'system' && !exec.sharing) return this.systemView;
         let v = this.userViews.get(exec.userId);
         if (!v) {
             v = this.org.access(exec.userId);
             this.userViews.set(exec.userId, v);
         }
-        return v;
+        if (mode === 'user') return v;
+        let shared = this.sharingViews.get(exec.userId);
+        if (!shared) {
+            shared = new SharingSystemAccessView(this.org, v);
+            this.sharingViews.set(exec.userId, shared);
+        }
+        return shared;
     }
 
     /** Forget cached permissions (after a PermissionSetAssignment is written). */
     invalidateAccess(): void {
         this.userViews.clear();
+        this.sharingViews.clear();
     }
 
     ctx(exec: Execution, mode: Mode): CallContext {

@@ -25,6 +25,11 @@ export class Execution {
     readonly log: string[] = [];
     readonly stack: string[] = [];
     depth = 0;
+    /**
+     * Whether record sharing applies to system-mode data access now: set by the running class's `with sharing`,
+     * cleared by `without sharing`, kept by a class that declares neither (inherited sharing: with at the entry).
+     */
+    sharing = false;
     line = 0;
     counters: Counters = { queries: 0, queryRows: 0, dmlStatements: 0, dmlRows: 0 };
     /** Queueables, @future calls, schedules: run at Test.stopTest in a test, after commit otherwise. */

@@ -225,6 +225,10 @@ export class Interpreter {
         if (m.mods.has('static')) this.statics(owner);
         const frame = this.frame(m.mods.has('static') ? null : obj, owner, owner.decl!.source, m.name);
         m.params.forEach((p, i) => this.declare(frame, p.name, this.coerce(args[i], p.type), p.type));
+        const callerSharing = this.exec.sharing;
+        if (owner.sharing === 'with' || (owner.sharing === 'inherited' && this.exec.depth === 0))
+            this.exec.sharing = true;
+        else if (owner.sharing === 'without') this.exec.sharing = false;
         this.exec.depth++;
         if (this.exec.depth > 1000) this.fail('LimitException', 'Maximum stack depth reached: 1001');
         this.exec.stack.push(`Class.${owner.fullName}.${m.name}: line ${m.line}, column ${m.col}`);
@@ -235,13 +239,21 @@ export class Interpreter {
         } finally {
             this.exec.depth--;
             this.exec.stack.pop();
+            this.exec.sharing = callerSharing;
         }
     }
 
     /** Runs a trigger body or anonymous block as a frame of its own. */
     runTopLevel(body: Stmt, source: string, name: string): void {
         const frame = this.frame(null, null, source, name);
-        this.exec_(body, frame);
+        // Triggers run without sharing, whatever class's DML fired them.
+        const callerSharing = this.exec.sharing;
+        this.exec.sharing = false;
+        try {
+            this.exec_(body, frame);
+        } finally {
+            this.exec.sharing = callerSharing;
+        }
     }
 
     // ---- variables -----------------------------------------------------------------------------------------

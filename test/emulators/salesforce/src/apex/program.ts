@@ -550,27 +550,7 @@ export class CompiledProgram implements ApexProgram, Program {
                 });
                 return String(rec.Id);
             },
-            hasCustomPermission: (userId, name) => {
-                const assigned = new Set(
-                    org.store
-                        .rows('PermissionSetAssignment')
-                        .filter((a) => a.AssigneeId === userId)
-                        .map((a) => String(a.PermissionSetId))
-                );
-                const names = new Set(
-                    org.store
-                        .rows('PermissionSet')
-                        .filter((p) => assigned.has(String(p.Id)))
-                        .map((p) => String(p.Name))
-                );
-                return org.loaded.some((l) =>
-                    l.permissionSets.some(
-                        (ps) =>
-                            names.has(ps.name) &&
-                            (ps.customPermissions ?? []).some((c) => c.toLowerCase() === name.toLowerCase())
-                    )
-                );
-            }
+            hasCustomPermission: (userId, name) => org.hasCustomPermission(userId, name)
         };
         void exec;
     }

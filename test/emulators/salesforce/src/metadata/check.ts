@@ -554,6 +554,9 @@ function readPermissionSet(name: string, fileName: string, xml: ParsedXml): Depl
         classAccesses: children(root, 'classAccesses')
             .filter((n) => flag(n, 'enabled'))
             .map((n) => childText(n, 'apexClass') ?? ''),
+        customPermissions: children(root, 'customPermissions')
+            .filter((n) => flag(n, 'enabled'))
+            .map((n) => childText(n, 'name') ?? ''),
         fileName,
         xml: xml.text
     };

@@ -91,6 +91,8 @@ export interface DeployedPermissionSet {
         modifyAllRecords: boolean;
     }[];
     fieldPermissions: { field: string; readable: boolean; editable: boolean }[];
+    /** Custom permissions the set enables (SetupEntityAccess rows once deployed). */
+    customPermissions?: string[];
     classAccesses: string[];
     fileName: string;
     xml: string;

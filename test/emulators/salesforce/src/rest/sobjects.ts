@@ -289,7 +289,7 @@ export function registerSObjectRoutes(app: FastifyInstance, s: Services): void {
         const def = s.data.object(ctx, request.params.sobject);
         await org.faults.hit(def.name, 'retrieve');
         const id = s.data.parseId(def, request.params.id);
-        const rec = s.data.row(def, id);
+        const rec = s.data.visibleRow(ctx, def, id);
         const modified = modifiedOf(rec);
         if (def.name === 'Account') reply.header('ETag', etagOf(rec));
         if (modified !== undefined) reply.header('Last-Modified', new Date(modified).toUTCString());

@@ -198,6 +198,7 @@ export function newCustomObject(name: string, xml: Xml, fields: FieldDef[]): Obj
               }
             : {}),
         ...(customSetting && kind === 'custom' ? { customSetting } : {}),
+        ...(kind === 'custom' && text(xml.sharingModel) ? { sharingModel: text(xml.sharingModel)! } : {}),
         name,
         label,
         labelPlural: plural,

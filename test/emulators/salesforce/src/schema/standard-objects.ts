@@ -877,6 +877,31 @@ export function standardObjects(options: { multiCurrency?: boolean } = {}): Obje
             ]
         }),
         ...permissionObjects(),
+        // A user's access to records (computed per query by soql/userRecordAccess.ts; nothing is stored).
+        buildObject({
+            name: 'UserRecordAccess',
+            label: 'User Record Access',
+            labelPlural: 'User Record Access',
+            keyPrefix: '0Ya',
+            kind: 'setup',
+            owner: false,
+            audit: false,
+            createable: false,
+            updateable: false,
+            deletable: false,
+            fields: [
+                ref('UserId', 'User', 'User', null, { ...readOnly, label: 'User ID' }),
+                f('RecordId', 'picklist', { ...readOnly, length: 40, label: 'Record ID', restrictedPicklist: true }),
+                ...['HasReadAccess', 'HasEditAccess', 'HasDeleteAccess', 'HasTransferAccess', 'HasAllAccess'].map(
+                    (name) => f(name, 'boolean', { ...readOnly, defaultedOnCreate: true })
+                ),
+                picklist('MaxAccessLevel', ['None', 'Read', 'Edit', 'Delete', 'Transfer', 'All'], {
+                    ...readOnly,
+                    restrictedPicklist: true,
+                    label: 'Maximum Access Level'
+                })
+            ].map(setupField)
+        }),
         buildObject({
             name: 'ScratchOrgInfo',
             label: 'Scratch Org Info',
@@ -955,6 +980,41 @@ function permissionObjects(): ObjectDef[] {
                 f('PermissionsDelete', 'boolean', { label: 'Delete' }),
                 f('PermissionsViewAllRecords', 'boolean', { label: 'View All' }),
                 f('PermissionsModifyAllRecords', 'boolean', { label: 'Modify All' })
+            ].map(setupField)
+        }),
+        // Custom permissions and what grants them (SetupEntityAccess rows of type CustomPermission under a permission
+        // set): the rows Apex's FeatureManagement.checkPermission reads, so a query and the check agree.
+        buildObject({
+            ...setup,
+            name: 'CustomPermission',
+            label: 'Custom Permission',
+            labelPlural: 'Custom Permissions',
+            keyPrefix: '0CP',
+            fields: [
+                f('DeveloperName', 'string', { ...required, length: 80, label: 'Name' }),
+                f('MasterLabel', 'string', { ...required, length: 255, nameField: true, label: 'Label' }),
+                f('NamespacePrefix', 'string', { ...readOnly, length: 15 })
+            ].map(setupField)
+        }),
+        buildObject({
+            ...setup,
+            name: 'SetupEntityAccess',
+            label: 'Setup Entity Access',
+            labelPlural: 'Setup Entity Access',
+            keyPrefix: '0J0',
+            updateable: false,
+            fields: [
+                ref('ParentId', 'PermissionSet', 'Parent', 'SetupEntityAccessItems', {
+                    ...required,
+                    updateable: false,
+                    label: 'Parent ID'
+                }),
+                ref('SetupEntityId', 'CustomPermission', 'SetupEntity', null, {
+                    ...required,
+                    updateable: false,
+                    label: 'Setup Entity ID'
+                }),
+                f('SetupEntityType', 'string', { ...readOnly, length: 40, label: 'Setup Entity Type' })
             ].map(setupField)
         }),
         buildObject({

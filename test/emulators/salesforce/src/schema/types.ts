@@ -99,6 +99,8 @@ export interface ObjectDef {
     ownedBy?: 'User' | null;
     /** Custom settings (`customSettingsType` in the object's metadata): no owner, `SetupOwnerId` instead. */
     customSetting?: 'Hierarchy' | 'List';
+    /** Custom objects: the organization-wide default their metadata sets (sharing.ts reads it). */
+    sharingModel?: string;
     /** Platform events: published when the transaction commits (default) or at once, surviving a rollback. */
     publishBehavior?: 'PublishAfterCommit' | 'PublishImmediately';
 }

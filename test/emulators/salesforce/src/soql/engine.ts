@@ -6,6 +6,7 @@ import soqlParser from 'soql-parser-js';
 // The package is CommonJS: its named exports are not visible to ESM imports.
 const { parseQuery } = soqlParser;
 import type { AccessView } from '../access.ts';
+import { USER_RECORD_ACCESS, userRecordAccessRows } from './userRecordAccess.ts';
 import { SfError } from '../errors.ts';
 import type { DataService } from '../data.ts';
 import type { Org } from '../org.ts';
@@ -27,6 +28,8 @@ type Selection =
 
 interface Plan {
     def: ObjectDef;
+    /** Whose query: rows the user may not see by sharing are left out, as the platform leaves them out. */
+    access: QueryAccess;
     alias?: string;
     selections: Selection[];
     where?: BoolExpr;
@@ -85,9 +88,9 @@ function parseSoql(soql: string): ParsedQuery {
 }
 
 /** What a query reads: the schema, the rows and the clock (the org's, or another store such as the Tooling API's). */
-export type QuerySource = Pick<Org, 'schema' | 'store' | 'clock'>;
-/** The access checks a query makes (an AccessView, or the Tooling API's fixed view). */
-export type QueryAccess = Pick<AccessView, 'object' | 'field'>;
+export type QuerySource = Pick<Org, 'schema' | 'store' | 'clock'> & Partial<Pick<Org, 'access' | 'sharing'>>;
+/** The access checks a query makes (an AccessView, or the Tooling API's fixed view without record sharing). */
+export type QueryAccess = Pick<AccessView, 'object' | 'field'> & Partial<Pick<AccessView, 'canSee'>>;
 
 export class QueryEngine {
     constructor(
@@ -341,7 +344,7 @@ export class QueryEngine {
                 nullsLast: o.nulls ? o.nulls.toUpperCase() === 'LAST' : desc
             };
         });
-        return { def, alias, selections, where, orderBy, limit: q.limit, offset: q.offset, countOnly };
+        return { def, access, alias, selections, where, orderBy, limit: q.limit, offset: q.offset, countOnly };
     }
 
     private conditionPaths = new WeakMap<Condition, FieldPath>();
@@ -426,9 +429,14 @@ export class QueryEngine {
 
     private rows(plan: Plan, includeDeleted: boolean, restrict?: (r: SfRecord) => boolean): SfRecord[] {
         const nowMs = this.org.clock.peekMs();
-        let rows = this.org.store
-            .rows(plan.def.name)
-            .filter((r) => (includeDeleted || r.IsDeleted !== true) && (!restrict || restrict(r)));
+        const visible = (r: SfRecord) => !plan.access.canSee || plan.access.canSee(plan.def, r);
+        const source =
+            plan.def.name === USER_RECORD_ACCESS && this.org.access && this.org.sharing
+                ? userRecordAccessRows(this.org as Org, plan.access, plan.where)
+                : this.org.store.rows(plan.def.name);
+        let rows = source.filter(
+            (r) => (includeDeleted || r.IsDeleted !== true) && (!restrict || restrict(r)) && visible(r)
+        );
         if (plan.where) {
             const joins = new Map<Condition, Set<string>>();
             rows = rows.filter((r) => this.evaluate(plan.where!, r, nowMs, joins));
@@ -463,7 +471,7 @@ export class QueryEngine {
     private render(plan: Plan, row: SfRecord, version: string, includeDeleted: boolean): Record<string, unknown> {
         const out = this.data.render(plan.def, row, [], version);
         for (const s of plan.selections) {
-            if (s.kind === 'field') this.place(out, row, s.path, version);
+            if (s.kind === 'field') this.place(out, row, s.path, version, plan.access);
             else if (s.kind === 'subquery') {
                 const children = this.window(
                     s.plan,
@@ -483,13 +491,22 @@ export class QueryEngine {
     }
 
     /** Writes a selected value into the output, nesting parent relationships as {attributes, …} objects. */
-    private place(out: Record<string, unknown>, row: SfRecord, path: FieldPath, version: string): void {
+    private place(
+        out: Record<string, unknown>,
+        row: SfRecord,
+        path: FieldPath,
+        version: string,
+        access: QueryAccess
+    ): void {
         let target = out;
         let current: SfRecord | undefined = row;
         for (const hop of path.hops) {
             const key = hop.field.relationshipName!;
             const id: unknown = current?.[hop.field.name];
             current = typeof id === 'string' ? this.targetRow(hop.field, id) : undefined;
+            // A parent the user may not see by sharing reads as no parent.
+            const parentDef = current && this.schema.objectByPrefix(String(current.Id).slice(0, 3));
+            if (current && parentDef && access.canSee && !access.canSee(parentDef, current)) current = undefined;
             if (!current) {
                 if (!(key in target)) target[key] = null;
                 return;

@@ -8,10 +8,11 @@ import {
     parseConflictKey,
     parseSyncErrorKey,
     parseSyncRequest,
+    SYNC_REQUEST_EVENT,
     type FieldCatalog,
     type SalesforceChange
-} from '../domain/index.ts';
-import type { InboxPayload } from './payloads.ts';
+} from '../../../domain/index.ts';
+import type { InboxPayload } from '../../../app/payloads.ts';
 
 export interface DecodedEvent {
     replayId: number | bigint | string;
@@ -144,6 +145,22 @@ export function changesFromCdcEvent(
  */
 export function payloadFromSyncRequest(event: DecodedEvent): InboxPayload | null {
     const request = parseSyncRequest(event.payload, String(event.replayId));
+    // The requester is who published the event, as Salesforce recorded it; Requested_By__c is the publisher's word.
+    const createdBy = event.payload.CreatedById;
+    if (typeof createdBy !== 'string' || createdBy === '')
+        throw new ConnectorError('ORG.INVALID_REQUEST', `${SYNC_REQUEST_EVENT.name}.CreatedById: missing`, {
+            field: 'CreatedById',
+            retryable: false
+        });
+    const recordId = typeof event.payload.Record_Id__c === 'string' ? event.payload.Record_Id__c : undefined;
+    const objectApiName =
+        typeof event.payload.Object_Api_Name__c === 'string' ? event.payload.Object_Api_Name__c : undefined;
+    const asked = {
+        requestedBy: createdBy,
+        requestId: request.requestId,
+        ...(recordId ? { recordId } : {}),
+        ...(objectApiName ? { objectApiName } : {})
+    };
     switch (request.action) {
         case 'Send':
         case 'Resync':
@@ -152,7 +169,7 @@ export function payloadFromSyncRequest(event: DecodedEvent): InboxPayload | null
                 recordId: request.recordId,
                 objectApiName: request.objectApiName,
                 requestId: request.requestId,
-                ...(request.requestedBy ? { requestedBy: request.requestedBy } : {})
+                requestedBy: createdBy
             };
         case 'ResolveConflict': {
             const subject = parseConflictKey(request.conflictKey);
@@ -167,11 +184,17 @@ export function payloadFromSyncRequest(event: DecodedEvent): InboxPayload | null
                     : request.resolution === 'ClmValue'
                       ? { take: 'clm' as const }
                       : { value: request.value };
-            return { kind: 'sf.conflictResolution', ...subject, conflictKey: request.conflictKey, resolution };
+            return {
+                kind: 'sf.conflictResolution',
+                ...subject,
+                conflictKey: request.conflictKey,
+                resolution,
+                ...asked
+            };
         }
         case 'RetryItem': {
             const item = parseSyncErrorKey(request.errorKey);
-            return item ? { kind: 'sf.retryRequest', errorKey: request.errorKey, ...item } : null;
+            return item ? { kind: 'sf.retryRequest', errorKey: request.errorKey, ...item, ...asked } : null;
         }
     }
 }
