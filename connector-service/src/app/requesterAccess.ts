@@ -52,11 +52,9 @@ export function isOrgRequest(payload: InboxPayload): payload is OrgRequest {
     );
 }
 
-/**
- * The states from which the connector makes its move to `to`: what a request for that move assumes. A move that
- * creates the record in `to` (from null: a first failure is Retrying) assumes no state.
- */
+/** The states from which the connector makes its move to `to`: what a request for that move assumes. */
 function statesBefore<S extends string>(machine: StateMachine<S>, to: S): readonly S[] {
+    // Every state the connector moves the record on from to `to` (a move from nothing creates it: not a request's).
     return machine.moves.filter((move) => move.by === 'connector' && move.to === to).flatMap((move) => move.from ?? []);
 }
 

@@ -7,6 +7,7 @@ export * from './transforms.ts';
 export * from './rules.ts';
 export * from './defaultRules.ts';
 export * from './syncState.ts';
+export * from './echoes.ts';
 export * from './overwrites.ts';
 export * from './planner.ts';
 export * from './ruleRecords.ts';
