@@ -191,7 +191,9 @@ describe('the org contract, on both sides', () => {
         fc.assert(
             fc.property(request, (sent) => {
                 expect(parseSyncRequest(syncRequestFields(sent), 'replay-1')).toEqual(sent);
-                expect(payloadFromSyncRequest({ replayId: 1, payload: syncRequestFields(sent) })).not.toBeNull();
+                // The platform stamps every published event with its publisher (CreatedById): the connector requires it.
+                const event = { ...syncRequestFields(sent), CreatedById: '005000000000001AAA' };
+                expect(payloadFromSyncRequest({ replayId: 1, payload: event })).not.toBeNull();
             })
         );
     });

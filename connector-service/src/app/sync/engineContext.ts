@@ -17,11 +17,11 @@ import {
     type StatusEvent,
     type SyncResult
 } from '../../domain/index.ts';
-import type { ClaimRef, InboxItem, LinkedPair, OutboxInput, OutboxItem, StorePort } from '../../ports/store.ts';
+import type { ClaimRef, InboxItem, LinkedPair, OutboxInput, OutboxItem } from '../../ports/store.ts';
 import { systemClock } from '../../clock.ts';
 import { canonicalValues } from '../clmFields.ts';
 import { asJson, objectOfPayload, type OutboxPayload } from '../payloads.ts';
-import type { Milestone, SyncEngineOptions } from '../syncEngine.ts';
+import type { EngineStore, Milestone, SyncEngineOptions } from '../syncEngine.ts';
 
 /** Where a committed plan came from: its change log and outbox keys, and the inbox claim it completes. */
 export interface CommitSource {
@@ -54,7 +54,7 @@ export class EngineContext {
         this.now = () => clock.now();
     }
 
-    get store(): StorePort {
+    get store(): EngineStore {
         return this.options.store;
     }
     get orgId(): string {
