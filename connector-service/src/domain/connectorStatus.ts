@@ -6,7 +6,7 @@
  * that and offers no action the CLM would refuse. `npm run generate:metadata` writes the object from this definition.
  */
 import { ConnectorError } from './errors.ts';
-import type { RecordUpsert, RecordValue } from './orgContract.ts';
+import type { RecordUpsert, RecordValue } from './orgMessages.ts';
 
 export interface StatusField {
     label: string;
