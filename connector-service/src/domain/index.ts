@@ -15,5 +15,6 @@ export * from './ruleRecords.ts';
 export * from './soql.ts';
 export * from './audit.ts';
 export * from './orgContract.ts';
+export * from './connectorStatus.ts';
 export * from './backfillPlan.ts';
 export * from './orgMessages.ts';

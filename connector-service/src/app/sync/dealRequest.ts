@@ -10,6 +10,7 @@ import type { SalesforceRecord } from '../../ports/salesforce.ts';
 import type { InboxItem } from '../../ports/store.ts';
 import { dealCurrency, dealSigner, dealValue, readDeal } from '../dealParties.ts';
 import { asJson, type InboxPayload } from '../payloads.ts';
+import { narrowCreate } from '../sendWriteSet.ts';
 import type { EngineContext } from './engineContext.ts';
 import { quoteLines } from './quoteLines.ts';
 import { currentContractId } from '../currentContract.ts';
@@ -109,7 +110,7 @@ export class DealRequest {
             return;
         }
         const currency = dealCurrency(opportunity, ctx.options.orgCurrency);
-        const input: CreateContractInput = {
+        const created: CreateContractInput = {
             naturalKey: { system: 'salesforce', objectType: 'Opportunity', id: opportunityId },
             title: String(opportunity.Name),
             counterparty: { name: String(account.Name), address: addressOf(account) },
@@ -120,6 +121,9 @@ export class DealRequest {
                 dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null
             })
         };
+        // What the CLM does not take is left out: the preview in the org lists the same write set.
+        const sendFields = ctx.options.sendFields;
+        const input = sendFields ? narrowCreate(created, sendFields) : created;
         if (!existing)
             await ctx.store.createPair(ctx.orgId, pairId, { salesforce: { opportunity: opportunityId } }, ctx.now());
         await ctx.store.commitPlan({
