@@ -42,3 +42,118 @@ describe('time is injected', () => {
         expect(breaches).toEqual([]);
     });
 });
+
+describe('the layering of the service', () => {
+    const probes = [
+        {
+            what: 'fastify imported in app/',
+            file: 'connector-service/src/app/probe.ts',
+            code: "import Fastify from 'fastify';\nexport const app = Fastify();",
+            message: /app\/ speaks to ports, never an SDK/
+        },
+        {
+            what: 'the Pub/Sub client imported in app/',
+            file: 'connector-service/src/app/probe.ts',
+            code: "import PubSubApiClient from 'salesforce-pubsub-api-client';\nexport const client = PubSubApiClient;",
+            message: /app\/ speaks to ports, never an SDK/
+        },
+        {
+            what: 'prom-client imported in app/',
+            file: 'connector-service/src/app/probe.ts',
+            code: "import { Counter } from 'prom-client';\nexport const counter = Counter;",
+            message: /app\/ speaks to ports, never an SDK/
+        },
+        {
+            what: 'an adapter imported in app/',
+            file: 'connector-service/src/app/probe.ts',
+            code: "import { MemoryClm } from '../adapters/clm/memory/memoryClm.ts';\nexport const clm = MemoryClm;",
+            message: /app\/ imports ports and the domain, never an adapter/
+        },
+        {
+            what: 'the store adapter imported by the Salesforce adapter',
+            file: 'connector-service/src/adapters/salesforce/probe.ts',
+            code: "import { openSqliteStore } from '../store/sqlite/sqliteStore.ts';\nexport const open = openSqliteStore;",
+            message: /Adapters never import across sides/
+        },
+        {
+            what: 'the Salesforce adapter imported by a CLM adapter',
+            file: 'connector-service/src/adapters/clm/ironclad/probe.ts',
+            code: "import { JsforceSalesforce } from '../../salesforce/jsforceSalesforce.ts';\nexport const sf = JsforceSalesforce;",
+            message: /Adapters never import across sides/
+        },
+        {
+            what: 'a CLM adapter imported by the store adapter',
+            file: 'connector-service/src/adapters/store/probe.ts',
+            code: "import { MemoryClm } from '../../adapters/clm/memory/memoryClm.ts';\nexport const clm = MemoryClm;",
+            message: /Adapters never import across sides/
+        },
+        {
+            what: 'prom-client imported outside the metrics adapter',
+            file: 'connector-service/src/adapters/http/probe.ts',
+            code: "import { Counter } from 'prom-client';\nexport const counter = Counter;",
+            message: /Only adapters\/metrics import the metrics/
+        },
+        {
+            what: 'fastify imported outside the HTTP adapter',
+            file: 'connector-service/src/adapters/salesforce/probe.ts',
+            code: "import Fastify from 'fastify';\nexport const app = Fastify();",
+            message: /Only adapters\/http import the HTTP server/
+        },
+        {
+            what: "an emulator's sources imported by a deep relative path",
+            file: 'connector-service/test/app/probe.test.ts',
+            code: "import { startSalesforceEmulator } from '../../../test/emulators/salesforce/src/index.ts';\nexport const start = startSalesforceEmulator;",
+            message: /Import the emulators through their workspace package/
+        },
+        {
+            what: "an emulator's test helpers imported by a deep relative path from scripts",
+            file: 'scripts/probe.ts',
+            code: "import { connectAs } from '../test/emulators/salesforce/test/helpers.ts';\nexport const connect = connectAs;",
+            message: /Import the emulators through their workspace package/
+        }
+    ];
+
+    it.each(probes)('refuses $what', async ({ code, file, message }) => {
+        expect((await messagesFor(code, file)).join('\n')).toMatch(message);
+    });
+
+    it('allows what the layering allows', async () => {
+        const allowed = [
+            {
+                file: 'connector-service/src/app/probe.ts',
+                code: "import type { StorePort } from '../ports/store.ts';\nexport type S = StorePort;"
+            },
+            {
+                file: 'connector-service/src/adapters/salesforce/probe.ts',
+                code: "import { select } from '../../domain/index.ts';\nexport const s = select;"
+            },
+            {
+                file: 'connector-service/src/adapters/http/probe.ts',
+                code: "import { newMetricsRegistry } from '../metrics/serviceMetrics.ts';\nexport const r = newMetricsRegistry;"
+            },
+            {
+                file: 'connector-service/src/adapters/clm/ironclad/probe.ts',
+                code: "import { HttpClient } from '../http.ts';\nexport const c = HttpClient;"
+            },
+            {
+                file: 'connector-service/test/app/probe.test.ts',
+                code: "import { startSalesforceEmulator } from '@clm/emulators/salesforce';\nexport const start = startSalesforceEmulator;"
+            }
+        ];
+        for (const { code, file } of allowed) expect(await messagesFor(code, file), file).toEqual([]);
+    });
+
+    it('finds no breach in connector-service, scripts and test/support', async () => {
+        const results = await eslint.lintFiles([
+            'connector-service/**/*.ts',
+            'scripts/**/*.ts',
+            'test/support/**/*.ts'
+        ]);
+        const breaches = results.flatMap((r) =>
+            r.messages
+                .filter((m) => m.ruleId === 'no-restricted-imports')
+                .map((m) => `${path.relative(root, r.filePath)}:${m.line} ${m.message}`)
+        );
+        expect(breaches).toEqual([]);
+    });
+});

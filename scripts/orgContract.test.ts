@@ -28,7 +28,7 @@ import {
     type SyncRequest
 } from '../connector-service/src/domain/index.ts';
 import { changeDataCaptureObjects } from '../connector-service/src/commands/clm/org/setup.ts';
-import { payloadFromSyncRequest } from '../connector-service/src/app/changeEvents.ts';
+import { payloadFromSyncRequest } from '../connector-service/src/adapters/salesforce/pubsub/changeEvents.ts';
 import { repoRoot } from '../test/support/requirements.ts';
 import { renderOrgContract } from './orgContract.ts';
 

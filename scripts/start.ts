@@ -12,6 +12,7 @@
  * Secrets come from the environment (CLM_CONNECTOR_TOKEN, CLM_IRONCLAD_CLIENT_SECRET …). Once up it prints one JSON
  * line, {"ready":true,"orgId":…,"url":…}.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +21,7 @@ import { createLogger, startConnector } from '../connector-service/src/main.ts';
 import { loadConfig, parseConfig, type ConnectorConfig } from '../connector-service/src/config/config.ts';
 import { isConnectorError } from '../connector-service/src/domain/index.ts';
 import { startClmEmulator } from '@clm/emulators/clm';
-import { startSalesforceEmulator } from '@clm/emulators/salesforce';
+import { selfSignedCertificate, startSalesforceEmulator, type TlsCertificate } from '@clm/emulators/salesforce';
 import { connectAs } from '@clm/emulators/salesforce/helpers';
 import { ensurePreviewBuilt } from '../test/preview/build.ts';
 import { seedDeal } from '../test/preview/demoData.ts';
@@ -84,16 +85,47 @@ async function realOrg(configFile: string): Promise<void> {
     process.once('SIGTERM', stop);
 }
 
+/**
+ * The demo org answers on https, as every org does (the sf CLI warns of an http instance URL), with a certificate
+ * made for this run. Its clients trust it through NODE_EXTRA_CA_CERTS, which Node reads only at start: the demo
+ * runs in a child process that has it, and prints the same export for the user's terminal.
+ */
+const DEMO_TLS_DIR = path.join(repoRoot, '.tmp', 'demo-tls');
+
+function demoCertificate(): TlsCertificate {
+    return {
+        key: readFileSync(path.join(DEMO_TLS_DIR, 'tls-key.pem'), 'utf8'),
+        cert: readFileSync(path.join(DEMO_TLS_DIR, 'tls-cert.pem'), 'utf8'),
+        certPath: path.join(DEMO_TLS_DIR, 'tls-cert.pem')
+    };
+}
+
+/** Runs the demo in a child that trusts a fresh demo certificate, forwarding signals and its exit code. */
+async function demoTrustingItsCertificate(): Promise<void> {
+    rmSync(DEMO_TLS_DIR, { recursive: true, force: true });
+    mkdirSync(DEMO_TLS_DIR, { recursive: true });
+    const { certPath } = selfSignedCertificate(DEMO_TLS_DIR);
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+        stdio: 'inherit',
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath }
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+    const code = await new Promise<number>((resolve) => child.once('exit', (exitCode) => resolve(exitCode ?? 1)));
+    process.exit(code);
+}
+
 async function demo(): Promise<void> {
     const demoDir = path.join(repoRoot, '.tmp', 'demo');
     rmSync(demoDir, { recursive: true, force: true });
     mkdirSync(demoDir, { recursive: true });
+    const certificate = demoCertificate();
     const port = (name: keyof typeof DEMO_PORTS) => demoPort(name);
 
     process.stdout.write('building the package preview (cached after the first run)… ');
     await ensurePreviewBuilt();
     console.log('done');
     const salesforce = await startSalesforceEmulator({
+        tls: certificate,
         pubsub: { port: port('DEMO_PUBSUB_PORT') },
         port: port('DEMO_SALESFORCE_PORT')
     });
@@ -167,6 +199,7 @@ async function demo(): Promise<void> {
     const exports = [
         `export CLM_CONNECTOR_URL=${quoted(connector.url)}`,
         `export CLM_CONNECTOR_TOKEN=${quoted(adminToken)}`,
+        `export NODE_EXTRA_CA_CERTS=${quoted(certificate.certPath)}`,
         'export SF_DISABLE_AUTOUPDATE=true SF_SKIP_NEW_VERSION_CHECK=true'
     ];
     writeFileSync(
@@ -216,19 +249,22 @@ if (args.org !== undefined && args.clm === undefined) {
     );
     process.exit(2);
 }
+const demoTrusted = process.env.NODE_EXTRA_CA_CERTS === path.join(DEMO_TLS_DIR, 'tls-cert.pem');
 await (args.clm
     ? realOrg(args.clm)
-    : demo().catch((error: unknown) => {
-          const inUse = (error as { code?: string }).code === 'EADDRINUSE';
-          fail(
-              inUse
-                  ? new Error(
-                        `${(error as Error).message}: is the demo already running? Stop it, or give it other ports ` +
-                            `(${Object.entries(DEMO_PORTS)
-                                .map(([name, port]) => `${name}=${port}`)
-                                .join(' ')}; 0 picks a free one)`
-                    )
-                  : error,
-              1
-          );
-      }));
+    : !demoTrusted
+      ? demoTrustingItsCertificate()
+      : demo().catch((error: unknown) => {
+            const inUse = (error as { code?: string }).code === 'EADDRINUSE';
+            fail(
+                inUse
+                    ? new Error(
+                          `${(error as Error).message}: is the demo already running? Stop it, or give it other ports ` +
+                              `(${Object.entries(DEMO_PORTS)
+                                  .map(([name, port]) => `${name}=${port}`)
+                                  .join(' ')}; 0 picks a free one)`
+                      )
+                    : error,
+                1
+            );
+        }));

@@ -4,7 +4,6 @@
  */
 import { hostname } from 'node:os';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import {
     DEFAULT_RULES,
     defaultChangeChannels,
@@ -21,17 +20,19 @@ import { connectWithJwt, JsforceSalesforce } from './adapters/salesforce/jsforce
 import { connectWithSfCli } from './adapters/salesforce/sfCliAuth.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgresStore.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqliteStore.ts';
+import { logTo } from './ports/logger.ts';
 import type { SalesforcePort } from './ports/salesforce.ts';
 import type { StorePort } from './ports/store.ts';
 import { webhookAlert } from './app/alerts.ts';
-import { ConnectorService } from './app/service.ts';
+import { ConnectorService } from './adapters/http/connectorService.ts';
 import { SyncEngine } from './app/syncEngine.ts';
-import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './app/pubsubIngest.ts';
+import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './adapters/salesforce/pubsub/pubsubIngest.ts';
 import { ClmPoller } from './app/clmPoller.ts';
 import { Audit } from './app/audit.ts';
 import { Backfill } from './app/backfill.ts';
-import { DealMetrics } from './app/dealMetrics.ts';
-import { SyncMetrics } from './app/syncMetrics.ts';
+import { DealMetrics } from './adapters/metrics/dealMetrics.ts';
+import { newMetricsRegistry } from './adapters/metrics/serviceMetrics.ts';
+import { SyncMetrics } from './adapters/metrics/syncMetrics.ts';
 import { clmCanWrite } from './app/clmFields.ts';
 import { ClmReachability } from './app/clmReachability.ts';
 import { requireSubscriptionPermissions } from './app/subscriptionAccess.ts';
@@ -190,13 +191,13 @@ export async function startConnector(
     };
     // /metrics: the engine's throughput, errors and latency are seen where it settles items (its store), and its
     // milestones time the deals from quote acceptance.
-    const metrics = new Registry();
+    const metrics = newMetricsRegistry();
     const syncMetrics = new SyncMetrics({ registry: metrics });
     const dealMetrics = new DealMetrics({
         registry: metrics,
         salesforce,
         clock,
-        log: (level, message, fields) => logger[level](fields, message)
+        log: logTo(logger)
     });
     const engine = new SyncEngine({
         orgId,
@@ -215,7 +216,7 @@ export async function startConnector(
             recheckMs: config.sync.apiBudgetRecheckMs,
             slowAtShare: Math.min(config.sync.apiBudgetSlowShare, config.sync.apiBudgetPauseShare)
         },
-        log: (level, message, fields) => logger[level](fields, message),
+        log: logTo(logger),
         onMilestone: (milestone) => dealMetrics.onMilestone(milestone)
     });
     const backfill = new Backfill({
@@ -226,7 +227,7 @@ export async function startConnector(
         rules,
         context: engineContext,
         clock,
-        log: (level, message, fields) => logger[level](fields, message)
+        log: logTo(logger)
     });
     const audit = new Audit({
         orgId,
@@ -239,7 +240,7 @@ export async function startConnector(
         onCompleted: (run) => {
             if (run.repairQueued > 0) service.kick();
         },
-        log: (level, message, fields) => logger[level](fields, message)
+        log: logTo(logger)
     });
     let ingest: PubSubIngest | null = null;
     let poller: ClmPoller | null = null;

@@ -4,13 +4,15 @@
  * (`npm run demo:sign`), and the Opportunity shows Signed, live.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumPresent, launchChromium } from '../support/chromium.ts';
 import { repoRoot } from '../support/requirements.ts';
+import { sfCliEnv } from '../support/sfCli.ts';
 
 const TSX = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
 const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 200 });
@@ -77,9 +79,32 @@ describe.runIf(chromiumPresent())('npm start', () => {
         expect(output).toContain(`export CLM_CONNECTOR_URL=${ready.connectorUrl}`);
         expect(output).toMatch(/^ {2}export CLM_CONNECTOR_TOKEN=\S+$/m);
         expect(readFileSync(path.join(repoRoot, '.tmp/demo/env.sh'), 'utf8')).toContain('export CLM_CONNECTOR_TOKEN=');
+        expect(output).toMatch(/^ {2}export NODE_EXTRA_CA_CERTS=\S+tls-cert\.pem$/m);
         // No third-party compiler warnings.
         expect(output).not.toContain('rollup-plugin-lwc-compiler');
     });
+
+    it('the printed sf lines work in a fresh terminal, printing nothing the user must ignore', async () => {
+        const home = mkdtempSync(path.join(os.tmpdir(), 'clm-demo-home-'));
+        try {
+            const envFile = path.join(repoRoot, '.tmp/demo/env.sh');
+            const login = /^# (npx sf org login jwt .*)$/m.exec(readFileSync(envFile, 'utf8'))![1]!;
+            // What a newcomer types: link the plugin, source the exports, log in, ask for the status.
+            const script = `npm run --silent sf:link && . ${envFile} && ${login} && npx sf clm sync status`;
+            const { stdout, stderr } = await promisify(execFile)('sh', ['-c', script], {
+                cwd: repoRoot,
+                env: sfCliEnv(home),
+                timeout: 120_000
+            });
+            expect(stdout).toContain('Successfully authorized');
+            expect(stdout).toContain('/event/Clm_Sync_Request__e');
+            expect(stdout).not.toMatch(/│ error │/);
+            expect(stdout).toMatch(/API budget: \d+ of \d+ daily requests used/);
+            expect(stderr).not.toMatch(/warning|error/i);
+        } finally {
+            rmSync(home, { recursive: true, force: true });
+        }
+    }, 150_000);
 
     it('sends the deal from the record page, and the Opportunity shows Signed once it is signed in the CLM', async () => {
         await page.goto(ready.recordPage);

@@ -2,8 +2,8 @@
 // Ironclad), for suites that start the real connector; each suite adds what it is about.
 import { readFileSync } from 'node:fs';
 import { parseConfig, type ConnectorConfig } from '../../connector-service/src/config/config.ts';
-import type { ClmEmulator } from '../emulators/clm/src/index.ts';
-import type { RunningSalesforceEmulator } from '../emulators/salesforce/src/index.ts';
+import type { ClmEmulator } from '@clm/emulators/clm';
+import type { RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 export function emulatorConnectorConfig(
     salesforce: RunningSalesforceEmulator,

@@ -34,6 +34,7 @@ import { canonicalValues } from './clmFields.ts';
 import { asJson } from './payloads.ts';
 import { READ_BY_ID_BATCH } from './reconcile.ts';
 import type { Clock } from '../clock.ts';
+import type { Log } from '../ports/logger.ts';
 
 /** The Salesforce object each link kind of a pair names. */
 const LINKED_OBJECTS: Readonly<Record<SalesforceLinkKind, string>> = {
@@ -91,7 +92,7 @@ export interface AuditOptions {
     maxDifferences?: number;
     /** Told when a run completes (the agreement metric) and when repair items were queued (wake the work loop). */
     onCompleted?: (run: AuditRun) => void;
-    log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    log?: Log;
 }
 
 /** What one pair needs: its linked records and contract, and the rules that compare them. */

@@ -30,12 +30,11 @@ import {
     sameValue,
     select,
     where,
+    withoutAgreedWrites,
     writesToClm,
     writesToSalesforce,
     type ClmContract,
-    type Json,
     type PairState,
-    type Plan,
     type PlanContext,
     type RuleSet,
     type SalesforceValue,
@@ -55,6 +54,7 @@ import type {
 import { canonicalValues } from './clmFields.ts';
 import { asJson } from './payloads.ts';
 import { systemClock, type Clock } from '../clock.ts';
+import type { Log } from '../ports/logger.ts';
 
 /** The objects a backfill can link: each is one side of a pair. */
 const LINKABLE: Readonly<Record<string, { kind: SalesforceLinkKind; pairPrefix: string }>> = {
@@ -105,7 +105,7 @@ export interface BackfillOptions {
     worker?: string;
     /** The connector's clock (the one the store, the engine and the leases use). */
     clock?: Clock;
-    log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    log?: Log;
     onProgress?: (progress: BackfillProgress) => void;
 }
 
@@ -551,17 +551,29 @@ export class Backfill {
         const newState = clmPlan.newState;
         newState.clmVersion = contract.version;
         const changeLog = [...sfPlan.changeLog, ...clmPlan.changeLog];
-        const clmFields = this.dropAgreed(sfPlan, newState, changeLog, 'clm', (rule) =>
-            sameValue(sfPlan.writes.clm?.fields[rule.clmField], clmValues[rule.clmField])
-        );
-        const sfFields = this.dropAgreed(clmPlan, newState, changeLog, 'salesforce', (rule) =>
-            rule.sourceFields.every((field) =>
-                sameSalesforceValue(
-                    clmPlan.writes.salesforce.find((write) => write.sfObject === rule.sfObject)?.fields[field],
-                    record[field]
+        const clmFields = withoutAgreedWrites({
+            plan: sfPlan,
+            state: newState,
+            changeLog,
+            side: 'clm',
+            rules: this.options.rules,
+            agreed: (rule) => sameValue(sfPlan.writes.clm?.fields[rule.clmField], clmValues[rule.clmField])
+        });
+        const sfFields = withoutAgreedWrites({
+            plan: clmPlan,
+            state: newState,
+            changeLog,
+            side: 'salesforce',
+            rules: this.options.rules,
+            writesTo: (sfObject) => LINKABLE[sfObject] !== undefined,
+            agreed: (rule) =>
+                rule.sourceFields.every((field) =>
+                    sameSalesforceValue(
+                        clmPlan.writes.salesforce.find((write) => write.sfObject === rule.sfObject)?.fields[field],
+                        record[field]
+                    )
                 )
-            )
-        );
+        });
         const conflicts = [...sfPlan.conflicts, ...clmPlan.conflicts];
         const errors = [...sfPlan.errors, ...clmPlan.errors];
         for (const error of errors)
@@ -616,43 +628,6 @@ export class Backfill {
             correlationId
         };
         return { linked: true, error: errors.length > 0, commit };
-    }
-
-    /**
-     * Removes from a plan's writes to `side` the rules whose value that side already holds: both agree, so the
-     * rule is synced without a write — no echo to wait for, and the change log says `unchanged`. Returns the
-     * fields still to write (Salesforce fields of this object, or canonical CLM fields).
-     */
-    private dropAgreed(
-        plan: Plan,
-        state: PairState,
-        changeLog: Plan['changeLog'],
-        side: 'salesforce' | 'clm',
-        agreed: (rule: RuleSet['rules'][number]) => boolean
-    ): Record<string, Json> {
-        const fields: Record<string, Json> = {};
-        const written =
-            side === 'clm'
-                ? plan.writes.clm
-                    ? [plan.writes.clm]
-                    : []
-                : plan.writes.salesforce.filter((write) => LINKABLE[write.sfObject]);
-        for (const write of written) {
-            for (const name of write.rules) {
-                const rule = this.options.rules.byName.get(name);
-                if (!rule) continue;
-                const targets = side === 'clm' ? [rule.clmField] : rule.sourceFields;
-                if (!agreed(rule)) {
-                    for (const target of targets)
-                        if (target in write.fields) fields[target] = (write.fields as Record<string, Json>)[target]!;
-                    continue;
-                }
-                state.fields[rule.name]?.pending?.[side]?.pop();
-                for (const entry of changeLog)
-                    if (entry.rule === rule.name && entry.outcome === 'applied') entry.outcome = 'unchanged';
-            }
-        }
-        return fields;
     }
 
     // ------------------------------------------------------------------------------------------------ write

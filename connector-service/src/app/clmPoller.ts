@@ -13,7 +13,7 @@
 import type { ClmContract } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
 import type { InboxInput, LinkedPair, StorePort } from '../ports/store.ts';
-import type { Logger } from './service.ts';
+import type { Logger } from '../ports/logger.ts';
 
 export interface ClmPollerOptions {
     orgId: string;

@@ -11,7 +11,7 @@ import { IroncladConfig } from '../adapters/clm/ironclad/config.ts';
 import { SpotdraftConfig } from '../adapters/clm/spotdraft/config.ts';
 import { loggableConfig } from './loggable.ts';
 import { unknownKeys } from './strictKeys.ts';
-import { urlProblems } from './targetUrls.ts';
+import { isLoopbackHost, urlProblems } from './targetUrls.ts';
 
 const Secret = z.string().min(1);
 
@@ -62,6 +62,14 @@ const SalesforceSettings = z
             .optional()
     })
     .superRefine((settings, ctx) => {
+        // Turning certificate checks off is for the local emulator only: never toward a host on the network.
+        if (settings.pubsub?.allowSelfSignedTls && !isLoopbackHost(settings.pubsub.endpoint.replace(/:\d+$/, ''))) {
+            ctx.addIssue({
+                code: 'custom',
+                path: ['pubsub', 'allowSelfSignedTls'],
+                message: `only for a loopback endpoint (a local emulator), not ${settings.pubsub.endpoint}: remove it`
+            });
+        }
         for (const field of JWT_LOGIN_FIELDS) {
             if (settings.org !== undefined && settings[field] !== undefined) {
                 ctx.addIssue({

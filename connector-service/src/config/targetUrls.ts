@@ -16,7 +16,7 @@ export interface UrlProblem {
 
 const LOOPBACK_NAMES = new Set(['localhost']);
 
-function isLoopback(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
     const bare = hostname.replace(/^\[|\]$/g, '');
     if (LOOPBACK_NAMES.has(bare.toLowerCase()) || bare.toLowerCase().endsWith('.localhost')) return true;
     return isIP(bare) !== 0 && refusedAddressReason(bare) === 'loopback address';
@@ -32,7 +32,7 @@ export function urlProblem(field: string, value: string): UrlProblem | undefined
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
         return { code: 'CONFIG.URL_SCHEME', field, message: `${url.protocol} is not allowed: use an https:// URL` };
-    if (isLoopback(url.hostname)) return undefined;
+    if (isLoopbackHost(url.hostname)) return undefined;
     if (url.protocol !== 'https:')
         return {
             code: 'CONFIG.URL_NOT_HTTPS',

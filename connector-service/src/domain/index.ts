@@ -13,3 +13,4 @@ export * from './ruleRecords.ts';
 export * from './soql.ts';
 export * from './audit.ts';
 export * from './orgContract.ts';
+export * from './backfillPlan.ts';

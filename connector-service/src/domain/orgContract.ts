@@ -647,3 +647,44 @@ export function provenanceRecord(entry: ProvenanceInput): RecordUpsert {
         ...(entry.sfObject === 'Contract' ? { Contract__c: entry.recordId } : {})
     });
 }
+
+// ----------------------------------------------------------------------------------- the linked records
+
+/** The connector's stamp on a record it syncs (Opportunity, Contract, CPQ quote): the last result, and when. */
+export function syncResultFields(result: SyncResult, at: string): Record<string, RecordValue> {
+    return { CLM_Last_Sync__c: at, CLM_Last_Sync_Result__c: result };
+}
+
+/** The Salesforce Contract of a CLM contract, upserted by the CLM id (a retry finds the one it made), as a Draft. */
+export function clmContractRecord(contract: {
+    clmContractId: string;
+    accountId: string;
+    title: string | null;
+    url: string | null;
+}): RecordUpsert {
+    return {
+        sfObject: 'Contract',
+        externalId: { field: 'CLM_Contract_Id__c', value: contract.clmContractId },
+        fields: {
+            AccountId: contract.accountId,
+            Status: 'Draft',
+            Name: (contract.title ?? 'Contract').slice(0, 80),
+            CLM_Contract_Url__c: contract.url
+        }
+    };
+}
+
+/** The deal stamped with its contract: the Salesforce Contract, the CLM's id and link, and its first result. */
+export function linkedDealFields(link: {
+    contractId: string;
+    clmContractId: string;
+    url: string | null;
+    at: string;
+}): Record<string, RecordValue> {
+    return {
+        ContractId: link.contractId,
+        CLM_Contract_Id__c: link.clmContractId,
+        CLM_Contract_Url__c: link.url,
+        ...syncResultFields('Synced', link.at)
+    };
+}

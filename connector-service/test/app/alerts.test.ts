@@ -10,10 +10,7 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts'
 import { quarantinedRecords, slackMessage, teamsMessage, webhookAlert, type Alert } from '../../src/app/alerts.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import type { StorePort } from '../../src/ports/store.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import { connectAs } from './pubsubWorld.ts';
 
 const NOW = Date.parse('2026-11-23T09:00:00.000Z');

@@ -13,11 +13,8 @@ import { Backfill } from '../../src/app/backfill.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import type { ClmPort } from '../../src/ports/clm.ts';
 import type { StorePort } from '../../src/ports/store.ts';
-import { connectAs } from '../../../test/emulators/salesforce/test/helpers.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { connectAs } from '@clm/emulators/salesforce/helpers';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import {
     buildClm,
     CLOCK,

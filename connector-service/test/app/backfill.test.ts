@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import { Backfill } from '../../src/app/backfill.ts';
-import { ConnectorService } from '../../src/app/service.ts';
+import { ConnectorService } from '../../src/adapters/http/connectorService.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import {

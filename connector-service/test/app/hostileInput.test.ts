@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import type { ClmPort } from '../../src/ports/clm.ts';
-import { ConnectorService } from '../../src/app/service.ts';
+import { ConnectorService } from '../../src/adapters/http/connectorService.ts';
 import { ClmReachability } from '../../src/app/clmReachability.ts';
 import { json, ManualClock, scriptedFetch, scriptedIronclad } from '../clm/fakes.ts';
 

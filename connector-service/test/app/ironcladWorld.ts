@@ -11,12 +11,9 @@ import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSal
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
-import { buildWebhookServer } from '../../src/app/webhookServer.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import { buildWebhookServer } from '../../src/adapters/http/webhookRoutes.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
+import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
 import { connectAs } from './pubsubWorld.ts';
 
 export const ORG = '00D000000000001AAA';

@@ -26,7 +26,7 @@ import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
-import { payloadFromSyncRequest } from '../../src/app/changeEvents.ts';
+import { payloadFromSyncRequest } from '../../src/adapters/salesforce/pubsub/changeEvents.ts';
 import { asJson } from '../../src/app/payloads.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import type { Clock } from '../../src/clock.ts';

@@ -14,7 +14,7 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts'
 import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { closeWorld, connectAs, settle as settleAll } from './pubsubWorld.ts';
-import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
+import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 const CHANNELS = [

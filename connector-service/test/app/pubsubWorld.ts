@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import type { StorePort } from '../../src/ports/store.ts';
 import type { SyncEngine } from '../../src/app/syncEngine.ts';
-import type { PubSubIngest } from '../../src/app/pubsubIngest.ts';
+import type { PubSubIngest } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import type { RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 /** `clientId` is what writes through this connection say they are: people's edits must not claim to be the connector. */

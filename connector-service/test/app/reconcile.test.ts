@@ -17,7 +17,7 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts'
 import type { InboxItem, StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { closeWorld, connectAs, settle as settleAll } from './pubsubWorld.ts';
-import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
+import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import { modifiedSinceQuery, objectOfChannel, RECONCILE_LOG_CODE } from '../../src/app/reconcile.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 

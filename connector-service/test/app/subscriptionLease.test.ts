@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWithJwt } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import { openPostgresStore } from '../../src/adapters/store/postgres/postgresStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
-import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/app/pubsubIngest.ts';
+import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import { postgresAvailable, startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import { call } from '@clm/emulators/salesforce/helpers';

@@ -12,10 +12,7 @@ import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import { missingSubscriptionPermissions, requireSubscriptionPermissions } from '../../src/app/subscriptionAccess.ts';
-import {
-    startSalesforceEmulator,
-    type RunningSalesforceEmulator
-} from '../../../test/emulators/salesforce/src/index.ts';
+import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 
 const CHANNEL = '/data/OpportunityChangeEvent';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

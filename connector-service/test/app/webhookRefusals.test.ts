@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
-import { ConnectorService } from '../../src/app/service.ts';
+import { ConnectorService } from '../../src/adapters/http/connectorService.ts';
 import { json, ManualClock, scriptedFetch, scriptedSpotdraft } from '../clm/fakes.ts';
 
 const ORG = '00D000000000001AAA';

@@ -8,7 +8,7 @@ import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter
 import { ClmReachability } from '../../src/app/clmReachability.ts';
 import { systemClock } from '../../src/clock.ts';
 import type { ClmPort } from '../../src/ports/clm.ts';
-import { startClmEmulator, type ClmEmulator } from '../../../test/emulators/clm/src/index.ts';
+import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
 import { FaultProxy } from '../../../test/support/faultProxy.ts';
 import { sampleInput } from '../clm/portKit.ts';
 

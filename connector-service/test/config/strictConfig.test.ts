@@ -151,6 +151,16 @@ describe('URLs the connector sends credentials to', () => {
             expect(parseConfig(raw).clm.vendor).toBe('ironclad');
         }
     });
+
+    it('certificate checks can be turned off only toward a loopback Pub/Sub endpoint', () => {
+        const pubsub = (endpoint: string) =>
+            withPath(ironcladConfig(), ['salesforce', 'pubsub'], { endpoint, allowSelfSignedTls: true });
+        for (const endpoint of ['localhost:7443', '127.0.0.1:4713', '[::1]:7443'])
+            expect(parseConfig(pubsub(endpoint)).salesforce.pubsub?.allowSelfSignedTls).toBe(true);
+        expect(refused(pubsub('api.pubsub.salesforce.com:7443')).problems).toContainEqual(
+            expect.objectContaining({ code: 'CONFIG.INVALID', field: 'salesforce.pubsub.allowSelfSignedTls' })
+        );
+    });
 });
 
 describe('what is logged of the config', () => {

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planChange, type Change, type Plan } from '../../src/domain/index.ts';
+import { planChange, withoutAgreedWrites, type Change, type Plan } from '../../src/domain/index.ts';
 import {
     CONTEXT,
     compile,
@@ -147,6 +147,61 @@ describe('planner properties', () => {
                         expect(world.state.fields[rule.name]?.conflict).toBeUndefined();
                     }
                 }
+            }),
+            RUNS
+        );
+    });
+
+    it("the backfill's planning: what the target already holds is not written, and nothing waits for its echo", () => {
+        fc.assert(
+            fc.property(ruleSetArb, historyArb, (rules, steps) => {
+                const ruleSet = compile(rules);
+                const world = new World(ruleSet, (_change, _before, plan) => {
+                    for (const side of ['clm', 'salesforce'] as const) {
+                        // The target holds every planned value: nothing is written and no echo is awaited.
+                        const agreed = structuredClone(plan);
+                        const fields = withoutAgreedWrites({
+                            plan: agreed,
+                            state: agreed.newState,
+                            changeLog: agreed.changeLog,
+                            side,
+                            rules: ruleSet,
+                            agreed: () => true
+                        });
+                        expect(fields).toEqual({});
+                        const written =
+                            side === 'clm'
+                                ? (plan.writes.clm?.rules ?? [])
+                                : plan.writes.salesforce.flatMap((write) => write.rules);
+                        for (const name of written) {
+                            expect(agreed.changeLog.filter((e) => e.rule === name && e.outcome === 'applied')).toEqual(
+                                []
+                            );
+                            expect((agreed.newState.fields[name]?.pending?.[side] ?? []).length).toBe(
+                                Math.max(0, (plan.newState.fields[name]?.pending?.[side] ?? []).length - 1)
+                            );
+                        }
+                        // The target holds none of them: exactly the planner's writes, the state as planned.
+                        const disagreed = structuredClone(plan);
+                        const all = withoutAgreedWrites({
+                            plan: disagreed,
+                            state: disagreed.newState,
+                            changeLog: disagreed.changeLog,
+                            side,
+                            rules: ruleSet,
+                            agreed: () => false
+                        });
+                        expect(disagreed.newState).toEqual(plan.newState);
+                        expect(disagreed.changeLog).toEqual(plan.changeLog);
+                        if (side === 'clm') expect(all).toEqual(plan.writes.clm?.fields ?? {});
+                        else
+                            for (const write of plan.writes.salesforce)
+                                for (const [field, value] of Object.entries(write.fields))
+                                    expect(all[field]).toEqual(value);
+                    }
+                });
+                steps.forEach((step) => world.run(step));
+                world.drain();
             }),
             RUNS
         );

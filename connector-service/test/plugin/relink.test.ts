@@ -29,7 +29,7 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
     return chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
 }
 
-/** The relink routes as service.ts answers them. */
+/** The relink routes as adapters/http/adminRoutes.ts answers them. */
 function fakeConnector(state: FakeConnector): Server {
     return createServer(async (request, response) => {
         const body = await readBody(request);

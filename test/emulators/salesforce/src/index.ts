@@ -40,8 +40,11 @@ export interface SalesforceEmulatorOptions {
     /** DailyApiRequests Max (default 15,000, a Developer Edition's allocation). */
     dailyApiRequests?: number;
     apiVersion?: string;
-    /** Serve HTTPS with a self-signed certificate made at start (needs `openssl` on PATH). */
-    tls?: boolean;
+    /**
+     * Serve HTTPS: `true` with a self-signed certificate made at start (needs `openssl` on PATH), or with the
+     * certificate given (see selfSignedCertificate), which a client can then trust for good.
+     */
+    tls?: boolean | TlsCertificate;
     /** One line per request on stderr. */
     logRequests?: boolean;
     /** Start the event bus (CDC, platform events) and the Pub/Sub API over TLS gRPC; see the README's "Event bus". */
@@ -84,7 +87,14 @@ export interface RunningSalesforceEmulator extends SalesforceEmulatorInfo {
     close(): Promise<void>;
 }
 
-function selfSignedCertificate(dir: string): { key: string; cert: string; certPath: string } {
+export interface TlsCertificate {
+    key: string;
+    cert: string;
+    certPath: string;
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1, written to `dir` (tls-key.pem, tls-cert.pem). */
+export function selfSignedCertificate(dir: string): TlsCertificate {
     const keyPath = path.join(dir, 'tls-key.pem');
     const certPath = path.join(dir, 'tls-cert.pem');
     execFileSync(
@@ -149,7 +159,12 @@ export async function startSalesforceEmulator(
             );
     }
     const info = { instanceUrl: '', loginUrl: '', apiVersion };
-    const certificate = options.tls || options.pubsub ? selfSignedCertificate(dir) : undefined;
+    const certificate =
+        typeof options.tls === 'object'
+            ? options.tls
+            : options.tls || options.pubsub
+              ? selfSignedCertificate(dir)
+              : undefined;
     const tls = options.tls ? certificate : undefined;
     const { app, services } = buildServer(
         org,

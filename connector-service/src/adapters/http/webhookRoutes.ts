@@ -4,10 +4,10 @@
  * vendor repeats (same event id) is answered 200 and stored once.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Counter, type Registry } from 'prom-client';
-import { isConnectorError } from '../domain/index.ts';
-import type { ClmPort } from '../ports/clm.ts';
-import type { StorePort } from '../ports/store.ts';
+import { isConnectorError } from '../../domain/index.ts';
+import type { ClmPort } from '../../ports/clm.ts';
+import type { Log } from '../../ports/logger.ts';
+import type { StorePort } from '../../ports/store.ts';
 
 export interface WebhookServerOptions {
     orgId: string;
@@ -15,27 +15,11 @@ export interface WebhookServerOptions {
     clm: ClmPort;
     /** Largest body accepted; vendors' thin webhooks are a few hundred bytes. */
     bodyLimitBytes?: number;
-    log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    log?: Log;
     /** Called after events were stored, so the work loop starts at once instead of at its next poll. */
     onStored?: () => void;
-    /** Where clm_connector_webhooks_refused_total is registered (the service's /metrics registry). */
-    metrics?: Registry;
-}
-
-export const WEBHOOKS_REFUSED_METRIC = 'clm_connector_webhooks_refused_total';
-
-function refusedCounter(metrics: Registry | undefined): Counter<'vendor' | 'reason'> | undefined {
-    if (!metrics) return undefined;
-    const existing = metrics.getSingleMetric(WEBHOOKS_REFUSED_METRIC) as Counter<'vendor' | 'reason'> | undefined;
-    return (
-        existing ??
-        new Counter({
-            name: WEBHOOKS_REFUSED_METRIC,
-            help: 'Webhook deliveries refused, by vendor and reason (bad signature, stale, malformed, unknown vendor …)',
-            labelNames: ['vendor', 'reason'],
-            registers: [metrics]
-        })
-    );
+    /** Counts a refused delivery (clm_connector_webhooks_refused_total on the service's /metrics). */
+    onRefused?: (vendor: string, reason: string) => void;
 }
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance {
@@ -49,9 +33,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
  * (signatures are over the bytes, never over re-serialised JSON), with the body limit given.
  */
 export function registerWebhookRoutes(server: FastifyInstance, options: WebhookServerOptions): void {
-    const refusedTotal = refusedCounter(options.metrics);
     const refuse = (vendor: string, reason: string, sourceAddress: string, fields: Record<string, unknown> = {}) => {
-        refusedTotal?.inc({ vendor, reason });
+        options.onRefused?.(vendor, reason);
         options.log?.('warn', 'webhook refused', { vendor, reason, sourceAddress, ...fields });
     };
     void server.register(async (app) => {

@@ -11,8 +11,8 @@ import {
     SYNC_REQUEST_EVENT,
     type FieldCatalog,
     type SalesforceChange
-} from '../domain/index.ts';
-import type { InboxPayload } from './payloads.ts';
+} from '../../../domain/index.ts';
+import type { InboxPayload } from '../../../app/payloads.ts';
 
 export interface DecodedEvent {
     replayId: number | bigint | string;

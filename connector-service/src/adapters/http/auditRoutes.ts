@@ -1,13 +1,12 @@
 /**
  * The admin API's audit routes (docs/admin-api.md): POST /admin/audit starts a run, GET /admin/audit reports the
  * latest and GET /admin/audit/{auditId} a given one. Registered inside the admin scope (the bearer token is
- * checked). Also the agreement gauge, clm_connector_audit_agreement_ratio{object,field}, from the last completed run.
+ * checked). The agreement gauge is the metrics adapter's (serviceMetrics.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { isConnectorError } from '../domain/index.ts';
-import type { Audit } from './audit.ts';
+import { isConnectorError } from '../../domain/index.ts';
+import type { Audit } from '../../app/audit.ts';
 
 const AuditBody = z.object({ repair: z.boolean().optional() }).strict();
 
@@ -43,20 +42,5 @@ export function registerAuditRoutes(admin: FastifyInstance, audit: Audit | undef
     admin.get<{ Params: { auditId: string } }>('/admin/audit/:auditId', async (request, reply) => {
         const run = audit?.get(request.params.auditId);
         return run ?? reply.code(404).send({ code: 'ADMIN.NOT_FOUND', message: `No audit ${request.params.auditId}` });
-    });
-}
-
-/** Per object and field: the share of compared records that agree, as of the last completed audit. */
-export function registerAuditMetric(registry: Registry, audit: Audit | undefined): void {
-    new Gauge({
-        name: 'clm_connector_audit_agreement_ratio',
-        help: 'Share of linked records whose field agrees on both sides, as of the last completed audit',
-        labelNames: ['object', 'field'],
-        registers: [registry],
-        collect() {
-            this.reset();
-            for (const field of audit?.lastCompleted()?.fields ?? [])
-                this.set({ object: field.object, field: field.field }, field.accuracy);
-        }
     });
 }

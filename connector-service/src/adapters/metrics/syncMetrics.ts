@@ -21,8 +21,8 @@ import type {
     PlanCommit,
     QueueName,
     StorePort
-} from '../ports/store.ts';
-import { objectOfPayload } from './payloads.ts';
+} from '../../ports/store.ts';
+import { objectOfPayload } from '../../app/payloads.ts';
 
 /** Claimed items remembered until they settle (a claim lost to a crash is forgotten oldest first). */
 const REMEMBERED_CLAIMS = 50_000;

@@ -14,10 +14,11 @@
  * observed.
  */
 import { Histogram, type Registry } from 'prom-client';
-import { isConnectorError, salesforceInstantMs, select, where } from '../domain/index.ts';
-import type { SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
-import type { Milestone } from './syncEngine.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { isConnectorError, salesforceInstantMs, select, where } from '../../domain/index.ts';
+import type { SalesforcePort, SalesforceRecord } from '../../ports/salesforce.ts';
+import type { Milestone } from '../../app/syncEngine.ts';
+import type { Log } from '../../ports/logger.ts';
+import { systemClock, type Clock } from '../../clock.ts';
 
 type AcceptedFrom = 'field_history' | 'last_modified';
 
@@ -29,7 +30,7 @@ interface AcceptedQuote {
 export interface DealMetricsOptions {
     registry: Registry;
     salesforce: SalesforcePort;
-    log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
+    log?: Log;
     /** The connector's clock (the one the store, the engine and the leases use). */
     clock?: Clock;
 }

@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { isConnectorError } from '../domain/index.ts';
-import type { BackfillJob } from '../ports/store.ts';
-import type { Backfill } from './backfill.ts';
+import { isConnectorError } from '../../domain/index.ts';
+import type { BackfillJob } from '../../ports/store.ts';
+import type { Backfill } from '../../app/backfill.ts';
 
 const IsoDate = z
     .string()

@@ -5,7 +5,7 @@
  * message — the internal message (a SQL error, a stack) is never sent to the caller.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isConnectorError } from '../domain/index.ts';
+import { isConnectorError } from '../../domain/index.ts';
 
 export interface HttpErrorLog {
     error(fields: Record<string, unknown>, message: string): void;

@@ -21,9 +21,9 @@
  */
 import { hostname } from 'node:os';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
-import type { RuleSet } from '../domain/index.ts';
-import type { SalesforcePort } from '../ports/salesforce.ts';
-import type { Checkpoint, InboxInput, StorePort } from '../ports/store.ts';
+import type { RuleSet } from '../../../domain/index.ts';
+import type { SalesforcePort } from '../../../ports/salesforce.ts';
+import type { Checkpoint, InboxInput, StorePort } from '../../../ports/store.ts';
 import {
     changesFromCdcEvent,
     commitTimeOf,
@@ -31,7 +31,7 @@ import {
     payloadFromSyncRequest,
     type DecodedEvent
 } from './changeEvents.ts';
-import { asJson, type InboxPayload } from './payloads.ts';
+import { asJson, type InboxPayload } from '../../../app/payloads.ts';
 import {
     DEFAULT_RECONCILE_MARGIN_MS,
     objectOfChannel,
@@ -40,9 +40,9 @@ import {
     reconcileFieldsFromRules,
     watermarkChannel,
     type ReconcileReason
-} from './reconcile.ts';
-import type { Logger } from './service.ts';
-import { systemClock, type Clock } from '../clock.ts';
+} from '../../../app/reconcile.ts';
+import type { Logger } from '../../../ports/logger.ts';
+import { systemClock, type Clock } from '../../../clock.ts';
 
 export const SYNC_REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
 
