@@ -110,6 +110,8 @@ export class SpotdraftAdapter implements ClmPort {
     private readonly http: HttpClient;
     private readonly downloads: DownloadGuard;
     private readonly clock: Clock;
+    /** Each contract's last read version and when it was first read, oldest first: SpotDraft's only change time. */
+    private readonly versionsSeen = new Map<string, { version: string; at: string }>();
     private readonly verifier: SpotdraftWebhookVerifier;
     /** List rows seen, by composite id: SpotDraft cannot fetch one contract's header by id. */
     private readonly rows = new Map<string, SpotdraftContractRow>();
@@ -667,6 +669,20 @@ export class SpotdraftAdapter implements ClmPort {
         return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined));
     }
 
+    /**
+     * When the contract's current version was first read: stable while the contract does not change, later at each
+     * change, a change back to an earlier state included (a later read sees the contract as it is then). Remembers
+     * the last 10,000 contracts; one forgotten reads as changed, which plans nothing when nothing changed.
+     */
+    private versionSeenAt(id: string, version: string, created: Date): string {
+        const last = this.versionsSeen.get(id);
+        if (last?.version === version) return last.at;
+        const at = new Date(Math.max(created.getTime(), this.clock.now())).toISOString();
+        this.versionsSeen.delete(id);
+        this.versionsSeen.set(id, { version, at });
+        if (this.versionsSeen.size > 10_000) this.versionsSeen.delete(this.versionsSeen.keys().next().value!);
+        return at;
+    }
     private toContract(row: SpotdraftContractRow, keyPointers: SpotdraftKeyPointer[]): ClmContract {
         const fields = this.config.dataFields;
         const pointer = (name: string) => {
@@ -759,8 +775,9 @@ export class SpotdraftAdapter implements ClmPort {
             lineItems: [],
             custom,
             version,
-            // SpotDraft exposes no modification time; the creation time is the only vendor timestamp.
-            updatedAt: created.toISOString()
+            // SpotDraft exposes no modification time, and the version is a hash, which orders nothing (with the
+            // creation time, a signature read after the create could rank older and be dropped by the planner).
+            updatedAt: this.versionSeenAt(row.id, version, created)
         };
         return parseVendorPayload(ClmContract, candidate, {
             vendor: VENDOR,
