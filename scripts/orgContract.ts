@@ -164,6 +164,7 @@ export const SYNC_RESULT = ${lwcNames(Object.keys(SYNC_RESULTS))};
 export const SYNC_RESULTS = ${lwcList(Object.keys(SYNC_RESULTS))};
 export const RESOLUTION = ${lwcNames(Object.keys(CONFLICT_RESOLUTIONS))};
 export const CONFLICT_OPEN_STATES = ${lwcList(openOf(conflict))};
+export const SYNC_ERROR_STATE = ${lwcNames(Object.keys(error.states))};
 export const SYNC_ERROR_OPEN_STATES = ${lwcList(openOf(error))};
 export const SYNC_ERROR_RETRYABLE_STATES = ${lwcList(retryFrom)};
 `;

@@ -22,6 +22,7 @@ import {
 } from '../domain/index.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
 import type { ClaimRef, InboxItem, StorePort } from '../ports/store.ts';
+import type { Log } from '../ports/logger.ts';
 import { asJson, objectOfPayload, type InboxPayload, type OutboxPayload } from './payloads.ts';
 
 /** The package's custom permission for deciding conflicts and retrying quarantined items. */
@@ -184,7 +185,7 @@ export interface RequestGate {
     store: StorePort;
     now: () => number;
     claim: ClaimRef;
-    log?: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) => void;
+    log?: Log;
 }
 
 /**

@@ -18,6 +18,8 @@ const PERMANENT_PREFIXES = [
     'CLM.VALIDATION',
     'CLM.UNSUPPORTED',
     'CLM.NOT_FOUND',
+    // The contract's state refuses the write (signed, out for signature): only a person can move it.
+    'CLM.NOT_WRITABLE_IN_STATE',
     'SF.INVALID_',
     'SF.REQUIRED_FIELD_MISSING',
     'SF.FIELD_INTEGRITY_EXCEPTION',

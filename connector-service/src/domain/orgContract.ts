@@ -98,10 +98,11 @@ const CONFLICT_STATES = {
 type ConflictState = keyof typeof CONFLICT_STATES;
 
 const SYNC_ERROR_STATES = {
-    Retrying: 'A person asked for a retry and the connector put the item back in its queue.',
-    Quarantined: 'The item failed for good; it waits for a person.',
+    Retrying:
+        'The item failed and the connector tries it again: by itself (Attempts__c, Next_Retry_At__c), or because a person asked.',
+    Quarantined: 'The item failed for good or cannot succeed by retrying; it waits for a person (Next_Step__c).',
     RetryRequested: 'A person asked for a retry; the request is on its way to the connector.',
-    Resolved: 'The retried item went through.'
+    Resolved: 'The item went through after failing (an automatic or a requested retry).'
 } as const;
 type SyncErrorState = keyof typeof SYNC_ERROR_STATES;
 
@@ -165,13 +166,22 @@ export const SYNC_ERROR_RECORD: RecordDefinition<SyncErrorState> = {
         'Status__c',
         'Object_Api_Name__c',
         'Record_Id__c',
-        'Last_Attempt_At__c'
+        'Opportunity__c',
+        'Last_Attempt_At__c',
+        'Next_Retry_At__c',
+        'Next_Step__c'
     ],
     status: {
         field: 'Status__c',
         states: SYNC_ERROR_STATES,
         closed: ['Resolved'],
         moves: [
+            {
+                from: null,
+                to: 'Retrying',
+                by: 'connector',
+                where: 'app failureReports (a failure a later attempt may fix; every attempt updates it)'
+            },
             { from: null, to: 'Quarantined', by: 'connector', where: 'app failItem (an item quarantined)' },
             { from: null, to: 'Quarantined', by: 'org', where: 'ClmSyncStatusTriggerHandler (automation gave up)' },
             {
@@ -181,8 +191,18 @@ export const SYNC_ERROR_RECORD: RecordDefinition<SyncErrorState> = {
                 where: 'ClmSyncRequestService.requestRetry'
             },
             { from: ['RetryRequested'], to: 'Retrying', by: 'connector', where: 'retry use case (item replayed)' },
-            { from: ['Retrying'], to: 'Resolved', by: 'connector', where: 'the replayed item completed' },
-            { from: ['Retrying'], to: 'Quarantined', by: 'connector', where: 'the replayed item failed for good again' }
+            {
+                from: ['Retrying', 'RetryRequested'],
+                to: 'Resolved',
+                by: 'connector',
+                where: 'app failureReports: the failed item completed'
+            },
+            {
+                from: ['Retrying', 'RetryRequested'],
+                to: 'Quarantined',
+                by: 'connector',
+                where: 'the item failed for good (again)'
+            }
         ]
     }
 };
@@ -604,25 +624,45 @@ export interface SyncErrorInput {
     attempts: number;
     objectApiName: string | null;
     recordId: string | null;
+    /** The deal the item is about, when it is one (the console and the card show its name). */
+    opportunityId?: string | null;
     lastAttemptAt: string;
+    /** What a person should do, in a sentence. */
+    nextStep?: string;
 }
 
-export function quarantinedErrorRecord(error: SyncErrorInput): RecordUpsert {
+function errorFields(error: SyncErrorInput, status: SyncErrorState, nextRetryAt: string | null) {
     return upsert(SYNC_ERROR_RECORD, error.key, {
         Code__c: error.code.slice(0, 80),
-        Message__c: error.message,
+        Message__c: error.message.slice(0, 4000),
         Correlation_Id__c: error.correlationId.slice(0, 64),
         Attempts__c: error.attempts,
-        Status__c: 'Quarantined' satisfies SyncErrorState,
+        Status__c: status,
         Object_Api_Name__c: error.objectApiName,
         Record_Id__c: error.recordId,
-        Last_Attempt_At__c: error.lastAttemptAt
+        Opportunity__c: error.opportunityId ?? null,
+        Last_Attempt_At__c: error.lastAttemptAt,
+        Next_Retry_At__c: nextRetryAt,
+        Next_Step__c: error.nextStep ? error.nextStep.slice(0, 255) : null
     });
 }
 
-/** The connector's moves of a sync error after a person asked for a retry. */
+/** The item failed for good (or no retry can fix it): it waits for a person. */
+export function quarantinedErrorRecord(error: SyncErrorInput): RecordUpsert {
+    return errorFields(error, 'Quarantined', null);
+}
+
+/** The item failed and the connector tries again at `nextRetryAt` by itself. */
+export function retryingErrorRecord(error: SyncErrorInput & { nextRetryAt: string }): RecordUpsert {
+    return errorFields(error, 'Retrying', error.nextRetryAt);
+}
+
+/** The connector's moves of a sync error after a person asked for a retry, or once the item went through. */
 export function syncErrorStatusRecord(key: string, status: 'Retrying' | 'Resolved'): RecordUpsert {
-    return upsert(SYNC_ERROR_RECORD, key, { Status__c: status satisfies SyncErrorState });
+    return upsert(SYNC_ERROR_RECORD, key, {
+        Status__c: status satisfies SyncErrorState,
+        ...(status === 'Resolved' ? { Next_Retry_At__c: null } : {})
+    });
 }
 
 export interface ProvenanceInput {

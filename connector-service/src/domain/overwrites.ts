@@ -16,8 +16,9 @@ import type { Json } from './transforms.ts';
 /** How many recent writes a pair remembers: events arrive within seconds to minutes of the edit they report. */
 export const REMEMBERED_CLM_WRITES = 8;
 
+/** An ISO instant's epoch ms, else NaN: a vendor's opaque version ("7") is no time, though Date.parse reads one. */
 function time(value: string): number {
-    return Date.parse(value);
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
 }
 
 /** The window of a write of CLM fields (canonical name → value) read at `from` and landed at `to`, by rule. */

@@ -281,6 +281,9 @@ export function planChange(change: Change, state: PairState, ruleSet: RuleSet, c
             plan.log(rule, 'stale', { value });
             continue;
         }
+        // The source reports what it reported last: this field did not change there (the event is for another
+        // field, or our write to it has not landed yet). That is no edit to take in, nor a contender to resolve.
+        const unchangedAtSource = seen !== undefined && sameValue(seen.value, value);
         field[source] = { value, version: change.version };
 
         // (a) our own echo: by origin, or a value we wrote and wait to see back
@@ -301,6 +304,10 @@ export function planChange(change: Change, state: PairState, ruleSet: RuleSet, c
                 if (plan.write(rule, source, field.synced.value))
                     plan.log(rule, 'applied', { value: field.synced.value, previous: value });
             }
+            continue;
+        }
+        if (unchangedAtSource && !field.conflict) {
+            plan.log(rule, 'unchanged', { value });
             continue;
         }
         if (field.synced && sameValue(field.synced.value, value) && !hasPending(field, source) && !field.conflict) {

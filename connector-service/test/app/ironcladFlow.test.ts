@@ -124,7 +124,9 @@ describe('Salesforce → Ironclad → Salesforce', () => {
         await expect
             .poll(async () => (await opportunity(['StageName'])).StageName, { timeout: 15_000, interval: 100 })
             .toBe('Closed Won');
-        const runs = world.sfEmu.org.store.rows('Clm_Automation_Run__c').filter((row) => row.Record_Id__c === opportunityId);
+        const runs = world.sfEmu.org.store
+            .rows('Clm_Automation_Run__c')
+            .filter((row) => row.Record_Id__c === opportunityId);
         expect(runs).toEqual([
             expect.objectContaining({ Automation__c: 'CloseWon', Event_Key__c: expect.stringMatching(/\S/) })
         ]);

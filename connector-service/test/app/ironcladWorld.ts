@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_RULES, loadRuleSet, type RuleSet } from '../../src/domain/index.ts';
-import { IroncladAdapter } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
+import { IroncladAdapter, type IroncladAdapterDeps } from '../../src/adapters/clm/ironclad/ironcladAdapter.ts';
 import type { JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
 import type { StorePort } from '../../src/ports/store.ts';
@@ -56,13 +56,9 @@ export interface LinkedDeal {
     workflowId: string;
 }
 
-export async function startIroncladWorld(options: { clockScale?: number } = {}): Promise<IroncladWorld> {
-    const sfEmu = await startSalesforceEmulator();
-    const clmEmu = await startClmEmulator({ port: 0, ...options });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-e2e-'));
-    const store = await openSqliteStore({ file: path.join(dir, 'store.db') });
-    const admin = (await connectAs(sfEmu, sfEmu.username, 'clm-connector')).port;
-    const ironclad = new IroncladAdapter(
+/** The Ironclad adapter against the CLM emulator, Special Terms mapped to the template's paymentTerms attribute. */
+export function ironcladFor(clmEmu: ClmEmulator, deps: IroncladAdapterDeps): IroncladAdapter {
+    return new IroncladAdapter(
         {
             baseUrl: clmEmu.ironcladBaseUrl,
             tokenUrl: clmEmu.ironcladTokenUrl,
@@ -72,8 +68,31 @@ export async function startIroncladWorld(options: { clockScale?: number } = {}):
             templateName: clmEmu.ironcladTemplateName,
             customAttributes: { specialTerms: 'paymentTerms' }
         },
-        { backoff: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }
+        deps
     );
+}
+
+/** Calls the CLM emulator's admin API; throws on a non-2xx answer. */
+export function clmAdminOf(clmEmu: ClmEmulator) {
+    return async (method: string, route: string, body?: unknown): Promise<unknown> => {
+        const response = await fetch(`${clmEmu.adminUrl}${route}`, {
+            method,
+            headers: body === undefined ? {} : { 'content-type': 'application/json' },
+            body: body === undefined ? undefined : JSON.stringify(body)
+        });
+        if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+        const text = await response.text();
+        return text ? JSON.parse(text) : undefined;
+    };
+}
+
+export async function startIroncladWorld(options: { clockScale?: number } = {}): Promise<IroncladWorld> {
+    const sfEmu = await startSalesforceEmulator();
+    const clmEmu = await startClmEmulator({ port: 0, ...options });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-e2e-'));
+    const store = await openSqliteStore({ file: path.join(dir, 'store.db') });
+    const admin = (await connectAs(sfEmu, sfEmu.username, 'clm-connector')).port;
+    const ironclad = ironcladFor(clmEmu, { backoff: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 } });
     const salesforce = (await connectAs(sfEmu, sfEmu.users.integration.username, 'clm-connector')).port;
     const engineWith = (rules: RuleSet) =>
         new SyncEngine({
@@ -92,16 +111,7 @@ export async function startIroncladWorld(options: { clockScale?: number } = {}):
     const address = webhooks.server.address();
     const webhookUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/ironclad`;
     await ironclad.ensureWebhookSubscription(webhookUrl);
-    const clmAdmin = async (method: string, route: string, body?: unknown): Promise<unknown> => {
-        const response = await fetch(`${clmEmu.adminUrl}${route}`, {
-            method,
-            headers: body === undefined ? {} : { 'content-type': 'application/json' },
-            body: body === undefined ? undefined : JSON.stringify(body)
-        });
-        if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
-        const text = await response.text();
-        return text ? JSON.parse(text) : undefined;
-    };
+    const clmAdmin = clmAdminOf(clmEmu);
     const settle = async (dealEngine: SyncEngine): Promise<void> => {
         // Twice: what the first round writes to the CLM comes back as webhooks the second round takes in.
         for (let round = 0; round < 2; round++) {

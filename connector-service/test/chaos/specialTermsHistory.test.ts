@@ -8,24 +8,13 @@
 // sides converge. `CLM_HISTORY_SEED` replays a schedule; a failure prints the seed and the whole history.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, loadRuleSet, type ConflictPolicy } from '../../src/domain/index.ts';
+import { seeded } from './seeded.ts';
 import { ORG, startIroncladWorld, type IroncladWorld, type LinkedDeal } from '../app/ironcladWorld.ts';
 
 const SEED = Number(process.env.CLM_HISTORY_SEED ?? 22);
 const POLICIES: readonly ConflictPolicy[] = ['Manual', 'SalesforceWins', 'ClmWins', 'NewestWins'];
 const TIMINGS = ['beforeRead', 'insideWrite', 'afterWrite'] as const;
 type Timing = (typeof TIMINGS)[number];
-
-/** mulberry32: a small seeded generator, so a seed replays the same schedule and values. */
-function seeded(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 interface Trial {
     policy: ConflictPolicy;

@@ -2,16 +2,30 @@ import { describe, expect, it } from 'vitest';
 import {
     DEFAULT_RULES,
     emptyPairState,
+    type PairState,
     loadRuleSet,
     MAX_PENDING_ECHOES,
     planChange,
     resolveConflict,
     type Change,
+    type ConflictPolicy,
     type PlanContext
 } from '../../src/domain/index.ts';
 
 const ruleSet = loadRuleSet(DEFAULT_RULES);
 const context: PlanContext = { connectorClientId: 'clm-connector', transform: {} };
+function policyRules(conflictPolicy: ConflictPolicy) {
+    return loadRuleSet([
+        {
+            name: 'Terms',
+            sfObject: 'Contract',
+            sfField: 'SpecialTerms',
+            clmField: 'custom.specialTerms',
+            direction: 'Bidirectional',
+            conflictPolicy
+        }
+    ]);
+}
 const at = (second: number) => ({ at: new Date(Date.UTC(2026, 5, 1, 12, 0, second)).toISOString(), seq: 0 });
 
 function clmChange(second: number, values: Record<string, unknown>): Change {
@@ -200,17 +214,6 @@ describe('planner', () => {
     });
 
     describe('conflict policies on a bidirectional field', () => {
-        const policyRules = (conflictPolicy: 'SalesforceWins' | 'ClmWins' | 'NewestWins') =>
-            loadRuleSet([
-                {
-                    name: 'Terms',
-                    sfObject: 'Contract',
-                    sfField: 'SpecialTerms',
-                    clmField: 'custom.specialTerms',
-                    direction: 'Bidirectional',
-                    conflictPolicy
-                }
-            ]);
         // Salesforce edits at second 5 while its value goes to the CLM; the CLM's own edit (second 4 or 6) arrives next.
         function race(conflictPolicy: 'SalesforceWins' | 'ClmWins' | 'NewestWins', clmSecond: number) {
             const rules = policyRules(conflictPolicy);
@@ -279,4 +282,37 @@ describe('unconfirmed writes', () => {
         expect(pending.at(-1)).toBe(`Name ${MAX_PENDING_ECHOES + 5}`);
         expect(pending[0]).toBe('Name 6');
     });
+});
+
+describe('a CLM event that reports the value it reported before', () => {
+    // Found by the deterministic simulation (connector-service/test/simulation, seed 20): Salesforce's edit is on its
+    // way to the CLM when a webhook for another field of the contract arrives; the CLM still shows this field's old
+    // value. That is no CLM edit: under ClmWins or NewestWins it used to win and revert the Salesforce edit.
+    for (const policy of ['ClmWins', 'NewestWins', 'Manual'] as const) {
+        it(`${policy}: is not a contender for the Salesforce edit still in flight`, () => {
+            const ruleSet = policyRules(policy);
+            // Both sides agree on Net 30.
+            const agreed: PairState = {
+                pairId: 'p',
+                fields: {
+                    Terms: {
+                        synced: { value: 'Net 30', at: at(1).at, by: 'clm' },
+                        salesforce: { value: 'Net 30', version: at(0) },
+                        clm: { value: 'Net 30', version: at(1) }
+                    }
+                }
+            };
+            const edited = planChange(sfChange(5, 'Contract', { SpecialTerms: 'Net 45' }), agreed, ruleSet, context);
+            expect(edited.writes.clm?.fields).toEqual({ 'custom.specialTerms': 'Net 45' });
+            const otherField = planChange(
+                clmChange(9, { 'custom.specialTerms': 'Net 30', title: 'Renamed' }),
+                edited.newState,
+                ruleSet,
+                context
+            );
+            expect(otherField.writes.salesforce).toEqual([]);
+            expect(otherField.conflicts).toEqual([]);
+            expect(otherField.newState.fields.Terms?.synced).toMatchObject({ value: 'Net 45', by: 'salesforce' });
+        });
+    }
 });

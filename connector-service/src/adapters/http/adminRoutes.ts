@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { syncErrorKey } from '../../domain/index.ts';
 import type { Audit } from '../../app/audit.ts';
 import type { Backfill } from '../../app/backfill.ts';
 import type { OrgBinding, RelinkOutcome } from '../../app/orgBinding.ts';
@@ -123,7 +124,8 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
             const items = await store.listQuarantined(orgId, { limit, statuses: ['failed', 'quarantined'] });
             return {
                 items: items.map((item) => ({
-                    id: `${item.queue}:${item.id}`,
+                    // The same id the org's Clm_Sync_Error__c carries (Error_Key__c): one id in the CLI and the console.
+                    id: syncErrorKey(item.queue, item.id),
                     kind: item.queue,
                     code: item.lastError?.code ?? 'UNKNOWN',
                     message: item.lastError?.message ?? '',

@@ -1,20 +1,21 @@
 /**
  * Failures of inbox and outbox items: retried with backoff when time may fix them, quarantined at once when it
- * cannot or after the last attempt, and what the org hears of a quarantine (a Clm_Sync_Error__c, a Quarantined
- * status, the deal's result); a success after a person's retry resolves the error.
+ * cannot or after the last attempt. The org hears of each failure (a Clm_Sync_Error__c, Retrying then Quarantined,
+ * see ../failureReports.ts), of a quarantine also a Quarantined status and the deal's result; a success after any
+ * failure resolves the error.
  */
 import {
     ConnectorError,
     isConnectorError,
-    quarantinedErrorRecord,
     statusEventFields,
     syncErrorKey,
-    syncErrorStatusRecord,
-    syncResultFields
+    syncResultFields,
+    type RecordUpsert
 } from '../../domain/index.ts';
 import type { InboxItem, OutboxItem, QueueName } from '../../ports/store.ts';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs } from '../retryPolicy.ts';
 import type { EngineContext } from './engineContext.ts';
+import { dealOf, isFailureReport, quarantinedReport, resolvedReport, retryingReport } from '../failureReports.ts';
 
 export class Failures {
     constructor(private readonly ctx: EngineContext) {}
@@ -41,9 +42,11 @@ export class Failures {
             correlationId: item.correlationId
         });
         let outcome: 'failed' | 'quarantined';
+        let retryAt: number | null = null;
+        const retryable = isRetryable(connectorError);
         try {
-            if (isRetryable(connectorError)) {
-                const retryAt =
+            if (retryable) {
+                retryAt =
                     ctx.now() +
                     retryDelayMs(
                         item.attempts,
@@ -61,29 +64,49 @@ export class Failures {
             if (isConnectorError(storeError, 'STORE.CLAIM_LOST')) return;
             throw storeError;
         }
-        if (outcome === 'quarantined' && !isErrorRecordWrite(item)) {
-            await ctx.store.commitPlan({
-                orgId: ctx.orgId,
-                outbox: this.quarantined(queue, item, lastError),
-                now: ctx.now()
-            });
-        }
+        if (isFailureReport(item)) return;
+        // The org hears of every failure, not only the last: the page says the item waits, why, and until when.
+        const failure = { queue, item, error: connectorError, at: ctx.nowIso() };
+        const key = syncErrorKey(queue, item.id);
+        await ctx.store.commitPlan({
+            orgId: ctx.orgId,
+            outbox:
+                outcome === 'quarantined'
+                    ? this.quarantined(queue, item, lastError, quarantinedReport(failure, retryable))
+                    : [
+                          ctx.recordOutbox(
+                              retryingReport({ ...failure, nextRetryAt: new Date(retryAt!).toISOString() }),
+                              `error:${key}:retrying:${item.attempts}:${ctx.now()}`,
+                              `error:${key}`,
+                              item.correlationId
+                          )
+                      ],
+            now: ctx.now()
+        });
     }
 
-    /** A success after a person's retry (the item was replayed from quarantine: attempts start over, the error stays). */
+    /**
+     * An item that had failed went through: its error row is Resolved; after a person's retry (replayed from
+     * quarantine: attempts start over, the error stays) the deal's result, Quarantined until now, is Synced again.
+     */
     async afterSuccess(queue: QueueName, item: InboxItem | OutboxItem): Promise<void> {
         const { ctx } = this;
-        if (item.attempts !== 1 || !item.lastError || isErrorRecordWrite(item)) return;
+        if (!item.lastError || isFailureReport(item)) return;
         const key = syncErrorKey(queue, item.id);
+        const dealId = dealOf(item);
+        const replayed = item.attempts === 1 && dealId !== null;
         await ctx.store.commitPlan({
             orgId: ctx.orgId,
             outbox: [
                 ctx.recordOutbox(
-                    syncErrorStatusRecord(key, 'Resolved'),
+                    resolvedReport(queue, item),
                     `error:${key}:resolved`,
                     `error:${key}`,
                     item.correlationId
-                )
+                ),
+                ...(replayed
+                    ? [ctx.resultWrite({ sfObject: 'Opportunity', id: dealId }, 'Synced', key, `error:${key}`, item)]
+                    : [])
             ],
             now: ctx.now()
         });
@@ -94,66 +117,43 @@ export class Failures {
      * key), a Quarantined status (the automation's review Task) and the deal's result. Their keys start with
      * `error:`, so a failure of theirs never makes another.
      */
-    private quarantined(queue: QueueName, item: InboxItem | OutboxItem, error: { code: string; message: string }) {
+    private quarantined(
+        queue: QueueName,
+        item: InboxItem | OutboxItem,
+        error: { code: string; message: string },
+        record: RecordUpsert
+    ) {
         const { ctx } = this;
         const key = syncErrorKey(queue, item.id);
-        const dealId = item.orderingKey.startsWith('opp:') ? item.orderingKey.slice(4) : null;
         // Only a real record id gets the status and the result (a write to anything else would fail for good).
-        const recordId = dealId && /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/.test(dealId) ? dealId : null;
+        const recordId = dealOf(item);
         const at = ctx.nowIso();
-        const record = quarantinedErrorRecord({
-            key,
-            code: error.code,
-            message: error.message,
-            correlationId: item.correlationId,
-            attempts: item.attempts,
-            objectApiName: item.objectType,
-            recordId,
-            lastAttemptAt: at
-        });
         const orderingKey = `error:${key}`;
-        const outbox = [ctx.recordOutbox(record, `error:${key}:${item.attempts}`, orderingKey, item.correlationId)];
+        // A replayed item starts its attempts over: the time keeps a second quarantine apart from the first.
+        const failure = `error:${key}:${item.attempts}:${ctx.now()}`;
+        const outbox = [ctx.recordOutbox(record, failure, orderingKey, item.correlationId)];
         if (recordId) {
             outbox.push(
-                ctx.outbox(
-                    'salesforce',
-                    'sf.publishStatus',
-                    `error:${key}:${item.attempts}:status`,
-                    orderingKey,
-                    item.correlationId,
-                    {
-                        kind: 'sf.publishStatus',
-                        fields: statusEventFields({
-                            kind: 'Quarantined',
-                            result: 'Quarantined',
-                            recordId,
-                            objectApiName: 'Opportunity',
-                            message: `${error.code}: ${error.message}`,
-                            correlationId: item.correlationId,
-                            eventKey: `error:${key}:${item.attempts}`
-                        })
-                    }
-                ),
-                ctx.outbox(
-                    'salesforce',
-                    'sf.write',
-                    `error:${key}:${item.attempts}:result`,
-                    orderingKey,
-                    item.correlationId,
-                    {
-                        kind: 'sf.write',
-                        sfObject: 'Opportunity',
-                        id: recordId,
-                        fields: syncResultFields('Quarantined', at)
-                    }
-                )
+                ctx.outbox('salesforce', 'sf.publishStatus', `${failure}:status`, orderingKey, item.correlationId, {
+                    kind: 'sf.publishStatus',
+                    fields: statusEventFields({
+                        kind: 'Quarantined',
+                        result: 'Quarantined',
+                        recordId,
+                        objectApiName: 'Opportunity',
+                        message: `${error.code}: ${error.message}`,
+                        correlationId: item.correlationId,
+                        eventKey: failure
+                    })
+                }),
+                ctx.outbox('salesforce', 'sf.write', `${failure}:result`, orderingKey, item.correlationId, {
+                    kind: 'sf.write',
+                    sfObject: 'Opportunity',
+                    id: recordId,
+                    fields: syncResultFields('Quarantined', at)
+                })
             );
         }
         return outbox;
     }
-}
-
-/** An error record that cannot be written must not produce another error record. */
-function isErrorRecordWrite(item: InboxItem | OutboxItem): boolean {
-    return 'idempotencyKey' in item && item.idempotencyKey.startsWith('error:');
 }

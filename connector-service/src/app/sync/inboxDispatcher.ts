@@ -88,4 +88,17 @@ export class InboxDispatcher {
             await this.failures.failItem('inbox', item, error);
         }
     }
+
+    /** What requesterAccess.ts needs to check a request's requester and answer a refusal. */
+    private requestGate(item: InboxItem): RequestGate {
+        const { orgId, salesforce, log } = this.ctx.options;
+        return {
+            orgId,
+            salesforce,
+            store: this.ctx.store,
+            now: this.ctx.now,
+            claim: this.ctx.claimOf(item),
+            ...(log ? { log } : {})
+        };
+    }
 }

@@ -10,7 +10,8 @@ import {
     ironcladSalesAgreement,
     SPOTDRAFT_TEMPLATE_ID,
     SPOTDRAFT_TEMPLATE_NAME,
-    spotdraftMasterServices
+    spotdraftMasterServices,
+    type FieldDefinition
 } from './fields.ts';
 import { installCounting } from './http.ts';
 import { IRONCLAD_PREFIX, IRONCLAD_TOKEN_PATH, registerIronclad } from './ironclad.ts';
@@ -36,6 +37,8 @@ export interface ClmEmulatorOptions {
     spotdraftClientSecret?: string;
     /** Hosts webhook deliveries may go to (default loopback only); '*' allows any. */
     webhookAllowedHosts?: string[];
+    /** More attributes on the seeded Ironclad template (a customer's template carries its own; the soak's rules use some). */
+    ironcladExtraFields?: FieldDefinition[];
 }
 
 export interface ClmEmulator {
@@ -76,7 +79,13 @@ function errorBody(vendor: ReturnType<typeof vendorOf>, status: number, code: st
 export async function startClmEmulator(options: ClmEmulatorOptions = {}): Promise<ClmEmulator> {
     const clock = new VirtualClock({ scale: options.clockScale ?? 1 });
     const store = new ContractStore(clock, [
-        { definition: ironcladSalesAgreement, id: IRONCLAD_INITIAL_TEMPLATE_ID },
+        {
+            definition: {
+                ...ironcladSalesAgreement,
+                fields: [...ironcladSalesAgreement.fields, ...(options.ironcladExtraFields ?? [])]
+            },
+            id: IRONCLAD_INITIAL_TEMPLATE_ID
+        },
         { definition: spotdraftMasterServices, id: String(SPOTDRAFT_TEMPLATE_ID) }
     ]);
     const traffic = new Traffic(clock);

@@ -29,5 +29,11 @@ export const RESOLUTION = Object.freeze({
     EditedValue: 'EditedValue'
 });
 export const CONFLICT_OPEN_STATES = Object.freeze(['Open', 'ResolutionRequested']);
+export const SYNC_ERROR_STATE = Object.freeze({
+    Retrying: 'Retrying',
+    Quarantined: 'Quarantined',
+    RetryRequested: 'RetryRequested',
+    Resolved: 'Resolved'
+});
 export const SYNC_ERROR_OPEN_STATES = Object.freeze(['Retrying', 'Quarantined', 'RetryRequested']);
 export const SYNC_ERROR_RETRYABLE_STATES = Object.freeze(['Quarantined', 'Retrying']);

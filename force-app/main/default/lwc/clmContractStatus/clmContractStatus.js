@@ -1,7 +1,7 @@
 import { LightningElement, api } from 'lwc';
 import { subscribe, unsubscribe, onError, isEmpEnabled } from 'lightning/empApi';
 import getStatus from '@salesforce/apex/ClmStatusController.getStatus';
-import { SYNC_RESULT } from 'c/clmContract';
+import { SYNC_ERROR_STATE, SYNC_RESULT } from 'c/clmContract';
 
 /** The connector's status event; every change it applies or every lifecycle move is announced here. */
 export const STATUS_CHANNEL = '/event/Clm_Sync_Status__e';
@@ -35,7 +35,8 @@ export const SIGNATURE = {
 const HEALTH = {
     NotLinked: { label: 'Not sent to the CLM', className: 'slds-badge' },
     Healthy: { label: 'In sync', className: 'slds-badge slds-theme_success' },
-    Pending: { label: 'Sync pending', className: 'slds-badge slds-theme_info' },
+    Pending: { label: 'Sending…', className: 'slds-badge slds-theme_info' },
+    Waiting: { label: 'Waiting to retry', className: 'slds-badge slds-theme_warning' },
     Attention: { label: 'Needs review', className: 'slds-badge slds-theme_warning' },
     Failing: { label: 'Sync failing', className: 'slds-badge slds-theme_error' }
 };
@@ -233,6 +234,30 @@ export default class ClmContractStatus extends LightningElement {
     get hasOpenErrors() {
         return this.errorCount > 0;
     }
+    /** Items the connector tries again: that the request waits, why, and until when. */
+    get retryingItems() {
+        return this.openErrorsIn([SYNC_ERROR_STATE.Retrying, SYNC_ERROR_STATE.RetryRequested]).map((error) => ({
+            key: error.Id || error.Error_Key__c,
+            summary:
+                error.Status__c === SYNC_ERROR_STATE.RetryRequested
+                    ? 'A retry was requested; the connector picks it up shortly.'
+                    : `Waiting for the CLM: attempt ${error.Attempts__c || 1} failed.`,
+            reason: reasonOf(error),
+            nextRetryAt: error.Next_Retry_At__c
+        }));
+    }
+    /** Items that failed for good or that no retry can fix: the reason and what to do. */
+    get failedItems() {
+        return this.openErrorsIn([SYNC_ERROR_STATE.Quarantined]).map((error) => ({
+            key: error.Id || error.Error_Key__c,
+            summary: `The change could not be synced (${error.Error_Key__c}).`,
+            reason: reasonOf(error),
+            nextStep: error.Next_Step__c || 'An admin retries it from CLM Sync once its cause is fixed.'
+        }));
+    }
+    openErrorsIn(states) {
+        return ((this.status && this.status.openErrors) || []).filter((error) => states.includes(error.Status__c));
+    }
     get isLive() {
         return this.liveState === 'live';
     }
@@ -262,10 +287,15 @@ export default class ClmContractStatus extends LightningElement {
     }
 }
 
+function reasonOf(error) {
+    return [error.Code__c, error.Message__c].filter(Boolean).join(': ');
+}
+
 function healthAfter(syncResult, previous) {
     switch (syncResult) {
         case SYNC_RESULT.Synced:
-            return previous === 'Failing' || previous === 'Attention' ? previous : 'Healthy';
+            // A problem clears when the reload says so (its error or conflict record closed), not on any success.
+            return previous === 'Failing' || previous === 'Attention' || previous === 'Waiting' ? previous : 'Healthy';
         case SYNC_RESULT.Pending:
             return 'Pending';
         case SYNC_RESULT.Conflict:

@@ -41,7 +41,7 @@ export default class ClmSyncHealth extends LightningElement {
     async handleRowAction(event) {
         const { action, row } = event.detail;
         if (action.name !== 'retry') return;
-        await this.retry(row.Id, row.Name);
+        await this.retry(row.Id, row.itemId);
     }
 
     async retry(errorId, name) {
@@ -51,7 +51,7 @@ export default class ClmSyncHealth extends LightningElement {
             this.dispatchEvent(
                 new ShowToastEvent({
                     title: `Retry requested for ${name}`,
-                    message: 'The connector will try again.',
+                    message: 'The connector puts the item back in its queue; its state below follows.',
                     variant: 'success'
                 })
             );
@@ -102,17 +102,25 @@ export default class ClmSyncHealth extends LightningElement {
         return Boolean(this.health && this.health.canManage);
     }
     get rows() {
-        return ((this.health && this.health.errors) || []).map((row) => ({ ...row, attempts: row.Attempts__c ?? 0 }));
+        return ((this.health && this.health.errors) || []).map((row) => ({
+            ...row,
+            // The id `sf clm sync errors` shows for the same item (queue:id), and the record it is about.
+            itemId: row.Error_Key__c || row.Name,
+            recordName: (row.Opportunity__r && row.Opportunity__r.Name) || row.Record_Id__c || '—',
+            attempts: row.Attempts__c ?? 0
+        }));
     }
     get hasRows() {
         return this.rows.length > 0;
     }
     get columns() {
         const columns = [
-            { label: 'Item', fieldName: 'Name' },
+            { label: 'Item', fieldName: 'itemId' },
+            { label: 'Record', fieldName: 'recordName' },
             { label: 'Status', fieldName: 'Status__c' },
             { label: 'Code', fieldName: 'Code__c' },
             { label: 'Message', fieldName: 'Message__c', wrapText: true },
+            { label: 'What to do', fieldName: 'Next_Step__c', wrapText: true },
             { label: 'Attempts', fieldName: 'attempts', type: 'number' },
             {
                 label: 'Next retry',

@@ -11,13 +11,23 @@ vi.mock('@salesforce/apex/ClmAdminController.retryItem', () => ({ default: vi.fn
 const QUARANTINED = {
     Id: 'a02000000000001AAA',
     Name: 'SE-00001',
+    Error_Key__c: 'outbox:7',
+    Opportunity__r: { Name: 'Initech TPS' },
     Status__c: 'Quarantined',
     Code__c: 'MAPPING.PICKLIST_VALUE_REJECTED',
     Message__c: 'Stage "Closed Won" has no CLM value.',
     Attempts__c: 5,
     Correlation_Id__c: 'c-1'
 };
-const RETRY_REQUESTED = { ...QUARANTINED, Id: 'a02000000000002AAA', Name: 'SE-00002', Status__c: 'RetryRequested' };
+const RETRY_REQUESTED = {
+    ...QUARANTINED,
+    Id: 'a02000000000002AAA',
+    Name: 'SE-00002',
+    Error_Key__c: 'inbox:3',
+    Opportunity__r: undefined,
+    Record_Id__c: '006000000000003AAA',
+    Status__c: 'RetryRequested'
+};
 const HEALTH = {
     linkedByResult: { Opportunity: { Synced: 10, Error: 1 }, Contract: { Synced: 4, Pending: 2 } },
     errorsByStatus: { Quarantined: 1, RetryRequested: 1 },
@@ -55,10 +65,12 @@ describe('c-clm-sync-health', () => {
         ]);
         expect(text(element, '.summary')).toBe('3 conflicts wait for review; 1 items are quarantined.');
         const table = element.shadowRoot.querySelector('lightning-datatable.errors');
-        expect(table.data.map((row) => [row.Name, row.retryDisabled])).toEqual([
-            ['SE-00001', false],
-            ['SE-00002', true]
+        // One id with `sf clm sync errors` (queue:id), and the record's name where the item is about a deal.
+        expect(table.data.map((row) => [row.itemId, row.recordName, row.retryDisabled])).toEqual([
+            ['outbox:7', 'Initech TPS', false],
+            ['inbox:3', '006000000000003AAA', true]
         ]);
+        expect(table.columns.slice(0, 2).map((column) => column.fieldName)).toEqual(['itemId', 'recordName']);
         expect(table.columns.at(-1).typeAttributes.name).toBe('retry');
         await expectAccessible(element);
     });
@@ -77,11 +89,13 @@ describe('c-clm-sync-health', () => {
         const toast = vi.fn();
         element.addEventListener('lightning__showtoast', toast);
         const table = element.shadowRoot.querySelector('lightning-datatable.errors');
-        table.dispatchEvent(new CustomEvent('rowaction', { detail: { action: { name: 'retry' }, row: QUARANTINED } }));
+        table.dispatchEvent(
+            new CustomEvent('rowaction', { detail: { action: { name: 'retry' }, row: table.data[0] } })
+        );
         await flushPromises();
         expect(retryItem).toHaveBeenCalledWith({ errorId: QUARANTINED.Id });
         expect(toast.mock.calls[0][0].detail).toMatchObject({
-            title: 'Retry requested for SE-00001',
+            title: 'Retry requested for outbox:7',
             variant: 'success'
         });
         expect(getSyncHealth).toHaveBeenCalledTimes(2);
