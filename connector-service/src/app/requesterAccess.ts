@@ -52,9 +52,12 @@ export function isOrgRequest(payload: InboxPayload): payload is OrgRequest {
     );
 }
 
-/** The states from which the connector makes its move to `to`: what a request for that move assumes. */
+/**
+ * The states from which the connector moves a record to `to` (records it creates in that state aside): what a request
+ * for that move assumes.
+ */
 function statesBefore<S extends string>(machine: StateMachine<S>, to: S): readonly S[] {
-    return machine.moves.find((move) => move.by === 'connector' && move.to === to)?.from ?? [];
+    return machine.moves.flatMap((move) => (move.by === 'connector' && move.to === to && move.from) || []);
 }
 
 /**

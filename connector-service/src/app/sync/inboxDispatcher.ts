@@ -47,13 +47,6 @@ export class InboxDispatcher {
         }
     }
 
-    /** What requesterAccess.ts needs to check a request's requester and answer a refusal. */
-    private requestGate(item: InboxItem): RequestGate {
-        const { orgId, salesforce, log } = this.ctx.options;
-        const { store, now } = this.ctx;
-        return { orgId, salesforce, store, now, claim: this.ctx.claimOf(item), ...(log ? { log } : {}) };
-    }
-
     private async handle(item: InboxItem): Promise<void> {
         try {
             const payload = parsePayload(InboxPayload, item.payload, 'inbox');
