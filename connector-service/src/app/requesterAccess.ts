@@ -52,12 +52,10 @@ export function isOrgRequest(payload: InboxPayload): payload is OrgRequest {
     );
 }
 
-/**
- * The states from which the connector moves a record to `to` (records it creates in that state aside): what a request
- * for that move assumes.
- */
+/** The states from which the connector makes its move to `to`: what a request for that move assumes. */
 function statesBefore<S extends string>(machine: StateMachine<S>, to: S): readonly S[] {
-    return machine.moves.flatMap((move) => (move.by === 'connector' && move.to === to && move.from) || []);
+    // Every state the connector moves the record on from to `to` (a move from nothing creates it: not a request's).
+    return machine.moves.filter((move) => move.by === 'connector' && move.to === to).flatMap((move) => move.from ?? []);
 }
 
 /**
