@@ -52,6 +52,10 @@ export interface PipelineOptions {
     drainMs: number;
     /** The connector's sync.pollIntervalMs; undefined = the config default. */
     pollIntervalMs?: number;
+    /** CLM changes for the drain at the vendor's limits (issue 18: 5,000); at most `pairs` are made. */
+    drainChanges: number;
+    /** How long the drain is watched before its end is projected from its progress. */
+    drainTimeoutMs: number;
 }
 
 export interface PipelineFigures {
@@ -69,6 +73,16 @@ export interface PipelineFigures {
     rssMbIdle: number;
     rssMbAt10kQueued: number;
     rssMbPeakDraining: number;
+    sfCallsPerChangeTrickleClmToSf: number;
+    sfCallsPerChangeTrickleSfToClm: number;
+    sfCallsPer1000ChangesBurst: number;
+    clmReadsPerChangeTrickle: number;
+    clmReadsPerChangeTrickleClmToSf: number;
+    clmReadsPerChangeTrickleSfToClm: number;
+    clmReadsPer1000ChangesBurst: number;
+    recordSyncsPerSecond: number;
+    drainSeconds5000AtVendorLimits: number;
+    drainRateLimited429: number;
 }
 
 const CONNECTOR_CLIENT_ID = 'clm-connector';
@@ -82,6 +96,7 @@ function percentile(values: number[], share: number): number {
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
+const round2 = (value: number) => Math.round(value * 100) / 100;
 
 /** Start and end times per key, on this process's clock; a key ends once, and only after it started. */
 class Stopwatch {
@@ -109,6 +124,21 @@ async function clmRequests(clm: ClmEmulator): Promise<Record<string, number>> {
         ironclad: Record<string, { requests: number }>;
     };
     return Object.fromEntries(Object.entries(counters.ironclad).map(([op, counter]) => [op, counter.requests]));
+}
+
+/** Vendor reads (every GET but the token) among the requests counted since `before`. */
+function clmReadsSince(now: Record<string, number>, before: Record<string, number>): number {
+    return Object.entries(now)
+        .filter(([operation]) => operation.startsWith('GET '))
+        .reduce((sum, [operation, count]) => sum + count - (before[operation] ?? 0), 0);
+}
+
+/** Requests the CLM emulator refused with 429, all operations. */
+async function clmRateLimited(clm: ClmEmulator): Promise<number> {
+    const counters = (await (await fetch(`${clm.adminUrl}/counters`)).json()) as {
+        ironclad: Record<string, { rateLimited: number }>;
+    };
+    return Object.values(counters.ironclad).reduce((sum, counter) => sum + counter.rateLimited, 0);
 }
 
 /** What the Salesforce endpoints the connector uses are, for the printout. */
@@ -198,8 +228,16 @@ class ConnectorProcess {
         return answer;
     }
 
+    /** SIGKILL, as a crash: a connector waiting on its rate limits would finish its round first on `stop`. */
+    async kill(): Promise<void> {
+        if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+        const exited = new Promise((resolve) => this.child.once('exit', resolve));
+        this.child.kill('SIGKILL');
+        await exited;
+    }
+
     async stop(): Promise<void> {
-        if (this.child.exitCode !== null) return;
+        if (this.child.exitCode !== null || this.child.signalCode !== null) return;
         const exited = new Promise((resolve) => this.child.once('exit', resolve));
         this.send({ type: 'stop' });
         await exited;
@@ -286,6 +324,7 @@ export async function runPipelineBench(
             const now = await requestsNow();
             print(`  Salesforce requests: ${countsSince(now.salesforce, before.salesforce)}`);
             print(`  CLM requests: ${countsSince(now.clm, before.clm)}`);
+            return clmReadsSince(now.clm, before.clm);
         };
 
         // 2. CDC → CLM at a steady rate.
@@ -306,9 +345,10 @@ export async function runPipelineBench(
                 `Salesforce commit to the CLM holding the name: p50 ${percentile(cdcMs, 0.5).toFixed(0)} ms, ` +
                 `p99 ${percentile(cdcMs, 0.99).toFixed(0)} ms, max ${Math.max(...cdcMs).toFixed(0)} ms`
         );
-        await requestsSince(requestsBefore);
+        const cdcReads = await requestsSince(requestsBefore);
 
         // 3. Webhook → Salesforce at a steady rate.
+        billedBefore = counters.billed;
         requestsBefore = await requestsNow();
         await atSteadyRate(options.webhookChanges, options.webhookPerSecond, (i) =>
             setContractValue(clm, deals[i % deals.length]!.contractId, 500_000 + i)
@@ -322,7 +362,8 @@ export async function runPipelineBench(
                 `p50 ${percentile(webhookMs, 0.5).toFixed(0)} ms, p99 ${percentile(webhookMs, 0.99).toFixed(0)} ms, ` +
                 `max ${Math.max(...webhookMs).toFixed(0)} ms`
         );
-        await requestsSince(requestsBefore);
+        const webhookCalls = counters.billed - billedBefore;
+        const webhookReads = await requestsSince(requestsBefore);
 
         // 4. Throughput: every linked contract changes at once.
         const burst = new Stopwatch();
@@ -354,10 +395,34 @@ export async function runPipelineBench(
             `Throughput on SQLite: ${deals.length} CLM changes queued at once, all in Salesforce after ` +
                 `${burstSeconds.toFixed(2)} s: ${recordsPerSecond.toFixed(1)} record-syncs/s`
         );
-        await requestsSince(requestsBefore);
+        const burstReads = await requestsSince(requestsBefore);
         const { quarantined } = await status();
         print(`  Items the connector quarantined during the run: ${quarantined}`);
         await connector.stop();
+
+        // 4b. A wave of CLM changes against the vendor's documented limits, in the emulator and in the connector's
+        // own pacing. Issue 18 asks for 5,000 contracts at Ironclad's limits; with fewer linked contracts (n) every
+        // limit is scaled by n/5,000 (same windows), so the drain takes as long as 5,000 would at the real limits.
+        const drain = await drainAtVendorLimits({
+            clm,
+            salesforce,
+            deals,
+            changes: Math.min(options.drainChanges, deals.length),
+            timeoutMs: options.drainTimeoutMs,
+            start: async (rateLimitsPerMinute) => {
+                const limited = connectorConfig(salesforce, clm, storeFile, adminToken, options.pollIntervalMs, {
+                    rateLimitsPerMinute
+                });
+                writeFileSync(configFile, JSON.stringify(limited), { mode: 0o600 });
+                connector = await ConnectorProcess.start(configFile, logFile);
+                return connector;
+            },
+            print
+        });
+        // Killed, not stopped: at the scaled limits its round may wait a minute for a token. The next start on the
+        // same SQLite store takes back its claims.
+        await connector?.kill();
+        await liftIroncladQuotas(clm);
 
         // 5. Memory with a queue: a fresh connector process on the same store, its work loop asleep.
         const sleepingConfig = { ...config, sync: { pollIntervalMs: 3_600_000 } };
@@ -399,7 +464,19 @@ export async function runPipelineBench(
             pipelineSfCallsPer1000Writes: round1((burstCalls / deals.length) * 1000),
             rssMbIdle: round1(rssIdle),
             rssMbAt10kQueued: round1(rssQueued),
-            rssMbPeakDraining: round1(rssPeak)
+            rssMbPeakDraining: round1(rssPeak),
+            sfCallsPerChangeTrickleClmToSf: round2(webhookCalls / options.webhookChanges),
+            sfCallsPerChangeTrickleSfToClm: round2(cdcCalls / options.cdcChanges),
+            sfCallsPer1000ChangesBurst: round1((burstCalls / deals.length) * 1000),
+            clmReadsPerChangeTrickle: round2(
+                Math.max(webhookReads / options.webhookChanges, cdcReads / options.cdcChanges)
+            ),
+            clmReadsPerChangeTrickleClmToSf: round2(webhookReads / options.webhookChanges),
+            clmReadsPerChangeTrickleSfToClm: round2(cdcReads / options.cdcChanges),
+            clmReadsPer1000ChangesBurst: round1((burstReads / deals.length) * 1000),
+            recordSyncsPerSecond: round1(recordsPerSecond),
+            drainSeconds5000AtVendorLimits: round1(drain.seconds),
+            drainRateLimited429: drain.rateLimited
         };
     } finally {
         for (const stop of unsubscribe) stop();
@@ -416,7 +493,8 @@ function connectorConfig(
     clm: ClmEmulator,
     storeFile: string,
     adminToken: string,
-    pollIntervalMs: number | undefined
+    pollIntervalMs: number | undefined,
+    limits: { rateLimitsPerMinute?: Record<string, number> } = {}
 ): Record<string, unknown> {
     const unlimited = 1_000_000;
     return {
@@ -439,7 +517,7 @@ function connectorConfig(
                 actorEmail: clm.ironcladUserEmail,
                 templateName: clm.ironcladTemplateName,
                 customAttributes: { specialTerms: 'paymentTerms' },
-                rateLimitsPerMinute: {
+                rateLimitsPerMinute: limits.rateLimitsPerMinute ?? {
                     workflowsRead: unlimited,
                     workflowsWrite: unlimited,
                     signatures: unlimited,
@@ -456,6 +534,81 @@ function connectorConfig(
         admin: { token: adminToken },
         ...(pollIntervalMs === undefined ? {} : { sync: { pollIntervalMs } })
     };
+}
+
+/** Ironclad's documented per-minute limits: the connector's config names → the emulator's buckets. */
+const IRONCLAD_LIMITS = [
+    { config: 'workflowsRead', bucket: 'workflows-read', perMinute: 400 },
+    { config: 'workflowsWrite', bucket: 'workflows-write', perMinute: 40 },
+    { config: 'signatures', bucket: 'signatures', perMinute: 50 },
+    { config: 'recordsRead', bucket: 'records-read', perMinute: 600 }
+] as const;
+
+/**
+ * `changes` linked contracts change at once with Ironclad's limits (scaled by changes/5,000) on in the emulator and
+ * in the connector's pacing; seconds until every change is in Salesforce, projected from the progress when the
+ * drain outlasts `timeoutMs`.
+ */
+async function drainAtVendorLimits(run: {
+    clm: ClmEmulator;
+    salesforce: RunningSalesforceEmulator;
+    deals: Deal[];
+    changes: number;
+    timeoutMs: number;
+    start: (rateLimitsPerMinute: Record<string, number>) => Promise<ConnectorProcess>;
+    print: (line: string) => void;
+}): Promise<{ seconds: number; rateLimited: number }> {
+    const scale = run.changes / 5000;
+    // The webhook-management bucket is not the drain's work (the connector registers once at start): left as is.
+    const perMinute: Record<string, number> = { auth: 60, webhooks: 100 };
+    for (const limit of IRONCLAD_LIMITS) {
+        const scaled = Math.max(1, Math.round(limit.perMinute * scale));
+        perMinute[limit.config] = scaled;
+        const response = await fetch(`${run.clm.adminUrl}/rate-limits/ironclad/${limit.bucket}`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ limit: scaled, windowMs: 60_000 })
+        });
+        if (!response.ok) throw new Error(`bench: setting the Ironclad ${limit.bucket} limit: ${response.status}`);
+    }
+    await run.start(perMinute);
+    const drained = new Stopwatch();
+    const stopClm = run.clm.onContractEvent((event) => {
+        const value = event.contract.data.contractValue as { amount?: number } | undefined;
+        if (event.type === 'data_updated' && value?.amount !== undefined) drained.start(String(value.amount));
+    });
+    const stopSalesforce = run.salesforce.hook.subscribe((tx) => {
+        for (const change of tx.changes) {
+            const value = change.fields.CLM_Contract_Value__c;
+            if (tx.clientId === CONNECTOR_CLIENT_ID && change.sobject === 'Contract' && value)
+                drained.end(String(value.new));
+        }
+    });
+    try {
+        const limitedBefore = await clmRateLimited(run.clm);
+        const started = performance.now();
+        const deals = run.deals.slice(0, run.changes);
+        await Promise.all(deals.map((deal, n) => setContractValue(run.clm, deal.contractId, 700_000 + n)));
+        const deadline = started + run.timeoutMs;
+        while (drained.done < deals.length && performance.now() < deadline) await sleep(100);
+        const elapsed = (performance.now() - started) / 1000;
+        const done = drained.done;
+        const seconds = done === deals.length ? elapsed : done === 0 ? Number.NaN : (elapsed * deals.length) / done;
+        const rateLimited = (await clmRateLimited(run.clm)) - limitedBefore;
+        run.print(
+            `Drain at Ironclad's limits (scaled ×${scale.toFixed(3)}: workflows read ${perMinute.workflowsRead}/min, ` +
+                `records read ${perMinute.recordsRead}/min, workflows write ${perMinute.workflowsWrite}/min): ` +
+                `${run.changes} CLM changes at once, ` +
+                (done === deals.length
+                    ? `all in Salesforce after ${elapsed.toFixed(1)} s`
+                    : `${done} in Salesforce after ${elapsed.toFixed(1)} s, all projected at ${seconds.toFixed(0)} s`) +
+                `; ${rateLimited} answered 429`
+        );
+        return { seconds, rateLimited };
+    } finally {
+        stopClm();
+        stopSalesforce();
+    }
 }
 
 async function liftIroncladQuotas(clm: ClmEmulator): Promise<void> {

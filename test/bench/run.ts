@@ -18,6 +18,8 @@
  *   BENCH_WEBHOOK_CHANGES=300   CLM contract value changes, at BENCH_WEBHOOK_RATE=10 a second (PAIRS ≥ 5 × rate)
  *   BENCH_QUEUED=10000          inbox items queued for the memory figure; BENCH_DRAIN_MS=5000 working on them after
  *   BENCH_POLL_INTERVAL_MS      the connector's sync.pollIntervalMs (unset: the config default)
+ *   BENCH_DRAIN_CHANGES=5000    CLM changes drained at Ironclad's limits (at most PAIRS; fewer scale the limits down)
+ *   BENCH_DRAIN_TIMEOUT_MS=180000  how long the drain is watched before its end is projected from its progress
  *   BENCH_KEEP_DIR=1            keep the connector's store, config and log (the path is printed)
  *   BENCH_STORE_SINGLE=500, BENCH_STORE_BATCHES=50, BENCH_STORE_CLAIMS=500   part 3 (all three 0: skipped)
  */
@@ -103,6 +105,8 @@ const pipeline = await runPipelineBench(
         webhookPerSecond: size('BENCH_WEBHOOK_RATE', 10),
         queued: size('BENCH_QUEUED', 10_000),
         drainMs: size('BENCH_DRAIN_MS', 5000),
+        drainChanges: size('BENCH_DRAIN_CHANGES', 5000),
+        drainTimeoutMs: size('BENCH_DRAIN_TIMEOUT_MS', 180_000),
         ...(process.env.BENCH_POLL_INTERVAL_MS ? { pollIntervalMs: size('BENCH_POLL_INTERVAL_MS', 500) } : {})
     },
     (line) => console.log(`  ${line}`)
@@ -132,6 +136,10 @@ console.log(
     `  ${apex.apexTestMethods} package test methods through runTests: ${apex.apexTestRunMs} ms, org-wide coverage ${apex.apexCoveragePercent} %`
 );
 
+// Issue 18's two-instance PostgreSQL and ten-org fairness figures are not measured by this bench yet: null, said so.
+const notMeasured = { recordSyncsPerSecondTwoInstancesPostgres: null, orgsFairnessMinShare: null };
+console.log('\nNot measured yet: two connector instances on PostgreSQL, fairness across ten orgs (null below)');
+
 console.log(`\nLoad average (1 min) at the end: ${loadAverage()}`);
 console.log(
     JSON.stringify({
@@ -142,6 +150,7 @@ console.log(
         baselineCallsPer1000Writes: perThousand(baselineCalls),
         baselineRecordsPerSecond: Math.round(RECORDS / baselineSeconds),
         ...pipeline,
+        ...notMeasured,
         ...apex
     })
 );

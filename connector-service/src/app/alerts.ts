@@ -8,7 +8,7 @@
  * A quarantine alert names the records concerned (their Salesforce name) with a link to each.
  */
 import type { SalesforcePort } from '../ports/salesforce.ts';
-import type { QuarantinedItem, StorePort } from '../ports/store.ts';
+import type { PairStore, QuarantinedItem } from '../ports/store.ts';
 
 export const ALERT_FORMATS = ['slack', 'teams'] as const;
 export type AlertFormat = (typeof ALERT_FORMATS)[number];
@@ -116,7 +116,11 @@ export function webhookAlert(url: string, format: AlertFormat, timeoutMs = 5000)
 }
 
 /** The Salesforce record behind a quarantined item: its pair's deal (or contract), or the id its key names. */
-async function recordOf(store: StorePort, orgId: string, item: QuarantinedItem): Promise<string | null> {
+async function recordOf(
+    store: Pick<PairStore, 'findPair'>,
+    orgId: string,
+    item: QuarantinedItem
+): Promise<string | null> {
     const pair = await store.findPair(orgId, { pairId: item.orderingKey }).catch(() => null);
     if (pair) return pair.salesforce.opportunity ?? pair.salesforce.contract ?? null;
     const named = /^(?:opp|sf|ctr):([A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)$/.exec(item.orderingKey);
@@ -133,7 +137,7 @@ const NAME_FIELD: Readonly<Record<string, { object: string; field: string }>> = 
  * a record that cannot be read is shown by its id.
  */
 export async function quarantinedRecords(
-    deps: { store: StorePort; salesforce: Pick<SalesforcePort, 'readByIds'>; orgId: string },
+    deps: { store: Pick<PairStore, 'findPair'>; salesforce: Pick<SalesforcePort, 'readByIds'>; orgId: string },
     items: readonly QuarantinedItem[],
     recordUrl: (recordId: string) => string | null
 ): Promise<AlertRecord[]> {

@@ -28,7 +28,7 @@ import {
 } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
-import type { InboxInput, LinkedPair, SalesforceLinkKind, StorePort } from '../ports/store.ts';
+import type { InboxAppender, InboxInput, LinkedPair, PairStore, SalesforceLinkKind } from '../ports/store.ts';
 import { bulkQueryRecords, eachContract, instant, typedRecord } from './backfill.ts';
 import { canonicalValues } from './clmFields.ts';
 import { asJson } from './payloads.ts';
@@ -79,7 +79,7 @@ export interface AuditRun {
 
 export interface AuditOptions {
     orgId: string;
-    store: StorePort;
+    store: Pick<InboxAppender, 'appendInbox'> & Pick<PairStore, 'listPairs'>;
     salesforce: SalesforcePort;
     clm: ClmPort;
     rules: RuleSet;

@@ -49,7 +49,9 @@ import type {
     ClmRef,
     OutboxInput,
     SalesforceLinkKind,
-    StorePort
+    BackfillJobStore,
+    LeaseStore,
+    PairStore
 } from '../ports/store.ts';
 import { canonicalValues } from './clmFields.ts';
 import { asJson } from './payloads.ts';
@@ -80,9 +82,12 @@ export type BackfillProgress =
     | { event: 'settled'; jobId: string; written: number; errors: number }
     | { event: 'finished'; jobId: string; state: BackfillJob['state'] };
 
+export type BackfillStore = BackfillJobStore & Pick<PairStore, 'findPair'> & LeaseStore;
+
 export interface BackfillOptions {
     orgId: string;
-    store: StorePort;
+    /** The store roles a backfill uses: its jobs, the pairs it links, and a lease per job. */
+    store: BackfillStore;
     salesforce: SalesforcePort;
     clm: ClmPort;
     rules: RuleSet;
@@ -146,7 +151,7 @@ export class Backfill {
         this.now = () => clock.now();
     }
 
-    private get store(): StorePort {
+    private get store(): BackfillStore {
         return this.options.store;
     }
     private get orgId(): string {

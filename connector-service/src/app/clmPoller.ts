@@ -12,12 +12,12 @@
  */
 import type { ClmContract } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
-import type { InboxInput, LinkedPair, StorePort } from '../ports/store.ts';
+import type { InboxAppender, InboxInput, LinkedPair, PairStore } from '../ports/store.ts';
 import type { Logger } from '../ports/logger.ts';
 
 export interface ClmPollerOptions {
     orgId: string;
-    store: StorePort;
+    store: InboxAppender & Pick<PairStore, 'findPair'>;
     clm: ClmPort;
     logger: Logger;
     /** Between polls (default 60 s). */

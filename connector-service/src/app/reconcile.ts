@@ -15,7 +15,7 @@
  */
 import { select, where, type RuleSet, type SalesforceChange } from '../domain/index.ts';
 import type { SalesforcePort, SalesforceRecord } from '../ports/salesforce.ts';
-import type { Checkpoint, InboxInput, StorePort } from '../ports/store.ts';
+import type { Checkpoint, InboxAppender, InboxInput, PairStore } from '../ports/store.ts';
 import { asJson } from './payloads.ts';
 
 /** The stable code of every log line that reports a reconcile (with `reason` and `channel`). */
@@ -114,7 +114,7 @@ export interface ReconcileResult {
 }
 
 export interface ReconcileDeps {
-    store: StorePort;
+    store: Pick<InboxAppender, 'appendInbox'> & Pick<PairStore, 'findPair'>;
     salesforce: Pick<SalesforcePort, 'query' | 'readByIds'>;
 }
 

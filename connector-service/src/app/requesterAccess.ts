@@ -21,7 +21,7 @@ import {
     type StateMachine
 } from '../domain/index.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
-import type { ClaimRef, InboxItem, StorePort } from '../ports/store.ts';
+import type { ClaimRef, InboxItem, PlanCommitter } from '../ports/store.ts';
 import type { Log } from '../ports/logger.ts';
 import { asJson, objectOfPayload, type InboxPayload, type OutboxPayload } from './payloads.ts';
 
@@ -183,7 +183,7 @@ async function holdsCustomPermission(salesforce: SalesforcePort, userId: string,
 export interface RequestGate {
     orgId: string;
     salesforce: SalesforcePort;
-    store: StorePort;
+    store: PlanCommitter;
     now: () => number;
     claim: ClaimRef;
     log?: Log;

@@ -15,7 +15,7 @@
 import type { ClmContract, PlanContext, RuleSet } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
-import type { StorePort } from '../ports/store.ts';
+import type { InboxAppender, PairStore, PlanCommitter, QuarantineQueue, QueueClaims } from '../ports/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../ports/logger.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
@@ -25,9 +25,13 @@ import { InboxDispatcher } from './sync/inboxDispatcher.ts';
 import { OutboxDispatcher } from './sync/outboxDispatcher.ts';
 import { RoundRunner } from './sync/roundRunner.ts';
 
+/** What the engine needs of the store: it claims and settles items, appends follow-ups, and plans pairs. */
+export type EngineStore = InboxAppender & QueueClaims & Pick<QuarantineQueue, 'replay'> & PairStore & PlanCommitter;
+
 export interface SyncEngineOptions {
     orgId: string;
-    store: StorePort;
+    /** The store roles the engine uses (ports/store.ts). */
+    store: EngineStore;
     salesforce: SalesforcePort;
     clm: ClmPort;
     rules: RuleSet;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../ports/logger.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
-import type { StorePort } from '../ports/store.ts';
+import type { PairStore, QuarantineQueue, QueueStatsReader } from '../ports/store.ts';
 import { quarantinedRecords, type Alert } from './alerts.ts';
 import type { SyncEngine } from './syncEngine.ts';
 
@@ -13,7 +13,7 @@ export interface WorkLoopOptions {
     /** The connector's name, in alerts. */
     name: string;
     orgId: string;
-    store: StorePort;
+    store: Pick<QueueStatsReader, 'stats'> & Pick<QuarantineQueue, 'listQuarantined'> & Pick<PairStore, 'findPair'>;
     salesforce: SalesforcePort;
     engine: Pick<SyncEngine, 'processInbox' | 'dispatchOutbox' | 'isSlowed' | 'isPaused'>;
     logger: Logger;

@@ -106,3 +106,23 @@ export function overwrittenClmEdits(
         conflicts
     };
 }
+
+/** The state having taken in the contract as the CLM held it at `updatedAt` (never moved back). */
+export function sawClmAt(state: PairState, updatedAt: string): PairState {
+    const seen = state.clmSeenAt;
+    if (Number.isNaN(time(updatedAt)) || (seen !== undefined && time(seen) >= time(updatedAt))) return state;
+    return { ...state, clmSeenAt: updatedAt };
+}
+
+/**
+ * True when a CLM change event stamped `event.at` reports nothing new to the pair: the pair has taken in the
+ * contract as it was at or after that time (the other webhooks of one change, our own write's events, a late
+ * redelivery), and the event is no CLM edit inside one of our writes (that one must be read and raised). The
+ * event then costs no read. Ironclad sends two webhooks per data change; each would otherwise read the workflow.
+ */
+export function seenInClm(state: PairState, rules: RuleSet, event: OverwriteCheck): boolean {
+    const at = time(event.at);
+    const seen = state.clmSeenAt === undefined ? Number.NaN : time(state.clmSeenAt);
+    if (Number.isNaN(at) || Number.isNaN(seen) || at > seen) return false;
+    return overwrittenClmEdits(state, rules, event).conflicts.length === 0;
+}

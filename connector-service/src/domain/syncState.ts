@@ -71,6 +71,11 @@ export const PairState = z.object({
     fields: z.record(z.string(), FieldState),
     /** The CLM's concurrency token as last read; CLM writes carry it so a contract changed meanwhile is re-read, not overwritten. */
     clmVersion: z.string().optional(),
+    /**
+     * The CLM's time of the newest contract state the pair has taken in (a read, or our own write's answer): a
+     * change event stamped at or before it reports nothing the pair has not seen (see `seenInClm`).
+     */
+    clmSeenAt: z.string().optional(),
     /** Our latest CLM writes, newest last (a few): how a CLM edit overwritten inside a write is recognised. */
     clmWrites: z.array(ClmWriteWindow).optional()
 });

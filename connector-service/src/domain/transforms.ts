@@ -8,6 +8,10 @@ import { Address, IsoDate, IsoDateTime, LIFECYCLES, Money, SIGNATURE_STATES, typ
 import { ConnectorError, describeValue } from './errors.ts';
 import { formatDecimal, integerDigits, normalizeDecimal, numberToDecimalText, parseDecimal } from './decimal.ts';
 import { salesforceInstantMs, type SalesforceField } from './salesforce.ts';
+import { isValidTimeZone, localDate, zonedMidnight } from './timeZones.ts';
+
+export { isValidTimeZone, localDate, zonedMidnight } from './timeZones.ts';
+export { checkClmValue } from './clmValueCheck.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -381,66 +385,6 @@ function checkPicklistValue(target: TransformTarget, value: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// canonical values coming from the CLM
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Checks a value from the CLM against its canonical kind, so a malformed vendor value never reaches a plan. */
-export function checkClmValue(kind: ClmValueKind, field: string, value: unknown): Json {
-    if (value === undefined || value === null) return kind === 'stringList' ? [] : null;
-    const bad = (expected: string): never => {
-        throw new ConnectorError(
-            'TRANSFORM.INVALID_CLM_VALUE',
-            `CLM field ${field}: ${describeValue(value)} is not ${expected}`,
-            {
-                field,
-                value: describeValue(value)
-            }
-        );
-    };
-    switch (kind) {
-        case 'string':
-        case 'email':
-            return typeof value === 'string' ? value : bad('text');
-        case 'date':
-            return IsoDate.safeParse(value).success ? (value as string) : bad('an ISO 8601 date');
-        case 'datetime':
-            return IsoDateTime.safeParse(value).success
-                ? new Date(value as string).toISOString()
-                : bad('an ISO 8601 date-time');
-        case 'money': {
-            const parsed = Money.safeParse(value);
-            return parsed.success
-                ? { amount: normalizeDecimal(parsed.data.amount, field), currency: parsed.data.currency }
-                : bad('{amount, currency}');
-        }
-        case 'integer':
-            return Number.isInteger(value) ? (value as number) : bad('a whole number');
-        case 'decimal':
-            return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)
-                ? normalizeDecimal(value, field)
-                : bad('a decimal string');
-        case 'boolean':
-            return typeof value === 'boolean' ? value : bad('true or false');
-        case 'lifecycle':
-            return typeof value === 'string' && (LIFECYCLES as readonly string[]).includes(value)
-                ? value
-                : bad('a lifecycle');
-        case 'signature':
-            return typeof value === 'string' && (SIGNATURE_STATES as readonly string[]).includes(value)
-                ? value
-                : bad('a signature state');
-        case 'address': {
-            const parsed = Address.safeParse(value);
-            return parsed.success ? (parsed.data as Json) : bad('an address');
-        }
-        case 'stringList':
-            return Array.isArray(value) && value.every((item) => typeof item === 'string')
-                ? (value as string[])
-                : bad('a list of strings');
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // dates and time zones
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -477,63 +421,6 @@ function checkedInstant(target: TransformTarget, raw: unknown): string {
     const time = salesforceInstantMs(raw) ?? Number.NaN;
     if (Number.isNaN(time)) fail('TRANSFORM.INVALID_DATE', target, `${raw} is not a valid instant`, raw);
     return new Date(time).toISOString();
-}
-
-export function isValidTimeZone(timeZone: string): boolean {
-    try {
-        new Intl.DateTimeFormat('en-US', { timeZone });
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-/** The calendar date an instant falls on in a time zone. */
-export function localDate(instant: string, timeZone: string): string {
-    const parts = zonedParts(Date.parse(instant), timeZone);
-    return `${parts.year}-${pad(parts.month)}-${pad(parts.day)}`;
-}
-
-/** The instant a calendar date starts in a time zone (its local midnight). */
-export function zonedMidnight(date: string, timeZone: string): string {
-    const [year, month, day] = date.split('-').map(Number) as [number, number, number];
-    const wall = Date.UTC(year, month - 1, day);
-    // Two passes settle the offset even when the date is a DST change day.
-    let instant = wall - offsetMs(wall, timeZone);
-    instant = wall - offsetMs(instant, timeZone);
-    return new Date(instant).toISOString();
-}
-
-function offsetMs(instant: number, timeZone: string): number {
-    const p = zonedParts(instant, timeZone);
-    const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-    return asUtc - Math.floor(instant / 1000) * 1000;
-}
-
-function zonedParts(instant: number, timeZone: string) {
-    const format = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric'
-    });
-    const get = (type: string) => Number(format.formatToParts(instant).find((part) => part.type === type)?.value);
-    return {
-        year: get('year'),
-        month: get('month'),
-        day: get('day'),
-        hour: get('hour'),
-        minute: get('minute'),
-        second: get('second')
-    };
-}
-
-function pad(value: number): string {
-    return String(value).padStart(2, '0');
 }
 
 function decimalText(target: TransformTarget, raw: unknown): string {

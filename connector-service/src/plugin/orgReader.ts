@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_RULES } from '../domain/defaultRules.ts';
 import { isConnectorError } from '../domain/errors.ts';
 import { RULE_METADATA_FIELDS, RULE_METADATA_TYPE, ruleFromRecord } from '../domain/ruleRecords.ts';
+import { select, where } from '../domain/soql.ts';
 import type { RuleProblem } from '../domain/rules.ts';
 import { DescribeSObject, type RecordTypeInfo } from './orgCatalog.ts';
 import type { RecordTypePicklist } from './preflight.ts';
@@ -25,9 +26,6 @@ export interface LoadedRules {
     rules: unknown[];
     problems: RuleProblem[];
 }
-
-const soqlText = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const soqlList = (values: readonly string[]) => `(${values.map(soqlText).join(', ')})`;
 
 function errorCode(error: unknown): string | undefined {
     const e = error as { errorCode?: unknown; name?: unknown; data?: { errorCode?: unknown } };
@@ -78,11 +76,12 @@ export async function loadRules(conn: Connection | undefined, rulesFile?: string
         return { source: 'file', rules, problems: [] };
     }
     if (!conn) return { source: 'defaults', rules: [...DEFAULT_RULES], problems: [] };
-    const fields = ['DeveloperName', ...RULE_METADATA_FIELDS.map((f) => f.name)].join(', ');
+    const fields = ['DeveloperName', ...RULE_METADATA_FIELDS.map((f) => f.name)];
     let records: Record<string, unknown>[];
     try {
-        records = (await conn.autoFetchQuery(`SELECT ${fields} FROM ${RULE_METADATA_TYPE} ORDER BY DeveloperName`))
-            .records;
+        records = (
+            await conn.autoFetchQuery(select(fields, RULE_METADATA_TYPE, { orderBy: [{ field: 'DeveloperName' }] }))
+        ).records;
     } catch (error) {
         if (errorCode(error) === 'INVALID_TYPE' || errorCode(error) === 'INVALID_FIELD') {
             throw errors.createError('packageNotDeployed', [RULE_METADATA_TYPE]);
@@ -125,7 +124,7 @@ export type UserRow = z.infer<typeof UserRow>;
 async function permissionSetId(conn: Connection, name: string): Promise<string | undefined> {
     const rows = await queryAll(
         conn,
-        `SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlText(name)}`,
+        select(['Id', 'Name'], 'PermissionSet', { where: where.eq('Name', name) }),
         PermissionSetRow,
         'read permission sets'
     );
@@ -138,14 +137,20 @@ export async function usersWithPermissionSet(conn: Connection, name: string): Pr
     if (!id) return [];
     const assignments = await queryAll(
         conn,
-        `SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = ${soqlText(id)}`,
+        select(['AssigneeId'], 'PermissionSetAssignment', { where: where.eq('PermissionSetId', id) }),
         z.object({ AssigneeId: z.string() }),
         'read permission set assignments'
     );
     if (assignments.length === 0) return [];
     const users = await queryAll(
         conn,
-        `SELECT Id, Username, IsActive FROM User WHERE Id IN ${soqlList(assignments.map((a) => a.AssigneeId))} ORDER BY Username`,
+        select(['Id', 'Username', 'IsActive'], 'User', {
+            where: where.in(
+                'Id',
+                assignments.map((a) => a.AssigneeId)
+            ),
+            orderBy: [{ field: 'Username' }]
+        }),
         UserRow,
         'read users'
     );
@@ -155,7 +160,7 @@ export async function usersWithPermissionSet(conn: Connection, name: string): Pr
 export async function findUser(conn: Connection, username: string): Promise<UserRow | undefined> {
     const rows = await queryAll(
         conn,
-        `SELECT Id, Username, IsActive FROM User WHERE Username = ${soqlText(username)}`,
+        select(['Id', 'Username', 'IsActive'], 'User', { where: where.eq('Username', username) }),
         UserRow,
         'read users'
     );
@@ -188,7 +193,7 @@ export async function readUserAccess(
 ): Promise<UserAccess> {
     const assignments = await queryAll(
         conn,
-        `SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = ${soqlText(userId)}`,
+        select(['PermissionSetId'], 'PermissionSetAssignment', { where: where.eq('AssigneeId', userId) }),
         z.object({ PermissionSetId: z.string() }),
         'read permission set assignments'
     );
@@ -196,19 +201,34 @@ export async function readUserAccess(
     if (ids.length === 0 || objects.length === 0) return new UserAccess([], [], []);
     const sets = await queryAll(
         conn,
-        `SELECT Id, Name, PermissionsModifyAllData, PermissionsViewAllData FROM PermissionSet WHERE Id IN ${soqlList(ids)}`,
+        select(['Id', 'Name', 'PermissionsModifyAllData', 'PermissionsViewAllData'], 'PermissionSet', {
+            where: where.in('Id', ids)
+        }),
         PermissionSetRow,
         'read permission sets'
     );
     const objectRows = await queryAll(
         conn,
-        `SELECT ParentId, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsViewAllRecords FROM ObjectPermissions WHERE ParentId IN ${soqlList(ids)} AND SobjectType IN ${soqlList(objects)}`,
+        select(
+            [
+                'ParentId',
+                'SobjectType',
+                'PermissionsRead',
+                'PermissionsCreate',
+                'PermissionsEdit',
+                'PermissionsViewAllRecords'
+            ],
+            'ObjectPermissions',
+            { where: where.and(where.in('ParentId', ids), where.in('SobjectType', objects)) }
+        ),
         ObjectPermissionRow,
         'read object permissions'
     );
     const fieldRows = await queryAll(
         conn,
-        `SELECT ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE ParentId IN ${soqlList(ids)} AND SobjectType IN ${soqlList(objects)}`,
+        select(['ParentId', 'Field', 'PermissionsRead', 'PermissionsEdit'], 'FieldPermissions', {
+            where: where.and(where.in('ParentId', ids), where.in('SobjectType', objects))
+        }),
         FieldPermissionRow,
         'read field permissions'
     );

@@ -185,6 +185,13 @@ export interface ClmPort {
      * Pass `nextCursor` back to continue; a contract may repeat (at-least-once), never be skipped.
      */
     listChanges(cursor: string | null, limit: number): Promise<{ items: ClmContract[]; nextCursor: string }>;
+    /**
+     * Contracts changed at or after `since` (the vendor's time), through its list endpoint (Ironclad: GET /workflows
+     * with lastUpdated, 100 a page): how a wave of change events is read with one call per page instead of one per
+     * event. It may leave contracts out (a status the list does not carry); their events read them one by one.
+     * Absent: every event reads its contract by itself.
+     */
+    listChangedSince?(since: string): Promise<ClmContract[]>;
     /** Checks the signature over the raw bytes, the event's age and that its id was not seen before. */
     verifyWebhook(req: WebhookRequest): Promise<WebhookVerification>;
     /** Normalises a verified delivery; a malformed one throws CLM.VALIDATION naming the field. */

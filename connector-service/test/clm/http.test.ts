@@ -2,7 +2,7 @@
 // the per-request timeout, and the mapping of vendor answers to CLM.* codes.
 import { describe, expect, it } from 'vitest';
 import { HttpClient, type FetchLike } from '../../src/adapters/clm/http.ts';
-import { backoffDelay, parseRetryAfter, TokenBucket } from '../../src/adapters/clm/rateLimit.ts';
+import { backoffDelay, parseRetryAfter, TokenBucket, WindowLimit } from '../../src/adapters/clm/rateLimit.ts';
 import { CLM_ERROR } from '../../src/ports/clm.ts';
 import { json, ManualClock, scriptedFetch, type Route } from './fakes.ts';
 import { expectClmError } from './portKit.ts';
@@ -102,6 +102,30 @@ describe('CLM HTTP layer', () => {
         expect(parseRetryAfter('7', 0)).toBe(7_000);
         expect(parseRetryAfter(new Date(60_000).toUTCString(), 0)).toBe(60_000);
         expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    });
+
+    it("window limit: never more than the limit in any of the vendor's fixed windows, and all of it used", async () => {
+        const clock = new ManualClock();
+        const limit = new WindowLimit(10, 1_000, clock, 50);
+        const start = clock.now();
+        const times: number[] = [];
+        for (let i = 0; i < 25; i++) {
+            await limit.take();
+            times.push(clock.now() - start);
+        }
+        // 10 at once, 10 once the first left the window (and its margin), 5 after the next.
+        expect(times.filter((time) => time === 0)).toHaveLength(10);
+        expect(times.slice(10, 20).every((time) => time === 1_050)).toBe(true);
+        expect(times.slice(20).every((time) => time === 2_100)).toBe(true);
+        // Wherever the vendor's windows start, none of them holds more than 10.
+        for (let offset = 0; offset < 1_000; offset += 50) {
+            const perWindow = new Map<number, number>();
+            for (const time of times) {
+                const window = Math.floor((start + time + offset) / 1_000);
+                perWindow.set(window, (perWindow.get(window) ?? 0) + 1);
+            }
+            expect(Math.max(...perWindow.values())).toBeLessThanOrEqual(10);
+        }
     });
 
     it('token bucket: a burst, then one call per 1/rate seconds', async () => {

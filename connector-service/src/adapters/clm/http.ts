@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import type { ConnectorError } from '../../domain/errors.ts';
 import { CLM_ERROR, clmError } from '../../ports/clm.ts';
 import { BodyTooLarge, readCapped, type DownloadGuard } from './downloadGuard.ts';
-import type { TokenBucket } from './rateLimit.ts';
+import type { RateBucket } from './rateLimit.ts';
 import { systemClock, type Clock } from '../../clock.ts';
 import { backoffDelay, type BackoffPolicy, defaultBackoff, parseRetryAfter } from './rateLimit.ts';
 import { parseJsonBytes, parseVendorPayload } from './vendorPayload.ts';
@@ -54,7 +54,7 @@ export interface VendorErrorContext {
 export interface HttpClientOptions {
     vendor: string;
     timeoutMs: number;
-    buckets: Record<string, TokenBucket>;
+    buckets: Record<string, RateBucket>;
     /** Headers added to every non-anonymous request (credentials, actor). */
     authHeaders: () => Promise<Record<string, string>>;
     /** Called after a 401 so the next authHeaders() fetches fresh credentials; the call is retried once. */

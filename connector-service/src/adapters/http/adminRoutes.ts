@@ -12,7 +12,13 @@ import type { OrgBinding, RelinkOutcome } from '../../app/orgBinding.ts';
 import type { SyncEngine } from '../../app/syncEngine.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { SalesforcePort } from '../../ports/salesforce.ts';
-import type { QueueRef, StorePort } from '../../ports/store.ts';
+import type {
+    ChangeLogReader,
+    OrgBindingStore,
+    QuarantineQueue,
+    QueueRef,
+    QueueStatsReader
+} from '../../ports/store.ts';
 import { registerAuditRoutes } from './auditRoutes.ts';
 import { registerBackfillRoutes } from './backfillRoutes.ts';
 
@@ -20,7 +26,10 @@ export interface AdminRoutesOptions {
     name: string;
     version: string;
     orgId: string;
-    store: StorePort;
+    store: Pick<QueueStatsReader, 'stats'> &
+        QuarantineQueue &
+        Pick<ChangeLogReader, 'listConflicts'> &
+        Pick<OrgBindingStore, 'boundOrg'>;
     salesforce: SalesforcePort;
     engine: Pick<SyncEngine, 'isPaused'>;
     adminToken: string;

@@ -7,11 +7,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { isConnectorError } from '../../domain/index.ts';
 import type { ClmPort } from '../../ports/clm.ts';
 import type { Log } from '../../ports/logger.ts';
-import type { StorePort } from '../../ports/store.ts';
+import type { InboxAppender, PairStore } from '../../ports/store.ts';
 
 export interface WebhookServerOptions {
     orgId: string;
-    store: StorePort;
+    store: Pick<InboxAppender, 'appendInbox'> & Pick<PairStore, 'findPair'>;
     clm: ClmPort;
     /** Largest body accepted; vendors' thin webhooks are a few hundred bytes. */
     bodyLimitBytes?: number;

@@ -7,7 +7,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Audit } from '../../app/audit.ts';
 import type { SyncEngine } from '../../app/syncEngine.ts';
 import type { SalesforcePort } from '../../ports/salesforce.ts';
-import type { StorePort } from '../../ports/store.ts';
+import type { QueueStatsReader } from '../../ports/store.ts';
 
 export type MetricsRegistry = Registry;
 
@@ -16,7 +16,7 @@ export function newMetricsRegistry(): MetricsRegistry {
 }
 
 export interface ServiceMetricsSources {
-    store: StorePort;
+    store: Pick<QueueStatsReader, 'stats'>;
     orgId: string;
     salesforce: SalesforcePort;
     engine: Pick<SyncEngine, 'isSlowed' | 'isPaused'>;
@@ -50,7 +50,7 @@ function registerQueueGauges(registry: MetricsRegistry, sources: ServiceMetricsS
         name: string,
         help: string,
         labelNames: string[],
-        fill: (gauge: Gauge, stats: Awaited<ReturnType<StorePort['stats']>>) => void
+        fill: (gauge: Gauge, stats: Awaited<ReturnType<QueueStatsReader['stats']>>) => void
     ) =>
         new Gauge({
             name,

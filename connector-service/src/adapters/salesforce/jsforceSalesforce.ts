@@ -4,8 +4,7 @@
  * `Sforce-Call-Options: client=<connector id>` so the org's change events name the connector as their origin.
  * Bulk API 2.0 jobs go step by step (create, upload, poll, results), so the caller can keep a job's id and resume it.
  */
-import { createSign } from 'node:crypto';
-import jsforce from 'jsforce';
+import type jsforce from 'jsforce';
 import {
     ConnectorError,
     assertIdentifier,
@@ -25,104 +24,16 @@ import type {
     SalesforceRecord
 } from '../../ports/salesforce.ts';
 import { csvRecords, toBulkCsv } from './bulkCsv.ts';
+import { bulkRowError, platformError, toConnectorError, type PlatformError } from './salesforceErrors.ts';
+
+export { connectWithJwt, jwtAssertion, type JwtLogin } from './jwtLogin.ts';
+export { RETRYABLE_SF_CODES, toConnectorError } from './salesforceErrors.ts';
 import { systemClock, type Clock } from '../../clock.ts';
 
 export const COLLECTION_SIZE = 200;
 export const COLLECTIONS_PER_COMPOSITE = 5;
 /** sObject Collections retrieve takes up to 2,000 ids per request. */
 export const IDS_PER_QUERY = 2000;
-
-/** Platform error codes worth retrying later (research/perf-reliability.md §1). */
-export const RETRYABLE_SF_CODES = new Set([
-    'UNABLE_TO_LOCK_ROW',
-    'REQUEST_LIMIT_EXCEEDED',
-    'SERVER_UNAVAILABLE',
-    'SERVER_ERROR'
-]);
-
-export interface JwtLogin {
-    loginUrl: string;
-    /** The connected app's consumer key. */
-    clientId: string;
-    username: string;
-    privateKeyPem: string;
-    apiVersion: string;
-}
-
-/** Signs a JWT bearer assertion (RS256: iss, sub, aud, exp in 3 minutes), as the OAuth flow requires. */
-export function jwtAssertion(login: JwtLogin, nowMs: number): string {
-    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const claims = {
-        iss: login.clientId,
-        sub: login.username,
-        aud: login.loginUrl,
-        exp: Math.floor(nowMs / 1000) + 180
-    };
-    const unsigned = `${encode({ alg: 'RS256' })}.${encode(claims)}`;
-    return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(login.privateKeyPem).toString('base64url')}`;
-}
-
-/** A connection that logs in by JWT bearer and logs in again when the session expires. */
-export async function connectWithJwt(login: JwtLogin, clock: Clock = systemClock): Promise<jsforce.Connection> {
-    const authorize = async (conn: jsforce.Connection) => {
-        const result = await conn.authorize({
-            grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-            assertion: jwtAssertion(login, clock.now())
-        });
-        return result;
-    };
-    const conn: jsforce.Connection = new jsforce.Connection({
-        loginUrl: login.loginUrl,
-        version: login.apiVersion,
-        refreshFn: (c, callback) => {
-            authorize(c as jsforce.Connection).then(
-                () => callback(null, (c as jsforce.Connection).accessToken ?? undefined),
-                (error: Error) => callback(error)
-            );
-        }
-    });
-    try {
-        await authorize(conn);
-    } catch (error) {
-        throw toConnectorError(error, 'login');
-    }
-    return conn;
-}
-
-interface PlatformError {
-    statusCode?: string;
-    errorCode?: string;
-    message?: string;
-    fields?: string[];
-}
-
-function platformError(error: PlatformError, context: Record<string, unknown>): ConnectorError {
-    const code = error.statusCode ?? error.errorCode ?? 'UNKNOWN_EXCEPTION';
-    return new ConnectorError(`SF.${code}`, error.message ?? code, {
-        ...context,
-        fields: error.fields ?? [],
-        retryable: RETRYABLE_SF_CODES.has(code)
-    });
-}
-
-export function toConnectorError(error: unknown, operation: string): ConnectorError {
-    if (error instanceof ConnectorError) return error;
-    const e = error as { errorCode?: string; name?: string; message?: string; data?: unknown };
-    const code = e.errorCode ?? (e.name && /^[A-Z_]+$/.test(e.name) ? e.name : undefined);
-    if (code)
-        return new ConnectorError(
-            `SF.${code}`,
-            e.message ?? code,
-            { operation, retryable: RETRYABLE_SF_CODES.has(code) },
-            { cause: error }
-        );
-    return new ConnectorError(
-        'SF.TRANSPORT',
-        `${operation} failed: ${e.message ?? String(error)}`,
-        { operation, retryable: true },
-        { cause: error }
-    );
-}
 
 const FINISHED_BULK_STATES: ReadonlySet<BulkJobState> = new Set(['JobComplete', 'Failed', 'Aborted']);
 /** Rows per query results page asked for (the platform may send fewer and a locator). */
@@ -580,26 +491,6 @@ export class JsforceSalesforce implements SalesforcePort {
         if (!result.success) throw platformError(result.errors?.[0] ?? {}, { object: 'ContentVersion', recordId });
         return { contentVersionId: result.id };
     }
-}
-
-/**
- * A failed row's `sf__Error` as SF.<CODE>. Salesforce writes `CODE:message:fields --`, the fields space-separated
- * and the cell ending in ` --` (`REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --`).
- */
-function bulkRowError(text: string, jobId: string): ConnectorError {
-    const [code, ...rest] = text.split(':');
-    const errorCode = code && /^[A-Z_]+$/.test(code) ? code : 'UNKNOWN_EXCEPTION';
-    const fields =
-        rest.length > 1
-            ? (rest.at(-1) ?? '')
-                  .replace(/\s*--\s*$/, '')
-                  .split(/[\s,]+/)
-                  .filter(Boolean)
-            : [];
-    return platformError(
-        { errorCode, message: (rest.length > 1 ? rest.slice(0, -1) : rest).join(':') || text, fields },
-        { jobId }
-    );
 }
 
 function stripAttributes(record: SalesforceRecord): SalesforceRecord {

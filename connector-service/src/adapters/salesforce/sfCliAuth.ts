@@ -8,7 +8,7 @@
 import { Org } from '@salesforce/core';
 import jsforce from 'jsforce';
 import { ConnectorError } from '../../domain/errors.ts';
-import { toConnectorError } from './jsforceSalesforce.ts';
+import { toConnectorError } from './salesforceErrors.ts';
 
 export interface SfCliLogin {
     /** Alias or username of an org in the sf CLI's store. */

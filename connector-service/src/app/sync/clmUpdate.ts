@@ -9,10 +9,11 @@ import {
     rememberClmWrite,
     sameValue,
     type ClmWriteWindow,
+    type ClmContract,
     type Json,
     type PairState
 } from '../../domain/index.ts';
-import type { OutboxItem } from '../../ports/store.ts';
+import type { LinkedPair, OutboxItem } from '../../ports/store.ts';
 import { contractPatch } from '../clmFields.ts';
 import type { OutboxPayload } from '../payloads.ts';
 import type { EngineContext } from './engineContext.ts';
@@ -45,7 +46,7 @@ export async function updateInClm(
                 ...(ifVersion ? { ifVersion } : {})
             });
             const window = ifVersion && clmWriteWindow(ctx.options.rules, ifVersion, updated.updatedAt, fields);
-            await rememberClmVersion(ctx, payload.pairId, updated.version, window || undefined);
+            await takeInWriteAnswer(ctx, item, pair, updated, window || undefined);
             return;
         } catch (error) {
             if (!isConnectorError(error, 'CLM.CONFLICT') || round >= 2) throw error;
@@ -73,22 +74,31 @@ function stillExpected(ctx: EngineContext, state: PairState, fields: Record<stri
                 return (
                     field !== undefined &&
                     !field.conflict &&
-                    (field.pending?.clm ?? []).some((expected) => sameValue(expected, value))
+                    (field.pending?.clm ?? []).some((expected) => sameValue(expected, value)) &&
+                    // A value the pair has since decided against (the other side won) is not sent: its echo is
+                    // still expected, in case an earlier attempt landed, but it goes out no more.
+                    (!field.synced || sameValue(field.synced.value, value))
                 );
             })
         )
     );
 }
 
-/** Our own write moved the contract's version: the next write's precondition must name the new one. */
-async function rememberClmVersion(
+/**
+ * The vendor's answer to our write is the contract as it now is: planned like a read (our values are the echoes
+ * the pair waits for; anything else that moved is taken in), so the write's own change events cost no read later
+ * (`seenInClm`), and the next write's precondition names the new version. The write's window is remembered first:
+ * a CLM edit stamped inside it is still raised as a conflict when its event comes.
+ */
+async function takeInWriteAnswer(
     ctx: EngineContext,
-    pairId: string,
-    version: string,
+    item: OutboxItem,
+    pair: LinkedPair,
+    updated: ClmContract,
     window?: ClmWriteWindow
 ): Promise<void> {
-    await ctx.updatePairState(pairId, (state) => {
-        const next = window ? rememberClmWrite(state, window) : state;
-        return next.clmVersion === version && next === state ? null : { ...next, clmVersion: version };
-    });
+    const state = window ? rememberClmWrite(pair.state, window) : pair.state;
+    const eventId = `write:${item.id}:${item.attempts}`;
+    const plan = ctx.planFromContract(updated, { ...pair, state }, eventId, item.correlationId);
+    await commitPlan(ctx, { source: 'connector:write', eventId, correlationId: item.correlationId }, pair, plan, []);
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
     isConnectorError,
     planChange,
+    sawClmAt,
     statusEventFields,
     syncResultFields,
     type ClmChange,
@@ -16,11 +17,11 @@ import {
     type StatusEvent,
     type SyncResult
 } from '../../domain/index.ts';
-import type { ClaimRef, InboxItem, LinkedPair, OutboxInput, OutboxItem, StorePort } from '../../ports/store.ts';
+import type { ClaimRef, InboxItem, LinkedPair, OutboxInput, OutboxItem } from '../../ports/store.ts';
 import { systemClock } from '../../clock.ts';
 import { canonicalValues } from '../clmFields.ts';
 import { asJson, objectOfPayload, type OutboxPayload } from '../payloads.ts';
-import type { Milestone, SyncEngineOptions } from '../syncEngine.ts';
+import type { EngineStore, Milestone, SyncEngineOptions } from '../syncEngine.ts';
 
 /** Where a committed plan came from: its change log and outbox keys, and the inbox claim it completes. */
 export interface CommitSource {
@@ -53,7 +54,7 @@ export class EngineContext {
         this.now = () => clock.now();
     }
 
-    get store(): StorePort {
+    get store(): EngineStore {
         return this.options.store;
     }
     get orgId(): string {
@@ -118,17 +119,22 @@ export class EngineContext {
         });
     }
 
-    /** A Clm_Sync_Status__e, built by the org contract. */
+    /**
+     * A Clm_Sync_Status__e, built by the org contract. Statuses keep their order in a stream of their own beside
+     * the pair's writes (`sideStream`), so a change's status goes out in the same Composite call as its write.
+     */
     statusOutbox(key: string, orderingKey: string, status: StatusEvent): OutboxInput {
-        return this.outbox('salesforce', 'sf.publishStatus', `status:${key}`, orderingKey, status.correlationId, {
+        const stream = sideStream(orderingKey, 'status');
+        return this.outbox('salesforce', 'sf.publishStatus', `status:${key}`, stream, status.correlationId, {
             kind: 'sf.publishStatus',
             fields: statusEventFields(status)
         });
     }
 
-    /** One of the org contract's records, upserted by its key. */
+    /** One of the org contract's records (provenance, conflicts), upserted by its key, in their own stream. */
     recordOutbox(record: RecordUpsert, idempotencyKey: string, orderingKey: string, correlationId: string) {
-        return this.outbox('salesforce', 'sf.write', idempotencyKey, orderingKey, correlationId, {
+        const stream = sideStream(orderingKey, `record:${record.sfObject}`);
+        return this.outbox('salesforce', 'sf.write', idempotencyKey, stream, correlationId, {
             kind: 'sf.write',
             sfObject: record.sfObject,
             externalId: record.externalId,
@@ -144,7 +150,7 @@ export class EngineContext {
             this.options.rules,
             this.options.context
         );
-        plan.newState.clmVersion = contract.version;
+        plan.newState = { ...sawClmAt(plan.newState, contract.updatedAt), clmVersion: contract.version };
         return plan;
     }
 
@@ -202,4 +208,13 @@ export class EngineContext {
             }
         }
     }
+}
+
+/**
+ * The store hands out one item per ordering key per round; a pair's status events and org-contract records keep
+ * their own order in streams beside the pair's (`<pair>:status`, `<pair>:record:<object>`), so a change's write,
+ * its status and its records are claimed in the same round and share one Composite call instead of three.
+ */
+export function sideStream(orderingKey: string, stream: string): string {
+    return `${orderingKey}:${stream}`;
 }

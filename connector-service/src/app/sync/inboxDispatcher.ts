@@ -40,6 +40,7 @@ export class InboxDispatcher {
     /** Handles a round's items in order, with what the round's Salesforce changes need read once for all. */
     async handleRound(items: readonly InboxItem[]): Promise<void> {
         await this.salesforceChange.prepareRound(items);
+        await this.clmEvent.prepareRound(items);
         try {
             for (const item of items) await this.handle(item);
         } finally {

@@ -3,7 +3,15 @@
  * completed with the fields its rules need (one read per object for the whole round) and planned; an Account or
  * Contact change is fanned out, one item per linked deal of the account. A CPQ quote's goes to quoteChange.ts.
  */
-import { isConnectorError, planChange, select, where, type SalesforceChange } from '../../domain/index.ts';
+import {
+    isConnectorError,
+    isOwnOrigin,
+    ownEchoFields,
+    planChange,
+    select,
+    where,
+    type SalesforceChange
+} from '../../domain/index.ts';
 import type { SalesforceRecord } from '../../ports/salesforce.ts';
 import type { InboxInput, InboxItem } from '../../ports/store.ts';
 import { asJson, InboxPayload } from '../payloads.ts';
@@ -22,6 +30,9 @@ export class SalesforceChangeUseCase {
     /** Records read for this round's changes, by `<object>:<id>`. */
     private enrichment = new Map<string, SalesforceRecord>();
 
+    /** What this round's own echoes lack, from the writes of ours they carry (no read), by inbox item id. */
+    private echoFields = new Map<number, Record<string, unknown>>();
+
     /** Linked deals of the accounts an Account or Contact change of this round concerns, read once for the round. */
     private linkedDeals: LinkedDeals = { accountOf: new Map(), dealsOf: new Map() };
 
@@ -33,6 +44,7 @@ export class SalesforceChangeUseCase {
 
     endRound(): void {
         this.enrichment = new Map();
+        this.echoFields = new Map();
         this.linkedDeals = { accountOf: new Map(), dealsOf: new Map() };
     }
 
@@ -44,7 +56,9 @@ export class SalesforceChangeUseCase {
                 return this.fanOut(item, change);
             return ctx.complete(item);
         }
-        const enriched = await this.enrich(change);
+        const echo =
+            this.echoFields.get(item.id) ?? ownEchoFields(change, pair.state, ctx.options.rules, ctx.options.context);
+        const enriched = echo ? { ...change, values: { ...change.values, ...echo } } : await this.enrich(change);
         const plan = planChange(enriched, pair.state, ctx.options.rules, ctx.options.context);
         await commitPlan(ctx, ctx.fromInbox(item), pair, plan, []);
     }
@@ -107,7 +121,7 @@ export class SalesforceChangeUseCase {
             if (!parsed.success || parsed.data.kind !== 'sf.change') continue;
             const change = parsed.data.change;
             const fields = this.fieldsToRead(change);
-            if (fields.size === 0) continue;
+            if (fields.size === 0 || (await this.completedAsOwnEcho(item.id, change, parsed.data.pairId))) continue;
             const entry = wanted.get(change.sfObject) ?? { fields: new Set(), ids: new Set() };
             fields.forEach((field) => entry.fields.add(field));
             entry.ids.add(change.recordId);
@@ -127,6 +141,16 @@ export class SalesforceChangeUseCase {
             }
         }
         return records;
+    }
+
+    /** An echo of our own write needs no read: what it lacks is what that write set (domain/echoes.ts). */
+    private async completedAsOwnEcho(itemId: number, change: SalesforceChange, pairId?: string): Promise<boolean> {
+        const { ctx } = this;
+        if (!isOwnOrigin(change, ctx.options.context)) return false;
+        const pair = await ctx.store.findPair(ctx.orgId, pairId ? { pairId } : { salesforceId: change.recordId });
+        const fields = pair && ownEchoFields(change, pair.state, ctx.options.rules, ctx.options.context);
+        if (fields) this.echoFields.set(itemId, fields);
+        return fields !== null && fields !== undefined;
     }
 
     private async readForFanOut(items: readonly InboxItem[]): Promise<LinkedDeals> {

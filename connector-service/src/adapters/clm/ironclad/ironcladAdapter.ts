@@ -28,7 +28,7 @@ import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '..
 import { HttpClient, type FetchLike, type HttpRequest } from '../http.ts';
 import { decodeCursor, encodeCursor, takeChanges, type FeedPosition } from '../changeFeed.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
-import { TokenBucket, type BackoffPolicy } from '../rateLimit.ts';
+import { WindowLimit, type BackoffPolicy } from '../rateLimit.ts';
 import {
     addressText,
     counterpartyAddress,
@@ -116,7 +116,8 @@ export class IroncladAdapter implements ClmPort {
         this.config = IroncladConfig.parse(config);
         this.clock = deps.clock ?? systemClock;
         const perMinute = this.config.rateLimitsPerMinute;
-        const bucket = (rpm: number) => new TokenBucket(rpm / 60, Math.max(1, Math.floor(rpm)), this.clock);
+        // Ironclad counts each bucket per minute: at most that many in any minute, never a 429 of ours.
+        const bucket = (rpm: number) => new WindowLimit(Math.max(1, Math.floor(rpm)), 60_000, this.clock);
         this.http = new HttpClient({
             vendor: VENDOR,
             timeoutMs: this.config.timeoutMs,
@@ -316,17 +317,20 @@ export class IroncladAdapter implements ClmPort {
         return workflow;
     }
 
-    /** Writes changed attributes only: Ironclad answers 400 when a PATCH changes nothing. */
+    /**
+     * Writes changed attributes only: Ironclad answers 400 when a PATCH changes nothing. Its answer is the updated
+     * workflow, so the write costs no read after it.
+     */
     private async patchAttributes(workflow: IroncladWorkflow, updates: AttributeUpdate[]): Promise<ClmContract> {
         if (updates.length === 0) return this.toContract(workflow);
-        await this.http.json({
+        const updated = await this.http.parsed(IroncladWorkflow, {
             method: 'PATCH',
             url: this.url(`/workflows/${encodeURIComponent(workflow.id)}/attributes`),
             bucket: 'workflowsWrite',
             operation: 'PATCH /workflows/{id}/attributes',
             json: { updates, comment: 'Updated from Salesforce by the CLM connector' }
         });
-        return this.getContract(workflow.id);
+        return this.toContract(updated);
     }
 
     async transition(_id: string, action: TransitionAction): Promise<ClmContract> {
@@ -496,6 +500,22 @@ export class IroncladAdapter implements ClmPort {
             records: recordChanges.position
         };
         return { items: [...byId.values()], nextCursor: encodeCursor(next) };
+    }
+
+    /**
+     * Active workflows updated at or after `since`, all pages: a wave of webhooks read in pages of 100. Completed
+     * workflows (whose values live on their record) are left to a read each.
+     */
+    async listChangedSince(since: string): Promise<ClmContract[]> {
+        const workflows = await this.allPages(
+            '/workflows',
+            'workflowsRead',
+            { lastUpdated: since, status: 'active' },
+            (body, operation) => parseVendorPayload(IroncladWorkflowPage, body, this.ctx(operation))
+        );
+        const contracts: ClmContract[] = [];
+        for (const workflow of workflows) contracts.push(await this.toContract(workflow));
+        return contracts;
     }
 
     verifyWebhook(req: WebhookRequest): Promise<WebhookVerification> {

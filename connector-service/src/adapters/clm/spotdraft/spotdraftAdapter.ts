@@ -30,7 +30,7 @@ import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed
 import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '../downloadGuard.ts';
 import { HttpClient, type FetchLike } from '../http.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
-import { TokenBucket, type BackoffPolicy } from '../rateLimit.ts';
+import { WindowLimit, type BackoffPolicy } from '../rateLimit.ts';
 import {
     addressText,
     counterpartyAddress,
@@ -129,7 +129,8 @@ export class SpotdraftAdapter implements ClmPort {
             vendor: VENDOR,
             timeoutMs: this.config.timeoutMs,
             maxResponseBytes: this.config.maxResponseBytes,
-            buckets: { workspace: new TokenBucket(rate, Math.max(1, Math.floor(rate)), this.clock) },
+            // SpotDraft counts requests per second per workspace.
+            buckets: { workspace: new WindowLimit(Math.max(1, Math.floor(rate)), 1_000, this.clock) },
             authHeaders: async () => ({
                 'client-id': this.config.clientId,
                 'client-secret': this.config.clientSecret,

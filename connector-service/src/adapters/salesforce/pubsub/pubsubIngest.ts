@@ -21,120 +21,33 @@
  */
 import { hostname } from 'node:os';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
-import type { RuleSet } from '../../../domain/index.ts';
-import type { SalesforcePort } from '../../../ports/salesforce.ts';
-import type { Checkpoint, InboxInput, StorePort } from '../../../ports/store.ts';
-import {
-    changesFromCdcEvent,
-    commitTimeOf,
-    gapFromCdcEvent,
-    payloadFromSyncRequest,
-    type DecodedEvent
-} from './changeEvents.ts';
-import { asJson, type InboxPayload } from '../../../app/payloads.ts';
+import { changesFromCdcEvent, commitTimeOf, gapFromCdcEvent, type DecodedEvent } from './changeEvents.ts';
+import { asJson } from '../../../app/payloads.ts';
 import {
     DEFAULT_RECONCILE_MARGIN_MS,
     objectOfChannel,
     RECONCILE_LOG_CODE,
-    reconcile,
-    reconcileFieldsFromRules,
-    watermarkChannel,
-    type ReconcileReason
+    watermarkChannel
 } from '../../../app/reconcile.ts';
-import type { Logger } from '../../../ports/logger.ts';
-import { systemClock, type Clock } from '../../../clock.ts';
+import { systemClock } from '../../../clock.ts';
+import {
+    isReplayIdRefusal,
+    SYNC_REQUEST_CHANNEL,
+    type Callback,
+    type ChannelState,
+    type PendingReconcile,
+    type PubSubIngestOptions,
+    type SubscriptionStatus
+} from './pubsubTypes.ts';
+import { syncRequestItems } from './syncRequestItems.ts';
+import { reconcileChannel } from './channelReconcile.ts';
 
-export const SYNC_REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
-
-export interface PubSubIngestOptions {
-    orgId: string;
-    store: StorePort;
-    endpoint: string;
-    instanceUrl: string;
-    accessToken: () => string;
-    channels: readonly string[];
-    logger: Logger;
-    /** Accept the emulator's self-signed certificate (tests and the local demo only). */
-    allowSelfSignedTls?: boolean;
-    /** The connector's clock (lease times, reconcile ids, replays). */
-    clock?: Clock;
-    /** Called after events were stored, so the work loop can start at once. */
-    onStored?: () => void;
-    /**
-     * With several instances on one store, only the holder of this lease subscribes (the others wait and take
-     * over when it lapses); renewed every `renewEveryMs`. Without it the instance subscribes at once.
-     */
-    lease?: { holder: string; ttlMs: number; renewEveryMs: number };
-    /** Reads back what the stream could not deliver (reconcile.ts). Without it a refusal or gap is logged as an error. */
-    reconcile?: {
-        salesforce: Pick<SalesforcePort, 'query' | 'readByIds'>;
-        /** The fields a reconciled record carries: every field the rules read from its object. */
-        rules: RuleSet;
-        /** Objects of channels whose name does not say (`/data/ChangeEvents`, custom `__chn` channels). */
-        objects?: Readonly<Record<string, readonly string[]>>;
-        /** Read this much before the watermark (default 5 min): rows are stamped before their transaction commits. */
-        marginMs?: number;
-        batchSize?: number;
-    };
-    /** Wait before opening a stream again after it ended (default 5 s, as the platform asks). */
-    resubscribeDelayMs?: number;
-    /** Store the watermark at most once per this much commit time (default 60 s). */
-    watermarkEveryMs?: number;
-    /** This instance's name in `/admin/status` when no lease is used (default host:pid). */
-    instanceName?: string;
-    /**
-     * Channels that open at EARLIEST instead of LATEST when no replay id is stored: after a relink, the sync
-     * requests reps made while the connector refused to run are still retained and are taken up.
-     */
-    fromEarliest?: readonly string[];
-}
-
-export type SubscriptionState = 'subscribed' | 'standby' | 'reconciling' | 'error';
-
-/** One channel as `/admin/status` shows it (docs/admin-api.md). */
-export interface SubscriptionStatus {
-    channel: string;
-    /** The last committed replay id; null before the first event. */
-    replayId: string | null;
-    /** The instance holding the subscription; null when nobody does (as far as this instance knows). */
-    holder: string | null;
-    state: SubscriptionState;
-    /** When the last event stored on this channel was committed in the org (ISO), null before the first. */
-    lastEventAt: string | null;
-}
-
-interface PendingReconcile {
-    reason: ReconcileReason;
-    /** Records modified after this instant (captured when the fault was seen, before newer events moved it). */
-    since: number | null;
-    sfObjects: readonly string[];
-    recordIds?: readonly string[];
-    checkpoint?: Checkpoint;
-}
-
-interface ChannelState {
-    state: SubscriptionState;
-    replayId: string | null;
-    /** Commit time of the last event stored (ms, Salesforce's clock). */
-    watermark: number | null;
-    watermarkStored: number | null;
-    /** Callbacks of an older stream of this channel are ignored. */
-    generation: number;
-    /** The last stream error refused the replay id. */
-    refused: boolean;
-    /** A reconcile waiting for the new stream's first answer. */
-    pending: PendingReconcile | null;
-    retryTimer: NodeJS.Timeout | null;
-    /** The latest replay id the previous keepalive reported (see checkpointIdle). */
-    idleAt: string | null;
-}
-
-type Callback = (subscription: unknown, type: string, data: unknown) => void;
-
-function isReplayIdRefusal(error: unknown): boolean {
-    const trailer = (error as { metadata?: { get?(key: string): unknown[] } })?.metadata?.get?.('error-code')?.[0];
-    return /replayid/i.test(String(trailer ?? '')) || /replay id/i.test(String((error as Error)?.message ?? ''));
-}
+export {
+    SYNC_REQUEST_CHANNEL,
+    type PubSubIngestOptions,
+    type SubscriptionState,
+    type SubscriptionStatus
+} from './pubsubTypes.ts';
 
 export class PubSubIngest {
     private client: PubSubApiClient | null = null;
@@ -419,72 +332,22 @@ export class PubSubIngest {
         if (state.state === 'reconciling') state.state = 'subscribed';
     }
 
-    /** Reads back and queues the records; a gap's checkpoint is committed with the last of them. */
-    private async reconcileNow(channel: string, pending: PendingReconcile): Promise<void> {
-        const { orgId, store, logger } = this.options;
-        const options = this.options.reconcile;
-        const state = this.channel(channel);
-        if (!options) {
-            logger.error(
-                { channel, code: 'INGEST.RECONCILE_UNAVAILABLE', reason: pending.reason },
-                'no reconcile is configured; the records of this fault are not read back'
-            );
-            if (pending.checkpoint) await store.appendInbox(orgId, [], pending.checkpoint);
-            return;
-        }
-        const fields = reconcileFieldsFromRules(options.rules);
-        const correlationId = `reconcile-${pending.reason}-${this.now().toString(36)}`;
-        const byWatermark = pending.recordIds === undefined;
-        let newest: number | null = null;
-        let checkpointPending = pending.checkpoint;
-        for (const [index, sfObject] of pending.sfObjects.entries()) {
-            const objectFields = fields[sfObject] ?? [];
-            const base = { code: RECONCILE_LOG_CODE, reason: pending.reason, channel, sfObject, correlationId };
-            if (objectFields.length === 0) {
-                logger.info(base, 'reconcile: no rule reads this object, nothing to read back');
-                continue;
-            }
-            logger.warn(
-                {
-                    ...base,
-                    since: byWatermark
-                        ? pending.since === null
-                            ? null
-                            : new Date(pending.since).toISOString()
-                        : undefined,
-                    recordIds: pending.recordIds?.length
+    /** Reads back and queues the records (channelReconcile.ts). */
+    private reconcileNow(channel: string, pending: PendingReconcile): Promise<void> {
+        return reconcileChannel(
+            {
+                options: this.options,
+                now: this.now,
+                state: this.channel(channel),
+                onQueued: (queued) => {
+                    this.stored.set(channel, (this.stored.get(channel) ?? 0) + queued);
+                    if (queued > 0) this.options.onStored?.();
                 },
-                'reconcile: reading back what the stream did not deliver'
-            );
-            const last = index === pending.sfObjects.length - 1;
-            const result = await reconcile(
-                { store, salesforce: options.salesforce },
-                {
-                    orgId,
-                    channel,
-                    sfObject,
-                    fields: objectFields,
-                    reason: pending.reason,
-                    ...(byWatermark ? { since: pending.since } : { recordIds: pending.recordIds }),
-                    ...(last && checkpointPending ? { checkpoint: checkpointPending } : {}),
-                    correlationId,
-                    ...(options.batchSize ? { batchSize: options.batchSize } : {})
-                }
-            );
-            if (last) checkpointPending = undefined;
-            if (result.newestModstamp !== null && (newest === null || result.newestModstamp > newest))
-                newest = result.newestModstamp;
-            logger.info(
-                { ...base, read: result.read, queued: result.queued, duplicates: result.duplicates },
-                'reconcile: records queued'
-            );
-            this.stored.set(channel, (this.stored.get(channel) ?? 0) + result.queued);
-            if (result.queued > 0) this.options.onStored?.();
-        }
-        if (checkpointPending) await store.appendInbox(orgId, [], checkpointPending);
-        if (pending.checkpoint) state.replayId = pending.checkpoint.replayId;
-        // Everything modified up to the newest row read is queued: the watermark may move there.
-        if (byWatermark && newest !== null) await this.advanceWatermark(channel, newest, true);
+                advanceWatermark: (at) => this.advanceWatermark(channel, at, true)
+            },
+            channel,
+            pending
+        );
     }
 
     /**
@@ -529,7 +392,8 @@ export class PubSubIngest {
             await this.reconcileNow(channel, pending);
             if (state.state === 'reconciling') state.state = 'subscribed';
         } else {
-            const items = channel === SYNC_REQUEST_CHANNEL ? await this.syncRequestItems(channel, event) : [];
+            const items =
+                channel === SYNC_REQUEST_CHANNEL ? await syncRequestItems(channel, event, this.options.logger) : [];
             if (channel !== SYNC_REQUEST_CHANNEL) {
                 for (const change of changesFromCdcEvent(channel, event)) {
                     const pair = await store.findPair(orgId, { salesforceId: change.recordId });
@@ -553,42 +417,6 @@ export class PubSubIngest {
             if (channel.startsWith('/data/')) await this.advanceWatermark(channel, committedAt);
             else state.watermark = Math.max(state.watermark ?? 0, committedAt);
         }
-    }
-
-    private async syncRequestItems(channel: string, event: DecodedEvent): Promise<InboxInput[]> {
-        let payload: InboxPayload | null;
-        try {
-            payload = payloadFromSyncRequest(event);
-        } catch (error) {
-            // A request the org contract does not know: logged with its code and field, never a crash of the stream.
-            const coded = error as { code?: string; field?: string; message?: string };
-            this.options.logger.warn(
-                { channel, replayId: String(event.replayId), code: coded.code, field: coded.field },
-                coded.message ?? 'invalid sync request'
-            );
-            return [];
-        }
-        if (!payload) return [];
-        const key =
-            payload.kind === 'sf.syncRequest'
-                ? payload.objectApiName === 'Opportunity'
-                    ? `opp:${payload.recordId}`
-                    : `${payload.objectApiName}:${payload.recordId}`
-                : payload.kind === 'sf.conflictResolution'
-                  ? payload.pairId
-                  : payload.kind === 'sf.retryRequest'
-                    ? payload.errorKey
-                    : channel;
-        return [
-            {
-                source: `salesforce:${channel}`,
-                eventId: String(event.replayId),
-                orderingKey: key,
-                objectType: 'Clm_Sync_Request__e',
-                payload: asJson(payload),
-                correlationId: `req-${String(event.payload.Request_Id__c ?? event.replayId)}`.slice(0, 64)
-            }
-        ];
     }
 
     /** Each channel's position and state, for `/admin/status`. A standby instance reads the holder's from the store. */

@@ -7,6 +7,7 @@ import { ComponentSet } from '@salesforce/source-deploy-retrieve';
 import { z } from 'zod';
 import { changeEventEntity, changeObjects } from '../../../domain/orgContract.ts';
 import { FieldRule, writesToClm } from '../../../domain/rules.ts';
+import { select, where } from '../../../domain/soql.ts';
 import {
     INTEGRATION_PERMISSION_SET,
     explainOrgError,
@@ -187,7 +188,9 @@ export default class OrgSetup extends SfCommand<OrgSetupResult> {
     private async enabledChangeEvents(conn: Connection): Promise<string[]> {
         try {
             const result = await conn.tooling.query<{ SelectedEntity: string }>(
-                "SELECT SelectedEntity FROM PlatformEventChannelMember WHERE EventChannel = 'ChangeEvents'"
+                select(['SelectedEntity'], 'PlatformEventChannelMember', {
+                    where: where.eq('EventChannel', 'ChangeEvents')
+                })
             );
             return result.records.map((r) => r.SelectedEntity).sort();
         } catch {

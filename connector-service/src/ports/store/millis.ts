@@ -1,0 +1,2 @@
+/** Epoch milliseconds: every time the store takes is passed in by the caller. */
+export type Millis = number;
