@@ -2,9 +2,8 @@
  * The SpotDraft adapter (V2.1 public API). Contracts are created from a template named in config,
  * stamped with `external_metadata` and found again by it (the idempotent create). SpotDraft has no
  * "get contract" endpoint: a contract is read from its list row (name, counterparty, metadata),
- * `/status` and `/key_pointers`. It exposes no modification time either, so the version is a hash of
- * what the adapter reads, and the change feed compares those hashes (SpotDraft has no since-filter).
- * 10 requests/s per workspace; 402 (workflow state) → NOT_WRITABLE_IN_STATE, 409 → CONFLICT.
+ * `/status` and `/key_pointers`; no modification time: the version is a hash of what it reads, compared by the change
+ * feed (no since-filter). 10 requests/s per workspace; 402 (workflow state) → NOT_WRITABLE_IN_STATE, 409 → CONFLICT.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -30,6 +29,7 @@ import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed
 import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '../downloadGuard.ts';
 import { HttpClient, type FetchLike } from '../http.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
+import { VersionTimes } from './versionTimes.ts';
 import { WindowLimit, type BackoffPolicy } from '../rateLimit.ts';
 import {
     addressText,
@@ -110,8 +110,7 @@ export class SpotdraftAdapter implements ClmPort {
     private readonly http: HttpClient;
     private readonly downloads: DownloadGuard;
     private readonly clock: Clock;
-    /** Each contract's last read version and when it was first read, oldest first: SpotDraft's only change time. */
-    private readonly versionsSeen = new Map<string, { version: string; at: string }>();
+    private readonly versionTimes = new VersionTimes(() => this.clock.now());
     private readonly verifier: SpotdraftWebhookVerifier;
     /** List rows seen, by composite id: SpotDraft cannot fetch one contract's header by id. */
     private readonly rows = new Map<string, SpotdraftContractRow>();
@@ -670,20 +669,6 @@ export class SpotdraftAdapter implements ClmPort {
         return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined));
     }
 
-    /**
-     * When the contract's current version was first read: stable while the contract does not change, later at each
-     * change, a change back to an earlier state included (a later read sees the contract as it is then). Remembers
-     * the last 10,000 contracts; one forgotten reads as changed, which plans nothing when nothing changed.
-     */
-    private versionSeenAt(id: string, version: string, created: Date): string {
-        const last = this.versionsSeen.get(id);
-        if (last?.version === version) return last.at;
-        const at = new Date(Math.max(created.getTime(), this.clock.now())).toISOString();
-        this.versionsSeen.delete(id);
-        this.versionsSeen.set(id, { version, at });
-        if (this.versionsSeen.size > 10_000) this.versionsSeen.delete(this.versionsSeen.keys().next().value!);
-        return at;
-    }
     private toContract(row: SpotdraftContractRow, keyPointers: SpotdraftKeyPointer[]): ClmContract {
         const fields = this.config.dataFields;
         const pointer = (name: string) => {
@@ -776,9 +761,7 @@ export class SpotdraftAdapter implements ClmPort {
             lineItems: [],
             custom,
             version,
-            // SpotDraft exposes no modification time, and the version is a hash, which orders nothing (with the
-            // creation time, a signature read after the create could rank older and be dropped by the planner).
-            updatedAt: this.versionSeenAt(row.id, version, created)
+            updatedAt: this.versionTimes.seenAt(row.id, version, created)
         };
         return parseVendorPayload(ClmContract, candidate, {
             vendor: VENDOR,
