@@ -116,6 +116,9 @@ export class DealRequest {
             counterparty: { name: String(account.Name), address: addressOf(account) },
             contacts: signer ? [{ name: signer.name, email: signer.email, role: 'signer', side: 'theirs' }] : [],
             value: dealValue(opportunity, currency),
+            // The deal's expected close is the contract's proposed start; legal settles it in the CLM, whose date
+            // then comes back to the Contract (the CLM owns effectiveDate in the rules).
+            effectiveDate: typeof opportunity.CloseDate === 'string' ? opportunity.CloseDate : null,
             lineItems: await quoteLines(salesforce, opportunityId, currency),
             custom: this.customForCreate({
                 dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null

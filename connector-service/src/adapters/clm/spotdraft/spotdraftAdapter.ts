@@ -2,9 +2,8 @@
  * The SpotDraft adapter (V2.1 public API). Contracts are created from a template named in config,
  * stamped with `external_metadata` and found again by it (the idempotent create). SpotDraft has no
  * "get contract" endpoint: a contract is read from its list row (name, counterparty, metadata),
- * `/status` and `/key_pointers`. It exposes no modification time either, so the version is a hash of
- * what the adapter reads, and the change feed compares those hashes (SpotDraft has no since-filter).
- * 10 requests/s per workspace; 402 (workflow state) → NOT_WRITABLE_IN_STATE, 409 → CONFLICT.
+ * `/status` and `/key_pointers`; no modification time: the version is a hash of what it reads, compared by the change
+ * feed (no since-filter). 10 requests/s per workspace; 402 (workflow state) → NOT_WRITABLE_IN_STATE, 409 → CONFLICT.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -30,6 +29,7 @@ import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed
 import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '../downloadGuard.ts';
 import { HttpClient, type FetchLike } from '../http.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
+import { VersionTimes } from './versionTimes.ts';
 import { WindowLimit, type BackoffPolicy } from '../rateLimit.ts';
 import {
     addressText,
@@ -110,6 +110,7 @@ export class SpotdraftAdapter implements ClmPort {
     private readonly http: HttpClient;
     private readonly downloads: DownloadGuard;
     private readonly clock: Clock;
+    private readonly versionTimes = new VersionTimes(() => this.clock.now());
     private readonly verifier: SpotdraftWebhookVerifier;
     /** List rows seen, by composite id: SpotDraft cannot fetch one contract's header by id. */
     private readonly rows = new Map<string, SpotdraftContractRow>();
@@ -760,8 +761,7 @@ export class SpotdraftAdapter implements ClmPort {
             lineItems: [],
             custom,
             version,
-            // SpotDraft exposes no modification time; the creation time is the only vendor timestamp.
-            updatedAt: created.toISOString()
+            updatedAt: this.versionTimes.seenAt(row.id, version, created)
         };
         return parseVendorPayload(ClmContract, candidate, {
             vendor: VENDOR,
