@@ -34,15 +34,19 @@ describe('time is injected', () => {
         ).toEqual([]);
     });
 
-    it('finds no wall-clock read in connector-service/src', async () => {
-        const results = await eslint.lintFiles(['connector-service/src/**/*.ts']);
-        const breaches = results.flatMap((r) =>
-            r.messages
-                .filter((m) => m.ruleId === 'no-restricted-syntax')
-                .map((m) => `${path.relative(root, r.filePath)}:${m.line} ${m.message}`)
-        );
-        expect(breaches).toEqual([]);
-    }, TREE_SCAN_TIMEOUT_MS);
+    it(
+        'finds no wall-clock read in connector-service/src',
+        async () => {
+            const results = await eslint.lintFiles(['connector-service/src/**/*.ts']);
+            const breaches = results.flatMap((r) =>
+                r.messages
+                    .filter((m) => m.ruleId === 'no-restricted-syntax')
+                    .map((m) => `${path.relative(root, r.filePath)}:${m.line} ${m.message}`)
+            );
+            expect(breaches).toEqual([]);
+        },
+        TREE_SCAN_TIMEOUT_MS
+    );
 });
 
 describe('the layering of the service', () => {
@@ -145,17 +149,21 @@ describe('the layering of the service', () => {
         for (const { code, file } of allowed) expect(await messagesFor(code, file), file).toEqual([]);
     });
 
-    it('finds no breach in connector-service, scripts and test/support', async () => {
-        const results = await eslint.lintFiles([
-            'connector-service/**/*.ts',
-            'scripts/**/*.ts',
-            'test/support/**/*.ts'
-        ]);
-        const breaches = results.flatMap((r) =>
-            r.messages
-                .filter((m) => m.ruleId === 'no-restricted-imports')
-                .map((m) => `${path.relative(root, r.filePath)}:${m.line} ${m.message}`)
-        );
-        expect(breaches).toEqual([]);
-    }, TREE_SCAN_TIMEOUT_MS);
+    it(
+        'finds no breach in connector-service, scripts and test/support',
+        async () => {
+            const results = await eslint.lintFiles([
+                'connector-service/**/*.ts',
+                'scripts/**/*.ts',
+                'test/support/**/*.ts'
+            ]);
+            const breaches = results.flatMap((r) =>
+                r.messages
+                    .filter((m) => m.ruleId === 'no-restricted-imports')
+                    .map((m) => `${path.relative(root, r.filePath)}:${m.line} ${m.message}`)
+            );
+            expect(breaches).toEqual([]);
+        },
+        TREE_SCAN_TIMEOUT_MS
+    );
 });

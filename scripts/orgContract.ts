@@ -19,6 +19,7 @@ import {
     type EventField,
     type StateMachine
 } from '../connector-service/src/domain/orgContract.ts';
+import { CONNECTOR_STATUS_OBJECT, type StatusField } from '../connector-service/src/domain/connectorStatus.ts';
 
 const NS = 'http://soap.sforce.com/2006/04/metadata';
 const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -170,6 +171,25 @@ export const SYNC_ERROR_RETRYABLE_STATES = ${lwcList(retryFrom)};
 `;
 }
 
+/** The connector's status record (domain/connectorStatus.ts): a custom object written by the connector only. */
+function connectorStatusObject(): string {
+    const o = CONNECTOR_STATUS_OBJECT;
+    return `${HEADER}<CustomObject xmlns="${NS}">\n${element('allowInChatterGroups', false)}${element('compactLayoutAssignment', 'SYSTEM')}${element('deploymentStatus', 'Deployed')}${element('description', o.description)}${element('enableActivities', false)}${element('enableBulkApi', true)}${element('enableFeeds', false)}${element('enableHistory', false)}${element('enableLicensing', false)}${element('enableReports', true)}${element('enableSearch', false)}${element('enableSharing', true)}${element('enableStreamingApi', true)}${element('externalSharingModel', 'Private')}${element('label', o.label)}    <nameField>\n        <displayFormat>CS-{0000}</displayFormat>\n        <label>Status Number</label>\n        <trackHistory>false</trackHistory>\n        <type>AutoNumber</type>\n    </nameField>\n${element('pluralLabel', o.pluralLabel)}${element('searchLayouts', '')}${element('sharingModel', 'ReadWrite')}${element('visibility', 'Public')}</CustomObject>\n`;
+}
+
+function connectorStatusField(name: string, field: StatusField): string {
+    let body = element('fullName', name) + element('description', field.description) + element('label', field.label);
+    if (field.type === 'Text') body += element('length', field.length) + element('required', false);
+    if (field.type === 'LongTextArea') body += element('length', field.length) + element('visibleLines', 3);
+    if (field.type === 'Number') body += element('precision', 18) + element('scale', 0) + element('required', false);
+    if (field.type === 'Checkbox') body += element('defaultValue', false);
+    if (field.type === 'DateTime') body += element('required', false);
+    if (name === CONNECTOR_STATUS_OBJECT.key)
+        body += element('externalId', true) + element('unique', true) + element('caseSensitive', true);
+    body += element('type', field.type);
+    return `${HEADER}<CustomField xmlns="${NS}">\n${body}</CustomField>\n`;
+}
+
 /** Every file generated from the org contract, keyed by its path relative to the repository root. */
 export function renderOrgContract(): Map<string, string> {
     const files = new Map<string, string>();
@@ -202,6 +222,10 @@ export function renderOrgContract(): Map<string, string> {
             false
         )
     );
+    const status = CONNECTOR_STATUS_OBJECT;
+    files.set(`${OBJECTS}/${status.name}/${status.name}.object-meta.xml`, connectorStatusObject());
+    for (const [name, field] of Object.entries(status.fields))
+        files.set(`${OBJECTS}/${status.name}/fields/${name}.field-meta.xml`, connectorStatusField(name, field));
     files.set('force-app/main/default/classes/shared/ClmContract.cls', renderApexContract());
     files.set('force-app/main/default/lwc/clmContract/clmContract.js', renderLwcContract());
     files.set(

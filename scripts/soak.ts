@@ -1,6 +1,7 @@
 // `npm run soak -- --trials N --store sqlite|postgres [--seed S] [--changes C] [--deals D]`: N seeded
 // kill-and-fault trials (connector-service/test/soak/soakTrial.ts), one line per trial, and last the totals as one
-// line of JSON: {"store","trials","changes","lost","duplicated","outOfOrder","conflictsMissed","maxConvergeSeconds"}.
+// line of JSON: {"store","trials","changes","lost","duplicated","outOfOrder","conflictsMissed","maxConvergeSeconds"}
+// (printed after every trial too, so a run stopped early still ends with the totals of the trials it finished).
 // Trial i runs seed S + i; `--trials 1 --seed <that seed>` replays its workload and fault schedule (the moments a
 // kill or a fault lands still depend on timing). On PostgreSQL two connector instances share one store.
 import { parseArgs } from 'node:util';
@@ -49,6 +50,11 @@ export interface SoakTotals {
 }
 
 const database = store === 'postgres' ? await startTestPostgres('soak') : null;
+// Stopped early (SIGTERM, Ctrl-C): the private PostgreSQL cluster goes too; the totals so far are already printed.
+for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+        void (database?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
 const totals: SoakTotals = {
     store,
     trials: 0,
@@ -101,6 +107,8 @@ try {
             ...verdict.conflictsMissed
         ].slice(0, 20))
             console.log(`    ${line}`);
+        // The totals so far after every trial: whenever the run stops, its last line is the JSON.
+        console.log(JSON.stringify(totals));
         if (database)
             await runSql(
                 database.url,
@@ -110,4 +118,4 @@ try {
 } finally {
     await database?.stop();
 }
-console.log(JSON.stringify(totals));
+if (totals.trials === 0) console.log(JSON.stringify(totals));

@@ -13,20 +13,16 @@
  * line, {"ready":true,"orgId":…,"url":…}.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, startConnector } from '../connector-service/src/main.ts';
-import { loadConfig, parseConfig, type ConnectorConfig } from '../connector-service/src/config/config.ts';
+import { loadConfig, type ConnectorConfig } from '../connector-service/src/config/config.ts';
 import { isConnectorError } from '../connector-service/src/domain/index.ts';
-import { startClmEmulator } from '@clm/emulators/clm';
-import { selfSignedCertificate, startSalesforceEmulator, type TlsCertificate } from '@clm/emulators/salesforce';
-import { connectAs } from '@clm/emulators/salesforce/helpers';
+import { selfSignedCertificate, type TlsCertificate } from '@clm/emulators/salesforce';
 import { ensurePreviewBuilt } from '../test/preview/build.ts';
-import { seedDeal } from '../test/preview/demoData.ts';
-import { startPreview } from '../test/preview/server.ts';
 import { repoRoot } from '../test/support/requirements.ts';
+import { startDemoStack } from './demoStack.ts';
 
 /**
  * The demo's ports: fixed, so a bookmark of the record page or the connector keeps working from one run to the next;
@@ -124,51 +120,18 @@ async function demo(): Promise<void> {
     process.stdout.write('building the package preview (cached after the first run)… ');
     await ensurePreviewBuilt();
     console.log('done');
-    const salesforce = await startSalesforceEmulator({
-        tls: certificate,
-        pubsub: { port: port('DEMO_PUBSUB_PORT') },
-        port: port('DEMO_SALESFORCE_PORT')
+    const stack = await startDemoStack({
+        dir: demoDir,
+        salesforceTls: certificate,
+        ports: {
+            preview: port('DEMO_PREVIEW_PORT'),
+            connector: port('DEMO_CONNECTOR_PORT'),
+            salesforce: port('DEMO_SALESFORCE_PORT'),
+            pubsub: port('DEMO_PUBSUB_PORT'),
+            clm: port('DEMO_CLM_PORT')
+        }
     });
-    const clm = await startClmEmulator({ port: port('DEMO_CLM_PORT'), clockScale: 1 });
-
-    const admin = await connectAs(salesforce, salesforce.users.admin.username);
-    const { accountId, opportunityId } = await seedDeal(admin, salesforce.users.salesRep.id);
-    await admin
-        .sobject('Contact')
-        .create({ FirstName: 'Greta', LastName: 'Signer', Email: 'greta@acme.example', AccountId: accountId });
-
-    const adminToken = randomBytes(18).toString('base64url');
-    const config = parseConfig({
-        salesforce: {
-            loginUrl: salesforce.loginUrl,
-            clientId: salesforce.jwtConsumerKey,
-            username: salesforce.users.integration.username,
-            privateKeyPem: readFileSync(salesforce.jwtPrivateKeyPath, 'utf8'),
-            orgCurrency: 'USD',
-            pubsub: { endpoint: salesforce.pubsubEndpoint, allowSelfSignedTls: true }
-        },
-        clm: {
-            vendor: 'ironclad',
-            ironclad: {
-                baseUrl: clm.ironcladBaseUrl,
-                tokenUrl: clm.ironcladTokenUrl,
-                clientId: clm.ironcladClientId,
-                clientSecret: clm.ironcladClientSecret,
-                actorEmail: clm.ironcladUserEmail,
-                templateName: clm.ironcladTemplateName,
-                customAttributes: { specialTerms: 'paymentTerms' }
-            },
-            customFields: ['specialTerms'],
-            contractUrlTemplate: `${clm.adminUrl}/contracts/ironclad/{id}`
-        },
-        store: { kind: 'sqlite', file: path.join(demoDir, 'store.db') },
-        http: { port: port('DEMO_CONNECTOR_PORT') },
-        admin: { token: adminToken },
-        sync: { pollIntervalMs: 250 }
-    });
-    const logFile = path.join(demoDir, 'connector.log');
-    const connector = await startConnector(config, createLogger(config, createWriteStream(logFile)));
-    const preview = await startPreview({ emulator: salesforce, opportunityId, port: port('DEMO_PREVIEW_PORT') });
+    const { salesforce, clm, connector, preview, opportunityId, adminToken, logFile } = stack;
 
     const urls = {
         recordPage: `${preview.url}/`,
@@ -220,7 +183,8 @@ CLM connector demo — everything runs locally.
 Try it:
   1. Open the record page and click "Send to CLM": the deal becomes an Ironclad workflow and the card shows In Review.
   2. Move it through approval and signature in the CLM:  npm run demo:sign
-     The card follows live: Out for signature, then Signed, with the signed PDF attached to the Opportunity.
+     The card follows live: Out for signature, Signed, then Active, with the dates, the value and a link to the
+     signed PDF (attached to the Opportunity).
 
 The sf CLI against the demo, in another terminal in this directory (the lines are in ${path.relative(repoRoot, envFile)}):
   ${exports.join('\n  ')}
@@ -232,11 +196,7 @@ Ctrl+C stops everything.
     console.log(JSON.stringify({ ready: true, ...urls, connectorAdminToken: undefined }));
 
     const stop = async () => {
-        await preview.close();
-        await connector.stop();
-        salesforce.eventBus?.closeAll();
-        await clm.close();
-        await salesforce.close();
+        await stack.stop();
         process.exit(0);
     };
     process.once('SIGINT', () => void stop());

@@ -27,6 +27,8 @@ import { webhookAlert } from './app/alerts.ts';
 import { ConnectorService } from './adapters/http/connectorService.ts';
 import { SyncEngine } from './app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from './adapters/salesforce/pubsub/pubsubIngest.ts';
+import { ConnectorStatusReporter } from './app/connectorStatusReporter.ts';
+import { sendWriteSet } from './app/sendWriteSet.ts';
 import { ClmPoller } from './app/clmPoller.ts';
 import { Audit } from './app/audit.ts';
 import { Backfill } from './app/backfill.ts';
@@ -184,6 +186,8 @@ export async function startConnector(
         { orgId, rules: rules.rules.length, rulesFrom: source, clm: clm.vendor, store: store.kind },
         'connected'
     );
+    // What a send writes: the engine narrows its creates with it, the org's send preview reads it (status record).
+    const sendFields = sendWriteSet({ template: clmTemplate, capabilities, clmCustomFields: clmCustomFields(config) });
     const template = config.clm.contractUrlTemplate;
     const engineContext = {
         connectorClientId: config.salesforce.connectorClientId,
@@ -209,6 +213,7 @@ export async function startConnector(
         clock,
         ...(config.salesforce.orgCurrency ? { orgCurrency: config.salesforce.orgCurrency } : {}),
         clmCustomFields: clmCustomFields(config),
+        sendFields,
         ...(template ? { contractUrl: (contract) => template.replace('{id}', encodeURIComponent(contract.id)) } : {}),
         retry: { baseDelayMs: config.sync.retryBaseDelayMs, maxDelayMs: config.sync.retryMaxDelayMs },
         apiBudget: {
@@ -305,7 +310,24 @@ export async function startConnector(
                 )
             );
     };
+    // The connector's health and write set in the org, for the admin console and the send preview.
+    const statusReporter = new ConnectorStatusReporter({
+        orgId,
+        store,
+        clock,
+        connectorKey: config.name,
+        vendor: clm.vendor,
+        sendFields,
+        writableLifecycles: capabilities.writableStates ?? null,
+        sources: {
+            subscriptions: async () => (ingest ? ingest.subscriptions() : []),
+            apiBudget: () => salesforce.apiBudget(),
+            paused: () => engine.isPaused(),
+            clmReachability: () => clmReachability.state()
+        }
+    });
     const service = new ConnectorService({
+        statusReport: () => statusReporter.report(),
         metrics,
         name: config.name,
         version: CONNECTOR_VERSION,

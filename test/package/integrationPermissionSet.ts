@@ -34,7 +34,12 @@ const LINK_FIELDS: Record<string, string[]> = {
 /** The CLM originates contracts: the connector creates the Salesforce Contract when the CLM creates one. */
 const CREATED_FROM_CLM = ['Contract'];
 /** Records the connector upserts, and the events it hears and publishes. */
-const CONNECTOR_RECORDS = ['Clm_Conflict__c', 'Clm_Field_Provenance__c', 'Clm_Sync_Error__c'];
+const CONNECTOR_RECORDS = [
+    'Clm_Conflict__c',
+    'Clm_Connector_Status__c',
+    'Clm_Field_Provenance__c',
+    'Clm_Sync_Error__c'
+];
 
 export interface FieldRuleRecord {
     name: string;

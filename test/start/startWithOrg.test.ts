@@ -104,7 +104,10 @@ describe.skipIf(!sfPresent)('npm start -- --org <sf CLI alias> --clm <config>', 
         );
         connector = spawn(process.execPath, [TSX, 'scripts/start.ts', '--org', ALIAS, '--clm', configFile], {
             cwd: repoRoot,
-            env: sfCliEnv(home, { CLM_CONNECTOR_TOKEN: ADMIN_TOKEN, CLM_IRONCLAD_CLIENT_SECRET: clm.ironcladClientSecret }),
+            env: sfCliEnv(home, {
+                CLM_CONNECTOR_TOKEN: ADMIN_TOKEN,
+                CLM_IRONCLAD_CLIENT_SECRET: clm.ironcladClientSecret
+            }),
             stdio: ['ignore', 'pipe', 'pipe']
         });
         ready = await new Promise<Ready>((resolve, reject) => {

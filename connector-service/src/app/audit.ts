@@ -9,6 +9,7 @@
  * it like any change (domain/audit.ts planRepair: rules, policies, conflicts) and its writes go out through the
  * outbox. Nothing is written around the pipeline. A run lives in this process; a new run starts from the top.
  */
+import { currentContractId } from './currentContract.ts';
 import { randomUUID } from 'node:crypto';
 import {
     AuditTally,
@@ -244,7 +245,7 @@ export class Audit {
                     if (!idsOf.has(object)) idsOf.set(object, []);
                     idsOf.get(object)!.push(id);
                 }
-                if (records.length > 0) plans.push({ pair, records, contractId: pair.clm.at(-1)?.id ?? null });
+                if (records.length > 0) plans.push({ pair, records, contractId: currentContractId(pair) ?? null });
             }
             run.pairs = plans.length;
             if (page.length < PAIR_PAGE) break;

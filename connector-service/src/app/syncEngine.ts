@@ -12,7 +12,7 @@
  *   outboxDispatcher.ts (batched Salesforce writes, CLM operations), failures.ts (backoff, quarantine, what the org
  *   hears of it), planCommit.ts (a plan's one transaction) and engineContext.ts (what they share).
  */
-import type { ClmContract, PlanContext, RuleSet } from '../domain/index.ts';
+import type { ClmContract, PlanContext, RuleSet, SendField } from '../domain/index.ts';
 import type { ClmPort } from '../ports/clm.ts';
 import type { SalesforcePort } from '../ports/salesforce.ts';
 import type { InboxAppender, PairStore, PlanCommitter, QuarantineQueue, QueueClaims } from '../ports/store.ts';
@@ -46,6 +46,8 @@ export interface SyncEngineOptions {
     orgCurrency?: string;
     /** Custom properties the CLM's template has (the adapter's field map); others are left out of a create. */
     clmCustomFields?: readonly string[];
+    /** What a send writes (app/sendWriteSet.ts): the create leaves out what the CLM does not take. */
+    sendFields?: readonly SendField[];
     /** Link to a contract in the CLM's UI, stored on the Opportunity and Contract. */
     contractUrl?: (contract: ClmContract) => string | null;
     log?: Log;

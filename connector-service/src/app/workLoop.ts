@@ -25,6 +25,8 @@ export interface WorkLoopOptions {
     alert?: (alert: Alert) => Promise<void>;
     /** A link to a Salesforce record, for alerts (none when not given). */
     recordUrl?: (recordId: string) => string;
+    /** Queues the connector's status record when due (app/connectorStatusReporter.ts): each round, before the work. */
+    statusReport?: () => Promise<unknown>;
     /** Told how many items of each queue a round claimed (the metrics' loop counter). */
     onRound?: (claimed: { inbox: number; outbox: number }) => void;
 }
@@ -65,6 +67,8 @@ export class WorkLoop {
         while (this.running) {
             let moved = 0;
             try {
+                // Its write joins the round's other Salesforce writes in one Composite call.
+                await this.options.statusReport?.();
                 const inbox = await this.options.engine.processInbox();
                 const outbox = await this.options.engine.dispatchOutbox();
                 this.options.onRound?.({ inbox, outbox });

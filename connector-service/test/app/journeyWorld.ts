@@ -3,7 +3,8 @@
  * rep's and the admin's clicks go through its @AuraEnabled door, its platform-event triggers run the in-org
  * automation), its event bus heard by the connector's Pub/Sub ingest, the real engine over SQLite, the Ironclad
  * adapter against the CLM emulator and the connector's webhook server. Nothing of either side is built by hand:
- * a request is what the Apex publishes, a status is what the engine publishes.
+ * a request is what the Apex publishes, a status is what the engine publishes. The CLM is watched for reachability
+ * and the connector's status record is reported as main.ts wires them.
  *
  * Time: the connector's clock runs `skew` ms ahead of the wall clock, so a test moves it past a retry's backoff.
  */
@@ -11,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_RULES, loadRuleSet, select, where } from '../../src/domain/index.ts';
+import { DEFAULT_RULES, loadRuleSet, select, where, type SendField } from '../../src/domain/index.ts';
 import { connectWithJwt, JsforceSalesforce } from '../../src/adapters/salesforce/jsforceSalesforce.ts';
 import type { SalesforceRecord } from '../../src/ports/salesforce.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
@@ -19,6 +20,9 @@ import type { StorePort } from '../../src/ports/store.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { PubSubIngest, SYNC_REQUEST_CHANNEL } from '../../src/adapters/salesforce/pubsub/pubsubIngest.ts';
 import { buildWebhookServer } from '../../src/adapters/http/webhookRoutes.ts';
+import { ClmReachability } from '../../src/app/clmReachability.ts';
+import { ConnectorStatusReporter } from '../../src/app/connectorStatusReporter.ts';
+import { sendWriteSet } from '../../src/app/sendWriteSet.ts';
 import type { Clock } from '../../src/clock.ts';
 import { startSalesforceEmulator, type RunningSalesforceEmulator } from '@clm/emulators/salesforce';
 import { startClmEmulator, type ClmEmulator } from '@clm/emulators/clm';
@@ -30,6 +34,12 @@ const silent = { info() {}, warn() {}, error() {} };
 export interface JourneyWorld {
     sfEmu: RunningSalesforceEmulator;
     clmEmu: ClmEmulator;
+    /** The connector's status reporter (its heartbeat in the org), as main.ts builds it. */
+    reporter: ConnectorStatusReporter;
+    /** What a send writes, as the connector computes it. */
+    sendFields: readonly SendField[];
+    /** The Salesforce emulator's admin API (counters, clock). */
+    sfAdmin(method: string, route: string, body?: unknown): Promise<unknown>;
     /** The org's admin, through the API (reads for assertions; what an admin does in Setup). */
     admin: JsforceSalesforce;
     /** Sam Seller, the sales rep: creates the deals, as a rep would. */
@@ -85,11 +95,20 @@ export async function startJourneyWorld(options: { maxAttempts?: number } = {}):
     const integration = await connect(sfEmu.users.integration.username, 'clm-connector');
     // One attempt per call: a CLM that is down fails the item at once, and the engine's backoff takes over.
     const ironclad = ironcladFor(clmEmu, { backoff: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 }, clock });
+    const reachability = new ClmReachability(clock);
+    const clm = reachability.watch(ironclad);
+    // What a send writes, as main.ts computes it: the engine narrows its creates with it, the status record carries it.
+    const sendFields = sendWriteSet({
+        template: await clm.describeTemplate(),
+        capabilities: clm.capabilities(),
+        clmCustomFields: ['specialTerms']
+    });
     const engine = new SyncEngine({
         orgId: sfEmu.orgId,
         store,
         salesforce: integration.port,
-        clm: ironclad,
+        clm,
+        sendFields,
         rules: loadRuleSet(DEFAULT_RULES),
         context: { connectorClientId: 'clm-connector', transform: { orgCurrency: 'USD' } },
         orgCurrency: 'USD',
@@ -115,6 +134,21 @@ export async function startJourneyWorld(options: { maxAttempts?: number } = {}):
         allowSelfSignedTls: true
     });
     await ingest.start();
+    const reporter = new ConnectorStatusReporter({
+        orgId: sfEmu.orgId,
+        store,
+        clock,
+        connectorKey: 'journeys',
+        vendor: clm.vendor,
+        sendFields,
+        writableLifecycles: clm.capabilities().writableStates ?? null,
+        sources: {
+            subscriptions: () => ingest.subscriptions(),
+            apiBudget: () => integration.port.apiBudget(),
+            paused: () => engine.isPaused(),
+            clmReachability: () => reachability.state()
+        }
+    });
     const tokens = { rep: rep.conn.accessToken!, admin: admin.conn.accessToken! };
     const clmAdmin = clmAdminOf(clmEmu);
     const write = async (
@@ -129,6 +163,17 @@ export async function startJourneyWorld(options: { maxAttempts?: number } = {}):
     const world: JourneyWorld = {
         sfEmu,
         clmEmu,
+        reporter,
+        sendFields,
+        async sfAdmin(method, route, body) {
+            const response = await fetch(`${sfEmu.adminUrl}${route}`, {
+                method,
+                headers: body === undefined ? {} : { 'content-type': 'application/json' },
+                body: body === undefined ? undefined : JSON.stringify(body)
+            });
+            const text = await response.text();
+            return text ? JSON.parse(text) : undefined;
+        },
         admin: admin.port,
         rep: rep.port,
         store,
@@ -144,7 +189,10 @@ export async function startJourneyWorld(options: { maxAttempts?: number } = {}):
                 body: JSON.stringify({ namespace: '', classname, method, params })
             });
             const answer = (await response.json()) as { returnValue?: unknown };
-            if (!response.ok) throw Object.assign(new Error(`${classname}.${method}: ${response.status}`), { answer });
+            if (!response.ok)
+                throw Object.assign(new Error(`${classname}.${method}: ${response.status} ${JSON.stringify(answer)}`), {
+                    answer
+                });
             return answer.returnValue;
         },
         clmAdmin,

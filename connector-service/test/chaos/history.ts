@@ -65,7 +65,17 @@ export interface EmptyWrite {
     what: string;
 }
 
-export type HistoryEvent = Edit | Write | ConflictRaised | EmptyWrite;
+/** A connector write of a value its side already held: applied again. */
+export interface NoopWrite {
+    kind: 'noopWrite';
+    seq: number;
+    side: Side;
+    deal: number;
+    rule: string;
+    value: string | null;
+}
+
+export type HistoryEvent = Edit | Write | ConflictRaised | EmptyWrite | NoopWrite;
 
 export interface Verdict {
     changes: number;
@@ -73,6 +83,8 @@ export interface Verdict {
     duplicated: string[];
     outOfOrder: string[];
     conflictsMissed: string[];
+    /** Conflicts raised with no concurrent edits behind them (a false alarm: e.g. our own write taken for an edit). */
+    spuriousConflicts: string[];
     conflicts: number;
 }
 
@@ -116,6 +128,11 @@ export class History {
         this.events.push({ kind: 'conflict', seq: ++this.seq, deal, rule, salesforceValue, clmValue });
     }
 
+    /** The connector wrote (deal, rule) the value the side already held. */
+    noopWrite(side: Side, deal: number, rule: string): void {
+        this.events.push({ kind: 'noopWrite', seq: ++this.seq, side, deal, rule, value: this.held(side, deal, rule) });
+    }
+
     emptyWrite(side: Side, what: string): void {
         this.events.push({ kind: 'emptyWrite', seq: ++this.seq, side, what });
     }
@@ -154,16 +171,24 @@ export function checkHistory(
         duplicated: [],
         outOfOrder: [],
         conflictsMissed: [],
+        spuriousConflicts: [],
         conflicts: 0
     };
-    for (const event of events)
+    for (const event of events) {
         if (event.kind === 'emptyWrite')
             verdict.duplicated.push(`${event.side}: a write that changed nothing (${event.what})`);
+        if (event.kind === 'noopWrite')
+            verdict.duplicated.push(
+                `deal ${event.deal} ${event.rule}: ${event.value} written to ${event.side} again, which already held it`
+            );
+    }
     for (const deal of deals) {
         for (const field of fields) {
             const mine = events.filter(
                 (event): event is Edit | Write | ConflictRaised =>
-                    event.kind !== 'emptyWrite' && event.deal === deal && event.rule === field.rule
+                    (event.kind === 'edit' || event.kind === 'write' || event.kind === 'conflict') &&
+                    event.deal === deal &&
+                    event.rule === field.rule
             );
             checkField(mine, field, deal, final, verdict);
         }
@@ -212,6 +237,24 @@ function checkField(
         else if (field.direction !== 'Bidirectional' && write.value !== null && written.has(write.value))
             verdict.duplicated.push(`${where}: ${write.value} written to ${write.side} twice`);
         if (write.value !== null) written.add(write.value);
+    }
+
+    // A conflict needs two concurrent edits from the two sides before it.
+    for (const conflict of conflicts) {
+        const before = edits.filter((edit) => edit.seq < conflict.seq);
+        const concurrent = before.some((a) =>
+            before.some(
+                (b) =>
+                    a.side === 'salesforce' &&
+                    b.side === 'clm' &&
+                    !descends(a.value, b.value) &&
+                    !descends(b.value, a.value)
+            )
+        );
+        if (!concurrent)
+            verdict.spuriousConflicts.push(
+                `${where}: a conflict (Salesforce ${conflict.salesforceValue}, CLM ${conflict.clmValue}) with no concurrent edits`
+            );
     }
 
     const finalSalesforce = final('salesforce', deal, field.rule);

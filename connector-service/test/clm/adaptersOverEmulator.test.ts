@@ -247,6 +247,8 @@ describe('key terms: what the template holds and the signature mints reaches the
                 .sort()
                 .at(-1)!;
             expect(signed.executedDate).toBe(lastSignature.slice(0, 10));
+            // The signed contract reads as newer than the one created (SpotDraft has no modification time of its own).
+            expect(Date.parse(signed.updatedAt)).toBeGreaterThan(Date.parse(created.updatedAt));
             expect(signed).toMatchObject({
                 termMonths: 24,
                 autoRenew: true,

@@ -10,10 +10,12 @@ const { values } = parseArgs({
         seeds: { type: 'string', default: '100' },
         from: { type: 'string', default: '1' },
         break: { type: 'string' },
-        trace: { type: 'boolean', default: false }
+        trace: { type: 'boolean', default: false },
+        rules: { type: 'string' }
     }
 });
 const broken = values.break === 'echo' ? ('echo' as const) : undefined;
+const rules = values.rules?.split(',');
 const seeds =
     values.seed !== undefined
         ? [Number(values.seed)]
@@ -21,13 +23,16 @@ const seeds =
 const started = performance.now();
 let failed = 0;
 for (const seed of seeds) {
-    const result = await simulate(seed, { break: broken });
+    const result = await simulate(seed, { break: broken, ...(rules ? { rules } : {}) });
     if (values.trace) console.log(result.trace.join('\n'));
     if (!clean(result.verdict)) {
         failed += 1;
-        const { lost, duplicated, outOfOrder, conflictsMissed } = result.verdict;
+        const { lost, duplicated, outOfOrder, conflictsMissed, spuriousConflicts } = result.verdict;
         console.log(`seed ${seed} FAILED (replay: --seed ${seed}):`);
-        for (const line of [...lost, ...duplicated, ...outOfOrder, ...conflictsMissed].slice(0, 12))
+        for (const line of [...lost, ...duplicated, ...outOfOrder, ...conflictsMissed, ...spuriousConflicts].slice(
+            0,
+            12
+        ))
             console.log(`    ${line}`);
     }
 }

@@ -20,6 +20,8 @@ export interface CommittedChange {
     id: string;
     /** Field → new value, only the fields whose value changed. */
     fields: Record<string, unknown>;
+    /** Fields the write set to the value the record already held (a write applied again). */
+    unchanged: string[];
     byConnector: boolean;
     at: number;
     created: boolean;
@@ -80,14 +82,18 @@ export class SimSalesforce implements SalesforcePort {
     ) {
         const record = this.records.get(id)!;
         const changed: Record<string, unknown> = {};
+        const unchanged: string[] = [];
         for (const [field, value] of Object.entries(fields)) {
-            if (record.fields[field] === value) continue;
+            if (record.fields[field] === value) {
+                unchanged.push(field);
+                continue;
+            }
             record.fields[field] = value;
             changed[field] = value;
         }
         const at = this.clock.now();
         record.fields.LastModifiedDate = new Date(at).toISOString();
-        this.onCommit({ sobject, id, fields: changed, byConnector, at, created });
+        this.onCommit({ sobject, id, fields: changed, unchanged, byConnector, at, created });
         if (!(sobject in ID_PREFIX)) return;
         this.commitNumber += 1;
         this.cdc.push({

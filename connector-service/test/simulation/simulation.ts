@@ -36,7 +36,7 @@ interface SimField extends FieldSpec {
     editedOn: readonly ('salesforce' | 'clm')[];
 }
 
-const FIELDS: readonly SimField[] = [
+export const SIM_FIELDS: readonly SimField[] = [
     {
         rule: 'Sim_Title',
         direction: 'SalesforceToClm',
@@ -91,20 +91,23 @@ const FIELDS: readonly SimField[] = [
     }
 ];
 
-const RULES: FieldRuleInput[] = FIELDS.map((field) => ({
-    name: field.rule,
-    sfObject: field.sfObject,
-    sfField: field.sfField,
-    clmField: field.clmField,
-    direction: field.direction,
-    ...(field.policy ? { conflictPolicy: field.policy } : {}),
-    description: `simulation: ${field.policy ?? field.direction}`
-}));
+const ruleInputs = (fields: readonly SimField[]): FieldRuleInput[] =>
+    fields.map((field) => ({
+        name: field.rule,
+        sfObject: field.sfObject,
+        sfField: field.sfField,
+        clmField: field.clmField,
+        direction: field.direction,
+        ...(field.policy ? { conflictPolicy: field.policy } : {}),
+        description: `simulation: ${field.policy ?? field.direction}`
+    }));
 
 export interface SimulationOptions {
     /** Scheduler steps with edits and faults (then the quiet drain). */
     steps?: number;
     deals?: number;
+    /** The rules in play (default: all six, one per direction and policy). */
+    rules?: readonly string[];
     /**
      * Deliberate breaks, to prove the checker sees them: `echo` gives the engine another client id than the one its
      * writes carry, so it no longer knows its own Salesforce writes when their change events come back.
@@ -135,7 +138,12 @@ class SimClm implements ClmPort {
     constructor(
         private readonly inner: MemoryClm,
         private readonly crash: CrashState,
-        private readonly changed: (before: ClmContract, after: ClmContract, byConnector: boolean) => void
+        private readonly changed: (
+            before: ClmContract,
+            after: ClmContract,
+            byConnector: boolean,
+            patch: ContractPatch
+        ) => void
     ) {}
 
     capabilities() {
@@ -172,7 +180,7 @@ class SimClm implements ClmPort {
     async person(id: string, patch: ContractPatch, opts: { ifVersion?: string } | undefined, byConnector = false) {
         const before = await this.inner.getContract(id);
         const after = await this.inner.updateContract(id, patch, opts);
-        this.changed(before, after, byConnector);
+        this.changed(before, after, byConnector, patch);
         return after;
     }
 
@@ -226,9 +234,12 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
     const clock = new ManualClock(START);
     const trace: string[] = [];
     const note = (line: string) => trace.push(`${new Date(clock.now()).toISOString().slice(11, 23)} ${line}`);
-    const history = new History(FIELDS);
+    const inPlay = options.rules ? SIM_FIELDS.filter((field) => options.rules!.includes(field.rule)) : SIM_FIELDS;
+    const history = new History(inPlay);
     const crash: CrashState = { armed: false };
     const dealCount = options.deals ?? 2;
+    /** Writes before the deals' baseline was taken in are the link itself (values both sides already hold). */
+    let afterBaseline = false;
 
     const store: StorePort = await openSqliteStore({ file: ':memory:', clock, maxAttempts: 100 });
     const deals: { index: number; opportunityId: string; contractId: string; clmId: string; pairId: string }[] = [];
@@ -259,7 +270,17 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
         }
         const deal = dealOfRecord(change.id);
         if (!deal || change.created) return;
-        for (const field of FIELDS) {
+        for (const field of inPlay)
+            if (
+                afterBaseline &&
+                change.byConnector &&
+                field.sfObject === change.sobject &&
+                change.unchanged.includes(field.sfField)
+            ) {
+                note(`connector writes ${field.rule} d${deal.index} to Salesforce again (no change)`);
+                history.noopWrite('salesforce', deal.index, field.rule);
+            }
+        for (const field of inPlay) {
             if (field.sfObject !== change.sobject || !(field.sfField in change.fields)) continue;
             const value = change.fields[field.sfField];
             if (change.byConnector)
@@ -279,12 +300,19 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
     const webhooks: { contractId: string; eventId: string; at: string }[] = [];
     let webhookSeq = 0;
     const memory = new MemoryClm(clock);
-    const clm = new SimClm(memory, crash, (before, after, byConnector) => {
+    const clm = new SimClm(memory, crash, (before, after, byConnector, patch) => {
         const deal = deals.find((candidate) => candidate.clmId === after.id);
         if (!deal) return;
-        for (const field of FIELDS) {
+        for (const field of inPlay) {
             const was = clmValue(before, field);
             const now = clmValue(after, field);
+            const inPatch = field.clmField.startsWith('custom.')
+                ? field.clmField.slice('custom.'.length) in (patch.custom ?? {})
+                : field.clmField in patch;
+            if (afterBaseline && was === now && inPatch && byConnector) {
+                note(`connector writes ${field.rule} d${deal.index} to the CLM again (no change)`);
+                history.noopWrite('clm', deal.index, field.rule);
+            }
             if (was === now) continue;
             if (byConnector)
                 note(`connector writes ${field.rule} d${deal.index} to the CLM: ${now} (v${after.version})`);
@@ -306,22 +334,20 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
     for (let index = 0; index < dealCount; index++) {
         const start = (sfObject: SimField['sfObject']) =>
             Object.fromEntries(
-                FIELDS.filter((field) => field.sfObject === sfObject).map((field) => [
-                    field.sfField,
-                    initial(field, index)
-                ])
+                inPlay
+                    .filter((field) => field.sfObject === sfObject)
+                    .map((field) => [field.sfField, initial(field, index)])
             );
         const opportunityId = salesforce.seed('Opportunity', {}, start('Opportunity'));
         const contractId = salesforce.seed('Contract', {}, start('Contract'));
         const custom = Object.fromEntries(
-            FIELDS.filter((field) => field.clmField.startsWith('custom.')).map((field) => [
-                field.clmField.slice('custom.'.length),
-                initial(field, index)
-            ])
+            inPlay
+                .filter((field) => field.clmField.startsWith('custom.'))
+                .map((field) => [field.clmField.slice('custom.'.length), initial(field, index)])
         );
         const created = await memory.createContract({
             naturalKey: { system: 'salesforce', objectType: 'Opportunity', id: opportunityId },
-            title: initial(FIELDS[0]!, index),
+            title: initial(SIM_FIELDS[0]!, index),
             counterparty: { name: `Counterparty ${index}` },
             contacts: [],
             expirationDate: '2028-01-01',
@@ -339,7 +365,7 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
         );
         deals.push({ index, opportunityId, contractId, clmId: created.id, pairId });
         webhooks.push({ contractId: created.id, eventId: `wh-${++webhookSeq}`, at: created.updatedAt });
-        for (const field of FIELDS) {
+        for (const field of inPlay) {
             history.initial('salesforce', index, field.rule, initial(field, index));
             history.initial('clm', index, field.rule, initial(field, index));
         }
@@ -356,7 +382,7 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
             store,
             salesforce,
             clm,
-            rules: loadRuleSet(RULES),
+            rules: loadRuleSet(ruleInputs(inPlay)),
             context,
             worker: `sim-engine-${++engines}`,
             clock,
@@ -433,6 +459,7 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
     await baseline();
     await baseline();
     note('baseline taken in');
+    afterBaseline = true;
     if (process.env.CLM_SIM_DEBUG)
         for (const deal of deals)
             note(`pair ${deal.index}: ${JSON.stringify((await store.findPair(ORG, { pairId: deal.pairId }))?.state)}`);
@@ -445,7 +472,7 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
         const roll = random();
         if (roll < 0.3) {
             const deal = pick(deals);
-            const field = pick(FIELDS);
+            const field = pick(inPlay);
             if (history.hasConflict(deal.index, field.rule)) continue;
             const side = pick(field.editedOn);
             const counterKey = `${deal.index}/${field.rule}`;
@@ -556,7 +583,7 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
             );
         if (!busy && history.converged(deals.map((deal) => deal.index))) {
             convergedAt ??= clock.now();
-            if (round > 10 && clock.now() - convergedAt > 5_000) break;
+            if (round > 4 && clock.now() - convergedAt > 2_000) break;
         } else convergedAt = null;
         clock.advance(500);
     }

@@ -233,12 +233,16 @@ export class SoakWorld {
                 // REQUEST_LIMIT_EXCEEDED pauses work until the allocation is re-read: soon, here.
                 apiBudgetRecheckMs: 1000
             },
-            log: { level: process.env.CLM_SOAK_LOG_LEVEL ?? 'warn' }
+            // info at least: the harness knows an instance is up by its "listening" line.
+            log: { level: process.env.CLM_SOAK_LOG_LEVEL ?? 'info' }
         };
         this.configFile = path.join(this.dir, 'connector.json');
         writeFileSync(this.configFile, JSON.stringify(config, null, 2));
         this.webhookPort = port;
     }
+
+    /** Starts that failed and were tried again (the process exited before it was ready). */
+    restartsAfterFailedStart = 0;
 
     /** The port the CLM's webhooks go to (the first instance's, kept across its restarts). */
     webhookPort = 0;
@@ -258,10 +262,24 @@ export class SoakWorld {
             PORT: String(port)
         };
         if (this.store.kind === 'postgres') env.CLM_DATABASE_URL = this.store.url;
-        const process_ = new ConnectorProcess(name, env, path.join(this.dir, `${name}.log`));
-        this.instances.set(name, { process: process_, port });
-        await process_.ready;
-        return process_;
+        // Like a supervisor: a start that fails (the CLM unreachable under a fault burst) is tried again.
+        for (let attempt = 1; ; attempt++) {
+            const process_ = new ConnectorProcess(name, env, path.join(this.dir, `${name}.log`));
+            this.instances.set(name, { process: process_, port });
+            try {
+                let timer: NodeJS.Timeout | undefined;
+                const late = new Promise<never>((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(`${name} not listening after 90 s`)), 90_000);
+                });
+                await Promise.race([process_.ready, late]).finally(() => clearTimeout(timer));
+                return process_;
+            } catch (error) {
+                await process_.kill('SIGKILL');
+                if (attempt >= 10) throw error;
+                this.restartsAfterFailedStart += 1;
+                await new Promise((resolve) => setTimeout(resolve, 500));
+            }
+        }
     }
 
     get kills(): number {

@@ -65,6 +65,8 @@ export interface ConnectorServiceOptions {
     metrics?: MetricsRegistry;
     /** Whether the CLM answers (app/clmReachability.ts); /readyz is 503 CLM_UNREACHABLE while it does not. */
     clmReachability?: () => ClmReachabilityState;
+    /** Queues the connector's status record when due, each work round (app/connectorStatusReporter.ts). */
+    statusReport?: () => Promise<unknown>;
 }
 
 export class ConnectorService {

@@ -74,7 +74,10 @@ function stillExpected(ctx: EngineContext, state: PairState, fields: Record<stri
                 return (
                     field !== undefined &&
                     !field.conflict &&
-                    (field.pending?.clm ?? []).some((expected) => sameValue(expected, value))
+                    (field.pending?.clm ?? []).some((expected) => sameValue(expected, value)) &&
+                    // A value the pair has since decided against (the other side won) is not sent: its echo is
+                    // still expected, in case an earlier attempt landed, but it goes out no more.
+                    (!field.synced || sameValue(field.synced.value, value))
                 );
             })
         )

@@ -10,8 +10,10 @@ import type { SalesforceRecord } from '../../ports/salesforce.ts';
 import type { InboxItem } from '../../ports/store.ts';
 import { dealCurrency, dealSigner, dealValue, readDeal } from '../dealParties.ts';
 import { asJson, type InboxPayload } from '../payloads.ts';
+import { narrowCreate } from '../sendWriteSet.ts';
 import type { EngineContext } from './engineContext.ts';
 import { quoteLines } from './quoteLines.ts';
+import { currentContractId } from '../currentContract.ts';
 
 export class DealRequest {
     constructor(private readonly ctx: EngineContext) {}
@@ -44,7 +46,7 @@ export class DealRequest {
         const existing = opportunityId ? await ctx.store.findPair(ctx.orgId, { salesforceId: opportunityId }) : null;
         if (existing?.clm.length && problems.length === 0) {
             // Already linked: a resend refreshes from the CLM.
-            const contractId = existing.clm.at(-1)!.id;
+            const contractId = currentContractId(existing)!;
             await ctx.store.appendInbox(ctx.orgId, [
                 {
                     source: 'connector:resync',
@@ -108,17 +110,23 @@ export class DealRequest {
             return;
         }
         const currency = dealCurrency(opportunity, ctx.options.orgCurrency);
-        const input: CreateContractInput = {
+        const created: CreateContractInput = {
             naturalKey: { system: 'salesforce', objectType: 'Opportunity', id: opportunityId },
             title: String(opportunity.Name),
             counterparty: { name: String(account.Name), address: addressOf(account) },
             contacts: signer ? [{ name: signer.name, email: signer.email, role: 'signer', side: 'theirs' }] : [],
             value: dealValue(opportunity, currency),
+            // The deal's expected close is the contract's proposed start; legal settles it in the CLM, whose date
+            // then comes back to the Contract (the CLM owns effectiveDate in the rules).
+            effectiveDate: typeof opportunity.CloseDate === 'string' ? opportunity.CloseDate : null,
             lineItems: await quoteLines(salesforce, opportunityId, currency),
             custom: this.customForCreate({
                 dealStage: typeof opportunity.StageName === 'string' ? opportunity.StageName : null
             })
         };
+        // What the CLM does not take is left out: the preview in the org lists the same write set.
+        const sendFields = ctx.options.sendFields;
+        const input = sendFields ? narrowCreate(created, sendFields) : created;
         if (!existing)
             await ctx.store.createPair(ctx.orgId, pairId, { salesforce: { opportunity: opportunityId } }, ctx.now());
         await ctx.store.commitPlan({

@@ -3,7 +3,7 @@
  * each CLM operation through the port (clmCreate.ts, clmUpdate.ts, line items, signed documents); each item is
  * completed, or handed to failures.ts.
  */
-import { ConnectorError, sameSalesforceValue, select, where } from '../../domain/index.ts';
+import { ConnectorError, sameSalesforceValue, select, where, withoutSupersededFields } from '../../domain/index.ts';
 import type { RecordWrite } from '../../ports/salesforce.ts';
 import type { OutboxItem } from '../../ports/store.ts';
 import { OutboxPayload, parsePayload } from '../payloads.ts';
@@ -49,6 +49,7 @@ export class OutboxDispatcher {
             }
         }
         if (parsed.length === 0) return;
+        await this.withoutSuperseded(parsed);
         const landed = await this.alreadyApplied(parsed);
         for (const entry of parsed.filter((candidate) => landed.has(candidate.item.id))) {
             await this.completeSalesforceWrite(entry.item, entry.payload, entry.payload.id ?? null);
@@ -107,6 +108,26 @@ export class OutboxDispatcher {
      * the outcome, or the answer was lost) is read back first: when the record already holds every value of the
      * write, it landed, and sending it again would apply it twice. One query per object for the whole batch.
      */
+    /** Leaves out of each record write the values its pair has since decided against (domain/supersededWrites.ts). */
+    private async withoutSuperseded(parsed: { item: OutboxItem; payload: SalesforceWrite }[]): Promise<void> {
+        for (const entry of parsed) {
+            if (!entry.payload.id) continue;
+            let fields = entry.payload.fields;
+            await this.ctx.updatePairState(entry.item.orderingKey, (state) => {
+                const result = withoutSupersededFields(
+                    state,
+                    this.ctx.options.rules,
+                    entry.payload.sfObject,
+                    entry.payload.fields,
+                    this.ctx.options.context.transform
+                );
+                fields = result.fields;
+                return result.state === state ? null : result.state;
+            });
+            entry.payload = { ...entry.payload, fields };
+        }
+    }
+
     private async alreadyApplied(
         parsed: readonly { item: OutboxItem; payload: SalesforceWrite }[]
     ): Promise<Set<number>> {

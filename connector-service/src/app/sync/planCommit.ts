@@ -15,6 +15,7 @@ import {
 } from '../../domain/index.ts';
 import type { LinkedPair, OutboxInput, SalesforceLinkKind } from '../../ports/store.ts';
 import type { CommitSource, EngineContext } from './engineContext.ts';
+import { currentContractId } from '../currentContract.ts';
 
 const LINK_KIND: Readonly<Record<string, SalesforceLinkKind>> = {
     Opportunity: 'opportunity',
@@ -76,7 +77,7 @@ export async function commitPlan(
         );
     outbox.push(...provenance(ctx, item, pair, plan));
     if (plan.writes.clm) {
-        const contractId = pair.clm.at(-1)?.id;
+        const contractId = currentContractId(pair);
         if (contractId) {
             outbox.push(
                 ctx.outbox('clm', 'clm.update', `${item.source}:${item.eventId}:clm`, pair.pairId, item.correlationId, {

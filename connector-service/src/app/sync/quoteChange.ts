@@ -6,6 +6,7 @@ import type { InboxItem } from '../../ports/store.ts';
 import { dealCurrency, readDeal } from '../dealParties.ts';
 import type { EngineContext } from './engineContext.ts';
 import { quoteLines } from './quoteLines.ts';
+import { currentContractId } from '../currentContract.ts';
 
 export class QuoteChange {
     constructor(private readonly ctx: EngineContext) {}
@@ -22,7 +23,7 @@ export class QuoteChange {
         const opportunityId = typeof quote?.SBQQ__Opportunity2__c === 'string' ? quote.SBQQ__Opportunity2__c : null;
         if (!quote || quote.SBQQ__Primary__c !== true || !opportunityId) return done();
         const pair = await ctx.store.findPair(ctx.orgId, { salesforceId: opportunityId });
-        const contractId = pair?.clm.at(-1)?.id;
+        const contractId = pair ? currentContractId(pair) : undefined;
         if (!pair || !contractId) return done();
         await ctx.store.commitPlan({
             orgId: ctx.orgId,

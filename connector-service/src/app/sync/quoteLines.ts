@@ -21,14 +21,19 @@ export async function quoteLines(
         );
         if (quotes.length === 0) return [];
         const lines = await salesforce.query(
-            select(['Id', 'SBQQ__Product__c', 'SBQQ__Quantity__c', 'SBQQ__NetPrice__c'], 'SBQQ__QuoteLine__c', {
-                where: where.eq('SBQQ__Quote__c', String(quotes[0]!.Id))
-            })
+            select(
+                ['Id', 'SBQQ__Product__c', 'SBQQ__ProductName__c', 'SBQQ__Quantity__c', 'SBQQ__NetPrice__c'],
+                'SBQQ__QuoteLine__c',
+                {
+                    where: where.eq('SBQQ__Quote__c', String(quotes[0]!.Id))
+                }
+            )
         );
         return lines.map((line) => ({
             key: String(line.Id),
             sfQuoteLineId: String(line.Id),
-            product: String(line.SBQQ__Product__c ?? ''),
+            // The product's name, as people read it in the CLM (its id when the name is not readable).
+            product: String(line.SBQQ__ProductName__c ?? line.SBQQ__Product__c ?? ''),
             quantity: String(line.SBQQ__Quantity__c ?? 0),
             ...(typeof line.SBQQ__NetPrice__c === 'number' && currency
                 ? { unitPrice: { amount: String(line.SBQQ__NetPrice__c), currency } }

@@ -614,6 +614,13 @@ export class DataService {
             const qty = rec.SBQQ__Quantity__c;
             rec.SBQQ__NetTotal__c =
                 typeof price === 'number' && typeof qty === 'number' ? Math.round(price * qty * 100) / 100 : null;
+            // The cross-object formulas SBQQ__Product__r.Name and .ProductCode, as the line is written.
+            const product =
+                typeof rec.SBQQ__Product__c === 'string'
+                    ? this.org.store.get('Product2', rec.SBQQ__Product__c)
+                    : undefined;
+            rec.SBQQ__ProductName__c = product?.Name ?? null;
+            rec.SBQQ__ProductCode__c = product?.ProductCode ?? null;
         }
     }
 

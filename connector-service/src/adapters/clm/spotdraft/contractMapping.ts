@@ -18,6 +18,7 @@ import {
 } from '../values.ts';
 import { parseVendorPayload } from '../vendorPayload.ts';
 import type { SpotdraftConfig } from './config.ts';
+import type { VersionTimes } from './versionTimes.ts';
 import { templateCustomVariables, type SpotdraftVariable } from './template.ts';
 import { mapContractStatus, SpotdraftMoney, type SpotdraftContractRow, type SpotdraftKeyPointer } from './payloads.ts';
 
@@ -82,6 +83,7 @@ export function toContract(
     config: SpotdraftConfig,
     customMap: Record<string, string>,
     clock: Clock,
+    versionTimes: VersionTimes,
     row: SpotdraftContractRow,
     keyPointers: SpotdraftKeyPointer[]
 ): ClmContract {
@@ -174,8 +176,7 @@ export function toContract(
         lineItems: [],
         custom,
         version,
-        // SpotDraft exposes no modification time; the creation time is the only vendor timestamp.
-        updatedAt: created.toISOString()
+        updatedAt: versionTimes.seenAt(row.id, version, created)
     };
     return parseVendorPayload(ClmContract, candidate, {
         vendor: VENDOR,

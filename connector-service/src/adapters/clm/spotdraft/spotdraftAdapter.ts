@@ -2,9 +2,8 @@
  * The SpotDraft adapter (V2.1 public API). Contracts are created from a template named in config,
  * stamped with `external_metadata` and found again by it (the idempotent create). SpotDraft has no
  * "get contract" endpoint: a contract is read from its list row (name, counterparty, metadata),
- * `/status` and `/key_pointers`. It exposes no modification time either, so the version is a hash of
- * what the adapter reads, and the change feed compares those hashes (SpotDraft has no since-filter).
- * 10 requests/s per workspace; 402 (workflow state) → NOT_WRITABLE_IN_STATE, 409 → CONFLICT.
+ * `/status` and `/key_pointers`; no modification time: the version is a hash of what it reads, compared by the change
+ * feed (no since-filter). 10 requests/s per workspace; 402 (workflow state) → NOT_WRITABLE_IN_STATE, 409 → CONFLICT.
  */
 import { z } from 'zod';
 import type { ClmContract, ClmContact, ExternalRef, LineItem } from '../../../domain/clm.ts';
@@ -28,6 +27,7 @@ import { checkCreateInput, checkPatch, counterpartySigner, refKey, templateNamed
 import { downloadGuardFor, type DownloadGuard, type DownloadGuardDeps } from '../downloadGuard.ts';
 import type { FetchLike, HttpClient } from '../http.ts';
 import { systemClock, type Clock } from '../../../clock.ts';
+import { VersionTimes } from './versionTimes.ts';
 import type { BackoffPolicy } from '../rateLimit.ts';
 import { addressText } from '../values.ts';
 import { parseVendorPayload } from '../vendorPayload.ts';
@@ -66,6 +66,7 @@ export class SpotdraftAdapter implements ClmPort {
     private readonly http: HttpClient;
     private readonly downloads: DownloadGuard;
     private readonly clock: Clock;
+    private readonly versionTimes = new VersionTimes(() => this.clock.now());
     private readonly verifier: SpotdraftWebhookVerifier;
     private readonly reads: SpotdraftReads;
     private readonly template = new AsyncCache(() => this.resolveTemplate());
@@ -243,7 +244,14 @@ export class SpotdraftAdapter implements ClmPort {
             this.reads.row(compositeId),
             this.reads.keyPointers(compositeId)
         ]);
-        return toContract(this.config, this.customMap(), this.clock, { ...row, contract_status: status }, keyPointers);
+        return toContract(
+            this.config,
+            this.customMap(),
+            this.clock,
+            this.versionTimes,
+            { ...row, contract_status: status },
+            keyPointers
+        );
     }
 
     async updateContract(id: string, patch: ContractPatch, opts: { ifVersion?: string } = {}): Promise<ClmContract> {
@@ -395,6 +403,7 @@ export class SpotdraftAdapter implements ClmPort {
                 this.config,
                 this.customMap(),
                 this.clock,
+                this.versionTimes,
                 row,
                 await this.reads.keyPointers(row.id)
             );

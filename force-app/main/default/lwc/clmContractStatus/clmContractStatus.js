@@ -5,6 +5,9 @@ import { SYNC_ERROR_STATE, SYNC_RESULT } from 'c/clmContract';
 
 /** The connector's status event; every change it applies or every lifecycle move is announced here. */
 export const STATUS_CHANNEL = '/event/Clm_Sync_Status__e';
+/** The rep's request to the connector: the card says "Sending…" the moment one about this record is published. */
+export const REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
+const SENDING_ACTIONS = ['Send', 'Resync'];
 
 /** The lifecycle path a contract normally walks; other stages are shown as a badge beside it. */
 export const LIFECYCLE_PATH = [
@@ -40,6 +43,10 @@ const HEALTH = {
     Attention: { label: 'Needs review', className: 'slds-badge slds-theme_warning' },
     Failing: { label: 'Sync failing', className: 'slds-badge slds-theme_error' }
 };
+const AUTOMATION_LABELS = {
+    CloseWon: 'Moved to Closed Won on signature.',
+    Renewal: 'Renewal opportunity created:'
+};
 const FIELD_LABELS = {
     CLM_Lifecycle__c: 'Lifecycle',
     CLM_Signature_Status__c: 'Signature',
@@ -50,6 +57,7 @@ const FIELD_LABELS = {
     CLM_Auto_Renew__c: 'Auto-renew',
     CLM_Renewal_Term_Months__c: 'Renewal term',
     StartDate: 'Start date',
+    ContractTerm: 'Term',
     EndDate: 'End date',
     StageName: 'Stage',
     SpecialTerms: 'Special terms'
@@ -72,7 +80,9 @@ export default class ClmContractStatus extends LightningElement {
     liveProblem;
     lastEventAt;
     lastEventMessage;
-    subscription;
+    subscriptions = [];
+    /** A Send or Resync about this record is on its way and the connector has not answered yet. */
+    sending = false;
     removed = false;
 
     connectedCallback() {
@@ -83,15 +93,23 @@ export default class ClmContractStatus extends LightningElement {
 
     disconnectedCallback() {
         this.removed = true;
-        if (this.subscription) {
-            unsubscribe(this.subscription);
-            this.subscription = undefined;
-        }
+        this.subscriptions.forEach((subscription) => unsubscribe(subscription));
+        this.subscriptions = [];
     }
 
-    async load() {
+    /**
+     * Loads the status; `announced` holds what a status event just said, kept where the reload does not have it yet
+     * (an event may be delivered before the write it announces is visible to a query).
+     */
+    async load(announced = {}) {
         try {
-            this.status = await getStatus({ recordId: this.recordId });
+            const loaded = await getStatus({ recordId: this.recordId });
+            this.status = loaded && {
+                ...loaded,
+                clmContractId: announced.clmContractId || loaded.clmContractId,
+                lifecycle: announced.lifecycle || loaded.lifecycle,
+                signatureStatus: announced.signatureStatus || loaded.signatureStatus
+            };
             this.error = undefined;
         } catch (error) {
             this.error = error;
@@ -112,12 +130,15 @@ export default class ClmContractStatus extends LightningElement {
                 this.liveState = 'unavailable';
                 this.liveProblem = (error && (error.error || error.message)) || 'The streaming connection failed.';
             });
-            const subscription = await subscribe(STATUS_CHANNEL, -1, (message) => this.handleStatusEvent(message));
+            const subscriptions = await Promise.all([
+                subscribe(STATUS_CHANNEL, -1, (message) => this.handleStatusEvent(message)),
+                subscribe(REQUEST_CHANNEL, -1, (message) => this.handleRequestEvent(message))
+            ]);
             if (this.removed) {
-                unsubscribe(subscription);
+                subscriptions.forEach((subscription) => unsubscribe(subscription));
                 return;
             }
-            this.subscription = subscription;
+            this.subscriptions = subscriptions;
             this.liveState = 'live';
         } catch (error) {
             this.liveState = 'unavailable';
@@ -125,10 +146,18 @@ export default class ClmContractStatus extends LightningElement {
         }
     }
 
+    /** A send or resync of this record was published: say so at once, until the connector answers. */
+    handleRequestEvent(message) {
+        const payload = message && message.data && message.data.payload;
+        if (!payload || !this.isAboutThisRecord(payload.Record_Id__c)) return;
+        if (SENDING_ACTIONS.includes(payload.Action__c)) this.sending = true;
+    }
+
     /** Applies an event about this record (or its Contract) at once, then reloads the details. */
     handleStatusEvent(message) {
         const payload = message && message.data && message.data.payload;
         if (!payload || !this.isAboutThisRecord(payload.Record_Id__c)) return;
+        this.sending = false;
         const current = this.status || {};
         this.status = {
             ...current,
@@ -143,12 +172,25 @@ export default class ClmContractStatus extends LightningElement {
         };
         this.lastEventAt = payload.Occurred_At__c || new Date().toISOString();
         this.lastEventMessage = payload.Message__c;
-        this.load();
+        const announced = {
+            clmContractId: payload.Clm_Contract_Id__c,
+            lifecycle: payload.Lifecycle__c,
+            signatureStatus: payload.Signature_Status__c
+        };
+        this.load(announced);
+        // The connector announces a change in the same call as its writes: read once more for what they bring.
+        // eslint-disable-next-line @lwc/lwc/no-async-operation
+        setTimeout(() => {
+            if (!this.removed) this.load(announced);
+        }, 2000);
     }
 
     isAboutThisRecord(recordId) {
         if (!recordId) return false;
-        const ids = [this.recordId, this.status && this.status.contractId].filter(Boolean).map((id) => id.slice(0, 15));
+        // On a quote's page the status is its deal's: events about the deal, its Contract or the quote all count.
+        const ids = [this.recordId, this.status && this.status.recordId, this.status && this.status.contractId]
+            .filter(Boolean)
+            .map((id) => id.slice(0, 15));
         return ids.includes(String(recordId).slice(0, 15));
     }
 
@@ -159,7 +201,11 @@ export default class ClmContractStatus extends LightningElement {
         return Boolean(this.status && (this.status.clmContractId || this.status.lastSyncResult));
     }
     get notLinked() {
-        return !this.loading && !this.error && !this.isLinked;
+        return !this.loading && !this.error && !this.isLinked && !this.sending;
+    }
+    /** Sent for the first time: nothing to show yet but that it is on its way. */
+    get sendingFirstTime() {
+        return !this.loading && !this.error && !this.isLinked && this.sending;
     }
     get showDetails() {
         return !this.loading && !this.error && this.isLinked;
@@ -197,6 +243,7 @@ export default class ClmContractStatus extends LightningElement {
         return Boolean(this.signature.problem);
     }
     get health() {
+        if (this.sending) return HEALTH.Pending;
         return HEALTH[(this.status && this.status.health) || 'NotLinked'] || HEALTH.NotLinked;
     }
     get healthLabel() {
@@ -215,6 +262,29 @@ export default class ClmContractStatus extends LightningElement {
     }
     get hasProvenance() {
         return this.provenance.length > 0;
+    }
+    get quoteLines() {
+        return ((this.status && this.status.quoteLines) || []).map((line, index) => ({
+            ...line,
+            key: `line-${index}`
+        }));
+    }
+    get hasQuoteLines() {
+        return this.quoteLines.length > 0;
+    }
+    get automations() {
+        return ((this.status && this.status.automations) || []).map((run, index) => ({
+            key: `${run.automation}:${run.resultId || index}`,
+            label: AUTOMATION_LABELS[run.automation] || run.automation,
+            resultName: run.resultName,
+            url:
+                run.automation === 'Renewal' && run.resultId && run.resultName
+                    ? `/lightning/r/Opportunity/${run.resultId}/view`
+                    : undefined
+        }));
+    }
+    get hasAutomations() {
+        return this.automations.length > 0;
     }
     get conflicts() {
         return ((this.status && this.status.openConflicts) || []).map((conflict) => ({

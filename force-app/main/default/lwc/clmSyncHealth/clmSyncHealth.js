@@ -98,6 +98,58 @@ export default class ClmSyncHealth extends LightningElement {
     get quarantinedCount() {
         return ((this.health && this.health.errorsByStatus) || {}).Quarantined || 0;
     }
+    get retryingCount() {
+        const byStatus = (this.health && this.health.errorsByStatus) || {};
+        return (byStatus.Retrying || 0) + (byStatus.RetryRequested || 0);
+    }
+    get hasConnector() {
+        return Boolean(this.health && this.health.connector);
+    }
+    /** What the connector last reported (its status record), each fact as a person reads it. */
+    get connectorFacts() {
+        const connector = (this.health && this.health.connector) || {};
+        const subscriptions = connector.subscriptions || [];
+        const subscribed = subscriptions.filter((subscription) => subscription.state === 'subscribed').length;
+        const facts = [
+            {
+                key: 'running',
+                label: 'Connector',
+                value: connector.running
+                    ? `Running; last heard ${instant(connector.heartbeatAt)}`
+                    : `Not running: last heard ${instant(connector.heartbeatAt)}`,
+                problem: !connector.running
+            },
+            {
+                key: 'subscriptions',
+                label: 'Subscriptions',
+                value: `${subscribed} of ${subscriptions.length} channels subscribed`,
+                problem: subscribed < subscriptions.length
+            },
+            { key: 'last-event', label: 'Last event', value: instant(connector.lastEventAt) },
+            {
+                key: 'api-budget',
+                label: 'API budget',
+                value:
+                    connector.apiMax > 0
+                        ? `${connector.apiUsed} of ${connector.apiMax} requests used today${connector.apiPaused ? '; paused to spare the rest' : ''}`
+                        : 'Not known yet',
+                problem: Boolean(connector.apiPaused)
+            },
+            {
+                key: 'clm',
+                label: 'CLM',
+                value: connector.clmReachable
+                    ? `${connector.clmVendor}: reachable`
+                    : `${connector.clmVendor}: not reachable since ${instant(connector.clmFailingSince)} (${connector.clmLastError})`,
+                problem: !connector.clmReachable
+            }
+        ];
+        return facts.map((fact) => ({
+            ...fact,
+            labelKey: `${fact.key}-label`,
+            className: `slds-dl_horizontal__detail ${fact.key}${fact.problem ? ' slds-text-color_error' : ''}`
+        }));
+    }
     get canManage() {
         return Boolean(this.health && this.health.canManage);
     }
@@ -149,4 +201,10 @@ export default class ClmSyncHealth extends LightningElement {
             retryDisabled: !RETRYABLE.has(row.Status__c) || this.retrying.has(row.Id)
         }));
     }
+}
+
+const INSTANT = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
+function instant(iso) {
+    return iso ? `${INSTANT.format(new Date(iso))} UTC` : 'never';
 }

@@ -993,6 +993,11 @@ function stringMethod(interp: Interpreter, s: string, key: string, args: unknown
             return s.startsWith(String(need(interp, a)));
         case 'endswith':
             return s.endsWith(String(need(interp, a)));
+        // String.removeEnd / removeStart: the substring goes only where it ends / starts the string (null: unchanged).
+        case 'removeend':
+            return a === null || !s.endsWith(sa) ? s : s.slice(0, s.length - sa.length);
+        case 'removestart':
+            return a === null || !s.startsWith(sa) ? s : s.slice(sa.length);
         case 'startswithignorecase':
             return s.toLowerCase().startsWith(sa.toLowerCase());
         case 'substringbefore': {

@@ -1,6 +1,12 @@
 import { createElement } from 'lwc';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import ClmContractStatus, { LIFECYCLE_PATH, OFF_PATH, SIGNATURE, STATUS_CHANNEL } from 'c/clmContractStatus';
+import ClmContractStatus, {
+    LIFECYCLE_PATH,
+    OFF_PATH,
+    REQUEST_CHANNEL,
+    SIGNATURE,
+    STATUS_CHANNEL
+} from 'c/clmContractStatus';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import getStatus from '@salesforce/apex/ClmStatusController.getStatus';
@@ -141,12 +147,35 @@ describe('c-clm-contract-status', () => {
             const element = mount();
             await flushPromises();
             expect(subscribe).toHaveBeenCalledWith(STATUS_CHANNEL, -1, expect.any(Function));
+            expect(subscribe).toHaveBeenCalledWith(REQUEST_CHANNEL, -1, expect.any(Function));
             expect(empApiMock.isSubscribed(STATUS_CHANNEL)).toBe(true);
             expect(element.shadowRoot.querySelector('.live-badge')).not.toBeNull();
 
             document.body.removeChild(element);
-            expect(unsubscribe).toHaveBeenCalledTimes(1);
+            expect(unsubscribe).toHaveBeenCalledTimes(2);
             expect(empApiMock.isSubscribed(STATUS_CHANNEL)).toBe(false);
+            expect(empApiMock.isSubscribed(REQUEST_CHANNEL)).toBe(false);
+        });
+
+        it('says "Sending…" the moment a send of this record is published, until the connector answers', async () => {
+            getStatus.mockResolvedValue({ ...STATUS, clmContractId: null, lastSyncResult: null, health: 'NotLinked' });
+            const element = mount();
+            await flushPromises();
+            expect(element.shadowRoot.querySelector('.not-linked')).not.toBeNull();
+            empApiMock.fireEvent(REQUEST_CHANNEL, { Record_Id__c: '006000000000999AAA', Action__c: 'Send' });
+            await flushPromises();
+            expect(element.shadowRoot.querySelector('.sending')).toBeNull();
+            empApiMock.fireEvent(REQUEST_CHANNEL, { Record_Id__c: OPPORTUNITY_ID, Action__c: 'Send' });
+            await flushPromises();
+            expect(element.shadowRoot.querySelector('.not-linked')).toBeNull();
+            expect(text(element, '.sending .health')).toBe('Sending…');
+
+            getStatus.mockResolvedValue(STATUS);
+            empApiMock.fireEvent(STATUS_CHANNEL, statusEvent({}));
+            await flushPromises();
+            expect(element.shadowRoot.querySelector('.sending')).toBeNull();
+            // The event's lifecycle stands even if the reload does not see the connector's write yet.
+            expect(text(element, '.lifecycle')).toBe('Lifecycle: Signed');
         });
 
         it('updates live when the status event is about this record, then reloads', async () => {

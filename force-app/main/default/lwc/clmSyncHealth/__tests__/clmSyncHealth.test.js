@@ -63,7 +63,10 @@ describe('c-clm-sync-health', () => {
             ['Error', '1'],
             ['Quarantined', '0']
         ]);
-        expect(text(element, '.summary')).toBe('3 conflicts wait for review; 1 items are quarantined.');
+        expect(text(element, '.summary')).toBe(
+            '3 conflicts wait for review; 1 items are quarantined; 1 are being retried.'
+        );
+        expect(text(element, '.connector-unknown')).toBe('The connector has not reported to this org yet.');
         const table = element.shadowRoot.querySelector('lightning-datatable.errors');
         // One id with `sf clm sync errors` (queue:id), and the record's name where the item is about a deal.
         expect(table.data.map((row) => [row.itemId, row.recordName, row.retryDisabled])).toEqual([
@@ -72,6 +75,41 @@ describe('c-clm-sync-health', () => {
         ]);
         expect(table.columns.slice(0, 2).map((column) => column.fieldName)).toEqual(['itemId', 'recordName']);
         expect(table.columns.at(-1).typeAttributes.name).toBe('retry');
+        await expectAccessible(element);
+    });
+
+    it('shows what the connector last reported about itself, problems marked', async () => {
+        getSyncHealth.mockResolvedValue({
+            ...HEALTH,
+            connector: {
+                running: true,
+                heartbeatAt: '2026-12-08T00:40:00.000Z',
+                subscriptions: [
+                    { channel: '/event/Clm_Sync_Request__e', state: 'subscribed', lastEventAt: null },
+                    { channel: '/data/OpportunityChangeEvent', state: 'error', lastEventAt: null }
+                ],
+                lastEventAt: '2026-12-08T00:39:00.000Z',
+                apiUsed: 120,
+                apiMax: 15000,
+                apiPaused: false,
+                clmVendor: 'ironclad',
+                clmReachable: false,
+                clmFailingSince: '2026-12-08T00:30:00.000Z',
+                clmLastError: 'CLM.TRANSIENT'
+            }
+        });
+        const element = await mount();
+        const facts = all(element, '.connector-health dd').map((dd) => [
+            dd.textContent,
+            dd.classList.contains('slds-text-color_error')
+        ]);
+        expect(facts).toEqual([
+            ['Running; last heard Dec 8, 2026, 12:40 AM UTC', false],
+            ['1 of 2 channels subscribed', true],
+            ['Dec 8, 2026, 12:39 AM UTC', false],
+            ['120 of 15000 requests used today', false],
+            ['ironclad: not reachable since Dec 8, 2026, 12:30 AM UTC (CLM.TRANSIENT)', true]
+        ]);
         await expectAccessible(element);
     });
 
