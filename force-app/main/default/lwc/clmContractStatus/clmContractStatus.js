@@ -1,13 +1,13 @@
 import { LightningElement, api } from 'lwc';
 import { subscribe, unsubscribe, onError, isEmpEnabled } from 'lightning/empApi';
 import getStatus from '@salesforce/apex/ClmStatusController.getStatus';
-import { SYNC_ERROR_STATE, SYNC_RESULT } from 'c/clmContract';
+import { ACTION, SYNC_ERROR_STATE, SYNC_RESULT } from 'c/clmContract';
 
 /** The connector's status event; every change it applies or every lifecycle move is announced here. */
 export const STATUS_CHANNEL = '/event/Clm_Sync_Status__e';
 /** The rep's request to the connector: the card says "Sending…" the moment one about this record is published. */
 export const REQUEST_CHANNEL = '/event/Clm_Sync_Request__e';
-const SENDING_ACTIONS = ['Send', 'Resync'];
+const SENDING_ACTIONS = [ACTION.Send, ACTION.Resync];
 
 /** The lifecycle path a contract normally walks; other stages are shown as a badge beside it. */
 export const LIFECYCLE_PATH = [
