@@ -80,7 +80,7 @@ async function quote(opportunityId: string, status: string, primary: boolean): P
 
 /**
  * What the CPQ package's README asks of an admin: the core permission set cannot name CPQ objects, so the
- * integration user is given read on the quote and its lines separately.
+ * integration user is given read on the quote and its lines (with their product names) separately.
  */
 function grantCpqRead(): void {
     const read = { allowRead: true, allowCreate: false, allowEdit: false, allowDelete: false };
@@ -100,6 +100,7 @@ function grantCpqRead(): void {
             'SBQQ__Quote__c.SBQQ__Status__c',
             'SBQQ__QuoteLine__c.SBQQ__Quote__c',
             'SBQQ__QuoteLine__c.SBQQ__Product__c',
+            'SBQQ__QuoteLine__c.SBQQ__ProductName__c',
             'SBQQ__QuoteLine__c.SBQQ__Quantity__c',
             'SBQQ__QuoteLine__c.SBQQ__NetPrice__c'
         ].map((field) => ({ field, readable: true, editable: false })),

@@ -332,7 +332,8 @@ describe('sync engine', () => {
         expect((await dealContract()).lineItems).toEqual([
             expect.objectContaining({
                 sfQuoteLineId: line!.id,
-                product: product!.id,
+                // The product as people read it in the CLM: its name (SBQQ__ProductName__c), not its Product2 id.
+                product: 'Platform seat',
                 quantity: '25',
                 unitPrice: { amount: '40', currency: 'USD' }
             })

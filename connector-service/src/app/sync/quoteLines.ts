@@ -32,7 +32,8 @@ export async function quoteLines(
         return lines.map((line) => ({
             key: String(line.Id),
             sfQuoteLineId: String(line.Id),
-            // The product's name, as people read it in the CLM (its id when the name is not readable).
+            // The product's name, as people read it in the CLM (its id when the line has no name). The integration
+            // permission set grants read on SBQQ__ProductName__c: without it the query fails and the request waits.
             product: String(line.SBQQ__ProductName__c ?? line.SBQQ__Product__c ?? ''),
             quantity: String(line.SBQQ__Quantity__c ?? 0),
             ...(typeof line.SBQQ__NetPrice__c === 'number' && currency
