@@ -102,6 +102,17 @@ export default class ClmSyncHealth extends LightningElement {
         const byStatus = (this.health && this.health.errorsByStatus) || {};
         return (byStatus.Retrying || 0) + (byStatus.RetryRequested || 0);
     }
+    /** The counts a person acts on; the retrying count only while something is being retried. */
+    get summary() {
+        const parts = [
+            `${this.openConflicts} conflicts wait for review`,
+            `${this.quarantinedCount} items are quarantined`
+        ];
+        if (this.retryingCount > 0) {
+            parts.push(`${this.retryingCount} are being retried`);
+        }
+        return `${parts.join('; ')}.`;
+    }
     get hasConnector() {
         return Boolean(this.health && this.health.connector);
     }

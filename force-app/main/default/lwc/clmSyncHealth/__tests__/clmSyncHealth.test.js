@@ -49,6 +49,12 @@ describe('c-clm-sync-health', () => {
         vi.clearAllMocks();
     });
 
+    it('names the retrying count only while something is being retried', async () => {
+        getSyncHealth.mockResolvedValue({ ...HEALTH, errorsByStatus: { Quarantined: 1 } });
+        const element = await mount();
+        expect(text(element, '.summary')).toBe('3 conflicts wait for review; 1 items are quarantined.');
+    });
+
     it('adds up linked records per result across objects and lists the errors', async () => {
         getSyncHealth.mockResolvedValue(HEALTH);
         const element = await mount();
