@@ -85,8 +85,7 @@ function html(page: Page, record: { id: string; objectApiName: RecordObject; sta
 export async function startPreview(options: PreviewOptions): Promise<RunningPreview> {
     // Without the org's stylesheet every page would be judged unstyled (widths, spacing, contrast): refuse to start.
     const stylesheet = path.join(SLDS_ASSETS, 'styles/salesforce-lightning-design-system.min.css');
-    if (!existsSync(stylesheet))
-        throw new Error(`the SLDS stylesheet is missing (${stylesheet}): run npm install`);
+    if (!existsSync(stylesheet)) throw new Error(`the SLDS stylesheet is missing (${stylesheet}): run npm install`);
     const { emulator } = options;
     const users = emulator.users;
     const usernames: Record<Page, string> = { record: users.salesRep.username, admin: users.admin.username };
