@@ -1,5 +1,5 @@
 /**
- * Journeys 4 and 6 of issue 16. 4: both sides edit a Manual
+ * Journeys 4 and 6 of issue 16 (journey 3, failures.test.ts, covers the console's failed and retrying items and Retry). 4: both sides edit a Manual
  * field — a conflict on the card and in the queue, a Task; resolving it applies the value on both sides and the badge
  * clears. 6: the admin console shows the connector's health (running, subscriptions, last event, API budget, CLM
  * reachable), failed and retrying items with the record's name and the id `sf clm sync errors` shows.
@@ -79,7 +79,7 @@ describe.runIf(chromiumPresent())('journeys: conflicts and the admin console', (
         await world.shoot('4-conflict', '3-resolved');
     }, 240_000);
 
-    it("6. the console shows the connector's health, failed and retrying items with names and the CLI's ids", async () => {
+    it("6. the console shows the connector's health: running, subscriptions, last event, API budget, CLM reachable", async () => {
         const { page } = world;
         await world.openAdmin();
         const health = page.locator('c-clm-sync-health');
