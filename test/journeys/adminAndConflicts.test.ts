@@ -1,8 +1,8 @@
 /**
- * Journeys 4 and 6 of issue 16 (journey 3, failures.test.ts, covers the console's failed and retrying items and Retry). 4: both sides edit a Manual
- * field — a conflict on the card and in the queue, a Task; resolving it applies the value on both sides and the badge
- * clears. 6: the admin console shows the connector's health (running, subscriptions, last event, API budget, CLM
- * reachable), failed and retrying items with the record's name and the id `sf clm sync errors` shows.
+ * Journeys 4 and 6 of issue 16. 4: both sides edit a Manual field — a conflict on the card and in the queue, a Task;
+ * resolving it applies the value on both sides and the badge clears. 6: the admin console shows the connector's
+ * health (running, subscriptions, last event, API budget, CLM reachable). The console's failed and retrying items and
+ * its Retry are journey 3 (failures.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPresent } from '../support/chromium.ts';
