@@ -44,7 +44,8 @@ beforeAll(async () => {
             fields: {
                 Name: 'Globex renewal',
                 StageName: 'Negotiation/Review',
-                CloseDate: '2027-01-31',
+                // Next year's: the signed contract's term runs from it, and one already past would read Expired.
+                CloseDate: `${new Date().getUTCFullYear() + 1}-01-31`,
                 Amount: 48000,
                 AccountId: account!.id!
             }

@@ -22,6 +22,12 @@ import { connectAs } from './pubsubWorld.ts';
 
 const ORG = '00D000000000001AAA';
 const ADDRESS = { street: '1 Market St', city: 'Dallas', state: 'TX', postalCode: '75201', country: 'US' };
+// Dates from the run's own year: a contract whose expiration is past reads Expired (CI also runs three years ahead).
+const YEAR = new Date().getUTCFullYear();
+const CLOSE = `${YEAR + 1}-03-31`;
+const EXPIRES = `${YEAR + 3}-03-31`;
+/** Sixty days' notice before the expiration. */
+const NOTICE = new Date(Date.parse(EXPIRES) - 60 * 86_400_000).toISOString().slice(0, 10);
 
 let sf: RunningSalesforceEmulator;
 let backends: Awaited<ReturnType<typeof startEmulatorBackends>>;
@@ -75,7 +81,7 @@ async function deal(name: string): Promise<string> {
     const opportunityId = await insert('Opportunity', {
         Name: `${name} platform deal`,
         StageName: 'Negotiation/Review',
-        CloseDate: '2027-03-31',
+        CloseDate: CLOSE,
         Amount: 48000.5,
         CurrencyIsoCode: 'EUR',
         AccountId: accountId
@@ -94,7 +100,7 @@ const cases = [
     {
         vendor: 'ironclad' as const,
         legalEdits: {
-            expirationDate: '2029-03-31',
+            expirationDate: EXPIRES,
             termMonths: 24,
             autoRenew: true,
             renewalTermMonths: 12,
@@ -104,7 +110,7 @@ const cases = [
     {
         vendor: 'spotdraft' as const,
         legalEdits: {
-            end_date: '2029-03-31',
+            end_date: EXPIRES,
             term: { days: 730, type: 'YEARS', value: 2 },
             auto_renew: true,
             renewal_term: { days: 365, type: 'MONTHS', value: 12 },
@@ -187,7 +193,7 @@ describe('key terms both ways, with the default package', () => {
             if (vendor === 'ironclad')
                 expect(stored.data).toMatchObject({
                     contractTitle: `${name} platform deal`,
-                    agreementDate: '2027-03-31',
+                    agreementDate: CLOSE,
                     counterpartyName: `${name} Corporation`,
                     counterpartyAddress: JSON.stringify(ADDRESS),
                     counterpartySignerEmail: 'pat@initech.example',
@@ -196,13 +202,13 @@ describe('key terms both ways, with the default package', () => {
             else {
                 expect(stored.title).toBe(`${name} platform deal`);
                 expect(stored.data).toMatchObject({
-                    start_date: '2027-03-31',
+                    start_date: CLOSE,
                     counterparty_address: JSON.stringify(ADDRESS),
                     contract_value: { type: 'EUR', value: 48000.5 }
                 });
             }
             expect(sent).toMatchObject({
-                effectiveDate: '2027-03-31',
+                effectiveDate: CLOSE,
                 counterparty: { name: `${name} Corporation`, address: ADDRESS },
                 value: { amount: '48000.5', currency: 'EUR' }
             });
@@ -222,7 +228,7 @@ describe('key terms both ways, with the default package', () => {
             expect(signed.executedDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
             expect(signed).toMatchObject({ termMonths: 24, autoRenew: true, renewalTermMonths: 12 });
             // Sixty days' notice before the expiration legal set.
-            expect(signed).toMatchObject({ expirationDate: '2029-03-31', noticeDeadline: '2029-01-30' });
+            expect(signed).toMatchObject({ expirationDate: EXPIRES, noticeDeadline: NOTICE });
 
             // The Salesforce side: the deal's Contract holds the CLM's key terms.
             const [opportunity] = await admin.readByIds(
@@ -245,7 +251,7 @@ describe('key terms both ways, with the default package', () => {
                 [String(opportunity!.ContractId)]
             );
             expect(contract).toMatchObject({
-                StartDate: '2027-03-31',
+                StartDate: CLOSE,
                 CLM_Executed_Date__c: signed.executedDate,
                 CLM_Expiration_Date__c: signed.expirationDate,
                 CLM_Notice_Deadline__c: signed.noticeDeadline,
