@@ -9,9 +9,9 @@
 // The same seed replays the same run exactly: no step reads real time or unseeded randomness.
 import { MemoryClm } from '../../src/adapters/clm/memory/memoryClm.ts';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqliteStore.ts';
-import { changesFromCdcEvent, type DecodedEvent } from '../../src/adapters/salesforce/pubsub/changeEvents.ts';
+import type { DecodedEvent } from '../../src/adapters/salesforce/pubsub/changeEvents.ts';
+import { cdcInboxItems } from '../../src/adapters/salesforce/pubsub/cdcInboxItems.ts';
 import { ClmPoller } from '../../src/app/clmPoller.ts';
-import { asJson } from '../../src/app/payloads.ts';
 import { SyncEngine } from '../../src/app/syncEngine.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { loadRuleSet, type FieldRuleInput, type PlanContext } from '../../src/domain/index.ts';
@@ -399,18 +399,8 @@ export async function simulate(seed: number, options: SimulationOptions = {}): P
     const deliverCdc = async (event: DecodedEvent) => {
         const header = event.payload.ChangeEventHeader as { entityName: string };
         const channel = `/data/${header.entityName}ChangeEvent`;
-        const items = [];
-        for (const change of changesFromCdcEvent(channel, event)) {
-            const pair = await store.findPair(ORG, { salesforceId: change.recordId });
-            items.push({
-                source: `salesforce:${channel}`,
-                eventId: change.eventId,
-                orderingKey: pair?.pairId ?? `sf:${change.recordId}`,
-                objectType: change.sfObject,
-                payload: asJson({ kind: 'sf.change', change }),
-                correlationId: change.correlationId
-            });
-        }
+        // The ingest's own mapping of a change event to inbox items.
+        const items = await cdcInboxItems(store, ORG, channel, event);
         await store.appendInbox(ORG, items);
         cdcDelivered.push(event);
     };

@@ -21,8 +21,7 @@
  */
 import { hostname } from 'node:os';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
-import { changesFromCdcEvent, commitTimeOf, gapFromCdcEvent, type DecodedEvent } from './changeEvents.ts';
-import { asJson } from '../../../app/payloads.ts';
+import { commitTimeOf, gapFromCdcEvent, type DecodedEvent } from './changeEvents.ts';
 import {
     DEFAULT_RECONCILE_MARGIN_MS,
     objectOfChannel,
@@ -40,6 +39,7 @@ import {
     type SubscriptionStatus
 } from './pubsubTypes.ts';
 import { syncRequestItems } from './syncRequestItems.ts';
+import { cdcInboxItems } from './cdcInboxItems.ts';
 import { reconcileChannel } from './channelReconcile.ts';
 
 export {
@@ -393,20 +393,9 @@ export class PubSubIngest {
             if (state.state === 'reconciling') state.state = 'subscribed';
         } else {
             const items =
-                channel === SYNC_REQUEST_CHANNEL ? await syncRequestItems(channel, event, this.options.logger) : [];
-            if (channel !== SYNC_REQUEST_CHANNEL) {
-                for (const change of changesFromCdcEvent(channel, event)) {
-                    const pair = await store.findPair(orgId, { salesforceId: change.recordId });
-                    items.push({
-                        source: `salesforce:${channel}`,
-                        eventId: change.eventId,
-                        orderingKey: pair?.pairId ?? `sf:${change.recordId}`,
-                        objectType: change.sfObject,
-                        payload: asJson({ kind: 'sf.change', change }),
-                        correlationId: change.correlationId
-                    });
-                }
-            }
+                channel === SYNC_REQUEST_CHANNEL
+                    ? syncRequestItems(channel, event, this.options.logger)
+                    : await cdcInboxItems(store, orgId, channel, event);
             await store.appendInbox(orgId, items, checkpoint);
             state.replayId = checkpoint.replayId;
             this.stored.set(channel, (this.stored.get(channel) ?? 0) + items.length);
